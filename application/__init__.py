@@ -1,0 +1,1 @@
+"""Use cases of the campaign, its settings and its composition."""

@@ -1,0 +1,75 @@
+"""A contestant's decision history as an auditor reads it: who, when, why, and what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.decision import Decision
+from domain.values import mask_id_number, mask_mobile
+
+_MASKS = {"id_number": mask_id_number, "mobile": mask_mobile}
+_INTERNAL = {"pending_events", "id", "version", "created_on", "modified_on"}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    type: str
+    at: datetime
+    user: str | None
+    role: str | None
+    city: str | None
+    reason: str | None
+    evidence: str | None
+    rule_version: int | None
+    changes: dict[str, list[Any]]  # field -> [before, after], personal numbers masked
+
+
+def history_of(events: Sequence[Any]) -> list[HistoryEntry]:
+    """Replay the events one by one (no rule is re-checked) and diff each state."""
+    entries: list[HistoryEntry] = []
+    aggregate: Any = None
+    before: dict[str, Any] = {}
+    for domain_event in events:
+        aggregate = domain_event.mutate(aggregate)
+        after = _public_state(aggregate)
+        changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+        decision: Decision | None = getattr(domain_event, "decision", None)
+        actor = decision.actor if decision else None
+        entries.append(
+            HistoryEntry(
+                version=domain_event.originator_version,
+                type=type(domain_event).__name__,
+                at=domain_event.timestamp,
+                user=actor.user if actor else None,
+                role=actor.role.value if actor else None,
+                city=actor.city if actor else None,
+                reason=decision.reason if decision else None,
+                evidence=decision.evidence if decision else None,
+                rule_version=decision.rule_version if decision else None,
+                changes=changes,
+            )
+        )
+        before = after
+    return entries
+
+
+def _public_state(aggregate: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for key, value in vars(aggregate).items():
+        name = key.lstrip("_")
+        if name in _INTERNAL:
+            continue
+        if name in _MASKS and isinstance(value, str):
+            value = _MASKS[name](value)
+        elif isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, UUID):
+            value = str(value)
+        state[name] = value
+    return state

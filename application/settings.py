@@ -1,0 +1,124 @@
+"""One validated settings object, read from ZHANYOU_* environment variables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHANYOU_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///zhanyou.db",
+        description="sqlite:///PATH (or a bare file path) for the embedded store, "
+        "postgresql://USER:PASSWORD@HOST:PORT/DBNAME for production",
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema for the event store (default: public)"
+    )
+    pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connections kept open")
+    cipher_key: SecretStr | None = Field(
+        default=None,
+        description="base64 AES key (16, 24 or 32 bytes): events are encrypted at rest when set",
+    )
+    compress: bool = Field(default=False, description="zlib-compress events before storing")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("", "sqlite", "postgresql", "postgres"):
+            raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:///PATH or postgresql://...")
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            key = base64.b64decode(value.get_secret_value(), validate=True)
+        except binascii.Error:
+            raise ValueError("not valid base64") from None
+        if len(key) not in (16, 24, 32):
+            raise ValueError(f"an AES key is 16, 24 or 32 bytes, this one is {len(key)}")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read and validate; a bad setting becomes one line naming ZHANYOU_<NAME>."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as error:
+            first = error.errors()[0]
+            name = "ZHANYOU_" + str(first["loc"][0]).upper() if first["loc"] else "ZHANYOU_*"
+            raise SettingsError(f"{name}: {first['msg']}") from None
+
+    @property
+    def is_postgres(self) -> bool:
+        return urlsplit(self.database_url).scheme in ("postgresql", "postgres")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return _sqlite_path(self.database_url)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing library's configuration for this store."""
+        env: dict[str, str] = {}
+        if self.is_postgres:
+            url = urlsplit(self.database_url)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
+                "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+            }
+            if self.database_schema:
+                env["POSTGRES_SCHEMA"] = self.database_schema
+        else:
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        if self.cipher_key is not None:
+            env |= {
+                "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                "CIPHER_KEY": self.cipher_key.get_secret_value(),
+            }
+        if self.compress:
+            env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+        return env
+
+    def describe_store(self) -> str:
+        """Where the data goes, without the password."""
+        if self.is_postgres:
+            url = urlsplit(self.database_url)
+            schema = self.database_schema or "public"
+            return f"PostgreSQL {url.hostname}:{url.port or 5432}/{url.path.lstrip('/')} schema {schema}"
+        return f"SQLite file {self.sqlite_path.resolve()}"
+
+
+def _sqlite_path(url: str) -> Path:
+    """sqlite:///relative.db, sqlite:////abs/path.db, or a bare path."""
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :])
+    if url.startswith("sqlite://"):
+        return Path(url[len("sqlite://") :])
+    return Path(url)

@@ -1,0 +1,54 @@
+"""Rules that span a contestant and the pools it draws places from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from domain.campaign import Campaign
+from domain.contestant import Contestant
+from domain.errors import GroupCapReached, QuotaFull
+from domain.places import Allotment, cap_scope, quota_scope, scopes_of
+from domain.team import CityTeam
+
+
+def contestant_scopes(contestant: Contestant) -> list[str]:
+    return scopes_of(contestant.city, contestant.group, contestant.holds_quota_place)
+
+
+def take_places(
+    contestant: Contestant, campaign: Campaign, allotments: Mapping[str, Allotment], at: datetime
+) -> None:
+    """Take a place in the city quota (recommended trainees and veterans) and the group cap."""
+    group, city = contestant.group, contestant.city
+    if contestant.holds_quota_place:
+        limit = campaign.quota(city, group)
+        if limit is not None:
+            allotments[quota_scope(city, group)].take(
+                contestant.id,
+                limit=limit,
+                refusal=QuotaFull(
+                    f"nominate: the {city} quota for the {group} group ({group.title}) "
+                    f"is full: {limit} of {limit} places taken"
+                ),
+                at=at,
+            )
+    cap = campaign.cap(group)
+    allotments[cap_scope(group)].take(
+        contestant.id,
+        limit=cap,
+        refusal=GroupCapReached(
+            f"nominate: the {group} group ({group.title}) has reached its cap of {cap} contestants"
+        ),
+        at=at,
+    )
+
+
+def free_places(
+    contestant: Contestant, allotments: Mapping[str, Allotment], team: CityTeam | None, at: datetime
+) -> None:
+    """A contestant who is no longer active gives back its places and its team seat."""
+    for allotment in allotments.values():
+        allotment.release(contestant.id, at=at)
+    if team is not None:
+        team.remove(contestant.id, at=at)

@@ -1,0 +1,96 @@
+"""Consistency aggregates for limits that span contestants: quotas, caps, accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import DomainError
+from domain.ids import account_claim_id, allotment_id
+from domain.values import Account, Group
+
+
+def quota_scope(city: str, group: Group) -> str:
+    return f"quota:{city}:{group.value}"
+
+
+def cap_scope(group: Group) -> str:
+    return f"cap:{group.value}"
+
+
+class Allotment(Aggregate):
+    """Places of one limited pool (a city's quota for a group, or a group's cap).
+
+    Every nomination that takes a place saves this aggregate too, so two nominations
+    racing for the last place conflict in the event store and one of them is retried.
+    """
+
+    @staticmethod
+    def create_id(campaign_id: UUID, scope: str) -> UUID:
+        return allotment_id(campaign_id, scope)
+
+    @event("AllotmentOpened")
+    def __init__(self, campaign_id: UUID, scope: str, timestamp: datetime) -> None:
+        self.campaign_id = campaign_id
+        self.scope = scope
+        self.holders: list[str] = []
+
+    @property
+    def taken(self) -> int:
+        return len(self.holders)
+
+    def holds(self, contestant_id: UUID) -> bool:
+        return str(contestant_id) in self.holders
+
+    def take(self, contestant_id: UUID, *, limit: int, refusal: DomainError, at: datetime) -> None:
+        """Take a place for the contestant, or raise ``refusal`` when none is left."""
+        if self.holds(contestant_id):
+            return
+        if self.taken >= limit:
+            raise refusal
+        self._place_taken(contestant_id=str(contestant_id), timestamp=at)
+
+    @event("PlaceTaken")
+    def _place_taken(self, contestant_id: str, timestamp: datetime) -> None:
+        self.holders.append(contestant_id)
+
+    def release(self, contestant_id: UUID, *, at: datetime) -> None:
+        if self.holds(contestant_id):
+            self._place_released(contestant_id=str(contestant_id), timestamp=at)
+
+    @event("PlaceReleased")
+    def _place_released(self, contestant_id: str, timestamp: datetime) -> None:
+        self.holders.remove(contestant_id)
+
+
+class AccountClaim(Aggregate):
+    """A livestream account, claimed once per campaign and never handed on."""
+
+    @staticmethod
+    def create_id(campaign_id: UUID, account_key: str) -> UUID:
+        return account_claim_id(campaign_id, account_key)
+
+    @classmethod
+    def claim(cls, campaign_id: UUID, account: Account, contestant_id: UUID, at: datetime) -> AccountClaim:
+        return cls(
+            campaign_id=campaign_id,
+            account_key=account.key,
+            contestant_id=contestant_id,
+            timestamp=at,
+        )
+
+    @event("AccountClaimed")
+    def __init__(self, campaign_id: UUID, account_key: str, contestant_id: UUID, timestamp: datetime) -> None:
+        self.campaign_id = campaign_id
+        self.account_key = account_key
+        self.contestant_id = contestant_id
+
+
+def scopes_of(city: str, group: Group, holds_quota_place: bool) -> list[str]:
+    """The pools a contestant takes a place in: the group cap, and the city quota if recommended."""
+    scopes = [cap_scope(group)]
+    if holds_quota_place:
+        scopes.insert(0, quota_scope(city, group))
+    return scopes

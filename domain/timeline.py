@@ -1,0 +1,262 @@
+"""The campaign calendar: phase and channel windows, the 2021 template, boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal, overload
+from zoneinfo import ZoneInfo
+
+from domain.errors import InvalidTimeline
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CONTEST_DELAY = timedelta(days=10)  # "比赛开始时间为培训首日后的第10天"
+
+
+class PhaseCode(StrEnum):
+    """Phases of the notice plus the two registration channels, in timeline order."""
+
+    PUBLICITY = "publicity"
+    REGISTRATION = "registration"
+    RECOMMENDATION = "recommendation"
+    SELF_REGISTRATION = "self_registration"
+    ONLINE_TRAINING = "online_training"
+    CONTEST = "contest"
+    OFFLINE_TRAINING = "offline_training"
+    FINALS = "finals"
+    CEREMONY = "ceremony"
+
+    @property
+    def is_channel(self) -> bool:
+        return self in (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION)
+
+    @classmethod
+    def parse(cls, raw: str) -> PhaseCode:
+        try:
+            return cls(raw)
+        except ValueError:
+            known = ", ".join(code.value for code in cls)
+            raise InvalidTimeline(f"unknown phase or channel {raw!r}; known: {known}") from None
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+Side = Literal["opens", "closes"]
+
+
+def shanghai_text(instant: datetime) -> str:
+    """An instant as people in Hubei read it, e.g. 2021-07-02T00:00+08:00."""
+    local = instant.astimezone(SHANGHAI)
+    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), SHANGHAI)
+
+
+def day_end(day: date) -> datetime:
+    """24:00 of ``day`` in Asia/Shanghai: the exclusive end of a closing day."""
+    return day_start(day + timedelta(days=1))
+
+
+@overload
+def to_utc(instant: datetime) -> datetime: ...
+@overload
+def to_utc(instant: None) -> None: ...
+def to_utc(instant: datetime | None) -> datetime | None:
+    return None if instant is None else instant.astimezone(UTC)
+
+
+def require_aware(instant: datetime, what: str) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InvalidTimeline(f"{what}: {instant.isoformat()} has no time zone")
+    return instant
+
+
+@dataclass(frozen=True)
+class Window:
+    """[opens, closes): ``None`` means not announced yet."""
+
+    opens: datetime | None
+    closes: datetime | None
+
+    def contains(self, instant: datetime) -> bool:
+        return (
+            self.opens is not None
+            and self.opens <= instant
+            and (self.closes is None or instant < self.closes)
+        )
+
+    def status_at(self, instant: datetime) -> PhaseStatus:
+        if self.opens is None or instant < self.opens:
+            return PhaseStatus.PENDING
+        if self.closes is not None and instant >= self.closes:
+            return PhaseStatus.CLOSED
+        return PhaseStatus.OPEN
+
+    def edge(self, side: Side) -> datetime | None:
+        return self.opens if side == "opens" else self.closes
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every code's window. Immutable: amendments build a new timeline."""
+
+    windows: Mapping[PhaseCode, Window]
+    contest_pinned: bool = False  # the contest start was set explicitly, not derived
+
+    def __post_init__(self) -> None:
+        missing = [code.value for code in PhaseCode if code not in self.windows]
+        if missing:
+            raise InvalidTimeline(f"timeline lacks {', '.join(missing)}")
+        for code, window in self.windows.items():
+            for side in ("opens", "closes"):
+                instant = window.edge(side)
+                if instant is not None:
+                    require_aware(instant, f"{code}.{side}")
+            if window.opens and window.closes and window.closes <= window.opens:
+                raise InvalidTimeline(
+                    f"{code} would close ({shanghai_text(window.closes)}) "
+                    f"before it opens ({shanghai_text(window.opens)})"
+                )
+        registration = self.windows[PhaseCode.REGISTRATION]
+        for channel in (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION):
+            self._require_inside(channel, registration)
+
+    def _require_inside(self, channel: PhaseCode, registration: Window) -> None:
+        window = self.windows[channel]
+        reg_opens, reg_closes = registration.opens, registration.closes
+        if window.opens and reg_opens and window.opens < reg_opens:
+            raise InvalidTimeline(
+                f"{channel} cannot open before registration opens ({shanghai_text(reg_opens)})"
+            )
+        if window.closes and reg_closes and window.closes > reg_closes:
+            raise InvalidTimeline(
+                f"{channel} cannot close after registration closes ({shanghai_text(reg_closes)})"
+            )
+
+    def __getitem__(self, code: PhaseCode) -> Window:
+        return self.windows[code]
+
+    def __iter__(self) -> Iterator[PhaseCode]:
+        return iter(PhaseCode)
+
+    def instant(self, code: PhaseCode, side: Side) -> datetime | None:
+        return self.windows[code].edge(side)
+
+    def with_changes(self, changes: Mapping[PhaseCode, Window], *, pin_contest: bool = False) -> Timeline:
+        """Apply changed windows; the contest start follows the training start unless pinned."""
+        windows = dict(self.windows)
+        windows.update(changes)
+        contest_given = PhaseCode.CONTEST in changes and (
+            changes[PhaseCode.CONTEST].opens != self.windows[PhaseCode.CONTEST].opens
+        )
+        pinned = self.contest_pinned or contest_given or pin_contest
+        training_opens = windows[PhaseCode.ONLINE_TRAINING].opens
+        if not pinned and training_opens is not None:
+            windows[PhaseCode.CONTEST] = replace(
+                windows[PhaseCode.CONTEST], opens=derived_contest_opens(training_opens)
+            )
+        return Timeline(windows, contest_pinned=pinned)
+
+    def amended(self, changes: Mapping[PhaseCode, Mapping[Side, datetime | None]]) -> Timeline:
+        """Move the given edges; an edge not mentioned keeps its instant."""
+        windows = {
+            code: Window(
+                edges.get("opens", self.windows[code].opens),
+                edges.get("closes", self.windows[code].closes),
+            )
+            for code, edges in changes.items()
+        }
+        return self.with_changes(windows)
+
+    def shifted(self, delta: timedelta) -> Timeline:
+        def move(instant: datetime | None) -> datetime | None:
+            return None if instant is None else instant + delta
+
+        return Timeline(
+            {code: Window(move(w.opens), move(w.closes)) for code, w in self.windows.items()},
+            contest_pinned=self.contest_pinned,
+        )
+
+    def boundaries(self) -> list[tuple[datetime, Side, PhaseCode]]:
+        """Every scheduled edge in the order it happens; closes before opens at one instant."""
+        order = list(PhaseCode)
+        sides: tuple[Side, Side] = ("opens", "closes")
+        edges = [
+            (instant, side, code)
+            for code, window in self.windows.items()
+            for side in sides
+            if (instant := window.edge(side)) is not None
+        ]
+        return sorted(edges, key=lambda e: (e[0], e[1] == "opens", order.index(e[2])))
+
+    def to_data(self) -> dict[str, dict[str, datetime | None]]:
+        """Plain data for events, instants in UTC."""
+        return {
+            code.value: {"opens": to_utc(window.opens), "closes": to_utc(window.closes)}
+            for code, window in self.windows.items()
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Mapping[str, datetime | None]], pinned: bool) -> Timeline:
+        windows = {
+            PhaseCode.parse(code): Window(edges.get("opens"), edges.get("closes"))
+            for code, edges in data.items()
+        }
+        return cls(windows, contest_pinned=pinned)
+
+
+def derived_contest_opens(training_opens: datetime) -> datetime:
+    return training_opens + CONTEST_DELAY
+
+
+HUBEI_2021_START = date(2021, 5, 24)
+
+
+def hubei_2021() -> Timeline:
+    """The timeline of notice 鄂退役军人办发〔2021〕20号, closing days ending at 24:00.
+
+    Dates the notice leaves to later announcement are fixed here as configuration:
+    "late August" ends 31 Aug, offline training 3-4 Sep, finals 6-7 Sep, ceremony
+    15 Sep; the self-registration channel has no opening until it is announced.
+    """
+
+    def d(month: int, day: int) -> date:
+        return date(2021, month, day)
+
+    training_opens = day_start(d(7, 10))
+    windows = {
+        PhaseCode.PUBLICITY: Window(day_start(d(5, 24)), day_end(d(6, 6))),
+        PhaseCode.REGISTRATION: Window(day_start(d(6, 7)), day_end(d(7, 7))),
+        PhaseCode.RECOMMENDATION: Window(day_start(d(6, 7)), day_end(d(7, 1))),
+        PhaseCode.SELF_REGISTRATION: Window(None, day_end(d(7, 7))),
+        PhaseCode.ONLINE_TRAINING: Window(training_opens, day_end(d(8, 31))),
+        PhaseCode.CONTEST: Window(derived_contest_opens(training_opens), day_end(d(8, 31))),
+        PhaseCode.OFFLINE_TRAINING: Window(day_start(d(9, 3)), day_end(d(9, 4))),
+        PhaseCode.FINALS: Window(day_start(d(9, 6)), day_end(d(9, 7))),
+        PhaseCode.CEREMONY: Window(day_start(d(9, 15)), day_end(d(9, 15))),
+    }
+    return Timeline(windows)
+
+
+TEMPLATES = {"hubei-2021": (hubei_2021, HUBEI_2021_START)}
+
+
+def from_template(name: str, start: date | None = None) -> Timeline:
+    """A built-in timeline, shifted so that publicity opens on ``start``."""
+    try:
+        build, template_start = TEMPLATES[name]
+    except KeyError:
+        raise InvalidTimeline(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}") from None
+    timeline = build()
+    if start is None:
+        return timeline
+    # Shift by whole calendar days in Shanghai time, keeping midnight boundaries at midnight.
+    return timeline.shifted(timedelta(days=(start - template_start).days))

@@ -1,0 +1,300 @@
+"""Validated values: the only way raw input enters the domain."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Self, TypeVar, cast
+
+import phonenumbers
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from domain.errors import InvalidValue
+
+_T = TypeVar("_T")
+
+
+def _normalise(text: str) -> str:
+    """Full-width digits and letters (common in Chinese input methods) become ASCII."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+class Group(StrEnum):
+    TRAINEE = "trainee"
+    VETERAN = "veteran"
+    FAMILY = "family"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return _GROUP_TITLES[self]
+
+    @classmethod
+    def parse(cls, raw: str) -> Group:
+        text = _normalise(raw)
+        for group, title in _GROUP_TITLES.items():
+            if text.lower() == group.value or text in (title, title.removesuffix("组")):
+                return group
+        raise InvalidValue("group", f"{raw!r} is not one of trainee, veteran, family")
+
+
+_GROUP_TITLES = {
+    Group.TRAINEE: "全媒体运营师学员组",
+    Group.VETERAN: "退役军人组",
+    Group.FAMILY: "军属组",
+}
+
+
+class Channel(StrEnum):
+    RECOMMENDED = "recommended"
+    SELF = "self"
+
+
+class Platform(StrEnum):
+    DOUYIN = "douyin"
+    KUAISHOU = "kuaishou"
+
+    @classmethod
+    def parse(cls, raw: str) -> Platform:
+        text = _normalise(raw).lower()
+        for platform, names in _PLATFORM_NAMES.items():
+            if text in names:
+                return platform
+        raise InvalidValue("platform", f"{raw!r} is not Douyin (抖音) or Kuaishou (快手)")
+
+
+_PLATFORM_NAMES = {
+    Platform.DOUYIN: ("douyin", "抖音", "tiktok"),
+    Platform.KUAISHOU: ("kuaishou", "快手"),
+}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CITY_STAFF = "city_staff"
+    JUDGE = "judge"
+    AUDITOR = "auditor"
+    LEADER = "leader"
+    PUBLIC = "public"
+    SCHEDULER = "scheduler"
+
+
+# 附件1: recommendation quotas per city, (trainee, veteran). Family: no per-city quota.
+CITY_QUOTAS: dict[str, tuple[int, int]] = {
+    "武汉市": (222, 110),
+    "黄石市": (25, 25),
+    "十堰市": (112, 30),
+    "襄阳市": (81, 30),
+    "宜昌市": (51, 30),
+    "荆州市": (90, 25),
+    "荆门市": (33, 25),
+    "鄂州市": (19, 25),
+    "孝感市": (71, 25),
+    "黄冈市": (82, 30),
+    "咸宁市": (37, 25),
+    "随州市": (27, 25),
+    "恩施州": (92, 25),
+    "仙桃市": (20, 20),
+    "天门市": (24, 20),
+    "潜江市": (11, 20),
+    "神农架林区": (3, 10),
+}
+GROUP_CAP = 1000
+
+_CITY_ALIASES = {"神农架": "神农架林区", "恩施土家族苗族自治州": "恩施州", "恩施": "恩施州"}
+
+
+def parse_city(raw: str) -> str:
+    """One of the 17 cities of 附件1, accepting the name with or without its suffix."""
+    text = _normalise(raw).replace(" ", "")
+    if text in CITY_QUOTAS:
+        return text
+    if text in _CITY_ALIASES:
+        return _CITY_ALIASES[text]
+    if f"{text}市" in CITY_QUOTAS:
+        return f"{text}市"
+    raise InvalidValue("city", f"{raw!r} is not one of the 17 cities of 附件1")
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    """The 18-character mainland resident ID number, check character verified."""
+
+    value: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Self:
+        text = _normalise(raw).replace(" ", "")
+        try:
+            number = ric.compact(text)
+            if len(number) != 18:
+                raise stdnum_errors.InvalidLength()
+            if not number[:-1].isdigit():
+                raise stdnum_errors.InvalidFormat()
+            if number[-1] != ric.calc_check_digit(number):
+                raise stdnum_errors.InvalidChecksum()
+            born = ric.get_birth_date(number)
+        except stdnum_errors.ValidationError as error:
+            raise InvalidValue("id_number", f"{_mask_id(text)}: {_ID_PROBLEMS.get(type(error), 'not a valid number')}") from None
+        # ric.validate() also looks the region code up in a table of current codes;
+        # numbers issued under since-abolished codes are genuine, so that check is skipped.
+        if born < date(1900, 1, 1):
+            raise InvalidValue("id_number", f"{_mask_id(text)}: birth date {born} is implausible")
+        return cls(number)
+
+    @property
+    def masked(self) -> str:
+        return _mask_id(self.value)
+
+
+_ID_PROBLEMS: dict[type[stdnum_errors.ValidationError], str] = {
+    stdnum_errors.InvalidLength: "a resident ID number has 18 characters",
+    stdnum_errors.InvalidFormat: "the first 17 characters must be digits",
+    stdnum_errors.InvalidChecksum: "the check character does not match (mistyped number?)",
+    stdnum_errors.InvalidComponent: "the birth date in the number is not a real date",
+}
+
+
+def _mask_id(value: str) -> str:
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+@dataclass(frozen=True)
+class Mobile:
+    """A mainland China mobile number, stored as its 11 national digits."""
+
+    value: str
+
+    @classmethod
+    def parse(cls, raw: str) -> Self:
+        text = _normalise(raw)
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            raise InvalidValue("mobile", "not a phone number") from None
+        kind = phonenumbers.number_type(number)
+        mobile_kinds = (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        if number.country_code != 86 or not phonenumbers.is_valid_number(number) or kind not in mobile_kinds:
+            raise InvalidValue("mobile", f"{mask_mobile(text)} is not a mainland mobile number")
+        return cls(str(number.national_number))
+
+    @property
+    def masked(self) -> str:
+        return mask_mobile(self.value)
+
+
+def mask_mobile(value: str) -> str:
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_id_number(value: str) -> str:
+    return _mask_id(value)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One livestream account on Douyin or Kuaishou; handles compare case-insensitively."""
+
+    platform: Platform
+    handle: str
+
+    @classmethod
+    def parse(cls, platform: str, handle: str) -> Self:
+        text = _normalise(handle).lstrip("@").strip()
+        if not text:
+            raise InvalidValue("account", "the account handle is empty")
+        if len(text) > 64:
+            raise InvalidValue("account", "the account handle is longer than 64 characters")
+        return cls(Platform.parse(platform), text)
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.handle.casefold()}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who took a decision: a user id, the role they acted in and, for city staff, their city."""
+
+    user: str
+    role: Role
+    city: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.user.strip():
+            raise InvalidValue("actor", "a decision needs the id of who took it")
+        if self.role is Role.CITY_STAFF and self.city is None:
+            raise InvalidValue("actor", "city staff act for one city, which is missing")
+
+
+SCHEDULER = Actor(user="scheduler", role=Role.SCHEDULER)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a nomination form says of one contestant (附件2), validated."""
+
+    name: str
+    id_number: ResidentId
+    mobile: Mobile
+    city: str
+    group: Group
+    account: Account
+    followers: int
+    experience: str = "无"
+    notes: str = ""
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        name: str,
+        id_number: str,
+        mobile: str,
+        city: str,
+        group: str,
+        platform: str,
+        account: str,
+        followers: int,
+        experience: str | None = None,
+        notes: str | None = None,
+    ) -> Self:
+        problems: dict[str, str] = {}
+
+        def check(parse: Callable[[], _T]) -> _T:
+            try:
+                return parse()
+            except InvalidValue as error:
+                problems.update(error.problems)
+                return cast(_T, None)
+
+        clean_name = _normalise(name)
+        if not clean_name or len(clean_name) > 50:
+            problems["name"] = "a name of 1 to 50 characters is required"
+        if followers < 0:
+            problems["followers"] = "the follower count cannot be negative"
+        person = cls(
+            name=clean_name,
+            id_number=check(lambda: ResidentId.parse(id_number)),
+            mobile=check(lambda: Mobile.parse(mobile)),
+            city=check(lambda: parse_city(city)),
+            group=check(lambda: Group.parse(group)),
+            account=check(lambda: Account.parse(platform, account)),
+            followers=followers,
+            experience=(experience or "").strip() or "无",
+            notes=(notes or "").strip(),
+        )
+        if problems:
+            raise InvalidValue.many(problems)
+        return person
