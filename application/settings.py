@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZHANYOU_", extra="ignore", frozen=True)
 
     database_url: str = Field(
-        default="sqlite:///zhanyou.db",
+        default="sqlite:///data/zhanyou.db",
         description="sqlite:///PATH (or a bare file path) for the embedded store, "
         "postgresql://USER:PASSWORD@HOST:PORT/DBNAME for production",
     )

@@ -138,7 +138,8 @@ class ResidentId:
                 raise stdnum_errors.InvalidChecksum()
             born = ric.get_birth_date(number)
         except stdnum_errors.ValidationError as error:
-            raise InvalidValue("id_number", f"{_mask_id(text)}: {_ID_PROBLEMS.get(type(error), 'not a valid number')}") from None
+            problem = _ID_PROBLEMS.get(type(error), "not a valid number")
+            raise InvalidValue("id_number", f"{_mask_id(text)}: {problem}") from None
         # ric.validate() also looks the region code up in a table of current codes;
         # numbers issued under since-abolished codes are genuine, so that check is skipped.
         if born < date(1900, 1, 1):
