@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -37,7 +38,7 @@ def history_of(events: Sequence[Any]) -> list[HistoryEntry]:
     before: dict[str, Any] = {}
     for domain_event in events:
         aggregate = domain_event.mutate(aggregate)
-        after = _public_state(aggregate)
+        after = deepcopy(_public_state(aggregate))
         changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
         decision: Decision | None = getattr(domain_event, "decision", None)
         actor = decision.actor if decision else None

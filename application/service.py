@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
+from itertools import takewhile
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.domain import Aggregate, EventSourcingError
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     JSONTranscoder,
     OperationalError,
-    PersistenceError,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, TopicError
 
 from application.errors import (
     CampaignExists,
@@ -35,18 +38,19 @@ from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.enrolment import contestant_scopes, free_places, take_places
-from domain.errors import DuplicateAccount, DuplicatePerson
+from domain.errors import DuplicateAccount, DuplicatePerson, InvalidValue
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
-from domain.values import SCHEDULER, Actor, Channel, Group, Person
+from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId
 
 T = TypeVar("T")
 P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 40
+PSEUDONYM_KEY = "PSEUDONYM_KEY"
 
 
 def _utc_instant(method: Callable[P, T]) -> Callable[P, T]:
@@ -56,8 +60,11 @@ def _utc_instant(method: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         for key in ("at", "as_of"):
             instant = kwargs.get(key)
-            if isinstance(instant, datetime):
-                kwargs[key] = to_utc(require_aware(instant, key))
+            if instant is None:
+                continue
+            if not isinstance(instant, datetime):
+                raise InvalidValue(key, f"an instant with a time zone is required, not {instant!r}")
+            kwargs[key] = to_utc(require_aware(instant, key))
         return method(*args, **kwargs)
 
     return wrapper
@@ -74,6 +81,16 @@ class CampaignService(Application[UUID]):
         # variables in the process environment must not redirect or decrypt it.
         merged = {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})}
         return Environment(name, merged)
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
+
+    def pseudonym(self, text: str) -> str:
+        """A keyed digest, so ids derived from an ID number or a handle cannot be reversed."""
+        if not self._pseudonym_key:
+            return text
+        return hmac.new(self._pseudonym_key, text.encode(), hashlib.sha256).hexdigest()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -176,8 +193,8 @@ class CampaignService(Application[UUID]):
         def attempt() -> Contestant:
             campaign = self.get_campaign(campaign_id)
             contestant = Contestant.nominate(
-                campaign, person, channel, actor=actor, at=at, unit=unit, contact=contact,
-                reason=reason, evidence=evidence,
+                campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
+                actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
             )  # fmt: skip
             if self._exists(contestant.id):
                 raise DuplicatePerson(
@@ -185,14 +202,16 @@ class CampaignService(Application[UUID]):
                     "is already a contestant of this campaign"
                 )
             account = person.account
-            if self._exists(account_claim_id(campaign.id, account.key)):
+            account_key = self.pseudonym(account.key)
+            if self._exists(account_claim_id(campaign.id, account_key)):
                 raise DuplicateAccount(
                     f"nominate: the {account.platform} account {account.handle!r} "
                     "already belongs to another contestant"
                 )
-            claim = AccountClaim.claim(campaign.id, account, contestant.id, at)
+            claim = AccountClaim.claim(campaign.id, account_key, contestant.id, at)
             allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
             take_places(contestant, campaign, allotments, at)
+            self._require_unchanged(campaign)
             self.save(contestant, claim, *allotments.values())
             return contestant
 
@@ -369,22 +388,25 @@ class CampaignService(Application[UUID]):
     ) -> Contestant:
         """Current state, or as it was at a version or at an instant."""
         if as_of is not None:
-            versions = [
-                e.originator_version
-                for e in self.events.get(contestant_id)
-                if isinstance(e, CanMutateAggregate) and e.timestamp <= as_of
-            ]
-            if not versions:
+            with _store_errors():
+                events = list(self.events.get(contestant_id))
+            earlier = list(takewhile(lambda e: _timestamp(e) <= as_of, events))
+            if not events:
+                raise ContestantNotFound(contestant_id)
+            if not earlier:
                 raise NotFound(f"contestant {contestant_id} did not exist yet at {as_of.isoformat()}")
-            version = versions[-1]
+            version = earlier[-1].originator_version
         return self._get(Contestant, contestant_id, ContestantNotFound, version=version)
 
     def find_contestant(self, campaign_id: UUID, id_number: str) -> Contestant:
-        return self.get_contestant(contestant_id(campaign_id, id_number))
+        key = self.pseudonym(ResidentId.parse(id_number).value)
+        return self.get_contestant(contestant_id(campaign_id, key))
 
     def history(self, contestant_id: UUID) -> list[HistoryEntry]:
-        events = list(self.events.get(contestant_id))
-        if not events:
+        """Every decision on one contestant; other aggregates' ids are not found here."""
+        with _store_errors():
+            events = list(self.events.get(contestant_id))
+        if not events or not isinstance(events[0], Contestant.Nominated):  # type: ignore[attr-defined]
             raise ContestantNotFound(contestant_id)
         return history_of(events)
 
@@ -423,6 +445,7 @@ class CampaignService(Application[UUID]):
             contestant = self.get_contestant(contestant_id)
             campaign = self.get_campaign(contestant.campaign_id)
             others = act(contestant, campaign) or ()
+            self._require_unchanged(campaign)
             self.save(contestant, *others)
             return contestant.version
 
@@ -460,17 +483,23 @@ class CampaignService(Application[UUID]):
         version: int | None = None,
     ) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            with _store_errors():
+                aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise missing(aggregate_id) from None
-        except (OperationalError, InterfaceError) as error:
-            raise StoreUnavailable(f"the event store is unreachable: {error}") from None
         if not isinstance(aggregate, kind):
             raise missing(aggregate_id)
         return aggregate
 
     def _exists(self, aggregate_id: UUID) -> bool:
-        return bool(list(self.events.get(aggregate_id, limit=1)))
+        with _store_errors():
+            return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _require_unchanged(self, campaign: Campaign) -> None:
+        """Decisions read the campaign's rules without saving it: retry if they moved meanwhile."""
+        with _store_errors():
+            if self.recorder.select_events(campaign.id, gt=campaign.version, limit=1):
+                raise _CampaignMoved
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run a decide-and-save attempt, again on fresh state while writers collide.
@@ -481,17 +510,40 @@ class CampaignService(Application[UUID]):
         """
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
-                return attempt()
-            except IntegrityError:
+                with _store_errors():
+                    return attempt()
+            except (IntegrityError, _CampaignMoved):
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only
-            except (OperationalError, InterfaceError) as error:
-                raise StoreUnavailable(f"the event store is unreachable: {error}") from None
-            except PersistenceError as error:
-                raise StoreUnavailable(f"the event store failed: {error}") from None
         raise Contended(f"the command collided with concurrent changes {MAX_ATTEMPTS} times; retry it")
 
     def _save_translating(self, *aggregates: Aggregate, on_conflict: Callable[[], Exception]) -> None:
         try:
-            self.save(*aggregates)
+            with _store_errors():
+                self.save(*aggregates)
         except IntegrityError:
             raise on_conflict() from None
+
+
+class _CampaignMoved(Exception):
+    """The campaign changed after a decision read it; the decision is taken again."""
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """Library failures become StoreUnavailable; conflicts and not-found pass through."""
+    try:
+        yield
+    except (IntegrityError, AggregateNotFoundError):
+        raise
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable(f"the event store is unreachable: {error}") from None
+    except (EventSourcingError, TopicError) as error:
+        raise StoreUnavailable(
+            f"the event store could not be read ({type(error).__name__}: {error}); "
+            "is the cipher key the one the events were written with?"
+        ) from None
+
+
+def _timestamp(domain_event: object) -> datetime:
+    instant: datetime = domain_event.timestamp  # type: ignore[attr-defined]
+    return instant

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         description="base64 AES key (16, 24 or 32 bytes): events are encrypted at rest when set",
     )
     compress: bool = Field(default=False, description="zlib-compress events before storing")
+    id_secret: SecretStr | None = Field(
+        default=None,
+        description="secret for the keyed pseudonyms behind contestant and account ids "
+        "(defaults to the cipher key); never change it once data is stored",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -102,6 +107,9 @@ class Settings(BaseSettings):
                 "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
                 "CIPHER_KEY": self.cipher_key.get_secret_value(),
             }
+        secret = self.id_secret or self.cipher_key
+        if secret is not None and secret.get_secret_value():
+            env["PSEUDONYM_KEY"] = secret.get_secret_value()
         if self.compress:
             env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
         return env

@@ -9,12 +9,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidTimeline, NotPermitted, ReasonRequired
+from domain.decision import Decision
+from domain.errors import InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
 from domain.ids import campaign_id
-from domain.timeline import PhaseCode, PhaseStatus, Side, Timeline, shanghai_text
+from domain.timeline import PhaseCode, PhaseStatus, Side, Timeline, shanghai_text, to_utc
 from domain.values import CITY_QUOTAS, GROUP_CAP, Actor, Group, Role
-
-_STATUS_AFTER = {"opens": PhaseStatus.OPEN, "closes": PhaseStatus.CLOSED}
 
 
 class Campaign(Aggregate):
@@ -35,23 +34,25 @@ class Campaign(Aggregate):
         template: str | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
+        reason: str | None = None,
     ) -> Campaign:
-        if actor.role is not Role.ADMIN:
-            raise NotPermitted("launch campaign: only organisers (admin) may launch a campaign")
+        _require_organiser(actor, "launch campaign")
         if not name.strip():
-            raise InvalidTimeline("a campaign needs a name")
+            raise InvalidTimeline("launch campaign: a campaign needs a name")
+        checked = timeline.pinning_explicit_contest().validated()
         quota_table = quotas or {
             city: {Group.TRAINEE: trainee, Group.VETERAN: veteran}
             for city, (trainee, veteran) in CITY_QUOTAS.items()
         }
+        group_caps = {**dict.fromkeys(Group, GROUP_CAP), **(caps or {})}
         return cls(
             name=name.strip(),
-            timeline=timeline.to_data(),
-            contest_pinned=timeline.contest_pinned,
+            timeline=checked.to_data(),
+            contest_pinned=checked.contest_pinned,
             template=template,
             quotas={city: {g.value: n for g, n in row.items()} for city, row in quota_table.items()},
-            caps={g.value: n for g, n in (caps or dict.fromkeys(Group, GROUP_CAP)).items()},
-            actor=actor,
+            caps={g.value: n for g, n in group_caps.items()},
+            decision=Decision.of(actor, 1, reason),
             timestamp=at,
         )
 
@@ -64,7 +65,7 @@ class Campaign(Aggregate):
         template: str | None,
         quotas: dict[str, dict[str, int]],
         caps: dict[str, int],
-        actor: Actor,
+        decision: Decision,
         timestamp: datetime,
     ) -> None:
         self.name = name
@@ -78,14 +79,20 @@ class Campaign(Aggregate):
     # --- queries -------------------------------------------------------------
 
     def quota(self, city: str, group: Group) -> int | None:
-        """The recommendation quota of a city for a group; None when unlimited (family)."""
-        return self.quotas.get(city, {}).get(group.value)
+        """A city's recommendation quota for a group: None (unlimited) for families, 0 if unlisted."""
+        if group is Group.FAMILY:
+            return None
+        return self.quotas.get(city, {}).get(group.value, 0)
 
     def cap(self, group: Group) -> int:
-        return self.caps[group.value]
+        return self.caps.get(group.value, GROUP_CAP)
 
     def is_open(self, code: PhaseCode, at: datetime) -> bool:
         return self.timeline[code].contains(at)
+
+    def status_at(self, code: PhaseCode, at: datetime) -> PhaseStatus:
+        """The status the dates give; the recorded status may lag until a boundary is recorded."""
+        return self.timeline[code].status_at(at)
 
     # --- decisions -----------------------------------------------------------
 
@@ -93,14 +100,16 @@ class Campaign(Aggregate):
         self,
         changes: Mapping[PhaseCode, Mapping[Side, datetime | None]],
         *,
-        reason: str,
+        reason: str | None,
         actor: Actor,
         at: datetime,
+        evidence: str | None = None,
     ) -> None:
-        """Move dates; a boundary already recorded as passed stays in the past."""
+        """Move dates; a boundary that has passed stays in the past."""
         _require_organiser(actor, "amend timeline")
         _require_reason(reason, "amend timeline")
-        timeline = self.timeline.amended(changes)
+        self._require_in_order(at, "amend timeline")
+        timeline = self.timeline.amended(changes).validated()
         diff = _diff(self.timeline, timeline)
         if not diff:
             raise InvalidTimeline("amend timeline: the amendment changes nothing")
@@ -110,9 +119,7 @@ class Campaign(Aggregate):
             timeline=timeline.to_data(),
             contest_pinned=timeline.contest_pinned,
             changes=diff,
-            rule_version=self.rule_version + 1,
-            reason=reason.strip(),
-            actor=actor,
+            decision=Decision.of(actor, self.rule_version + 1, reason, evidence),
             timestamp=at,
         )
 
@@ -121,7 +128,10 @@ class Campaign(Aggregate):
     ) -> None:
         """What has happened stays as it happened: only future boundaries move."""
         if "opens" in moved:
-            if self.phase_status[code] is not PhaseStatus.PENDING:
+            # Gating reads the dates, so an opening that has passed is history even
+            # before the scheduler has recorded it.
+            before = moved["opens"][0]
+            if self.phase_status[code] is not PhaseStatus.PENDING or (before is not None and before <= at):
                 raise InvalidTimeline(
                     f"amend timeline: {code} has already opened; its opening cannot be moved"
                 )
@@ -145,18 +155,17 @@ class Campaign(Aggregate):
         timeline: dict[str, dict[str, datetime | None]],
         contest_pinned: bool,
         changes: dict[str, dict[str, list[datetime | None]]],
-        rule_version: int,
-        reason: str,
-        actor: Actor,
+        decision: Decision,
         timestamp: datetime,
     ) -> None:
         self.timeline = Timeline.from_data(timeline, contest_pinned)
-        self.rule_version = rule_version
+        self.rule_version = decision.rule_version
 
-    def open_now(self, code: PhaseCode, *, reason: str, actor: Actor, at: datetime) -> None:
+    def open_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
         """Organiser override: open a pending phase now, moving its opening to now."""
         _require_organiser(actor, f"open {code}")
         _require_reason(reason, f"open {code}")
+        self._require_in_order(at, f"open {code}")
         status = self.phase_status[code]
         if status is not PhaseStatus.PENDING:
             raise InvalidTimeline(f"open {code}: it is already {status}; amend its closing date to extend it")
@@ -170,13 +179,17 @@ class Campaign(Aggregate):
             self.amend_timeline({code: {"opens": at}}, reason=reason, actor=actor, at=at)
         self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=reason)
 
-    def close_now(self, code: PhaseCode, *, reason: str, actor: Actor, at: datetime) -> None:
+    def close_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
         """Organiser override: close an open phase now, moving its closing to now."""
         _require_organiser(actor, f"close {code}")
         _require_reason(reason, f"close {code}")
-        if self.phase_status[code] is not PhaseStatus.OPEN:
-            raise InvalidTimeline(f"close {code}: it is {self.phase_status[code]}, not open")
+        self._require_in_order(at, f"close {code}")
         window = self.timeline[code]
+        if PhaseStatus.OPEN not in (self.phase_status[code], window.status_at(at)):
+            raise InvalidTimeline(f"close {code}: it is {window.status_at(at)}, not open")
+        if self.phase_status[code] is not PhaseStatus.OPEN:
+            # Its opening (or reopening) has passed but was not recorded yet: record it first.
+            self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=None)
         if window.closes is None or window.closes > at:
             self.amend_timeline({code: {"closes": at}}, reason=reason, actor=actor, at=at)
         self._record_edge(code, "closes", window.closes, actor=actor, at=at, reason=reason)
@@ -187,21 +200,30 @@ class Campaign(Aggregate):
         Idempotent: a boundary already recorded is not recorded again. A phase that was
         closed and then extended by an amendment is recorded as opened again.
         """
+        if actor.role not in (Role.SCHEDULER, Role.ADMIN):
+            raise NotPermitted(f"record boundaries: the role {actor.role} may not do this")
         recorded: list[tuple[PhaseCode, Side]] = []
         for instant, side, code in self.timeline.boundaries():
             if instant > at:
                 break
             due = self.timeline[code].status_at(at)
             current = self.phase_status[code]
-            if side == "opens" and current is not PhaseStatus.OPEN and due is not PhaseStatus.PENDING:
-                if current is PhaseStatus.CLOSED and due is PhaseStatus.CLOSED:
-                    continue
-                self._record_edge(code, side, instant, actor=actor, at=at, reason=None)
-                recorded.append((code, side))
-            elif side == "closes" and current is PhaseStatus.OPEN and due is PhaseStatus.CLOSED:
+            opening = side == "opens" and current is not PhaseStatus.OPEN and due is not PhaseStatus.PENDING
+            if opening and current is PhaseStatus.CLOSED and due is PhaseStatus.CLOSED:
+                continue
+            closing = side == "closes" and current is PhaseStatus.OPEN and due is PhaseStatus.CLOSED
+            if opening or closing:
+                self._require_in_order(at, "record boundaries")
                 self._record_edge(code, side, instant, actor=actor, at=at, reason=None)
                 recorded.append((code, side))
         return recorded
+
+    def _require_in_order(self, at: datetime, action: str) -> None:
+        if at < self.modified_on:
+            raise OutOfOrder(
+                f"{action}: {shanghai_text(at)} is earlier than this campaign's last recorded "
+                f"decision ({shanghai_text(self.modified_on)})"
+            )
 
     def _record_edge(
         self,
@@ -216,10 +238,8 @@ class Campaign(Aggregate):
         kwargs: dict[str, Any] = {
             "code": code.value,
             "by": "scheduler" if actor.role is Role.SCHEDULER else "organiser",
-            "scheduled": scheduled,
-            "rule_version": self.rule_version,
-            "reason": reason,
-            "actor": actor,
+            "scheduled": to_utc(scheduled),
+            "decision": Decision.of(actor, self.rule_version, reason),
             "timestamp": at,
         }
         if side == "opens":
@@ -229,27 +249,13 @@ class Campaign(Aggregate):
 
     @event("PhaseOpened")
     def _phase_opened(
-        self,
-        code: str,
-        by: str,
-        scheduled: datetime | None,
-        rule_version: int,
-        reason: str | None,
-        actor: Actor,
-        timestamp: datetime,
+        self, code: str, by: str, scheduled: datetime | None, decision: Decision, timestamp: datetime
     ) -> None:
         self.phase_status[PhaseCode(code)] = PhaseStatus.OPEN
 
     @event("PhaseClosed")
     def _phase_closed(
-        self,
-        code: str,
-        by: str,
-        scheduled: datetime | None,
-        rule_version: int,
-        reason: str | None,
-        actor: Actor,
-        timestamp: datetime,
+        self, code: str, by: str, scheduled: datetime | None, decision: Decision, timestamp: datetime
     ) -> None:
         self.phase_status[PhaseCode(code)] = PhaseStatus.CLOSED
 
@@ -265,11 +271,12 @@ def _require_reason(reason: str | None, action: str) -> None:
 
 
 def _diff(old: Timeline, new: Timeline) -> dict[str, dict[str, list[datetime | None]]]:
-    """{code: {side: [old, new]}} for every edge that moved."""
+    """{code: {side: [old, new]}} in UTC, for every edge that moved."""
     changes: dict[str, dict[str, list[datetime | None]]] = {}
+    sides: tuple[Side, Side] = ("opens", "closes")
     for code in PhaseCode:
-        for side in ("opens", "closes"):
+        for side in sides:
             before, after = old[code].edge(side), new[code].edge(side)
             if before != after:
-                changes.setdefault(code.value, {})[side] = [before, after]
+                changes.setdefault(code.value, {})[side] = [to_utc(before), to_utc(after)]
     return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,10 +11,11 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.campaign import Campaign
 from domain.decision import Decision
-from domain.errors import InvalidValue, VersionConflict
+from domain.errors import InvalidValue, OutOfOrder, VersionConflict
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
+from domain.timeline import shanghai_text
 from domain.values import Actor, Channel, Group, Person, mask_id_number, mask_mobile
 
 CONTEST_EVENTS = ("short_video", "account_operation", "livestream_selling")
@@ -23,8 +25,8 @@ class Contestant(Aggregate):
     """Public methods decide (and may refuse); the ``@event`` methods only record."""
 
     @staticmethod
-    def create_id(campaign_id: UUID, id_number: str) -> UUID:
-        return contestant_id(campaign_id, id_number)
+    def create_id(campaign_id: UUID, person_key: str) -> UUID:
+        return contestant_id(campaign_id, person_key)
 
     @classmethod
     def nominate(
@@ -33,6 +35,7 @@ class Contestant(Aggregate):
         person: Person,
         channel: Channel,
         *,
+        person_key: str,
         actor: Actor,
         at: datetime,
         unit: str | None = None,
@@ -53,6 +56,7 @@ class Contestant(Aggregate):
         )
         return cls(
             campaign_id=campaign.id,
+            person_key=person_key,
             id_number=person.id_number.value,
             channel=channel.value,
             person={
@@ -76,6 +80,7 @@ class Contestant(Aggregate):
     def __init__(
         self,
         campaign_id: UUID,
+        person_key: str,
         id_number: str,
         channel: str,
         person: dict[str, Any],
@@ -129,6 +134,11 @@ class Contestant(Aggregate):
         evidence: str | None,
         expected_version: int | None,
     ) -> Decision:
+        if at < self.modified_on:
+            raise OutOfOrder(
+                f"{trigger.replace('_', ' ')}: {shanghai_text(at)} is earlier than this contestant's "
+                f"last recorded decision ({shanghai_text(self.modified_on)})"
+            )
         if expected_version is not None and expected_version != self.version:
             raise VersionConflict(
                 f"{trigger.replace('_', ' ')}: the contestant is at version {self.version}, "
@@ -239,7 +249,9 @@ class Contestant(Aggregate):
         problems = {
             name: "a score of 0 or more is required"
             for name in CONTEST_EVENTS
-            if not isinstance(scores.get(name), int | float) or scores[name] < 0
+            if not isinstance(scores.get(name), int | float)
+            or not math.isfinite(scores[name])  # NaN would pass `< 0` and poison every ranking
+            or scores[name] < 0
         }
         problems.update({name: "not a contest event" for name in scores if name not in CONTEST_EVENTS})
         if problems:

@@ -91,3 +91,9 @@ class VersionConflict(DomainError):
     """The caller expected an earlier version than the one stored."""
 
     rule = "version_conflict"
+
+
+class OutOfOrder(DomainError):
+    """A decision dated before the aggregate's last recorded one: history is not rewritten."""
+
+    rule = "out_of_order"

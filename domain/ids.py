@@ -12,9 +12,9 @@ def campaign_id(name: str) -> UUID:
     return uuid5(_NAMESPACE, f"campaign:{name.strip()}")
 
 
-def contestant_id(campaign: UUID, id_number: str) -> UUID:
-    """One contestant per person per campaign."""
-    return uuid5(campaign, f"person:{id_number}")
+def contestant_id(campaign: UUID, person_key: str) -> UUID:
+    """One contestant per person per campaign; ``person_key`` is the ID number's pseudonym."""
+    return uuid5(campaign, f"person:{person_key}")
 
 
 def account_claim_id(campaign: UUID, account_key: str) -> UUID:

@@ -6,7 +6,6 @@ which phase window, by which roles. The machine decides; the aggregate records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -205,5 +204,6 @@ def decide(
     return Status(model.state)
 
 
-def allowed_moves(current: Status) -> Sequence[str]:
+def allowed_moves(current: Status) -> list[str]:
+    """The triggers the table allows from a state, phase windows aside."""
     return [move.trigger for move in MOVES if current in move.sources]

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError
 from domain.ids import account_claim_id, allotment_id
-from domain.values import Account, Group
+from domain.values import Group
 
 
 def quota_scope(city: str, group: Group) -> str:
@@ -73,10 +73,11 @@ class AccountClaim(Aggregate):
         return account_claim_id(campaign_id, account_key)
 
     @classmethod
-    def claim(cls, campaign_id: UUID, account: Account, contestant_id: UUID, at: datetime) -> AccountClaim:
+    def claim(cls, campaign_id: UUID, account_key: str, contestant_id: UUID, at: datetime) -> AccountClaim:
+        """``account_key``: the account's pseudonym, so the claim's id reveals no handle."""
         return cls(
             campaign_id=campaign_id,
-            account_key=account.key,
+            account_key=account_key,
             contestant_id=contestant_id,
             timestamp=at,
         )

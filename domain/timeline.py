@@ -28,10 +28,6 @@ class PhaseCode(StrEnum):
     FINALS = "finals"
     CEREMONY = "ceremony"
 
-    @property
-    def is_channel(self) -> bool:
-        return self in (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION)
-
     @classmethod
     def parse(cls, raw: str) -> PhaseCode:
         try:
@@ -111,7 +107,8 @@ class Timeline:
     windows: Mapping[PhaseCode, Window]
     contest_pinned: bool = False  # the contest start was set explicitly, not derived
 
-    def __post_init__(self) -> None:
+    def validated(self) -> Timeline:
+        """Check the calendar rules; only deciding code calls this, never an event's apply."""
         missing = [code.value for code in PhaseCode if code not in self.windows]
         if missing:
             raise InvalidTimeline(f"timeline lacks {', '.join(missing)}")
@@ -128,6 +125,7 @@ class Timeline:
         registration = self.windows[PhaseCode.REGISTRATION]
         for channel in (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION):
             self._require_inside(channel, registration)
+        return self
 
     def _require_inside(self, channel: PhaseCode, registration: Window) -> None:
         window = self.windows[channel]
@@ -150,20 +148,29 @@ class Timeline:
     def instant(self, code: PhaseCode, side: Side) -> datetime | None:
         return self.windows[code].edge(side)
 
-    def with_changes(self, changes: Mapping[PhaseCode, Window], *, pin_contest: bool = False) -> Timeline:
+    def with_changes(self, changes: Mapping[PhaseCode, Window]) -> Timeline:
         """Apply changed windows; the contest start follows the training start unless pinned."""
         windows = dict(self.windows)
         windows.update(changes)
         contest_given = PhaseCode.CONTEST in changes and (
             changes[PhaseCode.CONTEST].opens != self.windows[PhaseCode.CONTEST].opens
         )
-        pinned = self.contest_pinned or contest_given or pin_contest
+        pinned = self.contest_pinned or contest_given
         training_opens = windows[PhaseCode.ONLINE_TRAINING].opens
         if not pinned and training_opens is not None:
             windows[PhaseCode.CONTEST] = replace(
                 windows[PhaseCode.CONTEST], opens=derived_contest_opens(training_opens)
             )
         return Timeline(windows, contest_pinned=pinned)
+
+    def pinning_explicit_contest(self) -> Timeline:
+        """A timeline given date by date keeps a contest start that differs from the derived one."""
+        training, contest = (
+            self.windows[PhaseCode.ONLINE_TRAINING].opens,
+            self.windows[PhaseCode.CONTEST].opens,
+        )
+        derived = training is not None and contest == derived_contest_opens(training)
+        return self if derived or self.contest_pinned else replace(self, contest_pinned=True)
 
     def amended(self, changes: Mapping[PhaseCode, Mapping[Side, datetime | None]]) -> Timeline:
         """Move the given edges; an edge not mentioned keeps its instant."""
@@ -206,10 +213,11 @@ class Timeline:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Mapping[str, datetime | None]], pinned: bool) -> Timeline:
-        windows = {
-            PhaseCode.parse(code): Window(edges.get("opens"), edges.get("closes"))
-            for code, edges in data.items()
-        }
+        """Rebuild from an event as recorded, without re-checking today's rules."""
+        windows = dict.fromkeys(PhaseCode, Window(None, None))
+        windows.update(
+            {PhaseCode(code): Window(edges.get("opens"), edges.get("closes")) for code, edges in data.items()}
+        )
         return cls(windows, contest_pinned=pinned)
 
 

@@ -233,6 +233,7 @@ class Actor:
     city: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "role", Role(self.role))  # a plain string from the edge becomes a Role
         if not self.user.strip():
             raise InvalidValue("actor", "a decision needs the id of who took it")
         if self.role is Role.CITY_STAFF and self.city is None:
