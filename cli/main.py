@@ -45,3 +45,44 @@ def demo(
         print_summary(run, fresh, settings.describe_store(), console)
     finally:
         service.close()
+
+
+@app.command()
+def scheduler(
+    poll: Annotated[float, typer.Option(min=0.2, help="Seconds between polls of the event log")] = 2.0,
+) -> None:
+    """Open and close phases on the campaign dates; one instance is active, others stand by."""
+    import signal
+    import threading
+    from datetime import UTC, datetime
+
+    from scheduler.leader import Elector, identity, lock_for
+    from scheduler.plan import RecordedEdge
+    from scheduler.runner import BoundaryRunner
+
+    settings = load_settings()
+    service = build_service(settings)
+    me = identity()
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def recorded(edge: RecordedEdge) -> None:
+        scheduled = edge.scheduled.isoformat() if edge.scheduled else "-"
+        say(
+            f"recorded campaign={edge.campaign_id} code={edge.code.value} side={edge.side} "
+            f"scheduled={scheduled} actual={edge.actual.isoformat()} by={me}"
+        )
+
+    def make_runner() -> BoundaryRunner:
+        return BoundaryRunner(service, lambda: datetime.now(UTC), poll_seconds=poll, on_recorded=recorded)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    say(f"scheduler {me}: store {settings.describe_store()}")
+    try:
+        Elector(lock_for(settings, me), make_runner, me=me, say=say).run(stop)
+    finally:
+        service.close()
+        say(f"scheduler {me}: stopped")
