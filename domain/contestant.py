@@ -322,6 +322,7 @@ class Contestant(Aggregate):
 
     @event("Withdrawn")
     def _withdrawn(self, decision: Decision, timestamp: datetime) -> None:
+        self.team_role = None  # the team seat is given back with the places
         self.status = Status.WITHDRAWN
 
     def disqualify(
@@ -339,4 +340,5 @@ class Contestant(Aggregate):
 
     @event("Disqualified")
     def _disqualified(self, decision: Decision, timestamp: datetime) -> None:
+        self.team_role = None  # the team seat is given back with the places
         self.status = Status.DISQUALIFIED
