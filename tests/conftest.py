@@ -27,13 +27,13 @@ BACKENDS = [
 
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str]:
-    """A PostgreSQL server for the session; never skipped in CI."""
+    """A PostgreSQL server for the session; skipped only outside CI when none is given or found."""
     with contextlib.ExitStack() as stack:
         try:
             dsn = stack.enter_context(pg_server.session_dsn())
         except pg_server.PostgresUnavailable as error:
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"PostgreSQL is required in CI: {error}", pytrace=False)
+            if os.environ.get("CI") == "true" or os.environ.get(pg_server.DSN_VARIABLE):
+                pytest.fail(f"PostgreSQL is required in CI or when a DSN is given: {error}", pytrace=False)
             pytest.skip(f"no PostgreSQL server: {error}")
         yield dsn
 
@@ -53,7 +53,7 @@ def fresh_schema(dsn: str) -> Iterator[str]:
 
 def load_settings(**fields: object) -> Settings:
     """Settings from the given fields only: stray ZHANYOU_* variables must not leak in."""
-    return Settings.load(**{"cipher_key": None, "compress": False, **fields})
+    return Settings.load(**{"cipher_key": None, "id_secret": None, "compress": False, **fields})
 
 
 @pytest.fixture(params=BACKENDS)

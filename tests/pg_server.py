@@ -23,9 +23,7 @@ from typing import Any
 import psycopg
 
 DSN_VARIABLE = "ZHANYOU_TEST_PG_DSN"
-_SERVER_OPTIONS = (
-    "-c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
-)
+_SERVER_OPTIONS = "-c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
 
 
 class PostgresUnavailable(Exception):
@@ -57,10 +55,10 @@ def find_bindir() -> Path:
     candidates: list[Path] = []
     if pg_config := shutil.which("pg_config"):
         with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            bindir = subprocess.run(
+            answer = subprocess.run(
                 [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=10
-            ).stdout.strip()
-            candidates.append(Path(bindir))
+            )
+            candidates.append(Path(answer.stdout.strip()))
     candidates += sorted(
         (Path(found) for found in glob.glob("/usr/lib/postgresql/*/bin")),
         key=lambda path: _version_key(path.parent.name),
