@@ -359,7 +359,9 @@ def apply(
     known.status = MOVES_BY_TRIGGER[command.trigger].dest
     known.last_at = at
     if command.trigger == "advance":
-        known.team_role = command.team_role  # kept after leaving; the team gives the seat back
+        known.team_role = command.team_role
+    elif command.trigger in ("withdraw", "disqualify"):
+        known.team_role = None  # the seat goes back to the team with the places
     return True
 
 
