@@ -8,23 +8,19 @@ import typer
 from rich.console import Console
 
 from application.bootstrap import build_service
-from application.settings import Settings, SettingsError
 from cli.demo import Demo, print_summary
+from cli.import_form import import_form
+from cli.startup import load_settings
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
+
+
+app.command("import")(import_form)
 
 
 @app.callback()
 def main() -> None:
     """Settings come from ZHANYOU_* environment variables; see README.md."""
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings.load()
-    except SettingsError as error:
-        typer.echo(f"zhanyou: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
