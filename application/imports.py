@@ -12,7 +12,8 @@ from uuid import UUID
 from application.errors import ApplicationError, NotFound
 from application.recommendation_form import FormRow, FormUnreadable, read_form
 from application.service import CampaignService
-from domain.errors import DomainError, InvalidValue
+from domain.errors import DomainError, InvalidValue, NotPermitted
+from domain.lifecycle import MOVES_BY_TRIGGER
 from domain.values import CITY_QUOTAS, Account, Actor, Channel, Group, Person
 
 Outcome = Literal["created", "unchanged", "refused"]
@@ -58,6 +59,10 @@ def import_recommendations(
     A file that is not a readable form is refused whole before anything is written; each
     row is then one atomic nomination, refused with the rule it broke or created.
     """
+    recommend = MOVES_BY_TRIGGER["recommend"]
+    if actor.role not in recommend.roles:
+        allowed = ", ".join(sorted(role.value for role in recommend.roles))
+        raise NotPermitted(f"import: the role {actor.role} may not recommend (allowed: {allowed})")
     form = read_form(content, filename)
     group_text = group or form.group
     if not group_text:

@@ -35,6 +35,8 @@ from application.errors import (
 )
 from application.history import HistoryEntry, history_of
 from application.transcodings import ActorAsDict, DecisionAsDict
+from domain.access import PersonalDataLog, personal_data_log_id
+from domain.answers import RecordedAnswer, answer_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.enrolment import contestant_scopes, free_places, take_places
@@ -43,6 +45,7 @@ from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_i
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
+from domain.users import DuplicateUser, User
 from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId
 
 T = TypeVar("T")
@@ -522,6 +525,76 @@ class CampaignService(Application[UUID]):
                 self.save(*aggregates)
         except IntegrityError:
             raise on_conflict() from None
+
+    # --- users, personal-data reads, idempotent answers (appended for the API) ---
+
+    @_utc_instant
+    def create_user(
+        self, username: str, role: str, city: str | None, token_hash: str, *, actor: Actor, at: datetime
+    ) -> User:
+        """A user holding the token whose SHA-256 hex digest is ``token_hash``."""
+        user = User.create(username=username, role=role, city=city, token_hash=token_hash, actor=actor, at=at)
+        self._save_translating(
+            user, on_conflict=lambda: DuplicateUser(f"create user: the username {user.username!r} is taken")
+        )
+        return user
+
+    def get_user(self, user_id: UUID) -> User | None:
+        try:
+            return self._get(User, user_id, NothingStored)
+        except NothingStored:
+            return None
+
+    @_utc_instant
+    def read_personal_data(self, contestant_id: UUID, *, actor: Actor, at: datetime) -> Contestant:
+        """The unmasked contestant, once the read is recorded (who read whose data, when)."""
+
+        def attempt() -> Contestant:
+            contestant = self.get_contestant(contestant_id)
+            try:
+                log = self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored)
+            except NothingStored:
+                log = PersonalDataLog(contestant_id=contestant_id, timestamp=at)
+            log.read(city=contestant.city, fields=["id_number", "mobile"], actor=actor, at=at)
+            self.save(log)
+            return contestant
+
+        return self._retrying(attempt)
+
+    def personal_data_reads(self, contestant_id: UUID) -> list[dict[str, object]]:
+        try:
+            return list(self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored).reads)
+        except NothingStored:
+            return []
+
+    def recall_answer(self, user: str, key: str) -> RecordedAnswer | None:
+        try:
+            return self._get(RecordedAnswer, answer_id(user, key), NothingStored)
+        except NothingStored:
+            return None
+
+    @_utc_instant
+    def remember_answer(
+        self, user: str, key: str, fingerprint: str, status: int, body: Any, *, at: datetime
+    ) -> RecordedAnswer:
+        """Keep the first answer; when another was kept meanwhile, that one is returned."""
+        answer = RecordedAnswer(
+            user=user, key=key, fingerprint=fingerprint, status=status, body=body, timestamp=at
+        )
+        try:
+            with _store_errors():
+                self.save(answer)
+        except IntegrityError:
+            kept = self.recall_answer(user, key)
+            if kept is None:  # pragma: no cover - the conflicting answer is stored
+                raise
+            return kept
+        return answer
+
+    def last_notification_id(self) -> int:
+        """The event store's highest notification id (0 when empty); raises StoreUnavailable."""
+        with _store_errors():
+            return self.recorder.max_notification_id() or 0
 
 
 class _CampaignMoved(Exception):

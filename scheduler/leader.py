@@ -161,11 +161,20 @@ class FileLock:
         return self._fd is not None
 
     def holder(self) -> str | None:
+        """The name in the file, unless nobody holds the lock (a killed holder leaves its name)."""
+        if self._fd is not None:
+            return self.me
         try:
-            text = self.path.read_text().strip()
+            fd = os.open(self.path, os.O_RDONLY)
         except OSError:
             return None
-        return text or None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 256, 0).decode(errors="replace").strip() or None
+        finally:
+            os.close(fd)
+        return None
 
     def release(self) -> None:
         if self._fd is None:

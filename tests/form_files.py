@@ -10,11 +10,14 @@ from datetime import date, timedelta
 from openpyxl import Workbook
 from stdnum.cn import ric
 
-HEADER = [
+HEADER: list[object] = [
     "序号", "所在市(州)", "姓名", "身份证号", "手机号", "参赛直播平台及账号(只限填一个)", "粉丝数量",
     "直播经验、亮点战绩、荣誉等(建议详细填写,无直播经历填写无)", "备注",
 ]  # fmt: skip
-EXAMPLE = ["*示例", "武汉市", "张三", "42xxxxxxxxxxxx xxx", "1820000000 0", "抖音: zhangsan", "50 万", "3 年直播带货经验", ""]
+EXAMPLE: list[object] = [
+    "*示例", "武汉市", "张三", "42xxxxxxxxxxxx xxx", "1820000000 0", "抖音: zhangsan", "50 万",
+    "3 年直播带货经验", "",
+]  # fmt: skip
 
 
 def person_id(n: int) -> str:

@@ -26,7 +26,8 @@ def test_a_csv_form_is_read_in_utf8_or_gbk(encoding: str) -> None:
 
 
 def test_header_values_in_the_next_cell_are_found() -> None:
-    cells = [["推荐单位", "黄冈市退役军人事务局", "联系人", "李四", "参赛组别", "退役军人组"], *form_cells([])[2:]]
+    meta: list[object] = ["推荐单位", "黄冈市退役军人事务局", "联系人", "李四", "参赛组别", "退役军人组"]
+    cells = [meta, *form_cells([])[2:]]
     form = read_form(as_csv(cells), "f.csv")
     assert (form.unit, form.contact, form.group) == ("黄冈市退役军人事务局", "李四", "退役军人组")
 

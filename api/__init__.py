@@ -1,0 +1,1 @@
+"""The HTTP API: translates requests to commands and answers to HTTP, nothing more."""

@@ -1,0 +1,41 @@
+"""Settings of the HTTP API only, read from ZHANYOU_* variables like the core settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from application.settings import SettingsError
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHANYOU_", extra="ignore", frozen=True)
+
+    bootstrap_token: SecretStr | None = Field(
+        default=None, description="an admin token that needs no user (create the first users with it)"
+    )
+    registration_rate: int = Field(
+        default=10, ge=1, le=10_000, description="self-registrations accepted per client address per minute"
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="largest request body accepted (bytes); larger is 413"
+    )
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("a bootstrap token needs at least 16 characters")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: object) -> ApiSettings:
+        """Read and validate; a bad setting becomes one line naming ZHANYOU_<NAME>."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as error:
+            first = error.errors()[0]
+            name = "ZHANYOU_" + str(first["loc"][0]).upper() if first["loc"] else "ZHANYOU_*"
+            raise SettingsError(f"{name}: {first['msg']}") from None

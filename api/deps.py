@@ -1,0 +1,128 @@
+"""Dependencies of the routes, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import authenticate
+from api.config import ApiSettings
+from api.idempotency import Idempotency
+from api.problems import ApiProblem
+from api.ratelimit import RateLimiter
+from application.service import CampaignService
+from domain.values import Actor
+
+_bearer = HTTPBearer(auto_error=False, description="a user's token, or the bootstrap token")
+
+
+def _service(request: Request) -> CampaignService:
+    service: CampaignService = request.app.state.service
+    return service
+
+
+def _api_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.api_settings
+    return settings
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+ServiceDep = Annotated[CampaignService, Depends(_service)]
+ApiSettingsDep = Annotated[ApiSettings, Depends(_api_settings)]
+Now = Annotated[datetime, Depends(_now)]
+
+
+def _actor(
+    service: ServiceDep,
+    settings: ApiSettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
+    bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    actor = authenticate(service, credentials.credentials, bootstrap)
+    if actor is None:
+        raise ApiProblem(401, "unauthenticated", "the bearer token is unknown", challenge)
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+def _if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="the contestant version the change is based on; 409 when it has moved on",
+            pattern=r'^\s*(W/)?"?\d{1,9}"?\s*$',
+        ),
+    ] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    return int(if_match.strip().removeprefix("W/").strip('"'))
+
+
+ExpectedVersion = Annotated[int | None, Depends(_if_match)]
+
+
+def _idempotency(
+    request: Request,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="a retry with the same key gets the first answer and records nothing twice",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+        ),
+    ] = None,
+) -> Idempotency:
+    return Idempotency(service, request.app.state.answer_locks, actor.user, key, request, now)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
+
+
+def _public_idempotency(
+    request: Request,
+    service: ServiceDep,
+    now: Now,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="a retry with the same key gets the first answer and records nothing twice",
+            min_length=1,
+            max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
+        ),
+    ] = None,
+) -> Idempotency:
+    client = request.client.host if request.client else "unknown"
+    return Idempotency(service, request.app.state.answer_locks, f"public@{client}", key, request, now)
+
+
+PublicIdempotencyDep = Annotated[Idempotency, Depends(_public_idempotency)]
+
+
+def _rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.registration_limiter
+    return limiter
+
+
+RegistrationLimiter = Annotated[RateLimiter, Depends(_rate_limiter)]

@@ -1,0 +1,96 @@
+"""Request counts per route and status, in the Prometheus text format."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class RequestCounter:
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, method: str, route: str, status: int) -> None:
+        with self._lock:
+            self._counts[(method, route, str(status))] += 1
+
+    def snapshot(self) -> dict[tuple[str, str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+class CountRequests:
+    """ASGI middleware: counts every answered request by its route template, not its path."""
+
+    def __init__(self, app: ASGIApp, counter: RequestCounter) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_counting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counting)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.counter.count(scope["method"], template, status)
+
+
+class LimitBody:
+    """ASGI middleware: a declared body larger than the limit is refused with 413 before it is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_bytes:
+                from api.problems import problem_response
+
+                response = problem_response(
+                    413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render(counts: dict[tuple[str, str, str], int], last_notification_id: int | None) -> str:
+    lines = [
+        "# HELP zhanyou_http_requests_total HTTP requests answered, by method, route and status.",
+        "# TYPE zhanyou_http_requests_total counter",
+    ]
+    for (method, route, status), n in sorted(counts.items()):
+        labels = f'method="{_escape(method)}",route="{_escape(route)}",status="{status}"'
+        lines.append(f"zhanyou_http_requests_total{{{labels}}} {n}")
+    lines += [
+        "# HELP zhanyou_event_store_up 1 when the event store answered the last scrape.",
+        "# TYPE zhanyou_event_store_up gauge",
+        f"zhanyou_event_store_up {0 if last_notification_id is None else 1}",
+    ]
+    if last_notification_id is not None:
+        lines += [
+            "# HELP zhanyou_event_store_max_notification_id Highest notification id in the event store.",
+            "# TYPE zhanyou_event_store_max_notification_id gauge",
+            f"zhanyou_event_store_max_notification_id {last_notification_id}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,193 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+``type`` is ``https://zhanyou.example/problems/<rule>``, where ``<rule>`` is the stable
+code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.errors import (
+    ApplicationError,
+    CampaignExists,
+    Contended,
+    NotFound,
+    StoreUnavailable,
+)
+from application.recommendation_form import FormUnreadable
+from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired
+
+PROBLEM_BASE = "https://zhanyou.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="the bad field, dotted for nested ones (e.g. `timeline.contest.opens`)")
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``rule`` repeats the last part of ``type``."""
+
+    type: str = Field(examples=[f"{PROBLEM_BASE}quota_full"])
+    title: str
+    status: int
+    detail: str
+    rule: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = Field(default=None, description="every bad field (422 only)")
+
+
+class ApiProblem(Exception):
+    """A refusal of the HTTP layer itself (auth, rate limit, idempotency key reuse)."""
+
+    def __init__(self, status: int, rule: str, detail: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.rule = rule
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+def problem_body(
+    status: int,
+    rule: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[FieldProblem] | None = None,
+) -> dict[str, Any]:
+    return Problem(
+        type=PROBLEM_BASE + rule,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        rule=rule,
+        instance=instance,
+        errors=errors,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def problem_response(
+    status: int,
+    rule: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[FieldProblem] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, rule, detail, instance=instance, errors=errors),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def status_of(error: DomainError | ApplicationError) -> int:
+    """The HTTP status of a refusal by the domain or the application."""
+    if isinstance(error, InvalidValue | ReasonRequired | FormUnreadable):
+        return 422
+    if isinstance(error, NotPermitted):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, StoreUnavailable):
+        return 503
+    if isinstance(error, CampaignExists | Contended | DomainError):
+        return 409
+    return 500
+
+
+def field_problems(error: DomainError | ApplicationError) -> list[FieldProblem] | None:
+    if isinstance(error, InvalidValue):
+        return [FieldProblem(field=field, detail=detail) for field, detail in error.problems.items()]
+    if isinstance(error, ReasonRequired):
+        return [FieldProblem(field="reason", detail=error.detail)]
+    return None
+
+
+def refusal_response(error: DomainError | ApplicationError, instance: str | None) -> JSONResponse:
+    status = status_of(error)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return problem_response(
+        status, error.rule, error.detail, instance=instance, errors=field_problems(error), headers=headers
+    )
+
+
+def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:] or location
+        problems.append(
+            FieldProblem(field=".".join(location) or "body", detail=str(item.get("msg", "invalid")))
+        )
+    return problems
+
+
+def install(app: FastAPI) -> None:
+    """Every error leaves as problem+json."""
+
+    async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
+        return refusal_response(error, request.url.path)
+
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)  # noqa: S101
+        problems = _validation_problems(error)
+        detail = "invalid_value: " + "; ".join(f"{p.field}: {p.detail}" for p in problems)
+        return problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
+
+    async def api_problem(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiProblem)  # noqa: S101
+        return problem_response(
+            error.status, error.rule, error.detail, instance=request.url.path, headers=error.headers
+        )
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101
+        rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            error.status_code, f"http_{error.status_code}"
+        )
+        return problem_response(
+            error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
+        )
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(
+            500,
+            "internal_error",
+            "the service failed unexpectedly; the failure is logged",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(DomainError, domain_refusal)
+    app.add_exception_handler(ApplicationError, domain_refusal)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem answers a route can give."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,150 @@
+"""Campaigns: launch, read, amend the timeline, open and close phases by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, status
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.problems import responses
+from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
+from api.views import campaign_out, contestant_ref, person_of, timeline_changes
+from domain.timeline import PhaseCode, Timeline, Window
+from domain.values import Channel
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+
+CampaignId = Annotated[UUID, Path(description="the campaign's id")]
+Code = Annotated[PhaseCode, Path(description="a phase or channel code")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CampaignOut,
+    responses=responses(401, 403, 409, 422, 503),
+)
+def launch(
+    body: CampaignCreate, service: ServiceDep, actor: CurrentActor, now: Now, idem: IdempotencyDep
+) -> JSONResponse:
+    """Launch from the template (shifted to ``start``) and/or an explicit timeline."""
+
+    def decide() -> CampaignOut:
+        changes = timeline_changes(body.timeline or {})
+        if body.timeline is not None and body.template is None and body.start is None:
+            explicit = Timeline({code: Window(None, None) for code in PhaseCode}).amended(changes)
+            campaign_id = service.launch_campaign(
+                body.name, actor=actor, at=now, template=None, timeline=explicit
+            )
+        else:
+            campaign_id = service.launch_campaign(
+                body.name, actor=actor, at=now, template=body.template or "hubei-2021",
+                start=body.start, changes=changes or None,
+            )  # fmt: skip
+        return campaign_out(service.get_campaign(campaign_id), now)
+
+    return idem.answer(status.HTTP_201_CREATED, body, decide)
+
+
+@router.get("/{cid}", response_model=CampaignOut, responses=responses(401, 404, 422, 503))
+def get_campaign(cid: CampaignId, service: ServiceDep, actor: CurrentActor, now: Now) -> CampaignOut:
+    """The timeline with each window's status, the rule version and the quotas."""
+    return campaign_out(service.get_campaign(cid), now)
+
+
+@router.post(
+    "/{cid}/timeline",
+    response_model=CampaignOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def amend_timeline(
+    cid: CampaignId,
+    body: TimelineAmend,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Move dates, with a reason; the rule version goes up."""
+
+    def decide() -> CampaignOut:
+        service.amend_timeline(cid, timeline_changes(body.timeline), reason=body.reason, actor=actor, at=now)
+        return campaign_out(service.get_campaign(cid), now)
+
+    return idem.answer(status.HTTP_200_OK, body, decide)
+
+
+@router.post(
+    "/{cid}/phases/{code}/open",
+    response_model=CampaignOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def open_phase(
+    cid: CampaignId,
+    code: Code,
+    body: Override,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Organiser override: open a phase or channel now."""
+
+    def decide() -> CampaignOut:
+        service.open_phase(cid, code, reason=body.reason, actor=actor, at=now)
+        return campaign_out(service.get_campaign(cid), now)
+
+    return idem.answer(status.HTTP_200_OK, body, decide)
+
+
+@router.post(
+    "/{cid}/phases/{code}/close",
+    response_model=CampaignOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def close_phase(
+    cid: CampaignId,
+    code: Code,
+    body: Override,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Organiser override: close a phase or channel now."""
+
+    def decide() -> CampaignOut:
+        service.close_phase(cid, code, reason=body.reason, actor=actor, at=now)
+        return campaign_out(service.get_campaign(cid), now)
+
+    return idem.answer(status.HTTP_200_OK, body, decide)
+
+
+@router.post(
+    "/{cid}/contestants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContestantRef,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def recommend(
+    cid: CampaignId,
+    body: Recommendation,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """A city bureau (or the organisers) recommends one person, within the city's quota."""
+
+    def decide() -> ContestantRef:
+        person = person_of(body)
+        contestant = service.nominate(
+            cid, person, Channel.RECOMMENDED, actor=actor, at=now, unit=body.unit,
+            contact=body.contact, reason=body.reason, evidence=body.evidence,
+        )  # fmt: skip
+        return contestant_ref(contestant)
+
+    return idem.answer(status.HTTP_201_CREATED, body, decide)

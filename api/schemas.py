@@ -1,0 +1,253 @@
+"""Request and response bodies; requests and responses are separate models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.timeline import PhaseCode, PhaseStatus
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- users ----------------------------------------------------------------------
+
+
+class UserCreate(_Request):
+    username: str = Field(min_length=1, max_length=64, examples=["wuhan-staff-1"])
+    role: Literal["admin", "city_staff", "judge", "auditor", "leader"]
+    city: str | None = Field(default=None, max_length=32, description="required for city_staff, one of 附件1")
+
+
+class UserCreated(BaseModel):
+    username: str
+    role: str
+    city: str | None
+    token: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+class Me(BaseModel):
+    user: str
+    role: str
+    city: str | None
+
+
+# --- campaigns ------------------------------------------------------------------
+
+
+class WindowIn(_Request):
+    opens: AwareDatetime | None = Field(
+        default=None, description="ISO instant with a time zone; null: not announced"
+    )
+    closes: AwareDatetime | None = Field(default=None, description="exclusive end; null: open-ended")
+
+
+Timeline = dict[PhaseCode, WindowIn]
+
+
+class CampaignCreate(_Request):
+    name: str = Field(min_length=1, max_length=200, examples=["战友杯 2021"])
+    template: Literal["hubei-2021"] | None = Field(
+        default=None, description="a built-in timeline; the default when no timeline is given"
+    )
+    start: date | None = Field(
+        default=None, description="shift the template so that publicity opens on this day"
+    )
+    timeline: Timeline | None = Field(
+        default=None,
+        description="explicit windows per phase or channel code; with a template they amend it, "
+        "without one they are the whole timeline (codes left out are not announced)",
+    )
+
+
+class TimelineAmend(_Request):
+    timeline: Timeline = Field(description="only the entries (and sides) that change")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Override(_Request):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class WindowOut(BaseModel):
+    opens: datetime | None
+    closes: datetime | None
+    status: PhaseStatus = Field(description="by the dates, now")
+    recorded: PhaseStatus = Field(description="as last recorded by the scheduler or an organiser")
+
+
+class CampaignOut(BaseModel):
+    id: UUID
+    name: str
+    version: int
+    template: str | None
+    rule_version: int
+    timeline: dict[str, WindowOut]
+    quotas: dict[str, dict[str, int]] = Field(description="city -> group -> recommendation places")
+    caps: dict[str, int] = Field(description="group -> most contestants")
+
+
+# --- contestants ----------------------------------------------------------------
+
+
+class Nomination(_Request):
+    group: str = Field(
+        max_length=32, examples=["veteran"], description="trainee, veteran, family (or 中文 title)"
+    )
+    city: str = Field(max_length=32, examples=["武汉市"])
+    name: str = Field(max_length=100, examples=["张三"])
+    id_number: str = Field(max_length=40, examples=["420102199001011234"])
+    mobile: str = Field(max_length=40, examples=["13812345678"])
+    platform: str = Field(max_length=32, examples=["douyin"], description="douyin (抖音) or kuaishou (快手)")
+    account: str = Field(max_length=100, examples=["zhanyou_zhang"])
+    followers: int = Field(ge=0, le=10**12)
+    experience: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class Recommendation(Nomination):
+    unit: str | None = Field(default=None, max_length=200, description="推荐单位")
+    contact: str | None = Field(default=None, max_length=100, description="联系人")
+    reason: str | None = Field(default=None, max_length=500)
+    evidence: str | None = Field(default=None, max_length=500)
+
+
+class Registration(Nomination):
+    """Self-registration: the person's own form."""
+
+
+class ContestantRef(BaseModel):
+    id: UUID
+    version: int
+    status: str
+
+
+class ContestantOut(BaseModel):
+    """ID and mobile numbers are masked."""
+
+    id: UUID
+    campaign_id: UUID
+    version: int
+    status: str
+    channel: str
+    group: str
+    city: str
+    name: str
+    id_number: str = Field(examples=["420102********1234"])
+    mobile: str = Field(examples=["138****5678"])
+    platform: str
+    account: str
+    followers: int
+    experience: str
+    notes: str
+    unit: str | None
+    contact: str | None
+    training_account: str | None
+    results: dict[str, float] | None
+    team_role: str | None
+    award: str | None
+    nominated_at: datetime
+    modified_at: datetime
+
+
+class PersonalData(BaseModel):
+    id: UUID
+    name: str
+    id_number: str
+    mobile: str
+
+
+class HistoryEntryOut(BaseModel):
+    version: int
+    type: str
+    at: datetime
+    user: str | None
+    role: str | None
+    city: str | None
+    reason: str | None
+    evidence: str | None
+    rule_version: int | None
+    changes: dict[str, list[Any]] = Field(description="field -> [before, after], personal numbers masked")
+
+
+class Decide(_Request):
+    reason: str | None = Field(default=None, max_length=500)
+    evidence: str | None = Field(default=None, max_length=500)
+
+
+class TrainingAccount(Decide):
+    training_account: str = Field(min_length=1, max_length=100)
+
+
+class Scores(_Request):
+    short_video: float = Field(ge=0, allow_inf_nan=False)
+    account_operation: float = Field(ge=0, allow_inf_nan=False)
+    livestream_selling: float = Field(ge=0, allow_inf_nan=False)
+
+
+class Results(Decide):
+    scores: Scores
+
+
+class Advance(Decide):
+    role: str = Field(default="streamer", max_length=16, description="streamer (主播) or assistant (助理)")
+
+
+class Award(Decide):
+    award: str = Field(min_length=1, max_length=200)
+
+
+# --- operations -----------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    last_notification_id: int
+
+
+# --- imports --------------------------------------------------------------------
+
+
+class ImportedRow(BaseModel):
+    line: int = Field(description="the row's number in the spreadsheet")
+    name: str
+    outcome: Literal["created", "unchanged", "refused"]
+    rule: str | None = Field(default=None, description="the refusing rule, e.g. quota_full")
+    detail: str | None = None
+    contestant_id: UUID | None = None
+
+
+class ImportOut(BaseModel):
+    filename: str
+    group: str
+    unit: str | None
+    counts: dict[str, int] = Field(description="rows created, unchanged (imported before) and refused")
+    rows: list[ImportedRow]
+
+
+# --- schedule -------------------------------------------------------------------
+
+
+class ScheduledBoundary(BaseModel):
+    code: PhaseCode
+    side: Literal["opens", "closes"]
+    instant: datetime = Field(description="when the timeline says the boundary passes")
+    state: Literal["pending", "done", "late", "overridden", "blocked"]
+    by: str | None = Field(default=None, description="scheduler or organiser, once recorded")
+    scheduled: datetime | None = None
+    actual: datetime | None = Field(default=None, description="when it was recorded")
+
+
+class ScheduleOut(BaseModel):
+    campaign_id: UUID
+    boundaries: list[ScheduledBoundary]
+    active_instance: str | None = Field(description="host:pid of the scheduler holding the lock, if any")

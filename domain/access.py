@@ -1,0 +1,68 @@
+"""Who may read what of a contestant, and the record of every read of personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import NotPermitted
+from domain.values import Actor, Role
+
+_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.JUDGE, Role.CITY_STAFF})
+_HISTORY_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.CITY_STAFF})
+_PERSONAL_DATA_READERS = frozenset({Role.ADMIN, Role.CITY_STAFF})
+
+
+def _require(actor: Actor, roles: frozenset[Role], city: str, action: str) -> None:
+    if actor.role not in roles:
+        allowed = ", ".join(sorted(role.value for role in roles))
+        raise NotPermitted(f"{action}: the role {actor.role} may not do this (allowed: {allowed})")
+    if actor.role is Role.CITY_STAFF and actor.city != city:
+        raise NotPermitted(
+            f"{action}: staff of {actor.city} may read only their own city's people, not {city}"
+        )
+
+
+def require_may_read(actor: Actor, city: str) -> None:
+    """Masked contestant records: organisers, auditors, judges and the city's own staff."""
+    _require(actor, _READERS, city, "read contestant")
+
+
+def require_may_read_history(actor: Actor, city: str) -> None:
+    _require(actor, _HISTORY_READERS, city, "read history")
+
+
+def personal_data_log_id(contestant_id: UUID) -> UUID:
+    return uuid5(contestant_id, "personal-data-reads")
+
+
+class PersonalDataLog(Aggregate):
+    """Every unmasked read of one contestant's ID and mobile numbers: who, when, which fields."""
+
+    @staticmethod
+    def create_id(contestant_id: UUID) -> UUID:
+        return personal_data_log_id(contestant_id)
+
+    @event("PersonalDataLogOpened")
+    def __init__(self, contestant_id: UUID, timestamp: datetime) -> None:
+        self.contestant_id = contestant_id
+        self.reads: list[dict[str, object]] = []
+
+    def read(self, *, city: str, fields: list[str], actor: Actor, at: datetime) -> None:
+        """Decide whether ``actor`` may see the personal data, and record that they did."""
+        _require(actor, _PERSONAL_DATA_READERS, city, "read personal data")
+        self._read(actor=actor, fields=list(fields), timestamp=at)
+
+    @event("PersonalDataRead")
+    def _read(self, actor: Actor, fields: list[str], timestamp: datetime) -> None:
+        self.reads.append(
+            {
+                "user": actor.user,
+                "role": actor.role.value,
+                "city": actor.city,
+                "fields": fields,
+                "at": timestamp,
+            }
+        )

@@ -1,0 +1,203 @@
+"""The audit trail: every decision of every aggregate, who took it, why, under which rules.
+
+Exports to CSV and to .xlsx (openpyxl) take the same filters as the query.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+from domain.campaign import Campaign
+from domain.contestant import Contestant
+from domain.team import CityTeam
+from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.store import Tx
+
+_CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
+_CONTESTANT_DECISIONS = (
+    "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed",
+    "Advanced", "Awarded", "Withdrawn", "Disqualified",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    notification_id: int
+    at: str  # UTC ISO instant of the decision
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    campaign_id: str | None
+    city: str | None  # the city the decision concerns (contestant's or team's)
+    actor_user: str
+    actor_role: str
+    actor_city: str | None
+    reason: str | None
+    evidence: str | None
+    rule_version: int | None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    campaign_id: UUID | None = None
+    actor: str | None = None  # user id
+    role: str | None = None
+    actor_city: str | None = None
+    city: str | None = None  # the city concerned
+    event_types: Sequence[str] = ()
+    aggregate_id: UUID | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+class AuditView(ViewProjection):
+    name = "audit"
+    tables = {  # noqa: RUF012
+        "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
+        "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
+        "campaign_id TEXT, "
+        "city TEXT, actor_user TEXT NOT NULL, actor_role TEXT NOT NULL, actor_city TEXT, reason TEXT, "
+        "evidence TEXT, rule_version BIGINT",
+        "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT",
+    }
+    indexes = {  # noqa: RUF012
+        "ix_view_audit_actor": ("audit", "actor_user, notification_id"),
+        "ix_view_audit_city": ("audit", "city, notification_id"),
+        "ix_view_audit_actor_city": ("audit", "actor_city, notification_id"),
+        "ix_view_audit_type": ("audit", "event_type, notification_id"),
+        "ix_view_audit_at": ("audit", "at"),
+        "ix_view_audit_campaign": ("audit", "campaign_id, notification_id"),
+    }
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        self._subjects: dict[str, tuple[str, str | None]] = {}
+        found: dict[type[Any], Handler] = {}
+        for name in _CAMPAIGN_DECISIONS:
+            found[event_class(Campaign, name)] = self._decision
+        for name in _CONTESTANT_DECISIONS:
+            found[event_class(Contestant, name)] = self._decision
+        found[event_class(CityTeam, "TeamFormed")] = self._team_formed
+        found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        return found
+
+    def _team_formed(self, tx: Tx, e: Any) -> None:
+        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
+
+    def _subject(self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None) -> None:
+        self._subjects[aggregate_id] = (campaign_id, city)
+        tx.execute(
+            self.sql("INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city) VALUES (?,?,?)"),
+            (aggregate_id, campaign_id, city),
+        )
+
+    def _subject_of(self, tx: Tx, aggregate_type: str, aggregate_id: str) -> tuple[str, str | None]:
+        """A subject's campaign and city never change, so a cache of them cannot go stale."""
+        known = self._subjects.get(aggregate_id)
+        if known is None:
+            row = tx.fetchone(
+                self.sql("SELECT campaign_id, city FROM {audit_subjects} WHERE aggregate_id = ?"),
+                (aggregate_id,),
+            )
+            if row is None:
+                raise LookupError(f"audit: {aggregate_type} {aggregate_id} has no recorded creation")
+            known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"])
+        return known
+
+    def _decision(self, tx: Tx, e: Any) -> None:
+        aggregate_type, _, event_type = type(e).__qualname__.rpartition(".")
+        aggregate_id = str(e.originator_id)
+        decision = getattr(e, "decision", None)
+        actor = decision.actor if decision is not None else e.actor
+        if aggregate_type == "Campaign":
+            campaign_id, city = aggregate_id, None
+        else:
+            if event_type == "Nominated":
+                self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
+            campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
+        tx.execute(
+            self.sql(
+                "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
+                "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
+                "rule_version) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            ),
+            (
+                self.current_id, utc_text(e.timestamp), event_type, aggregate_type, aggregate_id,
+                e.originator_version, campaign_id, city, actor.user, str(actor.role), actor.city,
+                decision.reason if decision else None, decision.evidence if decision else None,
+                decision.rule_version if decision else None,
+            ),
+        )  # fmt: skip
+
+    # --- queries -------------------------------------------------------------
+
+    def entries(self, where: AuditFilter, *, limit: int | None = None, after: int = 0) -> list[AuditEntry]:
+        """Entries in log order; ``after`` a notification id pages without overlap."""
+        clauses: list[str] = ["notification_id > ?"]
+        params: list[Any] = [after]
+        columns: list[tuple[str, Any]] = [
+            ("campaign_id", str(where.campaign_id) if where.campaign_id else None),
+            ("actor_user", where.actor),
+            ("actor_role", where.role),
+            ("actor_city", where.actor_city),
+            ("city", where.city),
+            ("aggregate_id", str(where.aggregate_id) if where.aggregate_id else None),
+        ]
+        for column, value in columns:
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if where.event_types:
+            clauses.append(f"event_type IN ({','.join('?' * len(where.event_types))})")
+            params += list(where.event_types)
+        if where.since is not None:
+            clauses.append("at >= ?")
+            params.append(utc_text(where.since))
+        if where.until is not None:
+            clauses.append("at < ?")
+            params.append(utc_text(where.until))
+        statement = (
+            self.sql("SELECT * FROM {audit} WHERE ") + " AND ".join(clauses) + " ORDER BY notification_id"
+        )
+        if limit is not None:
+            statement += " LIMIT ?"
+            params.append(limit)
+        with self.view.read() as tx:
+            rows = tx.fetchall(statement, params)
+        return [AuditEntry(**{f.name: r[f.name] for f in fields(AuditEntry)}) for r in rows]
+
+
+HEADER = [f.name for f in fields(AuditEntry)]
+
+
+def write_csv(entries: Iterable[AuditEntry], out: IO[str]) -> int:
+    """CSV with a header row; the number of entries written."""
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    count = 0
+    for entry in entries:
+        writer.writerow(["" if v is None else v for v in astuple(entry)])
+        count += 1
+    return count
+
+
+def write_xlsx(entries: Iterable[AuditEntry], path: Path) -> int:
+    """An .xlsx workbook with one sheet ``audit``; the number of entries written."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("audit")
+    sheet.append(HEADER)
+    count = 0
+    for entry in entries:
+        sheet.append(list(astuple(entry)))
+        count += 1
+    workbook.save(path)
+    return count

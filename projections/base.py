@@ -1,0 +1,126 @@
+"""What every view shares: its tables, its event handlers, one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+
+from projections.store import Tx, ViewDatabase, ViewStore
+
+Handler = Callable[[Tx, Any], None]
+
+#: The tables of a generation being rebuilt carry this suffix until they replace the live ones.
+REBUILD_SUFFIX = "__rebuild"
+
+
+def utc_text(instant: datetime | None) -> str | None:
+    """ISO 8601 in UTC with microseconds: sorts as text on both backends."""
+    if instant is None:
+        return None
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_class(aggregate: type[Any], name: str) -> type[Any]:
+    """An aggregate's event class (made by the ``@event`` decorator, so invisible to mypy)."""
+    found: type[Any] = getattr(aggregate, name)
+    return found
+
+
+class ViewProjection(Projection[ViewStore]):
+    """A view of the notification log, written with its tracking position in one transaction.
+
+    Subclasses declare ``tables`` (logical name -> column definitions), ``indexes`` and
+    ``handlers()`` (event class -> method). Table ``x`` is stored as ``view_x`` (plus the
+    rebuild suffix while a rebuild runs); SQL is written with ``{x}`` placeholders.
+    """
+
+    tables: ClassVar[dict[str, str]] = {}
+    indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # index name -> (table, columns)
+
+    def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
+        self.db = db
+        self.suffix = suffix
+        self.t = {logical: db.table(self.physical(logical)) for logical in self.tables}
+        ddl = [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
+        if not suffix:
+            ddl += self.index_ddl()
+        super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
+        self._handlers = self.handlers()
+        self.topics = tuple(sorted(get_topic(cls) for cls in self._handlers))
+        self._sql: dict[str, str] = {}
+        self.current_id = 0
+
+    # --- naming --------------------------------------------------------------
+
+    def physical(self, logical: str) -> str:
+        return f"view_{logical}{self.suffix}"
+
+    def tracking_physical(self) -> str:
+        return f"view_{self.name}_tracking{self.suffix}"
+
+    def index_ddl(self) -> list[str]:
+        return [
+            f"CREATE INDEX IF NOT EXISTS {index} ON {self.t[table]} ({columns})"
+            for index, (table, columns) in self.indexes.items()
+        ]
+
+    def sql(self, template: str) -> str:
+        """A statement with ``{table}`` placeholders resolved to this generation's tables."""
+        statement = self._sql.get(template)
+        if statement is None:
+            statement = self._sql[template] = template.format_map(self.t)
+        return statement
+
+    # --- processing ----------------------------------------------------------
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        raise NotImplementedError
+
+    def apply(self, tx: Tx, notification_id: int, domain_event: Any) -> None:
+        self.current_id = notification_id  # for views keyed by position (audit, phase log)
+        tx.current = notification_id
+        self._handlers[type(domain_event)](tx, domain_event)
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The library's entry point: one event, its rows and its tracking in one transaction."""
+        with self.view.transaction() as tx:
+            self.apply(tx, tracking.notification_id, domain_event)
+            self.view._insert_tracking(tx.cursor, tracking)
+
+    def apply_batch(self, tx: Tx, events: Sequence[tuple[int, Any]], tracking: Tracking | None) -> None:
+        """Apply (notification id, event) pairs in order inside ``tx``, then track the new position."""
+        for notification_id, domain_event in events:
+            self.apply(tx, notification_id, domain_event)
+        if tracking is not None:
+            self.view._insert_tracking(tx.cursor, tracking)
+
+    def position_in(self, tx: Tx, application_name: str) -> int:
+        """The tracked position read inside a write transaction (PostgreSQL: row locked)."""
+        lock = " FOR UPDATE" if tx.postgres else ""
+        row = tx.fetchone(
+            f"SELECT notification_id FROM {self.view.tracking_table} WHERE application_name=?{lock}",
+            (application_name,),
+        )
+        return int(row["notification_id"]) if row and row["notification_id"] is not None else 0
+
+    def position(self, application_name: str) -> int:
+        return self.view.max_tracking_id(application_name) or 0
+
+    def drop_tables(self) -> None:
+        with self.view.transaction() as tx:
+            for name in [*self.t.values(), self.view.tracking_table]:
+                tx.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: for comparing two generations of a view."""
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        with self.view.read() as tx:
+            for logical, table in self.t.items():
+                rows = tx.fetchall(f"SELECT * FROM {table}")
+                found[logical] = sorted((tuple(sorted(r.items())) for r in rows), key=repr)
+        return found

@@ -1,0 +1,108 @@
+"""The funnel: per campaign, city and group, how many reached each stage and how many left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.contestant import Contestant
+from domain.values import Group
+from projections.base import Handler, ViewProjection, event_class
+from projections.store import Tx
+
+STAGES = ("nominated", "verified", "trained", "competed", "advanced", "awarded")
+EXITS = ("rejected", "withdrawn", "disqualified")
+_FLAGS = {
+    "Verified": "verified",
+    "Trained": "trained",
+    "Competed": "competed",
+    "Advanced": "advanced",
+    "Awarded": "awarded",
+    "Rejected": "rejected",
+    "Withdrawn": "withdrawn",
+    "Disqualified": "disqualified",
+}
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    city: str
+    group: str
+    reached: dict[str, int]  # stage -> contestants who ever reached it
+    left: dict[str, int]  # rejected / withdrawn / disqualified -> contestants
+    finalists: int  # reached "advanced" and neither withdrew nor was disqualified
+
+
+@dataclass(frozen=True)
+class Funnel:
+    rows: list[FunnelRow]
+    finalists: int
+    trainee_finalists: int
+
+    @property
+    def trainee_share(self) -> float | None:
+        """The share of trainees among finalists (the notice emphasises them); None without finalists."""
+        return self.trainee_finalists / self.finalists if self.finalists else None
+
+    def total(self, stage: str) -> int:
+        return sum(r.reached.get(stage, 0) + r.left.get(stage, 0) for r in self.rows)
+
+
+class FunnelView(ViewProjection):
+    name = "funnel"
+    tables = {  # noqa: RUF012
+        "funnel_members": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
+        "grp TEXT NOT NULL, " + ", ".join(f"{flag} INTEGER NOT NULL DEFAULT 0" for flag in (*STAGES, *EXITS)),
+    }
+    indexes = {"ix_view_funnel_campaign": ("funnel_members", "campaign_id, city, grp")}  # noqa: RUF012
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        found: dict[type[Any], Handler] = {event_class(Contestant, "Nominated"): self._nominated}
+        for name, flag in _FLAGS.items():
+            found[event_class(Contestant, name)] = self._flag(flag)
+        return found
+
+    def _nominated(self, tx: Tx, e: Any) -> None:
+        tx.execute(
+            self.sql(
+                "INSERT INTO {funnel_members} (contestant_id, campaign_id, city, grp, nominated) "
+                "VALUES (?,?,?,?,1)"
+            ),
+            (str(e.originator_id), str(e.campaign_id), e.person["city"], e.person["group"]),
+        )
+
+    def _flag(self, flag: str) -> Handler:
+        def handle(tx: Tx, e: Any) -> None:
+            tx.change_one(
+                self.sql("UPDATE {funnel_members} SET " + flag + " = 1 WHERE contestant_id = ?"),
+                (str(e.originator_id),),
+                f"funnel: contestant {e.originator_id} has no row to update",
+            )
+
+        return handle
+
+    def funnel(self, campaign_id: UUID) -> Funnel:
+        sums = ", ".join(f"SUM({flag}) AS {flag}" for flag in (*STAGES, *EXITS))
+        finalist = "SUM(CASE WHEN advanced = 1 AND withdrawn = 0 AND disqualified = 0 THEN 1 ELSE 0 END)"
+        with self.view.read() as tx:
+            rows = tx.fetchall(
+                self.sql(
+                    f"SELECT city, grp, {sums}, {finalist} AS finalists FROM {{funnel_members}} "
+                    "WHERE campaign_id = ? GROUP BY city, grp ORDER BY city, grp"
+                ),
+                (str(campaign_id),),
+            )
+        found = [
+            FunnelRow(
+                city=r["city"],
+                group=r["grp"],
+                reached={s: int(r[s] or 0) for s in STAGES},
+                left={x: int(r[x] or 0) for x in EXITS},
+                finalists=int(r["finalists"] or 0),
+            )
+            for r in rows
+        ]
+        finalists = sum(r.finalists for r in found)
+        trainees = sum(r.finalists for r in found if r.group == Group.TRAINEE.value)
+        return Funnel(found, finalists, trainees)

@@ -1,0 +1,81 @@
+"""The phase log: each recorded phase boundary with its scheduled and actual instants and who saw it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.campaign import Campaign
+from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.store import Tx
+
+
+@dataclass(frozen=True)
+class PhaseEntry:
+    notification_id: int
+    code: str
+    side: str  # opens / closes
+    scheduled: str | None  # UTC ISO instant the timeline gave, None when it had no date
+    actual: str  # UTC ISO instant the boundary was recorded
+    by: str  # scheduler / organiser
+    user: str
+    reason: str | None
+
+
+class PhasesView(ViewProjection):
+    name = "phases"
+    tables = {  # noqa: RUF012
+        "phase_log": "notification_id BIGINT PRIMARY KEY, campaign_id TEXT NOT NULL, code TEXT NOT NULL, "
+        "side TEXT NOT NULL, scheduled TEXT, actual TEXT NOT NULL, by_kind TEXT NOT NULL, "
+        "actor_user TEXT NOT NULL, reason TEXT",
+    }
+    indexes = {"ix_view_phase_log_campaign": ("phase_log", "campaign_id, code, side")}  # noqa: RUF012
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        return {
+            event_class(Campaign, "PhaseOpened"): self._edge("opens"),
+            event_class(Campaign, "PhaseClosed"): self._edge("closes"),
+        }
+
+    def _edge(self, side: str) -> Handler:
+        def handle(tx: Tx, e: Any) -> None:
+            tx.execute(
+                self.sql(
+                    "INSERT INTO {phase_log} (notification_id, campaign_id, code, side, scheduled, actual, "
+                    "by_kind, actor_user, reason) VALUES (?,?,?,?,?,?,?,?,?)"
+                ),
+                (
+                    self.current_id, str(e.originator_id), e.code, side, utc_text(e.scheduled),
+                    utc_text(e.timestamp), e.by, e.decision.actor.user, e.decision.reason,
+                ),
+            )  # fmt: skip
+
+        return handle
+
+    def log(self, campaign_id: UUID, *, code: str | None = None, side: str | None = None) -> list[PhaseEntry]:
+        where, params = ["campaign_id = ?"], [str(campaign_id)]
+        for column, value in (("code", code), ("side", side)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        with self.view.read() as tx:
+            rows = tx.fetchall(
+                self.sql("SELECT * FROM {phase_log} WHERE ")
+                + " AND ".join(where)
+                + " ORDER BY notification_id",
+                params,
+            )
+        return [
+            PhaseEntry(
+                int(r["notification_id"]),
+                r["code"],
+                r["side"],
+                r["scheduled"],
+                r["actual"],
+                r["by_kind"],
+                r["actor_user"],
+                r["reason"],
+            )
+            for r in rows
+        ]

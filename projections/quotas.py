@@ -1,0 +1,178 @@
+"""Quota fill: per city and group the recommendation quota, places taken, verified, remaining.
+
+Places taken are counted from the ``Allotment`` events (``PlaceTaken`` / ``PlaceReleased``),
+the same aggregate whose optimistic concurrency enforces the limit, so the view agrees with
+``CampaignService.places_taken`` once it has caught up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.campaign import Campaign
+from domain.contestant import Contestant
+from domain.places import Allotment
+from domain.values import Channel, Group
+from projections.base import Handler, ViewProjection, event_class
+from projections.store import Tx
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    city: str
+    group: str
+    quota: int
+    active: int  # recommended contestants holding a place of this quota
+    verified: int  # of those, how many passed review
+    remaining: int
+
+
+@dataclass(frozen=True)
+class CapRow:
+    group: str
+    cap: int
+    active: int
+    remaining: int
+
+
+class QuotasView(ViewProjection):
+    name = "quotas"
+    tables = {  # noqa: RUF012
+        "quota_limits": "campaign_id TEXT NOT NULL, city TEXT NOT NULL, grp TEXT NOT NULL, "
+        "quota BIGINT NOT NULL, PRIMARY KEY (campaign_id, city, grp)",
+        "quota_caps": "campaign_id TEXT NOT NULL, grp TEXT NOT NULL, cap BIGINT NOT NULL, "
+        "PRIMARY KEY (campaign_id, grp)",
+        "quota_places": "allotment_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, scope TEXT NOT NULL, "
+        "taken BIGINT NOT NULL",
+        "quota_members": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
+        "grp TEXT NOT NULL, holds_quota INTEGER NOT NULL, verified INTEGER NOT NULL, "
+        "active INTEGER NOT NULL",
+    }
+    indexes = {  # noqa: RUF012
+        "ix_view_quota_places_campaign": ("quota_places", "campaign_id, scope"),
+        "ix_view_quota_members_campaign": ("quota_members", "campaign_id, city, grp"),
+    }
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        names = ("Nominated", "Verified", "Rejected", "Withdrawn", "Disqualified")
+        contestant = {name: event_class(Contestant, name) for name in names}
+        return {
+            event_class(Campaign, "CampaignLaunched"): self._launched,
+            event_class(Allotment, "AllotmentOpened"): self._opened,
+            event_class(Allotment, "PlaceTaken"): self._taken(+1),
+            event_class(Allotment, "PlaceReleased"): self._taken(-1),
+            contestant["Nominated"]: self._nominated,
+            contestant["Verified"]: self._verified,
+            contestant["Rejected"]: self._left,
+            contestant["Withdrawn"]: self._left,
+            contestant["Disqualified"]: self._left,
+        }
+
+    def _launched(self, tx: Tx, e: Any) -> None:
+        campaign = str(e.originator_id)
+        tx.executemany(
+            self.sql("INSERT INTO {quota_limits} (campaign_id, city, grp, quota) VALUES (?,?,?,?)"),
+            [(campaign, city, group, int(n)) for city, row in e.quotas.items() for group, n in row.items()],
+        )
+        tx.executemany(
+            self.sql("INSERT INTO {quota_caps} (campaign_id, grp, cap) VALUES (?,?,?)"),
+            [(campaign, group, int(n)) for group, n in e.caps.items()],
+        )
+
+    def _opened(self, tx: Tx, e: Any) -> None:
+        tx.execute(
+            self.sql("INSERT INTO {quota_places} (allotment_id, campaign_id, scope, taken) VALUES (?,?,?,0)"),
+            (str(e.originator_id), str(e.campaign_id), e.scope),
+        )
+
+    def _taken(self, delta: int) -> Handler:
+        def handle(tx: Tx, e: Any) -> None:
+            tx.change_one(
+                self.sql("UPDATE {quota_places} SET taken = taken + ? WHERE allotment_id = ?"),
+                (delta, str(e.originator_id)),
+                f"quotas: allotment {e.originator_id} was never opened",
+            )
+
+        return handle
+
+    def _nominated(self, tx: Tx, e: Any) -> None:
+        group = e.person["group"]
+        holds = e.channel == Channel.RECOMMENDED.value and group != Group.FAMILY.value
+        tx.execute(
+            self.sql(
+                "INSERT INTO {quota_members} (contestant_id, campaign_id, city, grp, holds_quota, verified, "
+                "active) VALUES (?,?,?,?,?,0,1)"
+            ),
+            (str(e.originator_id), str(e.campaign_id), e.person["city"], group, int(holds)),
+        )
+
+    def _verified(self, tx: Tx, e: Any) -> None:
+        tx.change_one(
+            self.sql("UPDATE {quota_members} SET verified = 1 WHERE contestant_id = ?"),
+            (str(e.originator_id),),
+            f"quotas: contestant {e.originator_id} was never nominated",
+        )
+
+    def _left(self, tx: Tx, e: Any) -> None:
+        tx.change_one(
+            self.sql("UPDATE {quota_members} SET active = 0 WHERE contestant_id = ?"),
+            (str(e.originator_id),),
+            f"quotas: contestant {e.originator_id} was never nominated",
+        )
+
+    # --- queries -------------------------------------------------------------
+
+    def _places(self, tx: Tx, campaign: str) -> dict[str, int]:
+        rows = tx.fetchall(
+            self.sql("SELECT scope, taken FROM {quota_places} WHERE campaign_id = ?"), (campaign,)
+        )
+        return {r["scope"]: int(r["taken"]) for r in rows}
+
+    def quotas(self, campaign_id: UUID) -> list[QuotaRow]:
+        """Every city and group with a quota, in city then group order."""
+        campaign = str(campaign_id)
+        with self.view.read() as tx:
+            limits = tx.fetchall(
+                self.sql(
+                    "SELECT city, grp, quota FROM {quota_limits} WHERE campaign_id = ? ORDER BY city, grp"
+                ),
+                (campaign,),
+            )
+            places = self._places(tx, campaign)
+            verified = {
+                (r["city"], r["grp"]): int(r["n"])
+                for r in tx.fetchall(
+                    self.sql(
+                        "SELECT city, grp, COUNT(*) AS n FROM {quota_members} WHERE campaign_id = ? "
+                        "AND holds_quota = 1 AND verified = 1 AND active = 1 GROUP BY city, grp"
+                    ),
+                    (campaign,),
+                )
+            }
+        found = []
+        for row in limits:
+            active = places.get(f"quota:{row['city']}:{row['grp']}", 0)
+            quota = int(row["quota"])
+            done = verified.get((row["city"], row["grp"]), 0)
+            found.append(QuotaRow(row["city"], row["grp"], quota, active, done, quota - active))
+        return found
+
+    def caps(self, campaign_id: UUID) -> list[CapRow]:
+        campaign = str(campaign_id)
+        with self.view.read() as tx:
+            caps = tx.fetchall(
+                self.sql("SELECT grp, cap FROM {quota_caps} WHERE campaign_id = ? ORDER BY grp"), (campaign,)
+            )
+            places = self._places(tx, campaign)
+        found = []
+        for r in caps:
+            cap, active = int(r["cap"]), places.get(f"cap:{r['grp']}", 0)
+            found.append(CapRow(r["grp"], cap, active, cap - active))
+        return found
+
+    def taken(self, campaign_id: UUID, scope: str) -> int:
+        """Places taken in ``quota:<city>:<group>`` or ``cap:<group>``, as the domain counts them."""
+        with self.view.read() as tx:
+            return self._places(tx, str(campaign_id)).get(scope, 0)

@@ -1,0 +1,125 @@
+"""Rebuild a view from the start of the log into fresh tables, then switch over when caught up.
+
+The live view keeps serving (and a running worker keeps updating it) while the new
+generation (tables suffixed ``__rebuild``) catches up. The switch is one transaction on
+the views: it takes the write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the live
+tracking table first, which a worker's batch also locks first, so they cannot deadlock),
+applies whatever arrived meanwhile, drops the live tables and renames the new ones into
+place with their indexes. A worker holding the old position notices the moved position
+inside its next transaction and carries on from the new one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+
+from application.settings import Settings
+from projections import VIEW_CLASSES
+from projections.base import REBUILD_SUFFIX, ViewProjection
+from projections.runner import ProjectionStalled, _FailedAt, apply_notifications
+from projections.store import Tx, ViewDatabase
+
+ProgressCallback = Callable[[int, int, int], None]  # (position, head, events applied so far)
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    view: str
+    events: int  # events of the view's topics applied
+    position: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def rebuild(
+    app: Application[Any],
+    settings: Settings,
+    name: str,
+    *,
+    batch_size: int = 2000,
+    on_progress: ProgressCallback | None = None,
+) -> RebuildResult:
+    started = time.perf_counter()
+    db = ViewDatabase(settings)
+    try:
+        live = VIEW_CLASSES[name](db)
+        fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)
+        fresh.drop_tables()  # a rebuild interrupted earlier starts again from zero
+        fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)
+        position, applied = 0, 0
+        while True:
+            head = int(app.recorder.max_notification_id() or 0)
+            if position >= head:
+                break
+            progress = _step(app, fresh, position, head, batch_size)
+            position, applied = progress[0], applied + progress[1]
+            if on_progress is not None:
+                on_progress(position, head, applied)
+        applied += _switch(app, live, fresh, position, batch_size)
+        position = live.position(app.name)
+        if on_progress is not None:
+            on_progress(position, position, applied)
+        return RebuildResult(name, applied, position, time.perf_counter() - started)
+    finally:
+        db.close()
+
+
+def _step(
+    app: Application[Any], view: ViewProjection, position: int, head: int, limit: int
+) -> tuple[int, int]:
+    try:
+        progress = apply_notifications(app, view, position, head, limit)
+    except _FailedAt as failed:
+        raise failed.stalled from None
+    return progress.position, progress.processed
+
+
+def _switch(
+    app: Application[Any], live: ViewProjection, fresh: ViewProjection, position: int, limit: int
+) -> int:
+    """Catch up the last events and swap the tables, all in one transaction."""
+    applied = 0
+    with fresh.view.transaction() as tx:
+        if tx.postgres:
+            tables = [live.view.tracking_table, *live.t.values()]
+            tables += [fresh.view.tracking_table, *fresh.t.values()]
+            tx.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+        head = int(app.recorder.max_notification_id() or 0)
+        while position < head:
+            try:
+                progress = apply_notifications(
+                    app, fresh, position, head, limit, tx_factory=lambda: _same(tx)
+                )
+            except _FailedAt as failed:
+                raise failed.stalled from None
+            position, applied = progress.position, applied + progress.processed
+        for old in [*live.t.values(), live.view.tracking_table]:
+            tx.execute(f"DROP TABLE IF EXISTS {old}")
+        renames = {fresh.t[k]: live.physical(k) for k in fresh.t}
+        renames[fresh.view.tracking_table] = live.tracking_physical()
+        for new, target in renames.items():
+            tx.execute(f"ALTER TABLE {new} RENAME TO {_quote(tx, target)}")
+        for statement in live.index_ddl():
+            tx.execute(statement)
+    return applied
+
+
+def _quote(tx: Tx, name: str) -> str:
+    return f'"{name}"' if tx.postgres else name
+
+
+@contextmanager
+def _same(tx: Tx) -> Iterator[Tx]:
+    yield tx
+
+
+__all__ = ["ProjectionStalled", "RebuildResult", "rebuild"]

@@ -1,0 +1,205 @@
+"""The roster: one row per contestant, personal numbers masked, filtered and paged for staff."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from domain.contestant import Contestant
+from domain.lifecycle import Status
+from domain.values import mask_id_number, mask_mobile
+from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.store import Row, Tx
+
+RosterSort = Literal["name", "time"]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    contestant_id: UUID
+    campaign_id: UUID
+    city: str
+    group: str
+    channel: str
+    name: str
+    id_number: str  # masked, e.g. 420102********1234
+    mobile: str  # masked, e.g. 138****5678
+    platform: str
+    account: str
+    followers: int
+    status: str
+    training_account: str | None
+    results: dict[str, float] | None
+    team_role: str | None
+    award: str | None
+    nominated_at: str
+    changed_at: str
+    version: int
+
+    @classmethod
+    def of(cls, row: Row) -> RosterRow:
+        return cls(
+            contestant_id=UUID(row["contestant_id"]),
+            campaign_id=UUID(row["campaign_id"]),
+            city=row["city"],
+            group=row["grp"],
+            channel=row["channel"],
+            name=row["name"],
+            id_number=row["id_masked"],
+            mobile=row["mobile_masked"],
+            platform=row["platform"],
+            account=row["account"],
+            followers=int(row["followers"]),
+            status=row["status"],
+            training_account=row["training_account"],
+            results=json.loads(row["results"]) if row["results"] else None,
+            team_role=row["team_role"],
+            award=row["award"],
+            nominated_at=row["nominated_at"],
+            changed_at=row["changed_at"],
+            version=int(row["version"]),
+        )
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    rows: list[RosterRow]
+    total: int
+    page: int
+    page_size: int
+
+
+class RosterView(ViewProjection):
+    name = "roster"
+    tables = {  # noqa: RUF012 - class-level table definitions
+        "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
+        "grp TEXT NOT NULL, channel TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL, "
+        "mobile_masked TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL, "
+        "account_folded TEXT NOT NULL, followers BIGINT NOT NULL, status TEXT NOT NULL, "
+        "training_account TEXT, results TEXT, team_role TEXT, award TEXT, "
+        "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL",
+    }
+    indexes = {  # noqa: RUF012
+        "ix_view_roster_name": ("roster", "campaign_id, name, contestant_id"),
+        "ix_view_roster_time": ("roster", "campaign_id, changed_at, contestant_id"),
+        "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
+    }
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        def on(name: str) -> type[Any]:
+            return event_class(Contestant, name)
+
+        return {
+            on("Nominated"): self._nominated,
+            on("Verified"): self._status(Status.VERIFIED),
+            on("Rejected"): self._status(Status.REJECTED),
+            on("TrainingAccountAssigned"): self._training_account,
+            on("Trained"): self._status(Status.TRAINED),
+            on("Competed"): self._competed,
+            on("Advanced"): self._advanced,
+            on("Awarded"): self._awarded,
+            on("Withdrawn"): self._left(Status.WITHDRAWN),
+            on("Disqualified"): self._left(Status.DISQUALIFIED),
+        }
+
+    def _nominated(self, tx: Tx, e: Any) -> None:
+        person = e.person
+        at = utc_text(e.timestamp)
+        tx.execute(
+            self.sql(
+                "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
+                "mobile_masked, platform, account, account_folded, followers, status, nominated_at, "
+                "changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            ),
+            (
+                str(e.originator_id), str(e.campaign_id), person["city"], person["group"], e.channel,
+                person["name"], mask_id_number(e.id_number), mask_mobile(person["mobile"]),
+                person["platform"], person["account"], str(person["account"]).casefold(),
+                int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
+            ),
+        )  # fmt: skip
+
+    def _update(self, tx: Tx, e: Any, status: Status, extra: dict[str, Any] | None = None) -> None:
+        fields = {"status": status.value, **(extra or {})}
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        tx.change_one(
+            self.sql(
+                "UPDATE {roster} SET " + assignments + ", changed_at = ?, version = ? WHERE contestant_id = ?"
+            ),
+            (*fields.values(), utc_text(e.timestamp), e.originator_version, str(e.originator_id)),
+            f"roster: contestant {e.originator_id} has no row to update",
+        )
+
+    def _status(self, status: Status) -> Handler:
+        return lambda tx, e: self._update(tx, e, status)
+
+    def _left(self, status: Status) -> Handler:
+        return lambda tx, e: self._update(tx, e, status, {"team_role": None})
+
+    def _training_account(self, tx: Tx, e: Any) -> None:
+        self._update(tx, e, Status.ENROLLED, {"training_account": e.training_account})
+
+    def _competed(self, tx: Tx, e: Any) -> None:
+        self._update(tx, e, Status.COMPETED, {"results": json.dumps(e.results, sort_keys=True)})
+
+    def _advanced(self, tx: Tx, e: Any) -> None:
+        self._update(tx, e, Status.ADVANCED, {"team_role": e.team_role})
+
+    def _awarded(self, tx: Tx, e: Any) -> None:
+        self._update(tx, e, Status.AWARDED, {"award": e.award})
+
+    # --- queries -------------------------------------------------------------
+
+    def get(self, contestant_id: UUID) -> RosterRow | None:
+        with self.view.read() as tx:
+            row = tx.fetchone(
+                self.sql("SELECT * FROM {roster} WHERE contestant_id = ?"), (str(contestant_id),)
+            )
+        return None if row is None else RosterRow.of(row)
+
+    def query(
+        self,
+        campaign_id: UUID,
+        *,
+        city: str | None = None,
+        group: str | None = None,
+        status: str | None = None,
+        platform: str | None = None,
+        search: str | None = None,
+        sort: RosterSort = "name",
+        descending: bool = False,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> RosterPage:
+        """One page; ties are broken by contestant id, so pages neither overlap nor skip rows."""
+        if page < 1 or not 1 <= page_size <= 1000:
+            raise ValueError("page starts at 1 and page_size is 1 to 1000")
+        where = ["campaign_id = ?"]
+        params: list[Any] = [str(campaign_id)]
+        for column, value in (("city", city), ("grp", group), ("status", status), ("platform", platform)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if search and search.strip():
+            pattern = "%" + _escape_like(search.strip()) + "%"
+            where.append("(name LIKE ? ESCAPE '!' OR account_folded LIKE ? ESCAPE '!')")
+            params += [pattern, pattern.casefold()]
+        direction = "DESC" if descending else "ASC"
+        key = "name" if sort == "name" else "changed_at"
+        clause = " AND ".join(where)
+        with self.view.read() as tx:
+            counted = tx.fetchone(self.sql("SELECT COUNT(*) AS n FROM {roster} WHERE ") + clause, params)
+            rows = tx.fetchall(
+                self.sql("SELECT * FROM {roster} WHERE ")
+                + clause
+                + f" ORDER BY {key} {direction}, contestant_id {direction} LIMIT ? OFFSET ?",
+                [*params, page_size, (page - 1) * page_size],
+            )
+        total = int(counted["n"]) if counted else 0
+        return RosterPage([RosterRow.of(r) for r in rows], total, page, page_size)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

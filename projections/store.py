@@ -1,0 +1,218 @@
+"""Where views live: the eventsourcing library's tracking recorders, one per view, with portable SQL.
+
+SQLite: the views of ``events.db`` live in the sibling file ``events.views.db``. SQLite lets
+one writer at a time into a file; a sibling file keeps the projection worker from queueing
+behind (and delaying) the commands that write events, and a views file can be deleted and
+rebuilt without touching the event store. PostgreSQL: the views live in the event store's
+schema, in tables prefixed ``view_``.
+
+Each view has its own tracking table (``view_<name>_tracking``, one row per upstream
+application), written in the same transaction as the view's rows by the library's
+``_insert_tracking``: a position recorded twice raises ``IntegrityError`` and rolls the
+rows back, so every event is applied exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+from application.settings import Settings
+
+Row = dict[str, Any]
+
+
+def views_path(settings: Settings) -> Path:
+    """``data/zhanyou.db`` -> ``data/zhanyou.views.db``."""
+    events = settings.sqlite_path
+    return events.with_name(f"{events.stem}.views{events.suffix or '.db'}")
+
+
+class Tx:
+    """One transaction on the views: SQL with ``?`` placeholders on both backends."""
+
+    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+        self.current = 0  # the notification being applied, for deferred checks
+        self._pipeline: Any = None
+        self._deferred: list[tuple[Any, int, str]] = []
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """PostgreSQL pipeline mode: statements are sent without waiting for each result."""
+        with self.cursor.connection.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield
+            finally:
+                self._pipeline = None
+
+    def change_one(self, statement: str, params: Sequence[Any], what: str) -> None:
+        """A statement that must change exactly one row: checked now, or by ``verify`` when pipelined."""
+        if self._pipeline is not None:
+            cursor = self.cursor.connection.cursor()
+            cursor.execute(statement.replace("?", "%s"), tuple(params))
+            self._deferred.append((cursor, self.current, what))
+        elif self.execute(statement, params) != 1:
+            raise LookupError(what)
+
+    def verify(self) -> tuple[int, str] | None:
+        """The first deferred statement that did not change exactly one row: (notification id, what)."""
+        if self._deferred and self._pipeline is not None:
+            self._pipeline.sync()
+        deferred, self._deferred = self._deferred, []
+        for cursor, notification_id, what in deferred:
+            if cursor.rowcount != 1:
+                return notification_id, what
+        return None
+
+    def _raw(self) -> Any:
+        return self.cursor if self.postgres else self.cursor.sqlite_cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        if self.postgres:
+            self.cursor.execute(statement.replace("?", "%s"), tuple(params))
+        else:
+            self.cursor.execute(statement, tuple(params))
+        rowcount: int = self._raw().rowcount
+        return rowcount
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            self.cursor.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
+        else:
+            self.cursor.executemany(statement, [tuple(r) for r in rows])
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.execute(statement, params)
+        return [dict(row) for row in self._raw().fetchall()]
+
+    def fetchone(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        self.execute(statement, params)
+        row = self._raw().fetchone()
+        return None if row is None else dict(row)
+
+
+_TRACKING_DDL = (
+    "CREATE TABLE IF NOT EXISTS {table} ("
+    "application_name TEXT, notification_id BIGINT, PRIMARY KEY (application_name))"
+)
+
+
+class SQLiteViewRecorder(SQLiteTrackingRecorder):
+    """A view in the views file; its tracking table is its own, not the library's shared one."""
+
+    postgres = False
+
+    def __init__(self, datastore: SQLiteDatastore, *, tracking_table: str, ddl: Sequence[str]) -> None:
+        self.tracking_table = tracking_table
+        self.view_ddl = list(ddl)
+        super().__init__(datastore)
+        self.insert_tracking_statement = (
+            f"INSERT INTO {tracking_table} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {tracking_table}.notification_id < :notification_id RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = (
+            f"SELECT MAX(notification_id) FROM {tracking_table} WHERE application_name=?"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [_TRACKING_DDL.format(table=self.tracking_table), *self.view_ddl]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """``BEGIN IMMEDIATE``: the write lock is taken first, so a read inside cannot go stale."""
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor: SQLiteCursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(cursor, postgres=False)
+            except BaseException:
+                connection.rollback()
+                raise
+            else:
+                connection.commit()
+            finally:
+                cursor.sqlite_cursor.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Tx(cursor, postgres=False)
+
+
+class PostgresViewRecorder(PostgresTrackingRecorder):
+    """A view in the event store's schema, tables prefixed ``view_``."""
+
+    postgres = True
+
+    def __init__(self, datastore: PostgresDatastore, *, tracking_table: str, ddl: Sequence[str]) -> None:
+        super().__init__(datastore, tracking_table_name=tracking_table)
+        self.tracking_table = f'"{datastore.schema}"."{tracking_table}"'
+        self.view_ddl = list(ddl)
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in self.view_ddl:
+                cursor.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield Tx(cursor, postgres=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Tx(cursor, postgres=True)
+
+
+class ViewDatabase:
+    """The datastore the views share: a connection pool on the views file or the PostgreSQL schema."""
+
+    def __init__(self, settings: Settings, *, pool_size: int = 2) -> None:
+        self.settings = settings
+        env = dict(settings.eventsourcing_env())
+        if settings.is_postgres:
+            env |= {"POSTGRES_POOL_SIZE": str(pool_size), "POSTGRES_MAX_OVERFLOW": str(pool_size)}
+        else:
+            path = views_path(settings)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            env["SQLITE_DBNAME"] = str(path)
+        for key in ("CIPHER_TOPIC", "CIPHER_KEY", "COMPRESSOR_TOPIC"):
+            env.pop(key, None)  # views hold no raw personal numbers; rows are plain
+        self.factory: Any = cast(Any, InfrastructureFactory.construct(Environment("ZhanyouViews", env)))
+        self.postgres = settings.is_postgres
+        self.schema: str = self.factory.datastore.schema if self.postgres else ""
+
+    def table(self, physical: str) -> str:
+        """A table's name as SQL writes it (schema-qualified on PostgreSQL)."""
+        return f'"{self.schema}"."{physical}"' if self.postgres else physical
+
+    def recorder(self, *, tracking_table: str, ddl: Sequence[str]) -> ViewStore:
+        recorder: ViewStore
+        if self.postgres:
+            recorder = PostgresViewRecorder(self.factory.datastore, tracking_table=tracking_table, ddl=ddl)
+        else:
+            recorder = SQLiteViewRecorder(self.factory.datastore, tracking_table=tracking_table, ddl=ddl)
+        recorder.create_table()
+        return recorder
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+ViewStore = SQLiteViewRecorder | PostgresViewRecorder

@@ -1,0 +1,125 @@
+"""City finals teams: leader, assistant, streamers, and whether the team is complete (4-6 streamers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from domain.contestant import Contestant
+from domain.team import MAX_STREAMERS, MIN_STREAMERS, CityTeam, TeamRole
+from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.store import Tx
+
+
+@dataclass(frozen=True)
+class Member:
+    contestant_id: UUID
+    name: str | None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    city: str
+    leader_name: str | None
+    leader_user: str | None
+    assistant: Member | None
+    streamers: list[Member]
+    changed_at: str
+
+    @property
+    def complete(self) -> bool:
+        return MIN_STREAMERS <= len(self.streamers) <= MAX_STREAMERS
+
+
+class TeamsView(ViewProjection):
+    name = "teams"
+    tables = {  # noqa: RUF012
+        "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
+        "leader_name TEXT, leader_user TEXT, changed_at TEXT NOT NULL",
+        "team_members": "team_id TEXT NOT NULL, contestant_id TEXT NOT NULL, role TEXT NOT NULL, "
+        "PRIMARY KEY (team_id, contestant_id)",
+        "team_people": "contestant_id TEXT PRIMARY KEY, name TEXT NOT NULL",
+    }
+    indexes = {"ix_view_teams_campaign": ("teams", "campaign_id, city")}  # noqa: RUF012
+
+    def handlers(self) -> dict[type[Any], Handler]:
+        return {
+            event_class(CityTeam, "TeamFormed"): self._formed,
+            event_class(CityTeam, "MemberAdded"): self._added,
+            event_class(CityTeam, "MemberRemoved"): self._removed,
+            event_class(CityTeam, "LeaderAppointed"): self._leader,
+            event_class(Contestant, "Nominated"): self._person,
+        }
+
+    def _formed(self, tx: Tx, e: Any) -> None:
+        tx.execute(
+            self.sql("INSERT INTO {teams} (team_id, campaign_id, city, changed_at) VALUES (?,?,?,?)"),
+            (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp)),
+        )
+
+    def _touch(self, tx: Tx, e: Any) -> None:
+        tx.change_one(
+            self.sql("UPDATE {teams} SET changed_at = ? WHERE team_id = ?"),
+            (utc_text(e.timestamp), str(e.originator_id)),
+            f"teams: team {e.originator_id} was never formed",
+        )
+
+    def _added(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.execute(
+            self.sql("INSERT INTO {team_members} (team_id, contestant_id, role) VALUES (?,?,?)"),
+            (str(e.originator_id), e.contestant_id, e.role),
+        )
+
+    def _removed(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.execute(
+            self.sql("DELETE FROM {team_members} WHERE team_id = ? AND contestant_id = ?"),
+            (str(e.originator_id), e.contestant_id),
+        )
+
+    def _leader(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.execute(
+            self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
+            (e.name, e.staff_user, str(e.originator_id)),
+        )
+
+    def _person(self, tx: Tx, e: Any) -> None:
+        tx.execute(
+            self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
+            (str(e.originator_id), e.person["name"]),
+        )
+
+    def teams(self, campaign_id: UUID) -> list[TeamRow]:
+        with self.view.read() as tx:
+            teams = tx.fetchall(
+                self.sql("SELECT * FROM {teams} WHERE campaign_id = ? ORDER BY city"), (str(campaign_id),)
+            )
+            members = tx.fetchall(
+                self.sql(
+                    "SELECT m.team_id, m.contestant_id, m.role, p.name FROM {team_members} m "
+                    "JOIN {teams} t ON t.team_id = m.team_id "
+                    "LEFT JOIN {team_people} p ON p.contestant_id = m.contestant_id "
+                    "WHERE t.campaign_id = ? ORDER BY m.contestant_id"
+                ),
+                (str(campaign_id),),
+            )
+        by_team: dict[str, list[dict[str, Any]]] = {}
+        for m in members:
+            by_team.setdefault(m["team_id"], []).append(m)
+        found = []
+        for t in teams:
+            mine = by_team.get(t["team_id"], [])
+            assistants = [
+                Member(UUID(m["contestant_id"]), m["name"]) for m in mine if m["role"] == TeamRole.ASSISTANT
+            ]
+            streamers = [
+                Member(UUID(m["contestant_id"]), m["name"]) for m in mine if m["role"] == TeamRole.STREAMER
+            ]
+            found.append(
+                TeamRow(t["city"], t["leader_name"], t["leader_user"], assistants[0] if assistants else None,
+                        streamers, t["changed_at"])
+            )  # fmt: skip
+        return found

@@ -1,0 +1,85 @@
+"""The audit trail: every decision, its filters, and the CSV and .xlsx exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from application.service import CampaignService
+from application.settings import Settings
+from projections.audit import HEADER, AuditFilter, write_csv, write_xlsx
+from tests.builders import shanghai
+from tests.projections.helpers import HUANGSHI, WUHAN, head, running_views, scripted_campaign
+
+
+def test_every_decision_is_on_the_trail_with_its_filters(
+    service: CampaignService, settings: Settings
+) -> None:
+    script = scripted_campaign(service)
+    with running_views(service, settings) as (views, runner):
+        runner.wait(head(service), timeout=30)
+        audit = views.audit
+        everything = audit.entries(AuditFilter(campaign_id=script.campaign_id))
+
+        history = service.history(script.id(1))
+        mine = audit.entries(AuditFilter(aggregate_id=script.id(1)))
+        assert [(e.version, e.event_type) for e in mine] == [(h.version, h.type) for h in history]
+        verified = next(e for e in mine if e.event_type == "Verified")
+        assert (verified.actor_user, verified.actor_role, verified.reason, verified.evidence) == (
+            "organiser-1", "admin", "材料齐全", "名册第 1 行"
+        )  # fmt: skip
+        assert (verified.city, verified.rule_version) == (WUHAN, 1)
+
+        by_staff = audit.entries(AuditFilter(actor="staff-武汉市"))
+        assert by_staff
+        assert all(e.actor_user == "staff-武汉市" for e in by_staff)
+        assert {e.event_type for e in by_staff} == {"Nominated", "Withdrawn", "Advanced"}
+        assert {e.actor_city for e in audit.entries(AuditFilter(actor_city=WUHAN))} == {WUHAN}
+        huangshi = audit.entries(AuditFilter(city=HUANGSHI))
+        assert {e.event_type for e in huangshi} == {
+            "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed"
+        }  # fmt: skip
+        leaving = audit.entries(AuditFilter(event_types=("Rejected", "Withdrawn", "Disqualified")))
+        assert sorted(e.event_type for e in leaving) == ["Disqualified", "Rejected", "Withdrawn"]
+        assert all(e.reason for e in leaving)
+        july = audit.entries(AuditFilter(since=shanghai(2021, 7, 1), until=shanghai(2021, 8, 1)))
+        assert {e.event_type for e in july} == {"TrainingAccountAssigned", "Trained"}
+        team = audit.entries(AuditFilter(event_types=("LeaderAppointed",)))
+        assert [(e.aggregate_type, e.city, e.actor_user) for e in team] == [
+            ("CityTeam", WUHAN, "organiser-1")
+        ]
+        phases = audit.entries(AuditFilter(event_types=("PhaseOpened", "PhaseClosed")))
+        assert phases
+        assert all(e.actor_role == "scheduler" for e in phases)
+        assert len(audit.entries(AuditFilter(), limit=5)) == 5
+        assert [e.notification_id for e in audit.entries(AuditFilter(), after=everything[2].notification_id)][
+            :1
+        ] == [everything[3].notification_id]
+        # 9 nominations + 8 verifications + 1 rejection + 1 withdrawal + 7 x 3 training/results
+        # + 1 disqualification + 5 advances + 1 award = 47 contestant decisions.
+        assert sum(1 for e in everything if e.aggregate_type == "Contestant") == 47
+
+
+def test_exports_to_csv_and_xlsx(service: CampaignService, settings: Settings, tmp_path: Path) -> None:
+    script = scripted_campaign(service)
+    with running_views(service, settings) as (views, runner):
+        runner.wait(head(service), timeout=30)
+        entries = views.audit.entries(AuditFilter(campaign_id=script.campaign_id, city=WUHAN))
+
+    out = io.StringIO()
+    assert write_csv(entries, out) == len(entries)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == HEADER
+    assert len(rows) == len(entries) + 1
+    assert rows[1][HEADER.index("event_type")] == "Nominated"
+
+    path = tmp_path / "audit.xlsx"
+    assert write_xlsx(entries, path) == len(entries)
+    sheet = load_workbook(path, read_only=True)["audit"]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert list(cells[0]) == HEADER
+    assert len(cells) == len(entries) + 1
+    assert cells[1][HEADER.index("city")] == WUHAN
