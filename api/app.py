@@ -16,9 +16,12 @@ from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
-from api.routers import campaigns, contestants, health, imports, registrations, schedule, users
+from api.readmodel import LogPosition
+from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
 from application.bootstrap import build_service
 from application.settings import Settings
+from projections import open_views
+from projections.runner import ProjectionRunner
 
 Clock = Callable[[], datetime]
 
@@ -33,11 +36,13 @@ def create_app(
     *,
     clock: Clock = utc_now,
     run_scheduler: bool = False,
+    run_projections: bool = True,
 ) -> FastAPI:
     """The service over ``settings``; ``clock`` gives the instant of every decision.
 
-    ``run_scheduler`` runs the phase scheduler in this process (the embedded default);
-    in production it runs as ``zhanyou scheduler`` processes of its own.
+    ``run_scheduler`` and ``run_projections`` run the phase scheduler and the views in this
+    process (the embedded default); in production they run as ``zhanyou scheduler`` and
+    ``zhanyou project`` processes of their own, and the API only reads the views.
     """
     chosen = api_settings or ApiSettings.load()
 
@@ -46,6 +51,9 @@ def create_app(
         service = build_service(settings)
         app.state.service = service
         app.state.leader_probe = probe = leader_probe(settings)
+        app.state.views = views = open_views(settings)
+        runner = ProjectionRunner(service, views.all).start() if run_projections else None
+        app.state.projection_runner = runner
         background = InProcessScheduler(service, settings, clock) if run_scheduler else None
         if background is not None:
             background.start()
@@ -54,6 +62,9 @@ def create_app(
         finally:
             if background is not None:
                 background.stop()
+            if runner is not None:
+                runner.stop()
+            views.close()
             probe.release()
             service.close()
 
@@ -74,9 +85,10 @@ def create_app(
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
-    for module in (health, users, campaigns, imports, schedule, registrations, contestants):
+    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, counter=counter)
     _document_problem(app)
     return app

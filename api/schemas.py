@@ -251,3 +251,109 @@ class ScheduleOut(BaseModel):
     campaign_id: UUID
     boundaries: list[ScheduledBoundary]
     active_instance: str | None = Field(description="host:pid of the scheduler holding the lock, if any")
+
+
+# --- views ----------------------------------------------------------------------
+
+
+class RosterEntry(BaseModel):
+    id: UUID
+    city: str
+    group: str
+    channel: str
+    name: str
+    id_number: str = Field(description="masked, e.g. 420102********1234")
+    mobile: str = Field(description="masked, e.g. 138****5678")
+    platform: str
+    account: str
+    followers: int
+    status: str
+    training_account: str | None
+    results: dict[str, float] | None
+    team_role: str | None
+    award: str | None
+    nominated_at: str
+    changed_at: str
+    version: int
+
+
+class RosterOut(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    contestants: list[RosterEntry]
+
+
+class QuotaEntry(BaseModel):
+    city: str
+    group: str
+    quota: int
+    recommended: int = Field(description="active recommended contestants holding a place")
+    verified: int
+    remaining: int
+
+
+class CapEntry(BaseModel):
+    group: str
+    cap: int
+    active: int
+    remaining: int
+
+
+class QuotasOut(BaseModel):
+    quotas: list[QuotaEntry]
+    groups: list[CapEntry]
+
+
+class FunnelEntry(BaseModel):
+    city: str
+    group: str
+    reached: dict[str, int]
+    left: dict[str, int]
+    finalists: int
+
+
+class FunnelOut(BaseModel):
+    rows: list[FunnelEntry]
+    finalists: int
+    trainee_finalists: int
+    trainee_share: float | None = Field(description="trainees among finalists (the notice emphasises them)")
+
+
+class TeamMember(BaseModel):
+    id: UUID
+    name: str | None = Field(description="absent for leadership, who read aggregates only")
+
+
+class TeamOut(BaseModel):
+    city: str
+    leader: str | None
+    assistant: TeamMember | None
+    streamers: list[TeamMember]
+    complete: bool = Field(description="4 to 6 streamers")
+
+
+class TeamsOut(BaseModel):
+    teams: list[TeamOut]
+
+
+class AuditEntryOut(BaseModel):
+    notification_id: int
+    at: str
+    event_type: str
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    campaign_id: str | None
+    city: str | None = Field(description="the city the decision concerns")
+    actor_user: str
+    actor_role: str
+    actor_city: str | None
+    reason: str | None
+    evidence: str | None
+    rule_version: int | None
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null at the end")

@@ -66,3 +66,33 @@ class PersonalDataLog(Aggregate):
                 "at": timestamp,
             }
         )
+
+
+_REPORT_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.JUDGE, Role.CITY_STAFF, Role.LEADER})
+_AUDIT_READERS = frozenset({Role.ADMIN, Role.AUDITOR})
+
+
+def roster_city(actor: Actor, asked: str | None) -> str | None:
+    """The city a roster read is limited to: city staff see only their own; None means all."""
+    if actor.role not in _READERS:
+        allowed = ", ".join(sorted(role.value for role in _READERS))
+        raise NotPermitted(f"read roster: the role {actor.role} may not do this (allowed: {allowed})")
+    if actor.role is not Role.CITY_STAFF:
+        return asked
+    if asked is not None and asked != actor.city:
+        raise NotPermitted(f"read roster: staff of {actor.city} may read only their own city, not {asked}")
+    return actor.city
+
+
+def require_may_read_reports(actor: Actor) -> None:
+    """Aggregated reports (quotas, funnel, teams, schedule): every staff role, leadership included."""
+    _require(actor, _REPORT_READERS, actor.city or "", "read reports")
+
+
+def require_may_read_audit(actor: Actor) -> None:
+    _require(actor, _AUDIT_READERS, actor.city or "", "read the audit trail")
+
+
+def sees_names(actor: Actor) -> bool:
+    """Leadership reads aggregates only: no person's name reaches them."""
+    return actor.role is not Role.LEADER

@@ -1,0 +1,88 @@
+"""The views as the API reads them, with read-your-writes.
+
+A write answers with ``X-Log-Position`` (the log's head after it); a read of a view given
+``min_position`` waits, at most ``WAIT_SECONDS``, until the view has processed it, and
+answers with ``X-View-Position`` and ``X-View-Lag`` (how many notifications it is behind).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from application.errors import StoreUnavailable
+from application.service import CampaignService
+from projections import Views
+from projections.runner import ProjectionRunner, ProjectionStalled
+
+WAIT_SECONDS = 2.0
+
+
+def _views(request: Request) -> Views:
+    views: Views = request.app.state.views
+    return views
+
+
+ViewsDep = Annotated[Views, Depends(_views)]
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, le=2**62, description="wait (at most 2 s) until the view has processed this log position"),
+]
+
+
+def read_after(request: Request, response: Response, names: Sequence[str], min_position: int | None) -> None:
+    """Wait for the named views to reach ``min_position``; say how far behind they are."""
+    service: CampaignService = request.app.state.service
+    views: Views = request.app.state.views
+    runner: ProjectionRunner | None = request.app.state.projection_runner
+    if min_position is not None:
+        if runner is not None:
+            # On time-out answer with what the view has; the headers say how far behind it is.
+            with contextlib.suppress(TimeoutError, ProjectionStalled):
+                runner.wait(min_position, timeout=WAIT_SECONDS, views=names)
+        else:
+            deadline = time.monotonic() + WAIT_SECONDS
+            while _position(views, service, names) < min_position and time.monotonic() < deadline:
+                time.sleep(0.05)
+    position = _position(views, service, names)
+    response.headers["X-View-Position"] = str(position)
+    response.headers["X-View-Lag"] = str(max(0, service.last_notification_id() - position))
+
+
+def _position(views: Views, service: CampaignService, names: Sequence[str]) -> int:
+    return min(views.by_name[name].position(service.name) for name in names)
+
+
+class LogPosition:
+    """Successful writes answer with the log position a read can wait for."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_position(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                service: CampaignService | None = getattr(scope["app"].state, "service", None)
+                if service is not None:
+                    try:
+                        position = service.last_notification_id()
+                    except StoreUnavailable:
+                        position = None
+                    if position is not None:
+                        message.setdefault("headers", [])
+                        message["headers"] = [
+                            *message["headers"],
+                            (b"x-log-position", str(position).encode()),
+                        ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_position)

@@ -1,0 +1,38 @@
+"""Spreadsheets for people: the roster laid out like the recommendation form of 附件2."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+
+from domain.values import Group
+from projections.roster import RosterRow
+
+TITLE = "湖北省退役军人“全媒体运营师”培训成果展示暨“战友杯”直播大赛选手名单"
+HEADER = [
+    "序号", "所在市(州)", "姓名", "身份证号", "手机号", "参赛直播平台及账号(只限填一个)", "粉丝数量",
+    "参赛组别", "状态", "备注",
+]  # fmt: skip
+_PLATFORMS = {"douyin": "抖音", "kuaishou": "快手"}
+
+
+def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
+    """One sheet: the notice's title, the campaign, then 附件2's columns with masked numbers."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("名单")
+    sheet.append([TITLE])
+    sheet.append([f"活动: {campaign_name}"])
+    sheet.append(HEADER)
+    for serial, row in enumerate(rows, start=1):
+        sheet.append(
+            [
+                serial, row.city, row.name, row.id_number, row.mobile,
+                f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}", row.followers,
+                Group(row.group).title, row.status, row.award or "",
+            ]
+        )  # fmt: skip
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
