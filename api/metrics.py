@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,7 +75,11 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(counts: dict[tuple[str, str, str], int], last_notification_id: int | None) -> str:
+def render(
+    counts: dict[tuple[str, str, str], int],
+    last_notification_id: int | None,
+    view_positions: Mapping[str, int] | None = None,
+) -> str:
     lines = [
         "# HELP zhanyou_http_requests_total HTTP requests answered, by method, route and status.",
         "# TYPE zhanyou_http_requests_total counter",
@@ -93,4 +98,19 @@ def render(counts: dict[tuple[str, str, str], int], last_notification_id: int | 
             "# TYPE zhanyou_event_store_max_notification_id gauge",
             f"zhanyou_event_store_max_notification_id {last_notification_id}",
         ]
+    if view_positions:
+        lines += [
+            "# HELP zhanyou_view_position Last notification id each view has processed.",
+            "# TYPE zhanyou_view_position gauge",
+            *(f'zhanyou_view_position{{view="{name}"}} {n}' for name, n in sorted(view_positions.items())),
+        ]
+        if last_notification_id is not None:
+            lines += [
+                "# HELP zhanyou_view_lag Notifications each view is behind the event store.",
+                "# TYPE zhanyou_view_lag gauge",
+                *(
+                    f'zhanyou_view_lag{{view="{name}"}} {max(0, last_notification_id - n)}'
+                    for name, n in sorted(view_positions.items())
+                ),
+            ]
     return "\n".join(lines) + "\n"

@@ -357,3 +357,16 @@ class AuditEntryOut(BaseModel):
 class AuditOut(BaseModel):
     entries: list[AuditEntryOut]
     next_after: int | None = Field(description="pass as `after` for the next page; null at the end")
+
+
+class LeaderAppointment(_Request):
+    name: str = Field(
+        min_length=1, max_length=50, description="the team leader, a staff member of the city bureau"
+    )
+    staff_user: str = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
+
+
+class LeaderOut(BaseModel):
+    city: str
+    leader: str
+    staff_user: str

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
                 "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_CONNECT_TIMEOUT": "5",
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             }
             if self.database_schema:

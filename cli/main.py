@@ -10,7 +10,7 @@ from rich.console import Console
 from application.bootstrap import build_service
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
-from cli.startup import load_settings
+from cli.startup import load_settings, require_reachable_store
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
@@ -95,6 +95,13 @@ def serve(
             help="Run the phase scheduler in this process (default: on for SQLite, off for PostgreSQL)",
         ),
     ] = None,
+    projections: Annotated[
+        bool | None,
+        typer.Option(
+            "--projections/--no-projections",
+            help="Keep the views up to date in this process (default: on for SQLite, off for PostgreSQL)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (docs at /docs) against the configured store until stopped."""
     import uvicorn
@@ -109,9 +116,15 @@ def serve(
     except SettingsError as error:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
-    in_process = not settings.is_postgres if scheduler is None else scheduler
+    require_reachable_store(settings)
+    embedded = not settings.is_postgres
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
-    app_ = create_app(settings, api_settings, run_scheduler=in_process)
+    app_ = create_app(
+        settings,
+        api_settings,
+        run_scheduler=embedded if scheduler is None else scheduler,
+        run_projections=embedded if projections is None else projections,
+    )
     uvicorn.run(app_, host=host, port=port, log_level="info")
 
 

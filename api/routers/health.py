@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
@@ -10,6 +13,7 @@ from api.metrics import RequestCounter, render
 from api.problems import responses
 from api.schemas import Health, Ready
 from application.errors import StoreUnavailable
+from projections import Views
 
 router = APIRouter(tags=["operations"])
 
@@ -32,10 +36,16 @@ def readyz(service: ServiceDep) -> Ready:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **responses(401)},
 )
 def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> PlainTextResponse:
-    """Prometheus text format: request counts and the event store's last notification id."""
+    """Prometheus text format: request counts, the event store's head, each view's position and lag."""
     counter: RequestCounter = request.app.state.request_counter
     try:
         last: int | None = service.last_notification_id()
     except StoreUnavailable:
         last = None
-    return PlainTextResponse(render(counter.snapshot(), last), media_type="text/plain; version=0.0.4")
+    views: Views = request.app.state.views
+    try:
+        positions = {view.name: view.position(service.name) for view in views.all}
+    except (sqlite3.Error, psycopg.Error):  # the views' store is down: metrics answer without positions
+        positions = {}
+    text = render(counter.snapshot(), last, positions)
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

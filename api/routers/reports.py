@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, ServiceDep
+from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import (
@@ -20,6 +21,8 @@ from api.schemas import (
     CapEntry,
     FunnelEntry,
     FunnelOut,
+    LeaderAppointment,
+    LeaderOut,
     QuotaEntry,
     QuotasOut,
     RosterEntry,
@@ -30,10 +33,11 @@ from api.schemas import (
 )
 from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
+from domain.values import parse_city
 from projections.audit import AuditFilter, write_csv, write_xlsx
 from projections.roster import RosterRow
 
-router = APIRouter(prefix="/api/campaigns", tags=["reports"])
+router = APIRouter(prefix="/api/campaigns", tags=["reports and teams"])
 
 CampaignId = Annotated[UUID, Path(description="the campaign's id")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -215,3 +219,29 @@ def _entry(row: RosterRow) -> RosterEntry:
         results=row.results, team_role=row.team_role, award=row.award, nominated_at=row.nominated_at,
         changed_at=row.changed_at, version=row.version,
     )  # fmt: skip
+
+
+@router.post(
+    "/{cid}/teams/{city}/leader",
+    response_model=LeaderOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def appoint_leader(
+    cid: CampaignId,
+    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    body: LeaderAppointment,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """The city's finals team leader (a bureau staff member): organisers or the city's own staff."""
+
+    def decide() -> LeaderOut:
+        team_city = parse_city(city)
+        service.appoint_team_leader(
+            cid, team_city, name=body.name, staff_user=body.staff_user, actor=actor, at=now
+        )
+        return LeaderOut(city=team_city, leader=body.name.strip(), staff_user=body.staff_user.strip())
+
+    return idem.answer(200, body, decide)

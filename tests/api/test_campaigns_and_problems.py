@@ -188,6 +188,8 @@ def test_operations_endpoints(api: Api) -> None:
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'zhanyou_http_requests_total{method="GET",route="/healthz",status="200"} 1' in metrics.text
     assert f"zhanyou_event_store_max_notification_id {ready['last_notification_id']}" in metrics.text
+    assert 'zhanyou_view_position{view="roster"}' in metrics.text
+    assert 'zhanyou_view_lag{view="audit"}' in metrics.text
     assert api.client.get("/openapi.json").status_code == 200
     too_big = api.client.post(
         "/api/campaigns",

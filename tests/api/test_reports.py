@@ -141,3 +141,21 @@ def test_the_audit_trail_filters_and_exports(api: Api) -> None:
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     assert sheet is not None
     assert sheet.max_row == len(everything) + 1
+
+
+def test_a_city_appoints_its_own_team_leader_only(api: Api) -> None:
+    url = f"/api/campaigns/{api.campaign_id}/teams/武汉/leader"
+    body = {"name": "王领队", "staff_user": "wuhan-1"}
+    api.clock.now = PICKING
+    assert api.client.post(url, json=body, headers=api.as_("other_city_staff")).status_code == 403
+    assert api.client.post(url, json=body, headers=api.as_("judge")).status_code == 403
+    answer = api.client.post(url, json=body, headers=api.as_("city_staff"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"city": OWN_CITY, "leader": "王领队", "staff_user": "wuhan-1"}
+    position = int(answer.headers["X-Log-Position"])
+    teams = get(api, "admin", "teams", min_position=position).json()["teams"]
+    assert [(t["city"], t["leader"]) for t in teams] == [(OWN_CITY, "王领队")]
+    unknown = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/teams/火星/leader", json=body, headers=ADMIN_HEADERS
+    )
+    assert (unknown.status_code, unknown.json()["rule"]) == (422, "invalid_value")
