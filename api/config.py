@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from application.settings import SettingsError
+from application.settings import load_validated
 
 
 class ApiSettings(BaseSettings):
@@ -32,10 +32,4 @@ class ApiSettings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: object) -> ApiSettings:
-        """Read and validate; a bad setting becomes one line naming ZHANYOU_<NAME>."""
-        try:
-            return cls(**overrides)  # type: ignore[arg-type]
-        except ValidationError as error:
-            first = error.errors()[0]
-            name = "ZHANYOU_" + str(first["loc"][0]).upper() if first["loc"] else "ZHANYOU_*"
-            raise SettingsError(f"{name}: {first['msg']}") from None
+        return load_validated(cls, overrides)

@@ -76,21 +76,24 @@ def _if_match(
 ExpectedVersion = Annotated[int | None, Depends(_if_match)]
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a retry with the same key gets the first answer and records nothing twice",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+    ),
+]
+
+
 def _idempotency(
     request: Request,
     service: ServiceDep,
     actor: CurrentActor,
     now: Now,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="a retry with the same key gets the first answer and records nothing twice",
-            min_length=1,
-            max_length=200,
-            pattern=r"^[\x21-\x7e]+$",
-        ),
-    ] = None,
+    key: IdempotencyKey = None,
 ) -> Idempotency:
     return Idempotency(service, request.app.state.answer_locks, actor.user, key, request, now)
 
@@ -102,16 +105,7 @@ def _public_idempotency(
     request: Request,
     service: ServiceDep,
     now: Now,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="a retry with the same key gets the first answer and records nothing twice",
-            min_length=1,
-            max_length=200,
-            pattern=r"^[\x21-\x7e]+$",
-        ),
-    ] = None,
+    key: IdempotencyKey = None,
 ) -> Idempotency:
     client = request.client.host if request.client else "unknown"
     return Idempotency(service, request.app.state.answer_locks, f"public@{client}", key, request, now)

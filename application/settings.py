@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -13,6 +15,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class SettingsError(Exception):
     """A setting is missing or wrong; the message names it."""
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def load_validated(kind: type[_S], overrides: Mapping[str, object]) -> _S:
+    """Read and validate settings; a bad one becomes one line naming ZHANYOU_<NAME>."""
+    try:
+        return kind(**overrides)  # type: ignore[arg-type]  # field values, not BaseSettings options
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "ZHANYOU_" + str(first["loc"][0]).upper() if first["loc"] else "ZHANYOU_*"
+        raise SettingsError(f"{name}: {first['msg']}") from None
 
 
 class Settings(BaseSettings):
@@ -61,13 +76,7 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
-        """Read and validate; a bad setting becomes one line naming ZHANYOU_<NAME>."""
-        try:
-            return cls(**overrides)  # type: ignore[arg-type]
-        except ValidationError as error:
-            first = error.errors()[0]
-            name = "ZHANYOU_" + str(first["loc"][0]).upper() if first["loc"] else "ZHANYOU_*"
-            raise SettingsError(f"{name}: {first['msg']}") from None
+        return load_validated(cls, overrides)
 
     @property
     def is_postgres(self) -> bool:
