@@ -1,25 +1,30 @@
 """Projection throughput and lag on PostgreSQL.
 
-    .venv/bin/python -m bench.projections postgresql://USER@HOST:PORT/DB [--events 100000] \
-        [--rate 40] [--seconds 20] [--batch 1000]
+    .venv/bin/python -m bench.projections postgresql://USER@HOST:PORT/DB [--events 750000] \
+        [--rate 200] [--writers 4] [--seconds 30] [--batch 1000] [--schema NAME --keep]
 
 (Run it as a module: as a script, this file's name would shadow the ``projections`` package.)
 
 1. Fills a fresh schema with a campaign-like event volume: several campaigns whose
    contestants are nominated, verified, enrolled, trained and scored through the real
-   aggregates (saved a few hundred at a time, so the fill itself is quick).
-2. Measures catch-up: every view built from an empty start to the head, in events/s.
-3. Runs nominations at a steady rate against the service while the runner follows, and
-   measures lag: from a command's return to every view having processed its events
-   (milliseconds, p50/p99), and the log head minus the slowest view's position (notifications).
+   aggregates (saved a few hundred at a time, so the fill itself is quick). With
+   ``--schema`` an earlier ``--keep`` run's schema is reused and only topped up.
+2. Measures catch-up: every view built from empty tables to the head, in events/s, in this
+   one process (one core; the database server runs beside it).
+3. Runs commands at a steady rate from ``--writers`` processes (each a contestant's life:
+   nominate, verify, training account, training, results) while a runner in this process
+   follows, polling; measures lag from a command's return to every view having processed
+   it (milliseconds, p50/p99), and the log head minus the slowest view (notifications).
 
-Prints one line per figure and appends them to bench/results/projections.txt. The schema is
-dropped afterwards unless --keep is given.
+Prints one line per figure and appends them to bench/results/projections.txt. A new schema is
+dropped afterwards unless --keep is given; the views' tables are dropped before each run.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
+import multiprocessing
 import random
 import statistics
 import threading
@@ -27,6 +32,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import psycopg
 
@@ -73,8 +80,9 @@ def launch(service: CampaignService, people: int) -> Campaign:
 class Crowd:
     """Made-up people with unique ID numbers and accounts."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, prefix: str = "bench") -> None:
         self.rng = random.Random(seed)
+        self.prefix = prefix
         self.serial = 0
         self.seen: set[str] = set()
         self.cities = list(CITY_QUOTAS)
@@ -90,7 +98,7 @@ class Crowd:
             self.seen.add(fake.id_number)
             return Person.parse(
                 name=fake.name, id_number=fake.id_number, mobile=fake.mobile, city=fake.city,
-                group=fake.group, platform=fake.platform, account=f"bench_{self.serial:08d}",
+                group=fake.group, platform=fake.platform, account=f"{self.prefix}_{self.serial:08d}",
                 followers=fake.followers,
             )  # fmt: skip
 
@@ -99,6 +107,10 @@ def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) ->
     """Whole contestant lives through the real aggregates, saved ``chunk`` contestants at a time."""
     crowd = Crowd(7)
     started = time.perf_counter()
+    already = int(service.recorder.max_notification_id() or 0)
+    if already >= events:
+        say(f"fill: the schema already holds {already} events", lines)
+        return
     while int(service.recorder.max_notification_id() or 0) < events:
         campaign = launch(service, PER_CAMPAIGN)
         allotments: dict[str, Allotment] = {}
@@ -150,59 +162,134 @@ def catch_up(service: CampaignService, settings: Settings, batch: int, lines: li
         views.close()
 
 
-def steady(
-    service: CampaignService, settings: Settings, rate: float, seconds: float, poll: float, lines: list[str]
+LIFE = ("nominate", "verify", "assign_training_account", "record_training", "record_results")
+
+
+def writer(
+    settings: Settings, campaign_id: UUID, number: int, rate: float, seconds: float, go: Any, out: Any
 ) -> None:
-    """Nominations at ``rate`` per second while the runner follows in the background."""
-    views = open_views(settings)
-    crowd = Crowd(11)
-    campaign = launch(service, 100_000)
-    latencies: list[float] = []
-    behind: list[int] = []
-    done = threading.Event()
+    """One writer process: whole contestant lives, one command every ``1 / rate`` seconds.
+
+    Only a nomination touches the shared allotments, so the mix is what a review and training
+    day looks like rather than a stampede on one group cap. Each command's return instant
+    (``time.monotonic``, the same clock in every process on this machine) and the log head just
+    after it go to ``out``.
+    """
+    service = build_service(settings)
+    crowd = Crowd(100 + number, prefix=f"w{number}")
+    interval = 1.0 / rate
+    done: list[tuple[float, int]] = []
+    mine: list[UUID] = []
     try:
-        with ProjectionRunner(service, views.all, poll_seconds=poll) as runner:
-
-            def sample() -> None:
-                while not done.wait(0.05):
-                    status = runner.status()
-                    behind.append(max(s.lag for s in status))
-
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            interval = 1.0 / rate
-            next_at = time.perf_counter()
-            end = next_at + seconds
-            commands = 0
-            while time.perf_counter() < end:
+        go.wait()
+        next_at = time.monotonic()
+        end = next_at + seconds
+        step = 0
+        while time.monotonic() < end:
+            command = LIFE[step % len(LIFE)]
+            if command == "nominate":
                 person = crowd.next()
                 staff = Actor("bench-staff", Role.CITY_STAFF, person.city)
-                service.nominate(campaign.id, person, Channel.RECOMMENDED, actor=staff, at=NOMINATING)
-                returned = time.perf_counter()
-                position = int(service.recorder.max_notification_id() or 0)
-                runner.wait(position, timeout=60)
-                latencies.append(time.perf_counter() - returned)
-                commands += 1
-                next_at += interval
-                pause = next_at - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-            done.set()
-            sampler.join()
+                mine.append(
+                    service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=staff, at=NOMINATING).id
+                )
+            elif command == "verify":
+                service.verify(mine[-1], actor=ADMIN, at=REVIEWING)
+            elif command == "assign_training_account":
+                service.assign_training_account(mine[-1], f"t-{number}-{step}", actor=ADMIN, at=TRAINING)
+            elif command == "record_training":
+                service.record_training(mine[-1], actor=JUDGE, at=TRAINED)
+            else:
+                service.record_results(mine[-1], dict(SCORES), actor=JUDGE, at=RESULTS_DAY)
+            done.append((time.monotonic(), service.last_notification_id()))
+            step += 1
+            next_at += interval
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+    finally:
+        out.put(done)
+        service.close()
+
+
+def steady(
+    service: CampaignService,
+    settings: Settings,
+    rate: float,
+    seconds: float,
+    poll: float,
+    writers: int,
+    lines: list[str],
+) -> None:
+    """Commands at ``rate`` per second from ``writers`` processes while the runner follows here."""
+    views = open_views(settings)
+    campaign = launch(service, 1_000_000)
+    context = multiprocessing.get_context("spawn")
+    go, out = context.Event(), context.Queue()
+    processes = [
+        context.Process(
+            target=writer, args=(settings, campaign.id, n, rate / writers, seconds, go, out), daemon=True
+        )
+        for n in range(writers)
+    ]
+    reached: list[tuple[float, int]] = []  # (instant, position every view had reached)
+    behind: list[int] = []
+    stop = threading.Event()
+    try:
+        with ProjectionRunner(service, views.all, poll_seconds=poll) as runner:
+            for process in processes:
+                process.start()
+
+            def follow() -> None:
+                """Record each instant the slowest view moves, and how far behind the head it is."""
+                last = -1
+                while not stop.is_set():
+                    slowest = min(runner.positions().values())
+                    if slowest != last:
+                        reached.append((time.monotonic(), slowest))
+                        last = slowest
+                    runner.changed(timeout=0.05)
+                    behind.append(max(s.lag for s in runner.status()))
+
+            follower = threading.Thread(target=follow)
+            follower.start()
+            time.sleep(5)  # the writers import and connect before the clock starts
+            go.set()
+            results = [out.get(timeout=seconds + 120) for _ in processes]
+            for process in processes:
+                process.join(30)
+            last_position = max((p for r in results for _, p in r), default=0)
+            runner.wait(last_position, timeout=60)
+            time.sleep(0.1)
+            stop.set()
+            follower.join()
     finally:
         views.close()
+    commands = [c for r in results for c in r]
+    positions = [p for _, p in reached]
+    latencies = [_seen_after(reached, positions, at, position) - at for at, position in commands]
     cuts = statistics.quantiles(latencies, n=100)
+    achieved = len(commands) / seconds
     say(
-        f"lag, command to all views ({commands} nominations at {rate:g}/s, poll {poll * 1000:.0f} ms): "
-        f"p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms",
+        f"lag, command to all views ({len(commands)} commands from {writers} writer processes, asked "
+        f"{rate:g}/s, achieved {achieved:.0f}/s; poll {poll * 1000:.0f} ms): p50 {cuts[49] * 1000:.0f} ms, "
+        f"p99 {cuts[98] * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms",
         lines,
     )
     gaps = statistics.quantiles(behind, n=100) if len(behind) > 1 else [0.0] * 99
     say(
-        f"lag, head minus slowest view (sampled every 50 ms): p50 {gaps[49]:.0f}, p99 {gaps[98]:.0f}, "
+        f"lag, head minus slowest view: p50 {gaps[49]:.0f}, p99 {gaps[98]:.0f}, "
         f"max {max(behind, default=0)} notifications",
         lines,
     )
+
+
+def _seen_after(reached: list[tuple[float, int]], positions: list[int], at: float, position: int) -> float:
+    """The first instant, not before ``at``, at which every view had reached ``position``."""
+    index = bisect.bisect_left(positions, position)
+    if index == len(reached):
+        raise RuntimeError(f"the views never reached notification {position}")
+    return max(at, reached[index][0])
 
 
 def main() -> None:
@@ -215,25 +302,33 @@ def main() -> None:
     )
     parser.add_argument("--chunk", type=int, default=200, help="contestants per save while filling")
     parser.add_argument("--batch", type=int, default=1000, help="events per view transaction in catch-up")
-    parser.add_argument("--rate", type=float, default=40.0, help="nominations per second in the lag phase")
+    parser.add_argument("--rate", type=float, default=200.0, help="commands per second in the lag phase")
+    parser.add_argument("--writers", type=int, default=4, help="writer processes in the lag phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the lag phase")
     parser.add_argument("--poll", type=float, default=0.05, help="runner poll interval in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the schema for inspection")
+    parser.add_argument(
+        "--schema", help="reuse this schema (kept by an earlier --keep run): fill only up to --events"
+    )
     args = parser.parse_args()
 
-    schema = f"bench_views_{uuid.uuid4().hex[:8]}"
+    schema = args.schema or f"bench_views_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        for table in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'view%%'", (schema,)
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{schema}"."{table[0]}"')  # views start empty on every run
     lines: list[str] = []
     settings = Settings.load(database_url=args.dsn, database_schema=schema, pool_size=4)
     service = build_service(settings)
     try:
         fill(service, args.events, args.chunk, lines)
         catch_up(service, settings, args.batch, lines)
-        steady(service, settings, args.rate, args.seconds, args.poll, lines)
+        steady(service, settings, args.rate, args.seconds, args.poll, args.writers, lines)
     finally:
         service.close()
-        if not args.keep:
+        if not args.keep and not args.schema:
             with psycopg.connect(args.dsn, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     RESULTS.mkdir(exist_ok=True)

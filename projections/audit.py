@@ -92,9 +92,10 @@ class AuditView(ViewProjection):
 
     def _subject(self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None) -> None:
         self._subjects[aggregate_id] = (campaign_id, city)
-        tx.execute(
+        tx.write(
             self.sql("INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city) VALUES (?,?,?)"),
             (aggregate_id, campaign_id, city),
+            row=("audit_subjects", aggregate_id),
         )
 
     def _subject_of(self, tx: Tx, aggregate_type: str, aggregate_id: str) -> tuple[str, str | None]:
@@ -121,7 +122,7 @@ class AuditView(ViewProjection):
             if event_type == "Nominated":
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
             campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
-        tx.execute(
+        tx.write(
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
                 "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
@@ -134,6 +135,7 @@ class AuditView(ViewProjection):
                 decision.reason if decision else None, decision.evidence if decision else None,
                 decision.rule_version if decision else None,
             ),
+            row=("audit", self.current_id),
         )  # fmt: skip
 
     # --- queries -------------------------------------------------------------

@@ -52,6 +52,7 @@ class ViewProjection(Projection[ViewStore]):
         super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
         self._handlers = self.handlers()
         self.topics = tuple(sorted(get_topic(cls) for cls in self._handlers))
+        self.topic_set = frozenset(self.topics)
         self._sql: dict[str, str] = {}
         self.current_id = 0
 
@@ -83,7 +84,6 @@ class ViewProjection(Projection[ViewStore]):
 
     def apply(self, tx: Tx, notification_id: int, domain_event: Any) -> None:
         self.current_id = notification_id  # for views keyed by position (audit, phase log)
-        tx.current = notification_id
         self._handlers[type(domain_event)](tx, domain_event)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

@@ -64,12 +64,13 @@ class FunnelView(ViewProjection):
         return found
 
     def _nominated(self, tx: Tx, e: Any) -> None:
-        tx.execute(
+        tx.write(
             self.sql(
                 "INSERT INTO {funnel_members} (contestant_id, campaign_id, city, grp, nominated) "
                 "VALUES (?,?,?,?,1)"
             ),
             (str(e.originator_id), str(e.campaign_id), e.person["city"], e.person["group"]),
+            row=("funnel_members", e.originator_id),
         )
 
     def _flag(self, flag: str) -> Handler:
@@ -78,6 +79,7 @@ class FunnelView(ViewProjection):
                 self.sql("UPDATE {funnel_members} SET " + flag + " = 1 WHERE contestant_id = ?"),
                 (str(e.originator_id),),
                 f"funnel: contestant {e.originator_id} has no row to update",
+                row=("funnel_members", e.originator_id),
             )
 
         return handle

@@ -40,7 +40,7 @@ class PhasesView(ViewProjection):
 
     def _edge(self, side: str) -> Handler:
         def handle(tx: Tx, e: Any) -> None:
-            tx.execute(
+            tx.write(
                 self.sql(
                     "INSERT INTO {phase_log} (notification_id, campaign_id, code, side, scheduled, actual, "
                     "by_kind, actor_user, reason) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -49,6 +49,7 @@ class PhasesView(ViewProjection):
                     self.current_id, str(e.originator_id), e.code, side, utc_text(e.scheduled),
                     utc_text(e.timestamp), e.by, e.decision.actor.user, e.decision.reason,
                 ),
+                row=("phase_log", self.current_id),
             )  # fmt: skip
 
         return handle

@@ -82,9 +82,10 @@ class QuotasView(ViewProjection):
         )
 
     def _opened(self, tx: Tx, e: Any) -> None:
-        tx.execute(
+        tx.write(
             self.sql("INSERT INTO {quota_places} (allotment_id, campaign_id, scope, taken) VALUES (?,?,?,0)"),
             (str(e.originator_id), str(e.campaign_id), e.scope),
+            row=("quota_places", e.originator_id),
         )
 
     def _taken(self, delta: int) -> Handler:
@@ -93,6 +94,7 @@ class QuotasView(ViewProjection):
                 self.sql("UPDATE {quota_places} SET taken = taken + ? WHERE allotment_id = ?"),
                 (delta, str(e.originator_id)),
                 f"quotas: allotment {e.originator_id} was never opened",
+                row=("quota_places", e.originator_id),
             )
 
         return handle
@@ -100,12 +102,13 @@ class QuotasView(ViewProjection):
     def _nominated(self, tx: Tx, e: Any) -> None:
         group = e.person["group"]
         holds = e.channel == Channel.RECOMMENDED.value and group != Group.FAMILY.value
-        tx.execute(
+        tx.write(
             self.sql(
                 "INSERT INTO {quota_members} (contestant_id, campaign_id, city, grp, holds_quota, verified, "
                 "active) VALUES (?,?,?,?,?,0,1)"
             ),
             (str(e.originator_id), str(e.campaign_id), e.person["city"], group, int(holds)),
+            row=("quota_members", e.originator_id),
         )
 
     def _verified(self, tx: Tx, e: Any) -> None:
@@ -113,6 +116,7 @@ class QuotasView(ViewProjection):
             self.sql("UPDATE {quota_members} SET verified = 1 WHERE contestant_id = ?"),
             (str(e.originator_id),),
             f"quotas: contestant {e.originator_id} was never nominated",
+            row=("quota_members", e.originator_id),
         )
 
     def _left(self, tx: Tx, e: Any) -> None:
@@ -120,6 +124,7 @@ class QuotasView(ViewProjection):
             self.sql("UPDATE {quota_members} SET active = 0 WHERE contestant_id = ?"),
             (str(e.originator_id),),
             f"quotas: contestant {e.originator_id} was never nominated",
+            row=("quota_members", e.originator_id),
         )
 
     # --- queries -------------------------------------------------------------

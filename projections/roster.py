@@ -107,7 +107,7 @@ class RosterView(ViewProjection):
     def _nominated(self, tx: Tx, e: Any) -> None:
         person = e.person
         at = utc_text(e.timestamp)
-        tx.execute(
+        tx.write(
             self.sql(
                 "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
                 "mobile_masked, platform, account, account_folded, followers, status, nominated_at, "
@@ -119,6 +119,7 @@ class RosterView(ViewProjection):
                 person["platform"], person["account"], str(person["account"]).casefold(),
                 int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
             ),
+            row=("roster", e.originator_id),
         )  # fmt: skip
 
     def _update(self, tx: Tx, e: Any, status: Status, extra: dict[str, Any] | None = None) -> None:
@@ -130,6 +131,7 @@ class RosterView(ViewProjection):
             ),
             (*fields.values(), utc_text(e.timestamp), e.originator_version, str(e.originator_id)),
             f"roster: contestant {e.originator_id} has no row to update",
+            row=("roster", e.originator_id),
         )
 
     def _status(self, status: Status) -> Handler:

@@ -67,18 +67,39 @@ class Progress:
     caught_up: bool
 
 
-def read_batch(
-    app: Application[Any], projection: ViewProjection, position: int, head: int, limit: int
-) -> tuple[list[Notification], int, bool]:
-    """The next notifications of the view's topics up to ``head``; the position they lead to."""
-    notifications = list(
-        app.recorder.select_notifications(
-            start=position, limit=limit, stop=head, topics=projection.topics, inclusive_of_start=False
-        )
+@dataclass(frozen=True)
+class Window:
+    """The notifications of some topics after ``start`` up to ``end``, each decoded once.
+
+    Views at the same position share one window: the log is read and every event decoded
+    once per round, not once per view. An event that cannot be decoded is kept as its error.
+    """
+
+    start: int
+    end: int
+    caught_up: bool  # ``end`` is the head the window was read up to
+    items: list[tuple[Notification, Any]]  # (notification, domain event or decoding error)
+
+
+def read_window(app: Application[Any], topics: Sequence[str], position: int, head: int, limit: int) -> Window:
+    """Up to ``limit`` notifications of ``topics`` after ``position``, up to ``head``, decoded."""
+    notifications = app.recorder.select_notifications(
+        start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
     )
+    items: list[tuple[Notification, Any]] = []
+    for notification in notifications:
+        try:
+            items.append((notification, app.mapper.to_domain_event(notification)))
+        except Exception as error:  # kept: it stalls the views that subscribe to it
+            items.append((notification, _Undecodable(error)))
     if len(notifications) < limit:
-        return notifications, head, True
-    return notifications, notifications[-1].id, False
+        return Window(position, head, True, items)
+    return Window(position, notifications[-1].id, False, items)
+
+
+class _Undecodable:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 def apply_notifications(
@@ -89,7 +110,18 @@ def apply_notifications(
     limit: int,
     tx_factory: Callable[[], Any] | None = None,
 ) -> Progress:
-    """Read, decode and apply one batch in one transaction, guarded by the tracked position.
+    """Read, decode and apply one batch of one view (see ``apply_window``)."""
+    window = read_window(app, projection.topics, position, head, limit)
+    return apply_window(app, projection, window, tx_factory)
+
+
+def apply_window(
+    app: Application[Any],
+    projection: ViewProjection,
+    window: Window,
+    tx_factory: Callable[[], Any] | None = None,
+) -> Progress:
+    """Apply the view's events of ``window`` in one transaction, guarded by the tracked position.
 
     The position is read again inside the write transaction: if another writer (a rebuild
     switching over, a second worker) moved it, nothing is written and the caller re-reads.
@@ -97,17 +129,20 @@ def apply_notifications(
     pipelined batch fails, it is rolled back and redone statement by statement, which names
     the exact event at fault.
     """
-    notifications, new_position, caught_up = read_batch(app, projection, position, head, limit)
+    position, new_position, caught_up = window.start, window.end, window.caught_up
+    wanted = projection.topic_set
+    notifications = [n for n, _ in window.items if n.topic in wanted]
     decoded: list[tuple[int, Any]] = []
     failure: ProjectionStalled | None = None
-    for notification in notifications:
-        try:
-            decoded.append((notification.id, app.mapper.to_domain_event(notification)))
-        except Exception as error:  # any decoding failure stalls the view at this event
+    for notification, event in window.items:
+        if notification.topic not in wanted:
+            continue
+        if isinstance(event, _Undecodable):  # stalls the view at this event
             failure = ProjectionStalled(
-                projection.name, notification.id, notification.topic, _describe(error)
+                projection.name, notification.id, notification.topic, _describe(event.error)
             )
             break
+        decoded.append((notification.id, event))
     if failure is None and new_position <= position:
         return Progress(0, position, caught_up)
     batch = _Batch(app, projection, position, new_position, notifications, decoded, failure)
@@ -156,11 +191,8 @@ class _Batch:
                         failure = self.stalled(notification_id, _describe(error))
                         break
                     applied += 1
-                missed = tx.verify()
-            if missed is not None:
-                notification_id, what = missed
-                failure = self.stalled(notification_id, f"LookupError: {what}")
-                applied = sum(1 for n, _ in self.decoded if n < notification_id)
+                if failure is None:
+                    tx.verify()  # pipelined: a miss raises, and the batch is redone one by one
             if failure is not None:
                 raise _FailedAt(failure, applied)
             projection.view._insert_tracking(tx.cursor, Tracking(self.app.name, self.new_position))
@@ -248,6 +280,11 @@ class ProjectionRunner:
                 for p in self.projections
             ]
 
+    def changed(self, timeout: float) -> None:
+        """Block until some view's position changes, or ``timeout`` seconds."""
+        with self._changed:
+            self._changed.wait(timeout)
+
     def lag(self) -> dict[str, int]:
         """Per view: the log's head minus the view's position, in notifications."""
         return {s.name: s.lag for s in self.status()}
@@ -303,15 +340,25 @@ class ProjectionRunner:
                 self._wake.clear()
 
     def run_once(self) -> bool:
-        """One round over every view: at most one batch each. True while more work is waiting."""
+        """One round over every view: at most one batch each. True while more work is waiting.
+
+        Views at the same position (all of them, usually) share one read of the log.
+        """
         head = self._read_head()
         with self._changed:
             self._head = head
-        busy = False
+        together: dict[int, list[ViewProjection]] = {}
         for projection in self.projections:
-            if self._stop.is_set():
-                break
-            busy |= self._step(projection, head)
+            if self._due(projection, head):
+                together.setdefault(self._positions[projection.name], []).append(projection)
+        busy = False
+        for position, group in sorted(together.items()):
+            topics = sorted({topic for p in group for topic in p.topics})
+            window = read_window(self.app, topics, position, head, self.batch_size)
+            for projection in group:
+                if self._stop.is_set():
+                    return busy
+                busy |= self._step(projection, window)
         return busy
 
     def catch_up(self, timeout: float = 600.0) -> None:
@@ -324,15 +371,16 @@ class ProjectionRunner:
         if stalled:
             raise stalled[0]
 
-    def _step(self, projection: ViewProjection, head: int) -> bool:
+    def _due(self, projection: ViewProjection, head: int) -> bool:
         name = projection.name
         if name in self._stalled and time.monotonic() < self._retry_at.get(name, 0):
             return False
-        position = self._positions[name]
-        if position >= head:
-            return False
+        return self._positions[name] < head
+
+    def _step(self, projection: ViewProjection, window: Window) -> bool:
+        name, position = projection.name, window.start
         try:
-            progress = apply_notifications(self.app, projection, position, head, self.batch_size)
+            progress = apply_window(self.app, projection, window)
         except _PositionMoved as moved:
             self._set_position(name, moved.position)
             return True

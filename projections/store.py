@@ -14,8 +14,9 @@ rows back, so every event is applied exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -36,14 +37,21 @@ def views_path(settings: Settings) -> Path:
 
 
 class Tx:
-    """One transaction on the views: SQL with ``?`` placeholders on both backends."""
+    """One transaction on the views: SQL with ``?`` placeholders on both backends.
+
+    Row writes (``write``, ``change_one``) name the row they touch. On PostgreSQL, inside
+    ``pipeline()``, they are buffered and sent as one ``executemany`` per statement: writes
+    to different rows are independent, so they may be regrouped as long as each row sees its
+    own writes in order (the n-th write of every row goes out in the n-th round). Anything
+    else (a read, an unnamed statement) first sends what is buffered.
+    """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
-        self.current = 0  # the notification being applied, for deferred checks
         self._pipeline: Any = None
-        self._deferred: list[tuple[Any, int, str]] = []
+        self._writes: list[_Write] = []
+        self._checks: list[tuple[Any, int, str]] = []  # (cursor, rows it must change, statement)
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
@@ -55,30 +63,60 @@ class Tx:
             finally:
                 self._pipeline = None
 
-    def change_one(self, statement: str, params: Sequence[Any], what: str) -> None:
-        """A statement that must change exactly one row: checked now, or by ``verify`` when pipelined."""
+    def write(self, statement: str, params: Sequence[Any], *, row: Hashable) -> None:
+        """Insert, update or delete the one row ``row`` identifies (buffered when pipelined)."""
         if self._pipeline is not None:
-            cursor = self.cursor.connection.cursor()
-            cursor.execute(statement.replace("?", "%s"), tuple(params))
-            self._deferred.append((cursor, self.current, what))
+            self._writes.append(_Write(statement, tuple(params), row, None))
+        else:
+            self.execute(statement, params)
+
+    def change_one(self, statement: str, params: Sequence[Any], what: str, *, row: Hashable) -> None:
+        """A write that must change exactly one row: checked now, or by ``verify`` when pipelined."""
+        if self._pipeline is not None:
+            self._writes.append(_Write(statement, tuple(params), row, what))
         elif self.execute(statement, params) != 1:
             raise LookupError(what)
 
-    def verify(self) -> tuple[int, str] | None:
-        """The first deferred statement that did not change exactly one row: (notification id, what)."""
-        if self._deferred and self._pipeline is not None:
+    def flush(self) -> None:
+        """Send the buffered writes, one ``executemany`` per statement and round."""
+        writes, self._writes = self._writes, []
+        rounds: list[dict[tuple[str, bool], list[_Write]]] = []
+        seen: dict[Hashable, int] = {}
+        for w in writes:
+            n = seen[w.row] = seen.get(w.row, -1) + 1
+            if n == len(rounds):
+                rounds.append({})
+            rounds[n].setdefault((w.statement, w.what is not None), []).append(w)
+        for groups in rounds:
+            for (statement, checked), group in groups.items():
+                cursor = self.cursor.connection.cursor()
+                cursor.executemany(statement.replace("?", "%s"), [w.params for w in group])
+                if checked:
+                    self._checks.append((cursor, len(group), statement))
+
+    def verify(self) -> None:
+        """Send what is buffered; raise ``LookupError`` when a checked write missed its row.
+
+        In a pipeline a miss cannot be pinned to one event: the caller redoes the batch one
+        statement at a time, which names it.
+        """
+        self.flush()
+        if self._checks and self._pipeline is not None:
             self._pipeline.sync()
-        deferred, self._deferred = self._deferred, []
-        for cursor, notification_id, what in deferred:
-            if cursor.rowcount != 1:
-                return notification_id, what
-        return None
+        checks, self._checks = self._checks, []
+        for cursor, expected, what in checks:
+            if cursor.rowcount != expected:
+                raise LookupError(
+                    f"{expected - cursor.rowcount} of {expected} writes missed their row: {what}"
+                )
 
     def _raw(self) -> Any:
         return self.cursor if self.postgres else self.cursor.sqlite_cursor
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
-        """Run a statement; the number of rows it changed."""
+        """Run a statement now (after any buffered writes); the number of rows it changed."""
+        if self._writes:
+            self.flush()
         if self.postgres:
             self.cursor.execute(statement.replace("?", "%s"), tuple(params))
         else:
@@ -89,6 +127,8 @@ class Tx:
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
+        if self._writes:
+            self.flush()
         if self.postgres:
             self.cursor.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
         else:
@@ -102,6 +142,14 @@ class Tx:
         self.execute(statement, params)
         row = self._raw().fetchone()
         return None if row is None else dict(row)
+
+
+@dataclass(frozen=True)
+class _Write:
+    statement: str
+    params: tuple[Any, ...]
+    row: Hashable  # the row it touches, e.g. ("roster", contestant id)
+    what: str | None  # set when it must change exactly one row: what a miss means
 
 
 _TRACKING_DDL = (

@@ -53,9 +53,10 @@ class TeamsView(ViewProjection):
         }
 
     def _formed(self, tx: Tx, e: Any) -> None:
-        tx.execute(
+        tx.write(
             self.sql("INSERT INTO {teams} (team_id, campaign_id, city, changed_at) VALUES (?,?,?,?)"),
             (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp)),
+            row=("teams", e.originator_id),
         )
 
     def _touch(self, tx: Tx, e: Any) -> None:
@@ -63,33 +64,38 @@ class TeamsView(ViewProjection):
             self.sql("UPDATE {teams} SET changed_at = ? WHERE team_id = ?"),
             (utc_text(e.timestamp), str(e.originator_id)),
             f"teams: team {e.originator_id} was never formed",
+            row=("teams", e.originator_id),
         )
 
     def _added(self, tx: Tx, e: Any) -> None:
         self._touch(tx, e)
-        tx.execute(
+        tx.write(
             self.sql("INSERT INTO {team_members} (team_id, contestant_id, role) VALUES (?,?,?)"),
             (str(e.originator_id), e.contestant_id, e.role),
+            row=("team_members", e.originator_id, e.contestant_id),
         )
 
     def _removed(self, tx: Tx, e: Any) -> None:
         self._touch(tx, e)
-        tx.execute(
+        tx.write(
             self.sql("DELETE FROM {team_members} WHERE team_id = ? AND contestant_id = ?"),
             (str(e.originator_id), e.contestant_id),
+            row=("team_members", e.originator_id, e.contestant_id),
         )
 
     def _leader(self, tx: Tx, e: Any) -> None:
         self._touch(tx, e)
-        tx.execute(
+        tx.write(
             self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
             (e.name, e.staff_user, str(e.originator_id)),
+            row=("teams", e.originator_id),
         )
 
     def _person(self, tx: Tx, e: Any) -> None:
-        tx.execute(
+        tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
             (str(e.originator_id), e.person["name"]),
+            row=("team_people", e.originator_id),
         )
 
     def teams(self, campaign_id: UUID) -> list[TeamRow]:

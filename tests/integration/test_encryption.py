@@ -43,7 +43,7 @@ def _sqlite_rows(settings: Settings) -> dict[str, list[bytes]]:
     listing = "SELECT name FROM sqlite_master WHERE type = 'table'"
     with closing(sqlite3.connect(settings.sqlite_path)) as connection:
         return {
-            table: [_raw(row) for row in connection.execute(f'SELECT * FROM "{table}"')]  # noqa: S608
+            table: [_raw(row) for row in connection.execute(f'SELECT * FROM "{table}"')]
             for (table,) in connection.execute(listing).fetchall()
         }
 

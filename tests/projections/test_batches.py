@@ -1,0 +1,93 @@
+"""Batches: views at one position share one read of the log; buffered writes keep each row's order."""
+
+from __future__ import annotations
+
+import contextlib
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from application.service import CampaignService
+from application.settings import Settings
+from projections import open_views
+from projections.runner import ProjectionRunner, ProjectionStalled
+from projections.store import Tx, ViewStore
+from tests.builders import ADMIN
+from tests.integration.helpers import REVIEWING, launch, recommend
+from tests.projections.helpers import head
+
+
+def _pipelined(tx: Tx) -> contextlib.AbstractContextManager[None]:
+    return tx.pipeline() if tx.postgres else contextlib.nullcontext()
+
+
+def _update_a_and_a_missing_row(view: ViewStore, table: str) -> None:
+    with view.transaction() as tx, _pipelined(tx):
+        tx.change_one(f"UPDATE {table} SET v = ? WHERE k = ?", ("x", "a"), "missed a", row="a")
+        tx.change_one(f"UPDATE {table} SET v = ? WHERE k = ?", ("x", "z"), "missed z", row="z")
+        tx.verify()
+
+
+def test_writes_to_one_row_keep_their_order_when_regrouped(settings: Settings) -> None:
+    views = open_views(settings, names=["phases"])
+    table = views.db.table("view_test_batches")
+    try:
+        with views.phases.view.transaction() as tx:
+            tx.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+        with views.phases.view.transaction() as tx, _pipelined(tx):
+            # Each row's writes must land in order; rows interleave. Grouped by statement
+            # alone, b's two inserts would collide and a's appends would swap.
+            insert = f"INSERT INTO {table} (k, v) VALUES (?, ?)"
+            append = f"UPDATE {table} SET v = v || ? WHERE k = ?"
+            tx.write(insert, ("a", "a0"), row="a")
+            tx.write(insert, ("b", "b0"), row="b")
+            tx.change_one(append, ("1", "a"), "a", row="a")
+            tx.write(insert, ("c", "c0"), row="c")
+            tx.write(f"DELETE FROM {table} WHERE k = ?", ("b",), row="b")
+            tx.change_one(append, ("2", "a"), "a", row="a")
+            tx.write(insert, ("b", "b1"), row="b")
+            tx.change_one(append, ("1", "c"), "c", row="c")
+            seen = tx.fetchall(f"SELECT k, v FROM {table} ORDER BY k")  # a read sends the buffer first
+            tx.change_one(append, ("3", "a"), "a", row="a")
+            tx.verify()
+        assert [(r["k"], r["v"]) for r in seen] == [("a", "a012"), ("b", "b1"), ("c", "c01")]
+        with views.phases.view.read() as tx:
+            rows = tx.fetchall(f"SELECT k, v FROM {table} ORDER BY k")
+        assert [(r["k"], r["v"]) for r in rows] == [("a", "a0123"), ("b", "b1"), ("c", "c01")]
+
+        with pytest.raises(LookupError, match="missed"):
+            _update_a_and_a_missing_row(views.phases.view, table)
+        with views.phases.view.read() as tx:
+            rows = tx.fetchall(f"SELECT k, v FROM {table} WHERE k = 'a'")
+        assert rows == [{"k": "a", "v": "a0123"}]  # rolled back with the miss
+    finally:
+        with views.phases.view.transaction() as tx:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        views.close()
+
+
+def test_an_event_that_cannot_be_decoded_stops_only_the_views_that_read_it(
+    service: CampaignService, settings: Settings
+) -> None:
+    campaign = launch(service)
+    first = recommend(service, campaign, 1)
+    service.verify(first, actor=ADMIN, at=REVIEWING)
+    verified = service.recorder.select_events(first, gt=1, limit=1)[0]
+    service.recorder.insert_events([StoredEvent(uuid4(), 2, verified.topic, b"{not json")])
+    bad = head(service)
+    recommend(service, campaign, 2)
+
+    views = open_views(settings)
+    try:
+        with ProjectionRunner(service, views.all, poll_seconds=0.05, retry_seconds=0.1) as runner:
+            runner.wait(head(service), timeout=30, views=["teams", "phases"])  # Verified is not theirs
+            for name in ("roster", "quotas", "funnel", "audit"):
+                with pytest.raises(ProjectionStalled) as stalled:
+                    runner.wait(head(service), timeout=30, views=[name])
+                assert stalled.value.notification_id == bad
+                assert "MapperDeserialisationError" in stalled.value.error
+                assert runner.positions()[name] == bad - 1
+            assert [r.status for r in views.roster.query(campaign).rows] == ["verified"]
+    finally:
+        views.close()
