@@ -132,7 +132,8 @@ class AuditView(ViewProjection):
             (
                 self.current_id, utc_text(e.timestamp), event_type, aggregate_type, aggregate_id,
                 e.originator_version, campaign_id, city, actor.user, str(actor.role), actor.city,
-                decision.reason if decision else None, decision.evidence if decision else None,
+                self.sealer.seal(decision.reason if decision else None),
+                self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else None,
             ),
             row=("audit", self.current_id),
@@ -173,6 +174,8 @@ class AuditView(ViewProjection):
             params.append(limit)
         with self.view.read() as tx:
             rows = tx.fetchall(statement, params)
+        for r in rows:
+            r["reason"], r["evidence"] = self.sealer.open(r["reason"]), self.sealer.open(r["evidence"])
         return [AuditEntry(**{f.name: r[f.name] for f in fields(AuditEntry)}) for r in rows]
 
 

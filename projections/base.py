@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -16,6 +18,9 @@ Handler = Callable[[Tx, Any], None]
 
 #: The tables of a generation being rebuilt carry this suffix until they replace the live ones.
 REBUILD_SUFFIX = "__rebuild"
+#: Each view's table layout, so tables of another layout are rebuilt rather than misread.
+LAYOUTS = "view_layouts"
+log = logging.getLogger("zhanyou.projections")
 
 
 def utc_text(instant: datetime | None) -> str | None:
@@ -50,6 +55,9 @@ class ViewProjection(Projection[ViewStore]):
         if not suffix:
             ddl += self.index_ddl()
         super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
+        self.sealer = db.sealer
+        if not suffix:
+            self._match_layout()
         self._handlers = self.handlers()
         self.topics = tuple(sorted(get_topic(cls) for cls in self._handlers))
         self.topic_set = frozenset(self.topics)
@@ -110,6 +118,28 @@ class ViewProjection(Projection[ViewStore]):
 
     def position(self, application_name: str) -> int:
         return self.view.max_tracking_id(application_name) or 0
+
+    def layout(self) -> str:
+        """A fingerprint of the tables, their indexes and whether personal columns are sealed."""
+        text = repr((sorted(self.tables.items()), sorted(self.indexes.items()), self.sealer.enabled))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _match_layout(self) -> None:
+        """Tables of another layout (an older release, sealing switched) are rebuilt from the log."""
+        layouts = self.db.table(LAYOUTS)
+        with self.view.transaction() as tx:
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {layouts} (view TEXT PRIMARY KEY, layout TEXT NOT NULL)")
+            row = tx.fetchone(f"SELECT layout FROM {layouts} WHERE view = ?", (self.name,))
+        recorded = row["layout"] if row else None
+        if recorded == self.layout():
+            return
+        if recorded is not None:
+            log.warning("view %s: its tables changed layout; it is built again from the log", self.name)
+        self.drop_tables()
+        self.view.create_table()
+        with self.view.transaction() as tx:
+            tx.execute(f"DELETE FROM {layouts} WHERE view = ?", (self.name,))
+            tx.execute(f"INSERT INTO {layouts} (view, layout) VALUES (?, ?)", (self.name, self.layout()))
 
     def drop_tables(self) -> None:
         with self.view.transaction() as tx:

@@ -11,6 +11,7 @@ from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
 from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.sealing import Sealer
 from projections.store import Row, Tx
 
 RosterSort = Literal["name", "time"]
@@ -39,18 +40,18 @@ class RosterRow:
     version: int
 
     @classmethod
-    def of(cls, row: Row) -> RosterRow:
+    def of(cls, row: Row, sealer: Sealer) -> RosterRow:
         return cls(
             contestant_id=UUID(row["contestant_id"]),
             campaign_id=UUID(row["campaign_id"]),
             city=row["city"],
             group=row["grp"],
             channel=row["channel"],
-            name=row["name"],
+            name=str(sealer.open(row["name"])),
             id_number=row["id_masked"],
             mobile=row["mobile_masked"],
             platform=row["platform"],
-            account=row["account"],
+            account=str(sealer.open(row["account"])),
             followers=int(row["followers"]),
             status=row["status"],
             training_account=row["training_account"],
@@ -77,13 +78,15 @@ class RosterView(ViewProjection):
         "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
         "grp TEXT NOT NULL, channel TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL, "
         "mobile_masked TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL, "
-        "account_folded TEXT NOT NULL, followers BIGINT NOT NULL, status TEXT NOT NULL, "
+        "account_folded TEXT NOT NULL, name_index TEXT, followers BIGINT NOT NULL, status TEXT NOT NULL, "
         "training_account TEXT, results TEXT, team_role TEXT, award TEXT, "
         "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL",
     }
     indexes = {  # noqa: RUF012
         "ix_view_roster_name": ("roster", "campaign_id, name, contestant_id"),
         "ix_view_roster_time": ("roster", "campaign_id, changed_at, contestant_id"),
+        "ix_view_roster_name_index": ("roster", "name_index"),
+        "ix_view_roster_account": ("roster", "account_folded"),
         "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
     }
 
@@ -105,18 +108,21 @@ class RosterView(ViewProjection):
         }
 
     def _nominated(self, tx: Tx, e: Any) -> None:
-        person = e.person
+        person, seal = e.person, self.sealer
+        name, account = str(person["name"]), str(person["account"])
+        # sealed: whole-value digests to search by; plain: the text itself, for substrings
+        found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
         at = utc_text(e.timestamp)
         tx.write(
             self.sql(
                 "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
-                "mobile_masked, platform, account, account_folded, followers, status, nominated_at, "
-                "changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "mobile_masked, platform, account, account_folded, name_index, followers, status, "
+                "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 str(e.originator_id), str(e.campaign_id), person["city"], person["group"], e.channel,
-                person["name"], mask_id_number(e.id_number), mask_mobile(person["mobile"]),
-                person["platform"], person["account"], str(person["account"]).casefold(),
+                seal.seal(name), mask_id_number(e.id_number), mask_mobile(person["mobile"]),
+                person["platform"], seal.seal(account), *found_by,
                 int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
             ),
             row=("roster", e.originator_id),
@@ -159,7 +165,7 @@ class RosterView(ViewProjection):
             row = tx.fetchone(
                 self.sql("SELECT * FROM {roster} WHERE contestant_id = ?"), (str(contestant_id),)
             )
-        return None if row is None else RosterRow.of(row)
+        return None if row is None else RosterRow.of(row, self.sealer)
 
     def query(
         self,
@@ -185,12 +191,18 @@ class RosterView(ViewProjection):
                 where.append(f"{column} = ?")
                 params.append(value)
         if search and search.strip():
-            pattern = "%" + _escape_like(search.strip()) + "%"
-            where.append("(name LIKE ? ESCAPE '!' OR account_folded LIKE ? ESCAPE '!')")
-            params += [pattern, pattern.casefold()]
+            if self.sealer.enabled:
+                where.append("(name_index = ? OR account_folded = ?)")
+                params += [self.sealer.index(search), self.sealer.index(search)]
+            else:
+                pattern = "%" + _escape_like(search.strip()) + "%"
+                where.append("(name LIKE ? ESCAPE '!' OR account_folded LIKE ? ESCAPE '!')")
+                params += [pattern, pattern.casefold()]
+        clause = " AND ".join(where)
+        if sort == "name" and self.sealer.enabled:
+            return self._sorted_by_sealed_name(clause, params, descending, page, page_size)
         direction = "DESC" if descending else "ASC"
         key = "name" if sort == "name" else "changed_at"
-        clause = " AND ".join(where)
         with self.view.read() as tx:
             counted = tx.fetchone(self.sql("SELECT COUNT(*) AS n FROM {roster} WHERE ") + clause, params)
             rows = tx.fetchall(
@@ -200,7 +212,27 @@ class RosterView(ViewProjection):
                 [*params, page_size, (page - 1) * page_size],
             )
         total = int(counted["n"]) if counted else 0
-        return RosterPage([RosterRow.of(r) for r in rows], total, page, page_size)
+        return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
+
+    def _sorted_by_sealed_name(
+        self, clause: str, params: list[Any], descending: bool, page: int, page_size: int
+    ) -> RosterPage:
+        """Sealed names sort only once opened: every match's name is read, one page's rows after."""
+        with self.view.read() as tx:
+            names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
+            keys = sorted(
+                ((str(self.sealer.open(r["name"])), r["contestant_id"]) for r in names), reverse=descending
+            )
+            wanted = [cid for _, cid in keys[(page - 1) * page_size : page * page_size]]
+            rows = tx.fetchall(
+                self.sql("SELECT * FROM {roster} WHERE contestant_id IN (")
+                + ",".join("?" * len(wanted))
+                + ")",
+                wanted,
+            ) if wanted else []  # fmt: skip
+        order = {cid: n for n, cid in enumerate(wanted)}
+        rows.sort(key=lambda r: order[r["contestant_id"]])
+        return RosterPage([RosterRow.of(r, self.sealer) for r in rows], len(keys), page, page_size)
 
 
 def _escape_like(text: str) -> str:

@@ -26,6 +26,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from eventsourcing.utils import Environment
 
 from application.settings import Settings
+from projections.sealing import Sealer
 
 Row = dict[str, Any]
 
@@ -241,10 +242,11 @@ class ViewDatabase:
             path.parent.mkdir(parents=True, exist_ok=True)
             env["SQLITE_DBNAME"] = str(path)
         for key in ("CIPHER_TOPIC", "CIPHER_KEY", "COMPRESSOR_TOPIC"):
-            env.pop(key, None)  # views hold no raw personal numbers; rows are plain
+            env.pop(key, None)  # the views seal their personal columns themselves (``sealer``)
         self.factory: Any = cast(Any, InfrastructureFactory.construct(Environment("ZhanyouViews", env)))
         self.postgres = settings.is_postgres
         self.schema: str = self.factory.datastore.schema if self.postgres else ""
+        self.sealer = Sealer.of(settings)
 
     def table(self, physical: str) -> str:
         """A table's name as SQL writes it (schema-qualified on PostgreSQL)."""

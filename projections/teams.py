@@ -87,16 +87,19 @@ class TeamsView(ViewProjection):
         self._touch(tx, e)
         tx.write(
             self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
-            (e.name, e.staff_user, str(e.originator_id)),
+            (self.sealer.seal(e.name), e.staff_user, str(e.originator_id)),
             row=("teams", e.originator_id),
         )
 
     def _person(self, tx: Tx, e: Any) -> None:
         tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
-            (str(e.originator_id), e.person["name"]),
+            (str(e.originator_id), self.sealer.seal(e.person["name"])),
             row=("team_people", e.originator_id),
         )
+
+    def _member(self, row: dict[str, Any]) -> Member:
+        return Member(UUID(row["contestant_id"]), self.sealer.open(row["name"]))
 
     def teams(self, campaign_id: UUID) -> list[TeamRow]:
         with self.view.read() as tx:
@@ -118,14 +121,10 @@ class TeamsView(ViewProjection):
         found = []
         for t in teams:
             mine = by_team.get(t["team_id"], [])
-            assistants = [
-                Member(UUID(m["contestant_id"]), m["name"]) for m in mine if m["role"] == TeamRole.ASSISTANT
-            ]
-            streamers = [
-                Member(UUID(m["contestant_id"]), m["name"]) for m in mine if m["role"] == TeamRole.STREAMER
-            ]
+            assistants = [self._member(m) for m in mine if m["role"] == TeamRole.ASSISTANT]
+            streamers = [self._member(m) for m in mine if m["role"] == TeamRole.STREAMER]
             found.append(
-                TeamRow(t["city"], t["leader_name"], t["leader_user"], assistants[0] if assistants else None,
-                        streamers, t["changed_at"])
+                TeamRow(t["city"], self.sealer.open(t["leader_name"]), t["leader_user"],
+                        assistants[0] if assistants else None, streamers, t["changed_at"])
             )  # fmt: skip
         return found

@@ -57,7 +57,11 @@ def roster(
     group: Literal["trainee", "veteran", "family"] | None = None,
     status: str | None = Query(default=None, max_length=20),
     platform: Literal["douyin", "kuaishou"] | None = None,
-    q: str | None = Query(default=None, max_length=64, description="part of a name or an account"),
+    q: str | None = Query(
+        default=None,
+        max_length=64,
+        description="part of a name or an account; a whole one when the views are encrypted (cipher key set)",
+    ),
     sort: Literal["name", "time"] = "name",
     order: Literal["asc", "desc"] = "asc",
     page: int = Query(default=1, ge=1, le=100_000),
