@@ -14,7 +14,8 @@
 3. Runs commands at a steady rate from ``--writers`` processes (each a contestant's life:
    nominate, verify, training account, training, results) while a runner in this process
    follows, polling; measures lag from a command's return to every view having processed
-   it (milliseconds, p50/p99), and the log head minus the slowest view (notifications).
+   the log up to its head just after the command (an upper bound: other writers' events
+   count too), in milliseconds p50/p99, and the log head minus the slowest view.
 
 Prints one line per figure and appends them to bench/results/projections.txt. A new schema is
 dropped afterwards unless --keep is given; the views' tables are dropped before each run.
@@ -258,6 +259,8 @@ def steady(
             results = [out.get(timeout=seconds + 120) for _ in processes]
             for process in processes:
                 process.join(30)
+            if any(process.exitcode for process in processes):
+                raise SystemExit(f"a writer failed (exit codes {[p.exitcode for p in processes]})")
             last_position = max((p for r in results for _, p in r), default=0)
             runner.wait(last_position, timeout=60)
             time.sleep(0.1)
@@ -297,21 +300,23 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("dsn", help="PostgreSQL DSN; a fresh schema is created (and dropped)")
-    parser.add_argument(
-        "--events", type=int, default=100_000, help="events to fill (the issue's target: 750000)"
-    )
+    parser.add_argument("--events", type=int, default=100_000, help="events to fill (national scale: 750000)")
     parser.add_argument("--chunk", type=int, default=200, help="contestants per save while filling")
     parser.add_argument("--batch", type=int, default=1000, help="events per view transaction in catch-up")
     parser.add_argument("--rate", type=float, default=200.0, help="commands per second in the lag phase")
     parser.add_argument("--writers", type=int, default=4, help="writer processes in the lag phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the lag phase")
-    parser.add_argument("--poll", type=float, default=0.05, help="runner poll interval in seconds")
+    parser.add_argument(
+        "--poll", type=float, default=0.1, help="runner poll interval in seconds (the worker's default)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the schema for inspection")
     parser.add_argument(
         "--schema", help="reuse this schema (kept by an earlier --keep run): fill only up to --events"
     )
     args = parser.parse_args()
 
+    if args.schema and not args.schema.startswith("bench"):
+        parser.error("--schema: only a bench schema (named bench...) is reused: its views are dropped")
     schema = args.schema or f"bench_views_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

@@ -130,8 +130,8 @@ def serve(
 
 @app.command()
 def project(
-    poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of the event log")] = 0.5,
-    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Events per view per transaction")] = 500,
+    poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of the event log")] = 0.1,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Events per view per transaction")] = 1000,
     retry: Annotated[float, typer.Option(min=0.1, help="Seconds before a stopped view is retried")] = 5.0,
 ) -> None:
     """Keep every view (roster, quotas, funnel, teams, audit, phases) caught up until SIGTERM/SIGINT."""

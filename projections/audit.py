@@ -59,6 +59,7 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
+    seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
         "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "

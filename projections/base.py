@@ -46,18 +46,26 @@ class ViewProjection(Projection[ViewStore]):
 
     tables: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # index name -> (table, columns)
+    #: Raise when the handlers change what they write: the view is then built again.
+    version: ClassVar[int] = 1
+    #: Whether some columns hold personal text, sealed when a cipher key is set.
+    seals: ClassVar[bool] = False
 
     def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
         self.db = db
         self.suffix = suffix
         self.t = {logical: db.table(self.physical(logical)) for logical in self.tables}
-        ddl = [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
-        if not suffix:
-            ddl += self.index_ddl()
-        super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
         self.sealer = db.sealer
-        if not suffix:
-            self._match_layout()
+        ddl = [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
+        if suffix:  # a generation being rebuilt: its indexes come with the switch-over
+            super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
+        else:
+            with db.exclusive():
+                self._drop_another_layout()
+                super().__init__(
+                    db.recorder(tracking_table=self.tracking_physical(), ddl=ddl + self.index_ddl())
+                )
+                self._record_layout()
         self._handlers = self.handlers()
         self.topics = tuple(sorted(get_topic(cls) for cls in self._handlers))
         self.topic_set = frozenset(self.topics)
@@ -120,24 +128,33 @@ class ViewProjection(Projection[ViewStore]):
         return self.view.max_tracking_id(application_name) or 0
 
     def layout(self) -> str:
-        """A fingerprint of the tables, their indexes and whether personal columns are sealed."""
-        text = repr((sorted(self.tables.items()), sorted(self.indexes.items()), self.sealer.enabled))
+        """A fingerprint of the tables, their indexes, the handlers' version and sealing."""
+        sealed = self.sealer.enabled and self.seals
+        text = repr((sorted(self.tables.items()), sorted(self.indexes.items()), self.version, sealed))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def _match_layout(self) -> None:
-        """Tables of another layout (an older release, sealing switched) are rebuilt from the log."""
+    def _drop_another_layout(self) -> None:
+        """Tables of another layout (an older release, sealing switched) go, to be built from the log.
+
+        Runs before any of the view's tables is created, so statements of the new layout
+        (an index on a new column) never meet a table of the old one.
+        """
         layouts = self.db.table(LAYOUTS)
-        with self.view.transaction() as tx:
+        with self.db.transaction() as tx:
             tx.execute(f"CREATE TABLE IF NOT EXISTS {layouts} (view TEXT PRIMARY KEY, layout TEXT NOT NULL)")
             row = tx.fetchone(f"SELECT layout FROM {layouts} WHERE view = ?", (self.name,))
-        recorded = row["layout"] if row else None
-        if recorded == self.layout():
-            return
-        if recorded is not None:
-            log.warning("view %s: its tables changed layout; it is built again from the log", self.name)
-        self.drop_tables()
-        self.view.create_table()
-        with self.view.transaction() as tx:
+            recorded = row["layout"] if row else None
+            if recorded == self.layout():
+                return
+            if recorded is not None:
+                log.warning("view %s: its tables changed layout; it is built again from the log", self.name)
+            tracking = self.db.table(self.tracking_physical())
+            for table in [*self.t.values(), tracking]:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _record_layout(self) -> None:
+        layouts = self.db.table(LAYOUTS)
+        with self.db.transaction() as tx:
             tx.execute(f"DELETE FROM {layouts} WHERE view = ?", (self.name,))
             tx.execute(f"INSERT INTO {layouts} (view, layout) VALUES (?, ?)", (self.name, self.layout()))
 

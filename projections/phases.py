@@ -25,6 +25,7 @@ class PhaseEntry:
 
 class PhasesView(ViewProjection):
     name = "phases"
+    seals = True
     tables = {  # noqa: RUF012
         "phase_log": "notification_id BIGINT PRIMARY KEY, campaign_id TEXT NOT NULL, code TEXT NOT NULL, "
         "side TEXT NOT NULL, scheduled TEXT, actual TEXT NOT NULL, by_kind TEXT NOT NULL, "
@@ -47,7 +48,7 @@ class PhasesView(ViewProjection):
                 ),
                 (
                     self.current_id, str(e.originator_id), e.code, side, utc_text(e.scheduled),
-                    utc_text(e.timestamp), e.by, e.decision.actor.user, e.decision.reason,
+                    utc_text(e.timestamp), e.by, e.decision.actor.user, self.sealer.seal(e.decision.reason),
                 ),
                 row=("phase_log", self.current_id),
             )  # fmt: skip
@@ -76,7 +77,7 @@ class PhasesView(ViewProjection):
                 r["actual"],
                 r["by_kind"],
                 r["actor_user"],
-                r["reason"],
+                self.sealer.open(r["reason"]),
             )
             for r in rows
         ]

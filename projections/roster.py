@@ -12,7 +12,7 @@ from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.sealing import Sealer
-from projections.store import Row, Tx
+from projections.store import Row, Tx, ViewDatabase
 
 RosterSort = Literal["name", "time"]
 
@@ -54,7 +54,7 @@ class RosterRow:
             account=str(sealer.open(row["account"])),
             followers=int(row["followers"]),
             status=row["status"],
-            training_account=row["training_account"],
+            training_account=sealer.open(row["training_account"]),
             results=json.loads(row["results"]) if row["results"] else None,
             team_role=row["team_role"],
             award=row["award"],
@@ -74,6 +74,7 @@ class RosterPage:
 
 class RosterView(ViewProjection):
     name = "roster"
+    seals = True
     tables = {  # noqa: RUF012 - class-level table definitions
         "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
         "grp TEXT NOT NULL, channel TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL, "
@@ -89,6 +90,10 @@ class RosterView(ViewProjection):
         "ix_view_roster_account": ("roster", "account_folded"),
         "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
     }
+
+    def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
+        self._names: dict[str, str] = {}  # contestant id -> opened name, when names are sealed
+        super().__init__(db, suffix=suffix)
 
     def handlers(self) -> dict[type[Any], Handler]:
         def on(name: str) -> type[Any]:
@@ -147,7 +152,7 @@ class RosterView(ViewProjection):
         return lambda tx, e: self._update(tx, e, status, {"team_role": None})
 
     def _training_account(self, tx: Tx, e: Any) -> None:
-        self._update(tx, e, Status.ENROLLED, {"training_account": e.training_account})
+        self._update(tx, e, Status.ENROLLED, {"training_account": self.sealer.seal(e.training_account)})
 
     def _competed(self, tx: Tx, e: Any) -> None:
         self._update(tx, e, Status.COMPETED, {"results": json.dumps(e.results, sort_keys=True)})
@@ -214,15 +219,20 @@ class RosterView(ViewProjection):
         total = int(counted["n"]) if counted else 0
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
 
+    def _name(self, row: Row) -> str:
+        """A sealed name, opened once per process: names never change after nomination."""
+        name = self._names.get(row["contestant_id"])
+        if name is None:
+            name = self._names[row["contestant_id"]] = str(self.sealer.open(row["name"]))
+        return name
+
     def _sorted_by_sealed_name(
         self, clause: str, params: list[Any], descending: bool, page: int, page_size: int
     ) -> RosterPage:
         """Sealed names sort only once opened: every match's name is read, one page's rows after."""
         with self.view.read() as tx:
             names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
-            keys = sorted(
-                ((str(self.sealer.open(r["name"])), r["contestant_id"]) for r in names), reverse=descending
-            )
+            keys = sorted(((self._name(r), r["contestant_id"]) for r in names), reverse=descending)
             wanted = [cid for _, cid in keys[(page - 1) * page_size : page * page_size]]
             rows = tx.fetchall(
                 self.sql("SELECT * FROM {roster} WHERE contestant_id IN (")

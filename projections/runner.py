@@ -151,8 +151,10 @@ def apply_window(
             return batch.run(projection.view.transaction(), pipelined=True, caught_up=caught_up)
         except _PositionMoved:
             raise
-        except Exception:  # noqa: S110 - redone below, one statement at a time, to find the event
-            pass
+        except Exception as error:  # redone below, one statement at a time, to find the event
+            log.info(
+                "view %s: a batch failed (%s); redoing it one statement at a time", projection.name, error
+            )
     transaction = tx_factory() if tx_factory is not None else projection.view.transaction()
     return batch.run(transaction, pipelined=False, caught_up=caught_up)
 

@@ -21,8 +21,8 @@ from application.settings import Settings
 SEALED = "sealed:"
 
 
-class ViewsSealed(RuntimeError):
-    """Encrypted view rows, and no key to read them."""
+class UnsealedText(RuntimeError):
+    """A view row that should be sealed is not."""
 
 
 class Sealer:
@@ -48,12 +48,11 @@ class Sealer:
         return SEALED + b64encode(self.cipher.encrypt(text.encode())).decode()
 
     def open(self, stored: str | None) -> str | None:
-        if stored is None or not stored.startswith(SEALED):
+        """The text; unsealed views hold it as it is (their layout records which they are)."""
+        if stored is None or self.cipher is None:
             return stored
-        if self.cipher is None:
-            raise ViewsSealed(
-                "the views hold encrypted rows: set ZHANYOU_CIPHER_KEY, or rebuild them (zhanyou rebuild)"
-            )
+        if not stored.startswith(SEALED):
+            raise UnsealedText("a view holds personal text in the clear although a cipher key is set")
         return self.cipher.decrypt(b64decode(stored[len(SEALED) :])).decode()
 
     def index(self, text: str) -> str:

@@ -14,12 +14,16 @@ rows back, so every event is applied exactly once.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
@@ -53,6 +57,7 @@ class Tx:
         self._pipeline: Any = None
         self._writes: list[_Write] = []
         self._checks: list[tuple[Any, int, str]] = []  # (cursor, rows it must change, statement)
+        self._cursors: list[Any] = []  # closed once their results are in
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
@@ -61,6 +66,7 @@ class Tx:
             self._pipeline = pipeline
             try:
                 yield
+                self.flush()  # nothing buffered is left behind
             finally:
                 self._pipeline = None
 
@@ -91,6 +97,7 @@ class Tx:
         for groups in rounds:
             for (statement, checked), group in groups.items():
                 cursor = self.cursor.connection.cursor()
+                self._cursors.append(cursor)
                 cursor.executemany(statement.replace("?", "%s"), [w.params for w in group])
                 if checked:
                     self._checks.append((cursor, len(group), statement))
@@ -102,14 +109,18 @@ class Tx:
         statement at a time, which names it.
         """
         self.flush()
-        if self._checks and self._pipeline is not None:
+        if self._cursors and self._pipeline is not None:
             self._pipeline.sync()
         checks, self._checks = self._checks, []
-        for cursor, expected, what in checks:
-            if cursor.rowcount != expected:
-                raise LookupError(
-                    f"{expected - cursor.rowcount} of {expected} writes missed their row: {what}"
-                )
+        cursors, self._cursors = self._cursors, []
+        missed = [
+            (expected - c.rowcount, expected, what) for c, expected, what in checks if c.rowcount != expected
+        ]
+        for cursor in cursors:
+            cursor.close()
+        if missed:
+            count, expected, what = missed[0]
+            raise LookupError(f"{count} of {expected} writes missed their row: {what}")
 
     def _raw(self) -> Any:
         return self.cursor if self.postgres else self.cursor.sqlite_cursor
@@ -159,6 +170,23 @@ _TRACKING_DDL = (
 )
 
 
+@contextmanager
+def _sqlite_write(datastore: SQLiteDatastore) -> Iterator[Tx]:
+    """``BEGIN IMMEDIATE``: the write lock is taken first, so a read inside cannot go stale."""
+    with datastore.get_connection(commit=True) as connection:
+        cursor: SQLiteCursor = connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield Tx(cursor, postgres=False)
+        except BaseException:
+            connection.rollback()
+            raise
+        else:
+            connection.commit()
+        finally:
+            cursor.sqlite_cursor.close()
+
+
 class SQLiteViewRecorder(SQLiteTrackingRecorder):
     """A view in the views file; its tracking table is its own, not the library's shared one."""
 
@@ -182,19 +210,8 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """``BEGIN IMMEDIATE``: the write lock is taken first, so a read inside cannot go stale."""
-        with self.datastore.get_connection(commit=True) as connection:
-            cursor: SQLiteCursor = connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(cursor, postgres=False)
-            except BaseException:
-                connection.rollback()
-                raise
-            else:
-                connection.commit()
-            finally:
-                cursor.sqlite_cursor.close()
+        with _sqlite_write(self.datastore) as tx:
+            yield tx
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -251,6 +268,33 @@ class ViewDatabase:
     def table(self, physical: str) -> str:
         """A table's name as SQL writes it (schema-qualified on PostgreSQL)."""
         return f'"{self.schema}"."{physical}"' if self.postgres else physical
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction on the views' datastore, outside any view."""
+        if self.postgres:
+            with self.factory.datastore.transaction(commit=True) as cursor:
+                yield Tx(cursor, postgres=True)
+        else:
+            with _sqlite_write(self.factory.datastore) as tx:
+                yield tx
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One process at a time checks, drops and creates view tables (they all do at start-up)."""
+        if self.postgres:
+            key = int.from_bytes(hashlib.sha256(f"zhanyou views:{self.schema}".encode()).digest()[:8]) >> 2
+            with psycopg.connect(self.settings.database_url, autocommit=True, connect_timeout=5) as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                yield  # closing the connection releases the lock
+            return
+        path = views_path(self.settings)
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def recorder(self, *, tracking_table: str, ddl: Sequence[str]) -> ViewStore:
         recorder: ViewStore

@@ -34,6 +34,7 @@ class TeamRow:
 
 class TeamsView(ViewProjection):
     name = "teams"
+    seals = True
     tables = {  # noqa: RUF012
         "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
         "leader_name TEXT, leader_user TEXT, changed_at TEXT NOT NULL",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
+from unittest.mock import patch
 from uuid import uuid4
 
 import pytest
@@ -89,5 +91,35 @@ def test_an_event_that_cannot_be_decoded_stops_only_the_views_that_read_it(
                 assert "MapperDeserialisationError" in stalled.value.error
                 assert runner.positions()[name] == bad - 1
             assert [r.status for r in views.roster.query(campaign).rows] == ["verified"]
+    finally:
+        views.close()
+
+
+def test_views_at_one_position_share_one_read_of_the_log(
+    service: CampaignService, settings: Settings
+) -> None:
+    campaign = launch(service)
+    for seq in range(1, 6):
+        service.verify(recommend(service, campaign, seq), actor=ADMIN, at=REVIEWING)
+    reads: list[int] = []
+    select = service.recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs.get("start", 0))
+        return select(*args, **kwargs)
+
+    views = open_views(settings)
+    try:
+        runner = ProjectionRunner(service, views.all, batch_size=10)
+        with patch.object(service.recorder, "select_notifications", counted):
+            runner.catch_up(timeout=30)
+        # One read per window of 10 events for all six views together, not one per view (the
+        # last read finds fewer than 10: the head).
+        topics = sorted({t for view in views.all for t in view.topics})
+        events = len(select(start=0, limit=10_000, topics=topics))
+        assert events > 20
+        assert len(reads) == events // 10 + 1, reads
+        assert reads == sorted(set(reads))
+        assert set(runner.positions().values()) == {head(service)}
     finally:
         views.close()
