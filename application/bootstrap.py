@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from application.service import CampaignService
 from application.settings import Settings
+from application.setup_lock import setup_lock
 
 
 def build_service(settings: Settings) -> CampaignService:
-    if not settings.is_postgres:
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    return CampaignService(env=settings.eventsourcing_env())
+    """The service on its store; the store's tables are created when missing, one process at a time."""
+    with setup_lock(settings):
+        return CampaignService(env=settings.eventsourcing_env())

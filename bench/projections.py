@@ -176,12 +176,13 @@ def writer(
     (``time.monotonic``, the same clock in every process on this machine) and the log head just
     after it go to ``out``.
     """
-    service = build_service(settings)
-    crowd = Crowd(100 + number, prefix=f"w{number}")
-    interval = 1.0 / rate
     done: list[tuple[float, int]] = []
     mine: list[UUID] = []
+    service = None
     try:
+        service = build_service(settings)
+        crowd = Crowd(100 + number, prefix=f"w{number}")
+        interval = 1.0 / rate
         go.wait()
         next_at = time.monotonic()
         end = next_at + seconds
@@ -209,8 +210,9 @@ def writer(
             if pause > 0:
                 time.sleep(pause)
     finally:
-        out.put(done)
-        service.close()
+        out.put(done)  # even after a failure, so the main process is not left waiting
+        if service is not None:
+            service.close()
 
 
 def steady(
@@ -252,7 +254,7 @@ def steady(
                     runner.changed(timeout=0.05)
                     behind.append(max(s.lag for s in runner.status()))
 
-            follower = threading.Thread(target=follow)
+            follower = threading.Thread(target=follow, daemon=True)
             follower.start()
             time.sleep(5)  # the writers import and connect before the clock starts
             go.set()
@@ -264,9 +266,8 @@ def steady(
             last_position = max((p for r in results for _, p in r), default=0)
             runner.wait(last_position, timeout=60)
             time.sleep(0.1)
-            stop.set()
-            follower.join()
     finally:
+        stop.set()
         views.close()
     commands = [c for r in results for c in r]
     positions = [p for _, p in reached]

@@ -14,22 +14,19 @@ rows back, so every event is applied exactly once.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
 from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from application.settings import Settings
+from application.setup_lock import setup_lock
 from projections.sealing import Sealer
 
 Row = dict[str, Any]
@@ -279,22 +276,9 @@ class ViewDatabase:
             with _sqlite_write(self.factory.datastore) as tx:
                 yield tx
 
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self) -> AbstractContextManager[None]:
         """One process at a time checks, drops and creates view tables (they all do at start-up)."""
-        if self.postgres:
-            key = int.from_bytes(hashlib.sha256(f"zhanyou views:{self.schema}".encode()).digest()[:8]) >> 2
-            with psycopg.connect(self.settings.database_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-                yield  # closing the connection releases the lock
-            return
-        path = views_path(self.settings)
-        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return setup_lock(self.settings)
 
     def recorder(self, *, tracking_table: str, ddl: Sequence[str]) -> ViewStore:
         recorder: ViewStore
