@@ -1,7 +1,8 @@
-"""Projection throughput and lag on PostgreSQL.
+"""Projection throughput and lag, on PostgreSQL (production) or SQLite (the embedded default).
 
     .venv/bin/python -m bench.projections postgresql://USER@HOST:PORT/DB [--events 750000] \
         [--rate 200] [--writers 4] [--seconds 30] [--batch 1000] [--schema NAME --keep]
+    .venv/bin/python -m bench.projections sqlite:///bench/results/bench.db [--events ...] [--keep]
 
 (Run it as a module: as a script, this file's name would shadow the ``projections`` package.)
 
@@ -17,8 +18,9 @@
    the log up to its head just after the command (an upper bound: other writers' events
    count too), in milliseconds p50/p99, and the log head minus the slowest view.
 
-Prints one line per figure and appends them to bench/results/projections.txt. A new schema is
-dropped afterwards unless --keep is given; the views' tables are dropped before each run.
+Prints one line per figure and appends them to bench/results/projections.txt. A new schema
+(or the SQLite file) is dropped afterwards unless --keep is given; the views start empty on
+every run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,7 @@ from domain.timeline import SHANGHAI
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
 from projections import open_views
 from projections.runner import ProjectionRunner
+from projections.store import views_path
 
 RESULTS = Path(__file__).parent / "results"
 ADMIN = Actor("bench-admin", Role.ADMIN)
@@ -296,11 +300,46 @@ def _seen_after(reached: list[tuple[float, int]], positions: list[int], at: floa
     return max(at, reached[index][0])
 
 
+def _postgres_store(dsn: str, schema: str | None, *, keep: bool) -> tuple[Settings, Callable[[], None]]:
+    """A new schema (or the one given, its views emptied); dropped afterwards unless kept or given."""
+    name = schema or f"bench_views_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+        for table in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'view%%'", (name,)
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{name}"."{table[0]}"')  # views start empty on every run
+
+    def cleanup() -> None:
+        if not keep and not schema:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+    return Settings.load(database_url=dsn, database_schema=name, pool_size=4), cleanup
+
+
+def _sqlite_store(url: str, *, keep: bool) -> tuple[Settings, Callable[[], None]]:
+    """The SQLite file given (topped up if it exists); its views file starts empty every run."""
+    settings = Settings.load(database_url=url)
+    for stale in views_path(settings).parent.glob(views_path(settings).name + "*"):
+        stale.unlink()
+
+    def cleanup() -> None:
+        if not keep:
+            for path in settings.sqlite_path.parent.glob(settings.sqlite_path.stem + ".*"):
+                path.unlink()
+
+    return settings, cleanup
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("dsn", help="PostgreSQL DSN; a fresh schema is created (and dropped)")
+    parser.add_argument(
+        "dsn",
+        help="PostgreSQL DSN (a fresh schema is created, then dropped) or sqlite:///FILE (embedded)",
+    )
     parser.add_argument("--events", type=int, default=100_000, help="events to fill (national scale: 750000)")
     parser.add_argument("--chunk", type=int, default=200, help="contestants per save while filling")
     parser.add_argument("--batch", type=int, default=1000, help="events per view transaction in catch-up")
@@ -310,23 +349,19 @@ def main() -> None:
     parser.add_argument(
         "--poll", type=float, default=0.1, help="runner poll interval in seconds (the worker's default)"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the schema for inspection")
+    parser.add_argument("--keep", action="store_true", help="keep the schema or file for inspection")
     parser.add_argument(
         "--schema", help="reuse this schema (kept by an earlier --keep run): fill only up to --events"
     )
     args = parser.parse_args()
 
-    if args.schema and not args.schema.startswith("bench"):
-        parser.error("--schema: only a bench schema (named bench...) is reused: its views are dropped")
-    schema = args.schema or f"bench_views_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        for table in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'view%%'", (schema,)
-        ).fetchall():
-            conn.execute(f'DROP TABLE "{schema}"."{table[0]}"')  # views start empty on every run
-    lines: list[str] = []
-    settings = Settings.load(database_url=args.dsn, database_schema=schema, pool_size=4)
+    if args.dsn.startswith("sqlite:///"):
+        settings, cleanup = _sqlite_store(args.dsn, keep=args.keep)
+    else:
+        if args.schema and not args.schema.startswith("bench"):
+            parser.error("--schema: only a bench schema (named bench...) is reused: its views are dropped")
+        settings, cleanup = _postgres_store(args.dsn, args.schema, keep=args.keep)
+    lines: list[str] = [f"store: {settings.describe_store()}"]
     service = build_service(settings)
     try:
         fill(service, args.events, args.chunk, lines)
@@ -334,9 +369,7 @@ def main() -> None:
         steady(service, settings, args.rate, args.seconds, args.poll, args.writers, lines)
     finally:
         service.close()
-        if not args.keep and not args.schema:
-            with psycopg.connect(args.dsn, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        cleanup()
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with (RESULTS / "projections.txt").open("a") as out:
