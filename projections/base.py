@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -12,6 +12,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from application.setup_lock import setup_lock
 from projections.store import Tx, ViewDatabase, ViewStore
 
 Handler = Callable[[Tx, Any], None]
@@ -60,7 +61,7 @@ class ViewProjection(Projection[ViewStore]):
         if suffix:  # a generation being rebuilt: its indexes come with the switch-over
             super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
         else:
-            with db.exclusive():
+            with setup_lock(db.settings):  # other processes open the views too
                 self._drop_another_layout()
                 super().__init__(
                     db.recorder(tracking_table=self.tracking_physical(), ddl=ddl + self.index_ddl())
@@ -106,13 +107,6 @@ class ViewProjection(Projection[ViewStore]):
         """The library's entry point: one event, its rows and its tracking in one transaction."""
         with self.view.transaction() as tx:
             self.apply(tx, tracking.notification_id, domain_event)
-            self.view._insert_tracking(tx.cursor, tracking)
-
-    def apply_batch(self, tx: Tx, events: Sequence[tuple[int, Any]], tracking: Tracking | None) -> None:
-        """Apply (notification id, event) pairs in order inside ``tx``, then track the new position."""
-        for notification_id, domain_event in events:
-            self.apply(tx, notification_id, domain_event)
-        if tracking is not None:
             self.view._insert_tracking(tx.cursor, tracking)
 
     def position_in(self, tx: Tx, application_name: str) -> int:

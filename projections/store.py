@@ -15,7 +15,7 @@ rows back, so every event is applied exactly once.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -26,7 +26,6 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from eventsourcing.utils import Environment
 
 from application.settings import Settings
-from application.setup_lock import setup_lock
 from projections.sealing import Sealer
 
 Row = dict[str, Any]
@@ -275,10 +274,6 @@ class ViewDatabase:
         else:
             with _sqlite_write(self.factory.datastore) as tx:
                 yield tx
-
-    def exclusive(self) -> AbstractContextManager[None]:
-        """One process at a time checks, drops and creates view tables (they all do at start-up)."""
-        return setup_lock(self.settings)
 
     def recorder(self, *, tracking_table: str, ddl: Sequence[str]) -> ViewStore:
         recorder: ViewStore
