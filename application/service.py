@@ -34,6 +34,7 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, history_of
+from application.recorders import UNCHANGED
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.answers import RecordedAnswer, answer_id
@@ -54,6 +55,10 @@ A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 40
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
+_RECORDERS = {
+    "eventsourcing.postgres": "application.recorders:PostgresCampaignRecorder",
+    "eventsourcing.sqlite": "application.recorders:SQLiteCampaignRecorder",
+}
 
 
 def _utc_instant(method: Callable[P, T]) -> Callable[P, T]:
@@ -83,6 +88,9 @@ class CampaignService(Application[UUID]):
         # Only our settings configure the store: stray POSTGRES_* or CIPHER_KEY
         # variables in the process environment must not redirect or decrypt it.
         merged = {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})}
+        recorder = _RECORDERS.get(str(merged.get("PERSISTENCE_MODULE")))
+        if recorder is not None:  # decisions are refused in the insert if their campaign moved
+            merged["APPLICATION_RECORDER_TOPIC"] = recorder
         return Environment(name, merged)
 
     def __init__(self, env: EnvType | None = None) -> None:
@@ -214,8 +222,7 @@ class CampaignService(Application[UUID]):
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, at)
             allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
             take_places(contestant, campaign, allotments, at)
-            self._require_unchanged(campaign)
-            self.save(contestant, claim, *allotments.values())
+            self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
 
         return self._retrying(attempt)
@@ -448,8 +455,7 @@ class CampaignService(Application[UUID]):
             contestant = self.get_contestant(contestant_id)
             campaign = self.get_campaign(contestant.campaign_id)
             others = act(contestant, campaign) or ()
-            self._require_unchanged(campaign)
-            self.save(contestant, *others)
+            self.save(contestant, *others, **_unchanged(campaign))
             return contestant.version
 
         return self._retrying(attempt)
@@ -498,12 +504,6 @@ class CampaignService(Application[UUID]):
         with _store_errors():
             return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _require_unchanged(self, campaign: Campaign) -> None:
-        """Decisions read the campaign's rules without saving it: retry if they moved meanwhile."""
-        with _store_errors():
-            if self.recorder.select_events(campaign.id, gt=campaign.version, limit=1):
-                raise _CampaignMoved
-
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run a decide-and-save attempt, again on fresh state while writers collide.
 
@@ -515,7 +515,7 @@ class CampaignService(Application[UUID]):
             try:
                 with _store_errors():
                     return attempt()
-            except (IntegrityError, _CampaignMoved):
+            except IntegrityError:  # a lost race, or the campaign moved (CampaignMoved)
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only
         raise Contended(f"the command collided with concurrent changes {MAX_ATTEMPTS} times; retry it")
 
@@ -597,8 +597,9 @@ class CampaignService(Application[UUID]):
             return self.recorder.max_notification_id() or 0
 
 
-class _CampaignMoved(Exception):
-    """The campaign changed after a decision read it; the decision is taken again."""
+def _unchanged(campaign: Campaign) -> dict[str, Any]:
+    """Save arguments that refuse the save if the campaign changed after this decision read it."""
+    return {UNCHANGED: (campaign.id, campaign.version)}
 
 
 @contextmanager

@@ -1,0 +1,85 @@
+"""A decision whose campaign changed after it was read is not recorded under the old rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from unittest.mock import patch
+from uuid import UUID
+
+import pytest
+
+from application.errors import ContestantNotFound
+from application.recorders import UNCHANGED, CampaignMoved
+from application.service import CampaignService
+from domain.contestant import Contestant
+from domain.errors import PhaseClosed
+from domain.timeline import PhaseCode, Side, day_end
+from domain.values import Channel
+from tests.builders import ADMIN, city_staff, make_person, shanghai
+from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
+
+EARLY_CLOSE: dict[PhaseCode, dict[Side, datetime | None]] = {
+    PhaseCode.RECOMMENDATION: {"closes": day_end(date(2021, 6, 9))}
+}
+
+
+def _amend(service: CampaignService, campaign_id: UUID) -> int:
+    return service.amend_timeline(
+        campaign_id, EARLY_CLOSE, reason="名额已满,提前截止", actor=ADMIN, at=shanghai(2021, 6, 9, 9)
+    )
+
+
+def test_the_insert_is_refused_when_the_campaign_moved_after_the_read(service: CampaignService) -> None:
+    campaign_id = launch(service)
+    campaign = service.get_campaign(campaign_id)
+    person = make_person(1)
+    contestant = Contestant.nominate(
+        campaign, person, Channel.RECOMMENDED, person_key=service.pseudonym(person.id_number.value),
+        actor=city_staff(person.city), at=RECOMMENDING,
+    )  # fmt: skip
+    _amend(service, campaign_id)
+    head = service.last_notification_id()
+    with pytest.raises(CampaignMoved):
+        service.save(contestant, **{UNCHANGED: (campaign.id, campaign.version)})
+    assert service.last_notification_id() == head  # nothing written
+    fresh = service.get_campaign(campaign_id)
+    service.save(Contestant.nominate(
+        fresh, person, Channel.RECOMMENDED, person_key=service.pseudonym(person.id_number.value),
+        actor=ADMIN, at=shanghai(2021, 6, 9, 10),
+    ), **{UNCHANGED: (fresh.id, fresh.version)})  # fmt: skip
+    assert service.last_notification_id() == head + 1
+
+
+def _amended_right_after_the_first_read(service: CampaignService, change: Any) -> Any:
+    """``get_campaign`` that lets an organiser amend the timeline just after the first read."""
+    read = service.get_campaign
+    done: list[bool] = []
+
+    def read_then_amend(campaign_id: UUID) -> Any:
+        campaign = read(campaign_id)
+        if not done:
+            done.append(True)
+            change(campaign_id)
+        return campaign
+
+    return patch.object(service, "get_campaign", read_then_amend)
+
+
+def test_a_nomination_racing_an_amendment_is_decided_again_under_it(service: CampaignService) -> None:
+    campaign_id = launch(service)
+    with (
+        _amended_right_after_the_first_read(service, lambda cid: _amend(service, cid)),
+        pytest.raises(PhaseClosed, match="recommendation closed at 2021-06-10T00:00"),
+    ):
+        recommend(service, campaign_id, 1)
+    with pytest.raises(ContestantNotFound):
+        service.find_contestant(campaign_id, make_person(1).id_number.value)
+
+
+def test_a_verification_racing_an_amendment_carries_the_new_rule_version(service: CampaignService) -> None:
+    campaign_id = launch(service)
+    contestant_id = recommend(service, campaign_id, 1)
+    with _amended_right_after_the_first_read(service, lambda cid: _amend(service, cid)):
+        service.verify(contestant_id, actor=ADMIN, at=REVIEWING)
+    assert [e.rule_version for e in service.history(contestant_id)] == [1, 2]
