@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import ApiProblem
 from application.errors import StoreUnavailable
 from application.service import CampaignService
 from projections import Views
@@ -41,6 +42,11 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
     views: Views = request.app.state.views
     runner: ProjectionRunner | None = request.app.state.projection_runner
     if min_position is not None:
+        head = service.last_notification_id()
+        if min_position > head:  # waiting could only time out, and the answer would look current
+            raise ApiProblem(
+                422, "position_ahead_of_log", f"min_position {min_position} is past the log's head ({head})"
+            )
         if runner is not None:
             # On time-out answer with what the view has; the headers say how far behind it is.
             with contextlib.suppress(TimeoutError, ProjectionStalled):

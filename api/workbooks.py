@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 
 from domain.values import Group
+from projections.cells import xlsx_row
 from projections.roster import RosterRow
 
 TITLE = "湖北省退役军人“全媒体运营师”培训成果展示暨“战友杯”直播大赛选手名单"
@@ -26,13 +27,11 @@ def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
     sheet.append([f"活动: {campaign_name}"])
     sheet.append(HEADER)
     for serial, row in enumerate(rows, start=1):
-        sheet.append(
-            [
-                serial, row.city, row.name, row.id_number, row.mobile,
-                f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}", row.followers,
-                Group(row.group).title, row.status, row.award or "",
-            ]
-        )  # fmt: skip
+        sheet.append(xlsx_row(sheet, [
+            serial, row.city, row.name, row.id_number, row.mobile,
+            f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}", row.followers,
+            Group(row.group).title, row.status, row.award or "",
+        ]))  # fmt: skip
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

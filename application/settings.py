@@ -39,7 +39,9 @@ class Settings(BaseSettings):
         "postgresql://USER:PASSWORD@HOST:PORT/DBNAME for production",
     )
     database_schema: str | None = Field(
-        default=None, description="PostgreSQL schema for the event store (default: public)"
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="PostgreSQL schema for the event store (default: public): letters, digits, _",
     )
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connections kept open")
     cipher_key: SecretStr | None = Field(

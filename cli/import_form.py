@@ -13,10 +13,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from application.bootstrap import build_service
 from application.errors import ApplicationError
 from application.imports import ImportReport, import_recommendations
-from cli.startup import load_settings
+from cli.startup import load_settings, open_service
 from domain.errors import DomainError
 from domain.values import Actor, Role
 
@@ -31,7 +30,7 @@ def import_form(
     """Nominate every row of a recommendation form; prints what happened to each row."""
     settings = load_settings()
     console = Console()
-    service = build_service(settings)
+    service = open_service(settings)
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=None)

@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from application.bootstrap import build_service
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
-from cli.startup import load_settings, require_reachable_store
+from cli.startup import load_settings, open_service, require_reachable_store
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
@@ -34,7 +33,7 @@ def demo(
     """Run the 2021 notice end to end on a simulated clock against the configured store."""
     settings = load_settings()
     console = Console()
-    service = build_service(settings)
+    service = open_service(settings)
     try:
         run = Demo(service, name, contestants, seed, console)
         fresh = run.run()
@@ -57,7 +56,7 @@ def scheduler(
     from scheduler.runner import BoundaryRunner
 
     settings = load_settings()
-    service = build_service(settings)
+    service = open_service(settings)
     me = identity()
 
     def say(line: str) -> None:
@@ -144,7 +143,7 @@ def project(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
-    service = build_service(settings)
+    service = open_service(settings)
     views = open_views(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -182,7 +181,7 @@ def rebuild(
         typer.echo(f"zhanyou: no view {unknown[0]!r}; views: {', '.join(VIEW_CLASSES)}", err=True)
         raise typer.Exit(2)
     settings = load_settings()
-    service = build_service(settings)
+    service = open_service(settings)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -10,6 +10,7 @@ from eventsourcing.domain import EventSourcingError
 
 from application.bootstrap import build_service
 from application.errors import StoreUnavailable
+from application.service import CampaignService
 from application.settings import Settings, SettingsError
 
 
@@ -21,19 +22,42 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def require_reachable_store(settings: Settings) -> None:
-    """Fail at start, in one line, when the event store cannot be reached."""
+def open_service(settings: Settings) -> CampaignService:
+    """The service, once the store answers and its newest event reads back; else one line and exit 2.
+
+    Reading the newest event back catches a cipher key that is missing, or not the one the
+    events were written with, before a worker starts (and, for the views, before it would
+    build them again under the wrong setting).
+    """
+    where = settings.describe_store()
     try:
         service = build_service(settings)
     except (EventSourcingError, psycopg.Error, sqlite3.Error, OSError) as error:
-        typer.echo(
-            f"zhanyou: the event store ({settings.describe_store()}) is unreachable: {error}", err=True
-        )
+        typer.echo(f"zhanyou: the event store ({where}) is unreachable: {_one_line(error)}", err=True)
         raise typer.Exit(2) from None
     try:
-        service.last_notification_id()
+        head = service.last_notification_id()
+        for notification in service.recorder.select_notifications(start=head, limit=1):
+            service.mapper.to_domain_event(notification)
     except StoreUnavailable as error:
-        typer.echo(f"zhanyou: {error.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
         service.close()
+        typer.echo(f"zhanyou: {_one_line(error.detail)}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as error:  # any failure to decode: the key does not match the events
+        service.close()
+        typer.echo(
+            f"zhanyou: the events in {where} cannot be read with this ZHANYOU_CIPHER_KEY "
+            f"(is it set as when they were written?): {type(error).__name__}: {_one_line(error)}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    return service
+
+
+def require_reachable_store(settings: Settings) -> None:
+    """Fail at start, in one line, when the event store cannot be reached or read."""
+    open_service(settings).close()
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())

@@ -74,6 +74,10 @@ def open_views(settings: Settings, *, names: list[str] | None = None, suffix: st
     """Open (and create if missing) the views' tables beside the event store."""
     db = ViewDatabase(settings)
     views = Views(db)
-    for name in names or list(VIEW_CLASSES):
-        views.by_name[name] = VIEW_CLASSES[name](db, suffix=suffix)
+    try:
+        for name in names or list(VIEW_CLASSES):
+            views.by_name[name] = VIEW_CLASSES[name](db, suffix=suffix)
+    except BaseException:
+        db.close()
+        raise
     return views

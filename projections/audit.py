@@ -17,6 +17,7 @@ from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.team import CityTeam
 from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
 
 _CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
@@ -189,7 +190,7 @@ def write_csv(entries: Iterable[AuditEntry], out: IO[str]) -> int:
     writer.writerow(HEADER)
     count = 0
     for entry in entries:
-        writer.writerow(["" if v is None else v for v in astuple(entry)])
+        writer.writerow([csv_value(v) for v in astuple(entry)])
         count += 1
     return count
 
@@ -203,7 +204,7 @@ def write_xlsx(entries: Iterable[AuditEntry], path: Path) -> int:
     sheet.append(HEADER)
     count = 0
     for entry in entries:
-        sheet.append(list(astuple(entry)))
+        sheet.append(xlsx_row(sheet, astuple(entry)))
         count += 1
     workbook.save(path)
     return count

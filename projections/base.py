@@ -13,6 +13,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from application.setup_lock import setup_lock
+from projections.sealing import KeyMismatch
 from projections.store import Tx, ViewDatabase, ViewStore
 
 Handler = Callable[[Tx, Any], None]
@@ -135,11 +136,22 @@ class ViewProjection(Projection[ViewStore]):
         """
         layouts = self.db.table(LAYOUTS)
         with self.db.transaction() as tx:
-            tx.execute(f"CREATE TABLE IF NOT EXISTS {layouts} (view TEXT PRIMARY KEY, layout TEXT NOT NULL)")
-            row = tx.fetchone(f"SELECT layout FROM {layouts} WHERE view = ?", (self.name,))
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {layouts} "
+                "(view TEXT PRIMARY KEY, layout TEXT NOT NULL, sealed INTEGER NOT NULL)"
+            )
+            row = tx.fetchone(f"SELECT layout, sealed FROM {layouts} WHERE view = ?", (self.name,))
             recorded = row["layout"] if row else None
             if recorded == self.layout():
                 return
+            if row and self.seals and bool(row["sealed"]) != self.sealer.enabled:
+                # The store's events were written with the key or without it, never both: a
+                # difference is a process started with the wrong setting, not a new layout.
+                raise KeyMismatch(
+                    f"view {self.name} was built {'with' if row['sealed'] else 'without'} a cipher key "
+                    f"and this process has {'one' if self.sealer.enabled else 'none'}: set "
+                    "ZHANYOU_CIPHER_KEY as when the events were written"
+                )
             if recorded is not None:
                 log.warning("view %s: its tables changed layout; it is built again from the log", self.name)
             tracking = self.db.table(self.tracking_physical())
@@ -150,7 +162,10 @@ class ViewProjection(Projection[ViewStore]):
         layouts = self.db.table(LAYOUTS)
         with self.db.transaction() as tx:
             tx.execute(f"DELETE FROM {layouts} WHERE view = ?", (self.name,))
-            tx.execute(f"INSERT INTO {layouts} (view, layout) VALUES (?, ?)", (self.name, self.layout()))
+            tx.execute(
+                f"INSERT INTO {layouts} (view, layout, sealed) VALUES (?, ?, ?)",
+                (self.name, self.layout(), int(self.sealer.enabled and self.seals)),
+            )
 
     def drop_tables(self) -> None:
         with self.view.transaction() as tx:

@@ -21,6 +21,10 @@ from application.settings import Settings
 SEALED = "sealed:"
 
 
+class KeyMismatch(RuntimeError):
+    """The views were built with the cipher key set and this process has none, or the reverse."""
+
+
 class UnsealedText(RuntimeError):
     """A view row that should be sealed is not."""
 

@@ -159,3 +159,11 @@ def test_a_city_appoints_its_own_team_leader_only(api: Api) -> None:
         f"/api/campaigns/{api.campaign_id}/teams/火星/leader", json=body, headers=ADMIN_HEADERS
     )
     assert (unknown.status_code, unknown.json()["rule"]) == (422, "invalid_value")
+
+
+def test_a_position_past_the_log_is_refused_rather_than_answered_as_current(api: Api) -> None:
+    _, position = recommended(api)
+    answer = get(api, "admin", "contestants", min_position=position + 1)
+    assert answer.status_code == 422
+    assert answer.json()["rule"] == "position_ahead_of_log"
+    assert f"past the log's head ({position})" in answer.json()["detail"]

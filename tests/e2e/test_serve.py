@@ -162,3 +162,20 @@ def test_a_wrong_setting_stops_startup_with_one_line(tmp_path: Path, variable: s
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"zhanyou: {variable}:"), result.stderr
+
+
+@pytest.mark.parametrize("command", [["project"], ["scheduler"], ["rebuild"], ["demo"]])
+def test_every_command_stops_with_one_line_on_a_store_it_cannot_use(
+    tmp_path: Path, command: list[str]
+) -> None:
+    unreachable = _env(ZHANYOU_DATABASE_URL=f"postgresql://nobody@127.0.0.1:{_free_port()}/none")
+    bad_schema = unreachable | {"ZHANYOU_DATABASE_SCHEMA": "x; DROP SCHEMA public"}
+    for env, starts in (
+        (unreachable, "zhanyou: the event store (PostgreSQL 127.0.0.1:"),
+        (bad_schema, "zhanyou: ZHANYOU_DATABASE_SCHEMA:"),
+    ):
+        result = subprocess.run([ZHANYOU, *command], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(starts), result.stderr
