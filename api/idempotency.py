@@ -2,7 +2,7 @@
 returned again for every retry, so a retried write records nothing twice.
 
 The first answer is kept whether it was a success or a refusal by the rules (403, 404,
-409, 422); an unavailable store (503) is not kept, so the retry tries again. Retries of
+409, 412, 422); an unavailable store (503) is not kept, so the retry tries again. Retries of
 one key are serialised inside a process; across processes the stored answer wins.
 """
 

@@ -24,7 +24,7 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.recommendation_form import FormUnreadable
-from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired
+from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
 
 PROBLEM_BASE = "https://zhanyou.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -104,6 +104,8 @@ def status_of(error: DomainError | ApplicationError) -> int:
         return 404
     if isinstance(error, StoreUnavailable):
         return 503
+    if isinstance(error, VersionConflict):  # only an If-Match that no longer holds raises it
+        return 412
     if isinstance(error, CampaignExists | Contended | DomainError):
         return 409
     return 500

@@ -30,7 +30,7 @@ from domain.team import TeamRole
 router = APIRouter(prefix="/api/contestants", tags=["contestants"])
 
 ContestantId = Annotated[UUID, Path(description="the contestant's id")]
-WRITE_PROBLEMS = responses(401, 403, 404, 409, 422, 503)
+WRITE_PROBLEMS = responses(401, 403, 404, 409, 412, 422, 503)
 
 
 @router.get("/{id}", response_model=ContestantOut, responses=responses(401, 403, 404, 422, 503))

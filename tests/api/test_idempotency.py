@@ -60,7 +60,7 @@ def test_if_match_guards_against_a_contestant_that_moved_on(api: Api) -> None:
     api.clock.now = REVIEWING
     path = f"/api/contestants/{contestant_id}/verify"
     stale = api.client.post(path, json={}, headers={**ADMIN_HEADERS, "If-Match": '"2"'})
-    assert stale.status_code == 409
+    assert stale.status_code == 412
     assert stale.json()["type"] == "https://zhanyou.example/problems/version_conflict"
     assert _history(api, contestant_id) == ["Nominated"]
     fresh = api.client.post(path, json={}, headers={**ADMIN_HEADERS, "If-Match": '"1"'})
