@@ -46,8 +46,8 @@ from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_i
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
-from domain.users import DuplicateUser, User
-from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId
+from domain.users import DuplicateUser, User, user_id
+from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId, Role
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -208,10 +208,14 @@ class CampaignService(Application[UUID]):
                 actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
             )  # fmt: skip
             if self._exists(contestant.id):
-                raise DuplicatePerson(
-                    f"nominate: the person with ID number {person.id_number.masked} "
-                    "is already a contestant of this campaign"
+                verb = "register" if channel is Channel.SELF else "nominate"
+                # An anonymous caller must not learn that someone's ID number is taken.
+                who = (
+                    "a person with this ID number"
+                    if actor.role is Role.PUBLIC
+                    else f"the person with ID number {person.id_number.masked}"
                 )
+                raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
             account = person.account
             account_key = self.pseudonym(account.key)
             if self._exists(account_claim_id(campaign.id, account_key)):
@@ -385,7 +389,8 @@ class CampaignService(Application[UUID]):
         def attempt() -> None:
             self.get_campaign(campaign_id)
             team = self._team(campaign_id, city, at)
-            team.appoint_leader(name=name, staff_user=staff_user, actor=actor, at=at)
+            appointee = self.get_user(user_id(staff_user))
+            team.appoint_leader(name=name, staff_user=staff_user, appointee=appointee, actor=actor, at=at)
             self.save(team)
 
         self._retrying(attempt)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from domain.ids import campaign_id
 from domain.lifecycle import Status
 from domain.team import TeamRole
 from domain.timeline import PhaseCode, day_start, shanghai_text
+from domain.users import user_id
 from domain.values import CITY_QUOTAS, Actor, Channel, Person, Role
 
 ADMIN = Actor("organiser-demo", Role.ADMIN)
@@ -212,6 +215,11 @@ class Demo:
             by_city.setdefault(self.ids[contestant_id].city, []).append(contestant_id)
         for city, members in by_city.items():
             staff = staff_of(city)
+            if self.service.get_user(user_id(staff.user)) is None:  # a leader is a stored user
+                nobody_knows = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+                self.service.create_user(
+                    staff.user, "city_staff", city, nobody_knows, actor=ADMIN, at=on(9, 1)
+                )
             self.tally.attempt(
                 "team leader appointed", self.service.appoint_team_leader, self.campaign_id, city,
                 name=f"{city}领队", staff_user=staff.user, actor=staff, at=on(9, 1),

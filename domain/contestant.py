@@ -15,7 +15,7 @@ from domain.errors import InvalidValue, OutOfOrder, VersionConflict
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
-from domain.timeline import shanghai_text
+from domain.timeline import SHANGHAI, shanghai_text
 from domain.values import Actor, Channel, Group, Person, mask_id_number, mask_mobile
 
 CONTEST_EVENTS = ("short_video", "account_operation", "livestream_selling")
@@ -44,6 +44,9 @@ class Contestant(Aggregate):
         evidence: str | None = None,
     ) -> Contestant:
         trigger = "recommend" if channel is Channel.RECOMMENDED else "register"
+        # Judged at the decision's instant: values never read the clock.
+        if person.id_number.birth_date > at.astimezone(SHANGHAI).date():
+            raise InvalidValue("id_number", f"{person.id_number.masked}: the birth date is in the future")
         decide(
             trigger,
             current=Status.NEW,

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotPermitted, TeamCityMismatch, TeamFull
 from domain.ids import team_id
+from domain.users import User
 from domain.values import Actor, Role
 
 MAX_STREAMERS = 6
@@ -72,15 +73,30 @@ class CityTeam(Aggregate):
     def _member_removed(self, contestant_id: str, timestamp: datetime) -> None:
         del self.members[contestant_id]
 
-    def appoint_leader(self, *, name: str, staff_user: str, actor: Actor, at: datetime) -> None:
-        """The team leader is a staff member of the city bureau, not a contestant."""
+    def appoint_leader(
+        self, *, name: str, staff_user: str, appointee: User | None, actor: Actor, at: datetime
+    ) -> None:
+        """The team leader is a staff member of the city bureau, not a contestant.
+
+        ``appointee`` is the user named ``staff_user``, or None when there is none.
+        """
         if actor.role not in (Role.ADMIN, Role.CITY_STAFF):
             raise NotPermitted(f"appoint leader: the role {actor.role} may not do this")
         if actor.role is Role.CITY_STAFF and actor.city != self.city:
-            raise NotPermitted(f"appoint leader: staff of {actor.city} may not lead the {self.city} team")
+            raise NotPermitted(
+                f"appoint leader: staff of {actor.city} may not appoint the leader of the {self.city} team"
+            )
+        # The caller is checked first, so nobody else learns which usernames exist.
         if not name.strip() or not staff_user.strip():
             raise InvalidValue("leader", "the leader's name and staff user id are required")
-        self._leader_appointed(name=name.strip(), staff_user=staff_user.strip(), actor=actor, timestamp=at)
+        if appointee is None:
+            raise InvalidValue("staff_user", f"no user is named {staff_user.strip()!r}")
+        if appointee.role is not Role.CITY_STAFF or appointee.city != self.city:
+            raise InvalidValue(
+                "staff_user",
+                f"the team leader must be staff of {self.city}, which {appointee.username!r} is not",
+            )
+        self._leader_appointed(name=name.strip(), staff_user=appointee.username, actor=actor, timestamp=at)
 
     @event("LeaderAppointed")
     def _leader_appointed(self, name: str, staff_user: str, actor: Actor, timestamp: datetime) -> None:

@@ -142,13 +142,20 @@ class ResidentId:
             raise InvalidValue("id_number", f"{_mask_id(text)}: {problem}") from None
         # ric.validate() also looks the region code up in a table of current codes;
         # numbers issued under since-abolished codes are genuine, so that check is skipped.
+        # The date is not echoed: it would reveal the digits the mask hides. A date in the
+        # future is refused by the nomination, which has an instant; values never read the clock.
         if born < date(1900, 1, 1):
-            raise InvalidValue("id_number", f"{_mask_id(text)}: birth date {born} is implausible")
+            raise InvalidValue("id_number", f"{_mask_id(text)}: the birth date is implausible")
         return cls(number)
 
     @property
     def masked(self) -> str:
         return _mask_id(self.value)
+
+    @property
+    def birth_date(self) -> date:
+        born: date = ric.get_birth_date(self.value)
+        return born
 
 
 _ID_PROBLEMS: dict[type[stdnum_errors.ValidationError], str] = {

@@ -239,7 +239,7 @@ def appoint_leader(
     now: Now,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """The city's finals team leader (a bureau staff member): organisers or the city's own staff."""
+    """The city's finals team leader, a city staff user of that city: organisers or the city's own staff."""
 
     def decide() -> LeaderOut:
         team_city = parse_city(city)

@@ -72,6 +72,7 @@ def scripted_campaign(service: CampaignService) -> Script:
             script.id(seq), TeamRole.STREAMER, actor=city_staff(WUHAN), at=PICKED, reason="成绩优秀"
         )
     service.advance(script.id(6), TeamRole.ASSISTANT, actor=city_staff(WUHAN), at=PICKED)
+    service.create_user("staff-武汉市", "city_staff", WUHAN, "0" * 64, actor=ADMIN, at=PICKED)
     service.appoint_team_leader(
         campaign, WUHAN, name="王科长", staff_user="staff-武汉市", actor=ADMIN, at=PICKED
     )
