@@ -8,7 +8,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import NotPermitted
-from domain.values import Actor, Role
+from domain.values import Actor, Role, parse_city
 
 _READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.JUDGE, Role.CITY_STAFF})
 _HISTORY_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.CITY_STAFF})
@@ -74,6 +74,7 @@ _AUDIT_READERS = frozenset({Role.ADMIN, Role.AUDITOR})
 
 def roster_city(actor: Actor, asked: str | None) -> str | None:
     """The city a roster read is limited to: city staff see only their own; None means all."""
+    asked = parse_city(asked) if asked is not None else None  # an unknown city is a mistake, not "none"
     if actor.role not in _READERS:
         allowed = ", ".join(sorted(role.value for role in _READERS))
         raise NotPermitted(f"read roster: the role {actor.role} may not do this (allowed: {allowed})")

@@ -27,6 +27,10 @@ _CONTESTANT_DECISIONS = (
 )  # fmt: skip
 
 
+#: Every event type on the trail, as the ``type`` filter names them.
+AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed")
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     notification_id: int

@@ -33,8 +33,10 @@ from api.schemas import (
 )
 from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
+from domain.errors import InvalidValue
+from domain.lifecycle import Status
 from domain.values import parse_city
-from projections.audit import AuditFilter, write_csv, write_xlsx
+from projections.audit import AUDITED, AuditFilter, write_csv, write_xlsx
 from projections.roster import RosterRow
 
 router = APIRouter(prefix="/api/campaigns", tags=["reports and teams"])
@@ -55,7 +57,7 @@ def roster(
     min_position: MinPosition = None,
     city: str | None = None,
     group: Literal["trainee", "veteran", "family"] | None = None,
-    status: str | None = Query(default=None, max_length=20),
+    status: Status | None = None,
     platform: Literal["douyin", "kuaishou"] | None = None,
     q: str | None = Query(
         default=None,
@@ -72,7 +74,8 @@ def roster(
     service.get_campaign(cid)
     read_after(request, response, ["roster"], min_position)
     found = views.roster.query(
-        cid, city=limited_to, group=group, status=status, platform=platform, search=q, sort=sort,
+        cid, city=limited_to, group=group, status=status.value if status else None, platform=platform,
+        search=q, sort=sort,
         descending=order == "desc", page=page, page_size=page_size,
     )  # fmt: skip
     return RosterOut(
@@ -87,11 +90,13 @@ def roster(
     responses={200: {"content": {XLSX: {}}}, **responses(401, 403, 404, 422, 503)},
 )
 def roster_xlsx(
-    cid: CampaignId, service: ServiceDep, views: ViewsDep, actor: CurrentActor, city: str | None = None
-) -> Response:
+    cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
+    actor: CurrentActor, min_position: MinPosition = None, city: str | None = None,
+) -> Response:  # fmt: skip
     """The roster as a workbook laid out like 附件2, ID and mobile numbers masked."""
     limited_to = roster_city(actor, city)
     campaign = service.get_campaign(cid)
+    read_after(request, response, ["roster"], min_position)
     rows: list[RosterRow] = []
     page = 1
     while True:
@@ -100,8 +105,13 @@ def roster_xlsx(
         if len(rows) >= found.total or not found.rows:
             break
         page += 1
-    headers = {"Content-Disposition": 'attachment; filename="roster.xlsx"'}
+    headers = {"Content-Disposition": 'attachment; filename="roster.xlsx"', **_view_headers(response)}
     return Response(roster_workbook(rows, campaign.name), media_type=XLSX, headers=headers)
+
+
+def _view_headers(response: Response) -> dict[str, str]:
+    """A returned file does not carry the injected response's headers: copy the view's position."""
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("x-view-")}
 
 
 @router.get("/{cid}/quotas", response_model=QuotasOut, responses=responses(401, 403, 404, 422, 503))
@@ -195,21 +205,29 @@ def audit(
     require_may_read_audit(actor)
     service.get_campaign(cid)
     read_after(request, response, ["audit"], min_position)
+    unknown = sorted(set(type or ()) - set(AUDITED))
+    if unknown:
+        raise InvalidValue("type", f"{unknown[0]!r} is not an audited decision ({', '.join(AUDITED)})")
+    if from_ is not None and to is not None and from_ > to:
+        raise InvalidValue("to", "the time range ends before it starts")
     where = AuditFilter(
-        campaign_id=cid, actor=actor_user, city=city, event_types=tuple(type or ()), since=from_, until=to
-    )
+        campaign_id=cid, actor=actor_user, city=parse_city(city) if city else None,
+        event_types=tuple(type or ()), since=from_, until=to,
+    )  # fmt: skip
     if format == "csv":
         out = io.StringIO()
         write_csv(views.audit.entries(where, after=after), out)
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip
+                        headers={"Content-Disposition": 'attachment; filename="audit.csv"',
+                                 **_view_headers(response)})  # fmt: skip
     if format == "xlsx":
         with tempfile.TemporaryDirectory() as scratch:
             path = FilePath(scratch) / "audit.xlsx"
             write_xlsx(views.audit.entries(where, after=after), path)
             content = path.read_bytes()
         return Response(content, media_type=XLSX,
-                        headers={"Content-Disposition": 'attachment; filename="audit.xlsx"'})  # fmt: skip
+                        headers={"Content-Disposition": 'attachment; filename="audit.xlsx"',
+                                 **_view_headers(response)})  # fmt: skip
     entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
     next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
     return AuditOut(entries=[AuditEntryOut(**vars(e)) for e in entries], next_after=next_after)

@@ -167,3 +167,32 @@ def test_a_position_past_the_log_is_refused_rather_than_answered_as_current(api:
     assert answer.status_code == 422
     assert answer.json()["rule"] == "position_ahead_of_log"
     assert f"past the log's head ({position})" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "rule"),
+    [
+        ("contestants", {"status": "bogus"}, "invalid_value"),
+        ("contestants", {"city": "北京市"}, "invalid_value"),
+        ("roster.xlsx", {"city": "北京市"}, "invalid_value"),
+        ("audit", {"type": "Bogus"}, "invalid_value"),
+        ("audit", {"city": "北京市"}, "invalid_value"),
+        ("audit", {"from": "2021-07-01T00:00:00+08:00", "to": "2021-06-01T00:00:00+08:00"}, "invalid_value"),
+    ],
+)
+def test_a_filter_that_can_match_nothing_is_refused(
+    api: Api, path: str, params: dict[str, str], rule: str
+) -> None:
+    answer = get(api, "admin", path, **params)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["rule"] == rule
+
+
+def test_exports_say_how_current_they_are(api: Api) -> None:
+    _, position = recommended(api)
+    for path, params in (("roster.xlsx", {}), ("audit", {"format": "csv"}), ("audit", {"format": "xlsx"})):
+        answer = get(api, "admin", path, min_position=position, **params)
+        assert answer.status_code == 200, answer.text
+        assert int(answer.headers["X-View-Position"]) >= position
+        assert answer.headers["X-View-Lag"] == "0"
+    assert get(api, "admin", "contestants", city="武汉").json()["total"] == 4  # a city's short name
