@@ -207,9 +207,10 @@ class CampaignService(Application[UUID]):
                 campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
                 actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
             )  # fmt: skip
+            verb = "register" if channel is Channel.SELF else "nominate"
             if self._exists(contestant.id):
-                verb = "register" if channel is Channel.SELF else "nominate"
-                # An anonymous caller must not learn that someone's ID number is taken.
+                # Not echoed to anonymous callers (the refusal itself still tells them; it is
+                # rate-limited per address).
                 who = (
                     "a person with this ID number"
                     if actor.role is Role.PUBLIC
@@ -220,7 +221,7 @@ class CampaignService(Application[UUID]):
             account_key = self.pseudonym(account.key)
             if self._exists(account_claim_id(campaign.id, account_key)):
                 raise DuplicateAccount(
-                    f"nominate: the {account.platform} account {account.handle!r} "
+                    f"{verb}: the {account.platform} account {account.handle!r} "
                     "already belongs to another contestant"
                 )
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, at)
