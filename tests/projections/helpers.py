@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from application.service import CampaignService
 from application.settings import Settings
 from domain.team import TeamRole
@@ -79,6 +81,13 @@ def scripted_campaign(service: CampaignService) -> Script:
     service.record_due_boundaries(campaign, at=AWARDED)
     service.award(script.id(1), "一等奖", actor=ADMIN, at=AWARDED, reason="决赛第一名")
     return script
+
+
+def stored_verification(service: CampaignService, campaign_id: UUID) -> StoredEvent:
+    """Recommend and verify person 1; the stored Verified event, to copy into strange places."""
+    first = recommend(service, campaign_id, 1)
+    service.verify(first, actor=ADMIN, at=REVIEWING)
+    return service.recorder.select_events(first, gt=1, limit=1)[0]
 
 
 def head(service: CampaignService) -> int:

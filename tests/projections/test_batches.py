@@ -17,7 +17,7 @@ from projections.runner import ProjectionRunner, ProjectionStalled
 from projections.store import Tx, ViewStore
 from tests.builders import ADMIN
 from tests.integration.helpers import REVIEWING, launch, recommend
-from tests.projections.helpers import head
+from tests.projections.helpers import head, stored_verification
 
 
 def _pipelined(tx: Tx) -> contextlib.AbstractContextManager[None]:
@@ -73,9 +73,7 @@ def test_an_event_that_cannot_be_decoded_stops_only_the_views_that_read_it(
     service: CampaignService, settings: Settings
 ) -> None:
     campaign = launch(service)
-    first = recommend(service, campaign, 1)
-    service.verify(first, actor=ADMIN, at=REVIEWING)
-    verified = service.recorder.select_events(first, gt=1, limit=1)[0]
+    verified = stored_verification(service, campaign)
     service.recorder.insert_events([StoredEvent(uuid4(), 2, verified.topic, b"{not json")])
     bad = head(service)
     recommend(service, campaign, 2)

@@ -17,7 +17,7 @@ from projections.runner import ProjectionRunner, ProjectionStalled
 from projections.store import Tx
 from tests.builders import ADMIN
 from tests.integration.helpers import REVIEWING, launch, recommend
-from tests.projections.helpers import head
+from tests.projections.helpers import head, stored_verification
 
 
 class BuggyRoster(RosterView):
@@ -78,9 +78,7 @@ def test_an_event_about_an_unknown_contestant_stops_the_view_there(
     service: CampaignService, settings: Settings
 ) -> None:
     campaign = launch(service)
-    first = recommend(service, campaign, 1)
-    service.verify(first, actor=ADMIN, at=REVIEWING)
-    verified = service.recorder.select_events(first, gt=1, limit=1)[0]
+    verified = stored_verification(service, campaign)
     # A decision on a contestant the log never nominated (say, a hand-made repair gone wrong).
     stray = StoredEvent(uuid4(), 2, verified.topic, verified.state)
     service.recorder.insert_events([stray])
