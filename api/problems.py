@@ -130,6 +130,13 @@ def refusal_response(error: DomainError | ApplicationError, instance: str | None
 def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":  # its location is a character offset, not a field
+            where = item.get("loc", ("body", "?"))[-1]
+            reason = (item.get("ctx") or {}).get("error", "invalid")
+            problems.append(
+                FieldProblem(field="body", detail=f"not valid JSON (at character {where}: {reason})")
+            )
+            continue
         location = [str(part) for part in item.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location

@@ -17,6 +17,11 @@ HEADER = [
     "参赛组别", "状态", "备注",
 ]  # fmt: skip
 _PLATFORMS = {"douyin": "抖音", "kuaishou": "快手"}
+_STATUSES = {
+    "nominated": "已报名", "verified": "审核通过", "enrolled": "已分配培训账号", "trained": "已完成培训",
+    "competed": "已参赛", "advanced": "进入决赛", "awarded": "获奖", "rejected": "审核未通过",
+    "withdrawn": "已退出", "disqualified": "取消资格",
+}  # fmt: skip
 
 
 def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
@@ -30,7 +35,7 @@ def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
         sheet.append(xlsx_row(sheet, [
             serial, row.city, row.name, row.id_number, row.mobile,
             f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}", row.followers,
-            Group(row.group).title, row.status, row.award or "",
+            Group(row.group).title, _STATUSES.get(row.status, row.status), row.award or "",
         ]))  # fmt: skip
     out = io.BytesIO()
     workbook.save(out)

@@ -198,3 +198,13 @@ def test_operations_endpoints(api: Api) -> None:
     )
     assert too_big.status_code == 413
     _problem(413, too_big.json(), "too_large")
+
+
+def test_a_body_that_is_not_json_says_so(api: Api) -> None:
+    answer = api.client.post(
+        "/api/campaigns", content=b'{"name": ', headers={**ADMIN_HEADERS, "Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["errors"]
+    assert problem["field"] == "body"
+    assert problem["detail"].startswith("not valid JSON (at character 9")
