@@ -79,7 +79,7 @@ def test_the_roster_workbook_is_laid_out_like_the_form_and_masked(api: Api) -> N
     people = rows[3:]
     assert len(people) == 4
     assert all(str(row[3]).count("*") == 8 and str(row[4]).count("*") == 4 for row in people)
-    assert sorted(row[8] for row in people) == ["审核通过", "已报名", "已报名", "已报名"]
+    assert sorted(str(row[8]) for row in people) == ["审核通过", "已报名", "已报名", "已报名"]
 
 
 def test_quotas_agree_with_the_domain_and_leaders_may_read_them(api: Api) -> None:
