@@ -19,11 +19,15 @@ import psycopg
 from application.settings import Settings
 
 
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock key for ``name``: positive, fits a bigint."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 2
+
+
 @contextmanager
 def setup_lock(settings: Settings) -> Iterator[None]:
     if settings.is_postgres:
-        name = f"zhanyou setup:{settings.database_schema or 'public'}"
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 2
+        key = lock_key(f"zhanyou setup:{settings.database_schema or 'public'}")
         with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (key,))
             yield  # closing the connection releases the lock

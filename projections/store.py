@@ -69,14 +69,14 @@ class Tx:
     def write(self, statement: str, params: Sequence[Any], *, row: Hashable) -> None:
         """Insert, update or delete the one row ``row`` identifies (buffered when pipelined)."""
         if self._pipeline is not None:
-            self._writes.append(_Write(statement, tuple(params), row, None))
+            self._writes.append(_Write(statement, tuple(params), row, checked=False))
         else:
             self.execute(statement, params)
 
     def change_one(self, statement: str, params: Sequence[Any], what: str, *, row: Hashable) -> None:
         """A write that must change exactly one row: checked now, or by ``verify`` when pipelined."""
         if self._pipeline is not None:
-            self._writes.append(_Write(statement, tuple(params), row, what))
+            self._writes.append(_Write(statement, tuple(params), row, checked=True))
         elif self.execute(statement, params) != 1:
             raise LookupError(what)
 
@@ -89,7 +89,7 @@ class Tx:
             n = seen[w.row] = seen.get(w.row, -1) + 1
             if n == len(rounds):
                 rounds.append({})
-            rounds[n].setdefault((w.statement, w.what is not None), []).append(w)
+            rounds[n].setdefault((w.statement, w.checked), []).append(w)
         for groups in rounds:
             for (statement, checked), group in groups.items():
                 cursor = self.cursor.connection.cursor()
@@ -157,7 +157,7 @@ class _Write:
     statement: str
     params: tuple[Any, ...]
     row: Hashable  # the row it touches, e.g. ("roster", contestant id)
-    what: str | None  # set when it must change exactly one row: what a miss means
+    checked: bool  # it must change exactly one row
 
 
 _TRACKING_DDL = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import logging
 import os
 import socket
@@ -23,6 +22,7 @@ from typing import Protocol
 import psycopg
 
 from application.settings import Settings
+from application.setup_lock import lock_key
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ class Runnable(Protocol):
 
 def advisory_key(schema: str | None) -> int:
     """A constant lock key per store: one schema's scheduler does not block another's."""
-    digest = hashlib.sha256(f"{_LOCK_NAME}:{schema or 'public'}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 2  # positive, fits a bigint
+    return lock_key(f"{_LOCK_NAME}:{schema or 'public'}")
 
 
 class PostgresLock:
