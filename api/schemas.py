@@ -28,7 +28,9 @@ class UserCreated(BaseModel):
     username: str
     role: str
     city: str | None
-    token: str = Field(description="shown once; only its SHA-256 is stored")
+    token: str | None = Field(
+        description="shown once, in the first answer; only its SHA-256 is stored, so a replay answers null"
+    )
 
 
 class Me(BaseModel):

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import psycopg
 
+from application import decisions
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
 from cli.people import fake_person
+from domain.decision import DecisionContext
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
 
 ADMIN = Actor("bench-admin", Role.ADMIN)
@@ -41,10 +43,16 @@ def people(count: int) -> list[Person]:
         fake = fake_person(rng, serial, cities[serial % len(cities)], "family")
         found.append(
             Person.parse(
-                name=fake.name, id_number=fake.id_number, mobile=fake.mobile, city=fake.city,
-                group=fake.group, platform=fake.platform, account=fake.account, followers=fake.followers,
+                name=fake.name,
+                id_number=fake.id_number,
+                mobile=fake.mobile,
+                city=fake.city,
+                group=fake.group,
+                platform=fake.platform,
+                account=fake.account,
+                followers=fake.followers,
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -60,9 +68,11 @@ def bench_store(name: str, settings: Settings, crowd: list[Person], threads: int
     service = build_service(settings)
     try:
         campaign = service.launch_campaign(
-            f"bench {uuid.uuid4()}", actor=ADMIN, at=NOMINATION_DAY - timedelta(days=30),
+            f"bench {uuid.uuid4()}",
+            actor=ADMIN,
+            at=NOMINATION_DAY - timedelta(days=30),
             caps=dict.fromkeys(Group, len(crowd) * 2),
-        )  # fmt: skip
+        )
         ids: list[uuid.UUID] = []
         latencies: list[float] = []
 
@@ -71,7 +81,11 @@ def bench_store(name: str, settings: Settings, crowd: list[Person], threads: int
                 started = time.perf_counter()
                 staff = Actor("bench", Role.CITY_STAFF, person.city)
                 at = NOMINATION_DAY + timedelta(seconds=n)
-                ids.append(service.nominate(campaign, person, Channel.RECOMMENDED, actor=staff, at=at).id)
+                ids.append(
+                    service.nominate(
+                        campaign, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=at)
+                    ).id
+                )
                 latencies.append(time.perf_counter() - started)
 
         timed(f"{name} nominate, one writer", len(crowd), nominate_all, lines)
@@ -81,7 +95,7 @@ def bench_store(name: str, settings: Settings, crowd: list[Person], threads: int
 
         def verify_all() -> None:
             for contestant in ids:
-                service.verify(contestant, actor=ADMIN, at=REVIEW_DAY)
+                service.decide(contestant, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEW_DAY))
 
         timed(f"{name} verify, one writer", len(ids), verify_all, lines)
         bench_contended(name, service, campaign, crowd[: len(crowd) // 2], threads, lines)
@@ -104,7 +118,11 @@ def bench_contended(
     def worker(chunk: list[uuid.UUID]) -> None:
         for contestant in chunk:
             staff = Actor("bench", Role.ADMIN)
-            service.withdraw(contestant, actor=staff, at=REVIEW_DAY + timedelta(hours=1), reason="bench")
+            service.decide(
+                contestant,
+                decisions.WITHDRAW,
+                DecisionContext(actor=staff, at=REVIEW_DAY + timedelta(hours=1), reason="bench"),
+            )
 
     def run() -> None:
         pool = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]

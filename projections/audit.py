@@ -14,17 +14,14 @@ from typing import IO, Any
 from uuid import UUID
 
 from domain.campaign import Campaign
-from domain.contestant import Contestant
+from domain.contestant import DECISION_EVENTS
 from domain.team import CityTeam
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
 
 _CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
-_CONTESTANT_DECISIONS = (
-    "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed",
-    "Advanced", "Awarded", "Withdrawn", "Disqualified",
-)  # fmt: skip
+_CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
 
 
 #: Every event type on the trail, as the ``type`` filter names them.
@@ -87,8 +84,8 @@ class AuditView(ViewProjection):
         found: dict[type[Any], Handler] = {}
         for name in _CAMPAIGN_DECISIONS:
             found[event_class(Campaign, name)] = self._decision
-        for name in _CONTESTANT_DECISIONS:
-            found[event_class(Contestant, name)] = self._decision
+        for kind in DECISION_EVENTS:
+            found[kind] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
         return found
@@ -126,7 +123,7 @@ class AuditView(ViewProjection):
             campaign_id, city = aggregate_id, None
         else:
             if event_type == "Nominated":
-                self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
+                self._subject(tx, aggregate_id, str(e.campaign_id), e.person.city)
             campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
         tx.write(
             self.sql(
@@ -136,14 +133,23 @@ class AuditView(ViewProjection):
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
-                self.current_id, utc_text(e.timestamp), event_type, aggregate_type, aggregate_id,
-                e.originator_version, campaign_id, city, actor.user, str(actor.role), actor.city,
+                self.current_id,
+                utc_text(e.timestamp),
+                event_type,
+                aggregate_type,
+                aggregate_id,
+                e.originator_version,
+                campaign_id,
+                city,
+                actor.user,
+                str(actor.role),
+                actor.city,
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else None,
             ),
             row=("audit", self.current_id),
-        )  # fmt: skip
+        )
 
     # --- queries -------------------------------------------------------------
 

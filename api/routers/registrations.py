@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import Now, PublicIdempotencyDep, RegistrationLimiter, ServiceDep
+from api.deps import PublicDecisionDep, PublicIdempotencyDep, RegistrationLimiter, ServiceDep
+from api.idempotency import rendered
 from api.problems import responses
 from api.routers.campaigns import CampaignId
 from api.schemas import ContestantRef, Registration
 from api.views import contestant_ref, person_of
-from domain.values import Actor, Channel, Role
+from domain.contestant import Contestant
+from domain.values import Channel
 
 router = APIRouter(prefix="/api/campaigns", tags=["registrations"])
-
-PUBLIC = Actor(user="public", role=Role.PUBLIC)
 
 
 @router.post(
@@ -28,7 +28,7 @@ def register(
     body: Registration,
     request: Request,
     service: ServiceDep,
-    now: Now,
+    context: PublicDecisionDep,
     limiter: RegistrationLimiter,
     idem: PublicIdempotencyDep,
 ) -> JSONResponse:
@@ -36,6 +36,6 @@ def register(
     limiter.check(request.client.host if request.client else "unknown")
 
     def decide() -> ContestantRef:
-        return contestant_ref(service.nominate(cid, person_of(body), Channel.SELF, actor=PUBLIC, at=now))
+        return contestant_ref(service.nominate(cid, person_of(body), Channel.SELF, context))
 
-    return idem.answer(status.HTTP_201_CREATED, body, decide)
+    return idem.answer(status.HTTP_201_CREATED, body, decide, rendered(Contestant, contestant_ref))

@@ -7,8 +7,10 @@ from fastapi.responses import JSONResponse
 
 from api.auth import new_token, token_hash
 from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.idempotency import rendered
 from api.problems import responses
 from api.schemas import Me, UserCreate, UserCreated
+from domain.users import User
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -31,7 +33,11 @@ def create_user(
         )
         return UserCreated(username=user.username, role=user.role.value, city=user.city, token=token)
 
-    return idem.answer(status.HTTP_201_CREATED, body, decide)
+    def kept(user: User) -> UserCreated:
+        # The token is shown once, in the first answer; a replay never carries it.
+        return UserCreated(username=user.username, role=user.role.value, city=user.city, token=None)
+
+    return idem.answer(status.HTTP_201_CREATED, body, decide, rendered(User, kept))
 
 
 @router.get("/me", response_model=Me, responses=responses(401, 503))
