@@ -221,3 +221,19 @@ def decide(
 def allowed_moves(current: Status) -> list[str]:
     """The triggers the table allows from a state, phase windows aside."""
     return [move.trigger for move in MOVES if current in move.sources]
+
+
+def diagram() -> str:
+    """The table drawn as a Mermaid state diagram, from the same machine configuration."""
+    from transitions.extensions import GraphMachine  # drawing only: kept off the deciding path
+
+    config = _machine_config()
+    config["transitions"] = [{k: v for k, v in t.items() if k != "conditions"} for t in config["transitions"]]
+    del config["send_event"]
+    drawn = GraphMachine(model=_Drawing(), initial=Status.NEW.value, graph_engine="mermaid", **config)
+    text: str = drawn.model.get_graph().draw(None)  # type: ignore[attr-defined]
+    return text.replace("State Machine", "A contestant's lifecycle (domain/lifecycle.py)", 1)
+
+
+class _Drawing:
+    """The model a drawing machine needs; it decides nothing."""
