@@ -109,12 +109,12 @@ def serve(
     from api.config import ApiSettings
     from application.settings import SettingsError
 
-    settings = load_settings()
     try:
         api_settings = ApiSettings.load()
     except SettingsError as error:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
+    settings = load_settings()
     require_reachable_store(settings)
     embedded = not settings.is_postgres
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
