@@ -66,8 +66,19 @@ class Idempotency:
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def answer(self, status: int, payload: BaseModel | None, decide: Callable[[], BaseModel]) -> JSONResponse:
-        """Decide once per key; ``status`` is the success status of the route."""
+    def answer(
+        self,
+        status: int,
+        payload: BaseModel | None,
+        decide: Callable[[], BaseModel],
+        *,
+        redact: Callable[[Any], Any] | None = None,
+    ) -> JSONResponse:
+        """Decide once per key; ``status`` is the success status of the route.
+
+        ``redact`` gives the form of a successful answer that is kept for retries: a secret
+        in it (a new token) is answered once and never stored.
+        """
         if self._key is None:
             return JSONResponse(decide().model_dump(mode="json"), status_code=status)
         fingerprint = self._fingerprint(payload)
@@ -75,10 +86,13 @@ class Idempotency:
             kept = self._service.recall_answer(self._user, self._key)
             if kept is None:
                 answer_status, body = self._decide(status, decide)
+                stored = redact(body) if redact is not None and answer_status == status else body
                 kept = self._service.remember_answer(
-                    self._user, self._key, fingerprint, answer_status, body, at=self._now
+                    self._user, self._key, fingerprint, answer_status, stored, at=self._now
                 )
-                replayed = kept.fingerprint != fingerprint or kept.body != body
+                replayed = kept.fingerprint != fingerprint or kept.body != stored
+                if not replayed:
+                    return _response(answer_status, body, replayed=False)
             else:
                 replayed = True
         if kept.fingerprint != fingerprint:

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.team import CityTeam
+from domain.users import User
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
@@ -27,8 +28,11 @@ _CONTESTANT_DECISIONS = (
 )  # fmt: skip
 
 
+#: User management, store-wide: recorded without a campaign.
+USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
+
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed")
+AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", *USER_DECISIONS)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
+    version = 2  # 2: user management on the trail
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
@@ -91,6 +96,8 @@ class AuditView(ViewProjection):
             found[event_class(Contestant, name)] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        for name in USER_DECISIONS:
+            found[event_class(User, name)] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
@@ -122,8 +129,11 @@ class AuditView(ViewProjection):
         aggregate_id = str(e.originator_id)
         decision = getattr(e, "decision", None)
         actor = decision.actor if decision is not None else e.actor
+        campaign_id: str | None
         if aggregate_type == "Campaign":
             campaign_id, city = aggregate_id, None
+        elif aggregate_type == "User":
+            campaign_id, city = None, None
         else:
             if event_type == "Nominated":
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
