@@ -97,7 +97,7 @@ def _idempotency(
     now: Now,
     key: IdempotencyKey = None,
 ) -> Idempotency:
-    return Idempotency(service, request.app.state.answer_locks, actor.user, key, request, now)
+    return Idempotency(service, request.app.state.answer_locks, actor.user, key, request, now, actor)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

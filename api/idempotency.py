@@ -23,6 +23,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, field_problems, problem
 from application.errors import ApplicationError, Contended, StoreUnavailable
 from application.service import CampaignService
 from domain.errors import DomainError
+from domain.values import Actor
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -47,7 +48,9 @@ class Idempotency:
         key: str | None,
         request: Request,
         now: datetime,
+        actor: Actor | None = None,
     ) -> None:
+        self.actor = actor  # the authenticated caller (None for anonymous requests)
         self._service = service
         self._locks = locks
         self._user = user

@@ -70,6 +70,11 @@ class TokenIssued(BaseModel):
     token_expires_at: datetime | None
 
 
+class RegistrationReceived(BaseModel):
+    receipt: UUID = Field(description="quote it when asking about the registration")
+    message: str = Field(examples=["已收到报名，审核后通知结果"])
+
+
 class Me(BaseModel):
     user: str
     role: str

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
 from domain.users import User
 from projections.base import Handler, ViewProjection, event_class, utc_text
@@ -32,7 +33,12 @@ _CONTESTANT_DECISIONS = (
 USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
 
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", *USER_DECISIONS)
+AUDITED = (
+    *_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", "RegistrationDuplicated",
+    *USER_DECISIONS,
+)  # fmt: skip
+# Events that open a subject of the trail (its campaign and city come with them).
+_OPENING = ("Nominated", "RegistrationDuplicated")
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 2  # 2: user management on the trail
+    version = 2  # 2: user management and repeated registrations on the trail
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
@@ -96,6 +102,7 @@ class AuditView(ViewProjection):
             found[event_class(Contestant, name)] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        found[event_class(DuplicateRegistration, "RegistrationDuplicated")] = self._decision
         for name in USER_DECISIONS:
             found[event_class(User, name)] = self._decision
         return found
@@ -135,7 +142,7 @@ class AuditView(ViewProjection):
         elif aggregate_type == "User":
             campaign_id, city = None, None
         else:
-            if event_type == "Nominated":
+            if event_type in _OPENING:
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
             campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
         tx.write(
