@@ -124,7 +124,12 @@ def serve(
         run_scheduler=embedded if scheduler is None else scheduler,
         run_projections=embedded if projections is None else projections,
     )
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    trusted = api_settings.trusted_proxy_list
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the configured proxies
+    uvicorn.run(
+        app_, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )  # fmt: skip
 
 
 @app.command()
