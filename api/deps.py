@@ -49,15 +49,17 @@ Now = Annotated[datetime, Depends(_now)]
 def _actor(
     service: ServiceDep,
     settings: ApiSettingsDep,
+    now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    actor = authenticate(service, credentials.credentials, bootstrap)
+    actor = authenticate(service, credentials.credentials, bootstrap, now)
     if actor is None:
-        raise ApiProblem(401, "unauthenticated", "the bearer token is unknown", challenge)
+        detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
+        raise ApiProblem(401, "unauthenticated", detail, challenge)
     return actor
 
 

@@ -81,9 +81,13 @@ class Idempotency:
         status: int,
         payload: BaseModel | None,
         decide: Callable[[], BaseModel],
-        render: Render,
+        render: Render | None = None,
     ) -> JSONResponse:
-        """Decide once per key; ``status`` is the route's success status, ``render`` what is kept."""
+        """Decide once per key; ``status`` is the route's success status.
+
+        ``render`` makes the answer to keep from the first aggregate the command saves, so it is
+        written in the same transaction; without it the answer is kept right after the command.
+        """
         if self._key is None:
             return JSONResponse(decide().model_dump(mode="json"), status_code=status)
         fingerprint = self._fingerprint(payload)
@@ -91,7 +95,7 @@ class Idempotency:
             kept = self._service.recall_answer(self._user, self._key)
             if kept is None:
                 pending = PendingAnswer(
-                    self._user, self._key, fingerprint, status, lambda a: render(a).model_dump(mode="json")
+                    self._user, self._key, fingerprint, status, None if render is None else _json(render)
                 )
                 given = self._decide(pending, decide)
                 if given is not None:
@@ -138,6 +142,10 @@ class Idempotency:
         if kept is not answer:
             return None
         return _response(answer.status, answer.body, replayed=False)
+
+
+def _json(render: Render) -> Callable[[Aggregate], Any]:
+    return lambda aggregate: render(aggregate).model_dump(mode="json")
 
 
 def _response(status: int, body: Any, *, replayed: bool) -> JSONResponse:

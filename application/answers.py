@@ -49,7 +49,8 @@ class AnswerKept(Exception):
 class PendingAnswer:
     """The answer a command will give, written with the command's first save.
 
-    :ivar render: the body to keep, from the first aggregate the command saves.
+    :ivar render: the body to keep, from the first aggregate the command saves; None to keep
+        the answer after the command instead.
     :ivar kept: the answer written, once the save went through.
     """
 
@@ -57,10 +58,12 @@ class PendingAnswer:
     key: str
     fingerprint: str
     status: int
-    render: Callable[[Aggregate], Any]
+    render: Callable[[Aggregate], Any] | None
     kept: StoredAnswer | None = None
 
-    def stored(self, aggregate: Aggregate) -> StoredAnswer:
+    def stored(self, aggregate: Aggregate) -> StoredAnswer | None:
+        if self.render is None:
+            return None
         return StoredAnswer(self.user, self.key, self.fingerprint, self.status, self.render(aggregate))
 
 

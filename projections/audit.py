@@ -15,7 +15,9 @@ from uuid import UUID
 
 from domain.campaign import Campaign
 from domain.contestant import DECISION_EVENTS
+from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
+from domain.users import User
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
@@ -24,8 +26,17 @@ _CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "Ph
 _CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
 
 
+#: User management, store-wide: recorded without a campaign.
+USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
+
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed")
+AUDITED = (
+    *_CAMPAIGN_DECISIONS,
+    *_CONTESTANT_DECISIONS,
+    "LeaderAppointed",
+    "RegistrationDuplicated",
+    *USER_DECISIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
+    version = 2  # 2: user management and repeated registrations on the trail
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
@@ -88,6 +100,9 @@ class AuditView(ViewProjection):
             found[kind] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        found[event_class(DuplicateRegistration, "RegistrationDuplicated")] = self._decision
+        for name in USER_DECISIONS:
+            found[event_class(User, name)] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
@@ -119,11 +134,16 @@ class AuditView(ViewProjection):
         aggregate_id = str(e.originator_id)
         decision = getattr(e, "decision", None)
         actor = decision.actor if decision is not None else e.actor
+        campaign_id: str | None
         if aggregate_type == "Campaign":
             campaign_id, city = aggregate_id, None
+        elif aggregate_type == "User":
+            campaign_id, city = None, None
         else:
             if event_type == "Nominated":
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person.city)
+            elif event_type == "RegistrationDuplicated":
+                self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
             campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
         tx.write(
             self.sql(

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime
 
+from api.concealment import readable
 from api.deps import CurrentActor, Now, ServiceDep
 from api.problems import responses
 from api.schemas import ContestantOut, HistoryEntryOut, PersonalData
@@ -28,7 +29,9 @@ def get_contestant(
     as_of: Annotated[AwareDatetime | None, Query(description="the state as it was at this instant")] = None,
 ) -> ContestantOut:
     """Current state (or as it was at ``as_of``), ID and mobile numbers masked."""
-    contestant = service.get_contestant(id, as_of=as_of)
+    contestant = readable(service, actor, id)  # 404 alike for unknown and unreadable ids
+    if as_of is not None:
+        contestant = service.get_contestant(id, as_of=as_of)
     require_may_read(actor, contestant.city)
     response.headers["ETag"] = f'"{contestant.version}"'
     return contestant_out(contestant)
@@ -39,14 +42,16 @@ def get_contestant(
 )
 def history(id: ContestantId, service: ServiceDep, actor: CurrentActor) -> list[HistoryEntryOut]:
     """Every decision in order: type, time, actor, role, city, reason, evidence, rule version, changes."""
+    city = readable(service, actor, id).city
     entries = service.history(id)
-    require_may_read_history(actor, service.get_contestant(id).city)
+    require_may_read_history(actor, city)
     return [HistoryEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
 
 
 @router.get("/{id}/pii", response_model=PersonalData, responses=responses(401, 403, 404, 422, 503))
 def personal_data(id: ContestantId, service: ServiceDep, actor: CurrentActor, now: Now) -> PersonalData:
     """Unmasked numbers, for organisers and the contestant's own city staff; every read is recorded."""
+    readable(service, actor, id)
     contestant = service.read_personal_data(id, actor=actor, at=now)
     return PersonalData(
         id=contestant.id, name=contestant.name, id_number=contestant.id_number, mobile=contestant.mobile

@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
+from api.concealment import concealed
 from api.deps import DecisionDep, IdempotencyDep, ServiceDep
 from api.idempotency import rendered
 from api.problems import responses
@@ -104,7 +105,8 @@ def _endpoint(route: DecisionRoute) -> Callable[..., JSONResponse]:
     ) -> JSONResponse:
         def decide() -> ContestantOut:
             decision = replace(context, reason=body.reason, evidence=body.evidence)
-            version = service.decide(id, route.command(body), decision)
+            with concealed(service, context.actor, id):  # 404 alike for unknown and unreadable ids
+                version = service.decide(id, route.command(body), decision)
             return contestant_out(service.get_contestant(id, version=version))
 
         return idem.answer(200, body, decide, rendered(Contestant, contestant_out))

@@ -60,8 +60,8 @@ def test_amendments_and_overrides_bump_the_rule_version(api: Api) -> None:
     assert opened.json()["timeline"]["self_registration"]["recorded"] == "open"
 
     registered = api.client.post(f"/api/campaigns/{cid}/registrations", json=form(5, group="veteran"))
-    assert registered.status_code == 201
-    assert registered.json()["status"] == "nominated"
+    assert registered.status_code == 202
+    assert registered.json()["message"] == "已收到报名，审核后通知结果"
     trainee = api.client.post(f"/api/campaigns/{cid}/registrations", json=form(6, group="trainee"))
     assert trainee.status_code == 409
     assert trainee.json()["rule"] == "group_not_allowed"

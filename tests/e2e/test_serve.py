@@ -163,7 +163,11 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ZHANYOU_DATABASE_URL", "mysql://localhost/x"), ("ZHANYOU_REGISTRATION_RATE", "lots")],
+    [
+        ("ZHANYOU_DATABASE_URL", "mysql://localhost/x"),
+        ("ZHANYOU_REGISTRATION_RATE", "lots"),
+        ("ZHANYOU_TRUSTED_PROXIES", "*"),
+    ],
 )
 def test_a_wrong_setting_stops_startup_with_one_line(tmp_path: Path, variable: str, value: str) -> None:
     env = _env(ZHANYOU_DATABASE_URL=f"sqlite:///{tmp_path / 'events.db'}") | {variable: value}
