@@ -224,6 +224,10 @@ class Decide(_Request):
     evidence: str | None = Field(default=None, max_length=500)
 
 
+class Erase(Decide):
+    reason: str | None = Field(default=None, max_length=500, description="why (required)")
+
+
 class TrainingAccount(Decide):
     training_account: str = Field(min_length=1, max_length=100)
 

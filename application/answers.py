@@ -35,6 +35,8 @@ class StoredAnswer:
     fingerprint: str
     status: int
     body: Any
+    #: The aggregate the answer is about, so its answers go when it is erased.
+    subject: str | None = None
 
     @property
     def id(self) -> str:
@@ -64,7 +66,8 @@ class PendingAnswer:
     def stored(self, aggregate: Aggregate) -> StoredAnswer | None:
         if self.render is None:
             return None
-        return StoredAnswer(self.user, self.key, self.fingerprint, self.status, self.render(aggregate))
+        body = self.render(aggregate)
+        return StoredAnswer(self.user, self.key, self.fingerprint, self.status, body, str(aggregate.id))
 
 
 _pending: ContextVar[PendingAnswer | None] = ContextVar("pending_answer", default=None)

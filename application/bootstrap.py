@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from application.service import CampaignService
 from application.settings import Settings
 from application.setup_lock import setup_lock
@@ -10,4 +12,6 @@ from application.setup_lock import setup_lock
 def build_service(settings: Settings) -> CampaignService:
     """The service on its store; the store's tables are created when missing, one process at a time."""
     with setup_lock(settings):
-        return CampaignService(env=settings.eventsourcing_env())
+        service = CampaignService(env=settings.eventsourcing_env())
+    service.reapply_erasures(datetime.now(UTC))  # a backup restored from before an erasure
+    return service

@@ -53,6 +53,8 @@ REJECT = ContestantCommand("reject", _alone(Contestant.reject), leaves=True)
 RECORD_TRAINING = ContestantCommand("record_training", _alone(Contestant.record_training))
 WITHDRAW = ContestantCommand("withdraw", _alone(Contestant.withdraw), leaves=True)
 DISQUALIFY = ContestantCommand("disqualify", _alone(Contestant.disqualify), leaves=True)
+#: Not a move of the lifecycle: the status stays, who the person was goes (CampaignService.erase).
+ERASE = ContestantCommand("erase", _alone(Contestant.erase))
 
 
 def assign_training_account(account: str) -> ContestantCommand:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +31,9 @@ from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
 
 UNCHANGED = "unchanged"
 _COLUMNS = "id TEXT PRIMARY KEY, username TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
-_COLUMNS += "status INTEGER NOT NULL, body TEXT NOT NULL"
+_COLUMNS += "status INTEGER NOT NULL, body TEXT NOT NULL, subject TEXT"
+KEYS = "person_keys"
+_KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT"
 
 
 class CampaignMoved(IntegrityError):
@@ -42,9 +45,13 @@ def _expected(kwargs: dict[str, Any]) -> tuple[UUID, int] | None:
     return found
 
 
-def _row(answer: StoredAnswer) -> tuple[str, str, str, str, int, str]:
+def _row(answer: StoredAnswer) -> tuple[str, str, str, str, int, str, str | None]:
     body = json.dumps(answer.body, ensure_ascii=False)
-    return (answer.id, answer.user, answer.key, answer.fingerprint, answer.status, body)
+    return (answer.id, answer.user, answer.key, answer.fingerprint, answer.status, body, answer.subject)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def _answer(row: Sequence[Any]) -> StoredAnswer:
@@ -60,8 +67,14 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self._answers = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(TABLE))
+        self._keys = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(KEYS))
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {} (" + _COLUMNS + ")").format(self._answers)
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {} (" + _KEY_COLUMNS.format(blob="BYTEA") + ")").format(
+                self._keys
+            )
         )
 
     def _insert_events(
@@ -83,7 +96,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
         curs.execute(
             SQL(
-                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
+                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
             ).format(self._answers),
             _row(answer),
         )
@@ -101,15 +114,56 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return None if row is None else _answer(list(row.values()))
 
+    def forget_answers_about(self, subject: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE subject = %s").format(self._answers), (subject,))
+
+    # --- data keys (application/person_keys.py) ---------------------------------------
+
+    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (subject, stored) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
+                ).format(self._keys),
+                (str(subject), stored),
+            )
+
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys), (str(subject),))
+            row = curs.fetchone()
+        if row is None:
+            return None
+        stored = row["stored"]
+        return (None if stored is None else bytes(stored),)
+
+    def destroy_person_key(self, subject: UUID) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("SELECT stored FROM {} WHERE subject = %s FOR UPDATE").format(self._keys), (str(subject),)
+            )
+            row = curs.fetchone()
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (subject, stored, destroyed_at) VALUES (%s, NULL, %s) "
+                    "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = EXCLUDED.destroyed_at"
+                ).format(self._keys),
+                (str(subject), _now()),
+            )
+        return row is not None and row["stored"] is not None
+
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
+        keys = f"CREATE TABLE IF NOT EXISTS {KEYS} ({_KEY_COLUMNS.format(blob='BLOB')})"
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})",
+            keys,
         ]
 
     def _insert_events(
@@ -132,7 +186,7 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
 
     @staticmethod
     def _keep(c: SQLiteCursor, answer: StoredAnswer) -> None:
-        c.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", _row(answer))  # noqa: S608
+        c.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", _row(answer))  # noqa: S608
         if c.sqlite_cursor.rowcount != 1:
             raise AnswerKept(answer.key)
 
@@ -146,3 +200,32 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             c.execute(_SELECT.format(table=TABLE, p="?"), (answer_id,))
             row = c.fetchone()
         return None if row is None else _answer(tuple(row))
+
+    def forget_answers_about(self, subject: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {TABLE} WHERE subject = ?", (subject,))  # noqa: S608
+
+    # --- data keys (application/person_keys.py) ---------------------------------------
+
+    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)", (str(subject), stored))  # noqa: S608
+
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
+            row = c.fetchone()
+        return None if row is None else (None if row[0] is None else bytes(row[0]),)
+
+    def destroy_person_key(self, subject: UUID) -> bool:
+        """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
+            row = c.fetchone()
+            c.execute(
+                f"INSERT INTO {KEYS} (subject, stored, destroyed_at) VALUES (?, NULL, ?) "  # noqa: S608
+                "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = excluded.destroyed_at",
+                (str(subject), _now()),
+            )
+        return row is not None and row[0] is not None

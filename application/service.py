@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
 from itertools import takewhile
+from pathlib import Path
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -20,12 +21,15 @@ from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     JSONTranscoder,
+    Mapper,
     OperationalError,
 )
 from eventsourcing.utils import Environment, EnvType, TopicError, get_topic
 
+from application import decisions
 from application.answers import ANSWER, AnswerKept, StoredAnswer, answer_key, pending_answer
 from application.decisions import ContestantCommand
+from application.erasures import Erasure, ErasureList
 from application.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -36,14 +40,15 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, history_of
+from application.person_keys import KeyTable, MemoryKeyTable, PersonKeys, SealedPersonRecord, SubjectMapper
 from application.recorders import UNCHANGED, PostgresCampaignRecorder, SQLiteCampaignRecorder
-from application.transcodings import ActorAsDict, DecisionAsDict, PersonRecordAsDict
+from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, free_places, take_places
-from domain.errors import DuplicateAccount, DuplicatePerson, InvalidValue
+from domain.errors import AlreadyErased, DuplicateAccount, DuplicatePerson, InvalidValue
 from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
@@ -59,6 +64,7 @@ A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 40
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
+ERASURE_LIST = "ERASURE_LIST"
 _RECORDERS = {
     "eventsourcing.postgres": "application.recorders:PostgresCampaignRecorder",
     "eventsourcing.sqlite": "application.recorders:SQLiteCampaignRecorder",
@@ -98,8 +104,17 @@ class CampaignService(Application[UUID]):
         return Environment(name, merged)
 
     def __init__(self, env: EnvType | None = None) -> None:
+        self._people = SealedPersonRecord()
         super().__init__(env)
         self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
+        recorder = self.recorder
+        table = recorder if isinstance(recorder, KeyTable) else MemoryKeyTable()  # in-memory store: tests
+        self.person_keys = PersonKeys(table, self.mapper.cipher)
+        self.erasures = ErasureList(Path(self.env.get(ERASURE_LIST) or "erasures.jsonl"))
+        self._people.keys = self.person_keys
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=SubjectMapper)
 
     def pseudonym(self, text: str) -> str:
         """A keyed digest, so ids derived from an ID number or a handle cannot be reversed."""
@@ -111,7 +126,7 @@ class CampaignService(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DecisionAsDict())
-        transcoder.register(PersonRecordAsDict())
+        transcoder.register(self._people)
 
     # --- the campaign --------------------------------------------------------
 
@@ -259,6 +274,50 @@ class CampaignService(Application[UUID]):
             return None if found is None else found.version
 
         return self._retrying(attempt, own_write)
+
+    def erase(self, contestant_id: UUID, context: DecisionContext) -> int:
+        """Erase one person's data: the decision goes on record, then their key is destroyed.
+
+        Their statuses, city, group and scores stay; the keyed digests stay too, so the same
+        person is not entered again as new. Completing an erasure that was interrupted is
+        part of asking again.
+        """
+        try:
+            version = self.decide(contestant_id, decisions.ERASE, context)
+        except AlreadyErased:
+            self._destroy_personal_data(Erasure(contestant_id, context.at, context.actor))
+            raise
+        self._destroy_personal_data(Erasure(contestant_id, context.at, context.actor))
+        return version
+
+    def _destroy_personal_data(self, erasure: Erasure) -> None:
+        self.erasures.add(erasure)  # first, so that a crash here is completed at the next start
+        self.person_keys.destroy(erasure.contestant_id)
+        with _store_errors():
+            self._answers().forget_answers_about(str(erasure.contestant_id))
+
+    def reapply_erasures(self, at: datetime) -> int:
+        """Erase again whoever the list names but the store still knows (a backup restored
+        from before the erasure); returns how many were erased again."""
+        again = 0
+        for erasure in self.erasures.entries():
+            self.person_keys.forget(erasure.contestant_id)
+            try:
+                contestant = self.get_contestant(erasure.contestant_id)
+            except ContestantNotFound:
+                continue
+            if not contestant.erased:
+                context = DecisionContext(
+                    actor=erasure.actor,
+                    at=max(at, contestant.modified_on),
+                    reason="再次删除：恢复的备份早于删除",
+                )
+                self.decide(erasure.contestant_id, decisions.ERASE, context)
+                again += 1
+            self.person_keys.destroy(erasure.contestant_id)
+            with _store_errors():
+                self._answers().forget_answers_about(str(erasure.contestant_id))
+        return again
 
     def team_for(self, campaign_id: UUID, city: str, at: datetime) -> CityTeam:
         """The city's finals team, formed when first needed."""

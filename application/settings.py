@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         description="base64 AES key (16, 24 or 32 bytes): events are encrypted at rest when set",
     )
     compress: bool = Field(default=False, description="zlib-compress events before storing")
+    erasure_list: Path | None = Field(
+        default=None,
+        description="the list of erased contestants, kept apart from the store so that a backup "
+        "restored from before an erasure is erased again at start (default: beside the SQLite "
+        "file; data/erasures.jsonl for PostgreSQL)",
+    )
     id_secret: SecretStr | None = Field(
         default=None,
         description="secret for the keyed pseudonyms behind contestant and account ids "
@@ -93,6 +99,14 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         return _sqlite_path(self.database_url)
 
+    @property
+    def erasures_path(self) -> Path:
+        if self.erasure_list is not None:
+            return self.erasure_list
+        if self.is_postgres:
+            return Path("data") / f"erasures-{self.database_schema or 'public'}.jsonl"
+        return self.sqlite_path.with_name(self.sqlite_path.name + ".erasures.jsonl")
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's configuration for this store."""
         env: dict[str, str] = {}
@@ -129,6 +143,7 @@ class Settings(BaseSettings):
             env["PSEUDONYM_KEY"] = secret.get_secret_value()
         if self.compress:
             env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+        env["ERASURE_LIST"] = str(self.erasures_path)
         return env
 
     def describe_store(self) -> str:

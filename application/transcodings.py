@@ -7,7 +7,6 @@ from typing import Any
 from eventsourcing.persistence import Transcoding
 
 from domain.decision import Decision
-from domain.events import PersonRecord
 from domain.values import Actor, Role
 
 
@@ -43,14 +42,3 @@ class DecisionAsDict(Transcoding):
             evidence=data.get("evidence"),
             command_id=data.get("command_id"),
         )
-
-
-class PersonRecordAsDict(Transcoding):
-    type = PersonRecord
-    name = "person_record"
-
-    def encode(self, obj: PersonRecord) -> dict[str, Any]:
-        return obj.to_data()
-
-    def decode(self, data: dict[str, Any]) -> PersonRecord:
-        return PersonRecord.from_data(data)

@@ -11,13 +11,20 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.campaign import Campaign
 from domain.decision import Decision, DecisionContext
-from domain.errors import InvalidValue, OutOfOrder, VersionConflict
-from domain.events import DecisionEvent, PersonRecord
+from domain.errors import (
+    AlreadyErased,
+    InvalidValue,
+    NotPermitted,
+    OutOfOrder,
+    ReasonRequired,
+    VersionConflict,
+)
+from domain.events import ERASED, DecisionEvent, PersonRecord
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
 from domain.timeline import SHANGHAI, shanghai_text
-from domain.values import Channel, Group, Person, mask_id_number, mask_mobile
+from domain.values import Channel, Group, Person, Platform, Role, mask_id_number, mask_mobile
 
 CONTEST_EVENTS = ("short_video", "account_operation", "livestream_selling")
 
@@ -36,7 +43,6 @@ class Contestant(Aggregate):
 
         campaign_id: UUID
         person_key: str
-        id_number: str
         channel: str
         person: PersonRecord
         decision: Decision
@@ -45,8 +51,8 @@ class Contestant(Aggregate):
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
-            """Version 1 stored the person as a plain mapping."""
-            state["person"] = PersonRecord.from_data(state["person"])
+            """Version 1 stored the person as a plain mapping, the ID number beside it."""
+            state["person"] = PersonRecord.from_data({**state["person"], "id_number": state.pop("id_number")})
 
     class Verified(DecisionEvent):
         """Eligibility confirmed."""
@@ -87,6 +93,9 @@ class Contestant(Aggregate):
     class Disqualified(DecisionEvent):
         """Removed by the organisers; places and team seat freed."""
 
+    class Erased(DecisionEvent):
+        """The person's data were erased (PIPL art. 47): their key is destroyed after this is recorded."""
+
     @staticmethod
     def create_id(campaign_id: UUID, person_key: str) -> UUID:
         return contestant_id(campaign_id, person_key)
@@ -120,6 +129,7 @@ class Contestant(Aggregate):
         )
         record = PersonRecord(
             name=person.name,
+            id_number=person.id_number.value,
             mobile=person.mobile.value,
             city=person.city,
             group=person.group,
@@ -134,7 +144,6 @@ class Contestant(Aggregate):
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,
-            id_number=person.id_number.value,
             channel=channel.value,
             person=record,
             decision=context.recorded(campaign.rule_version),
@@ -146,15 +155,23 @@ class Contestant(Aggregate):
         self,
         campaign_id: UUID,
         person_key: str,
-        id_number: str,
         channel: str,
         person: PersonRecord,
         decision: Decision,
         timestamp: datetime,
     ) -> None:
         self.campaign_id = campaign_id
-        self.id_number = id_number
         self.channel = Channel(channel)
+        self._take_person(person)
+        self.status = Status.NOMINATED
+        self.training_account: str | None = None
+        self.results: dict[str, float] | None = None
+        self.team_role: str | None = None
+        self.award: str | None = None
+
+    def _take_person(self, person: PersonRecord) -> None:
+        self.erased = person.is_erased
+        self.id_number = person.id_number
         self.name = person.name
         self.mobile = person.mobile
         self.city = person.city
@@ -166,11 +183,6 @@ class Contestant(Aggregate):
         self.notes = person.notes
         self.unit = person.unit
         self.contact = person.contact
-        self.status = Status.NOMINATED
-        self.training_account: str | None = None
-        self.results: dict[str, float] | None = None
-        self.team_role: str | None = None
-        self.award: str | None = None
 
     # --- derived -------------------------------------------------------------
 
@@ -181,11 +193,11 @@ class Contestant(Aggregate):
 
     @property
     def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
+        return ERASED if self.erased else mask_id_number(self.id_number)
 
     @property
     def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile)
+        return ERASED if self.erased else mask_mobile(self.mobile)
 
     # --- decisions -----------------------------------------------------------
 
@@ -310,6 +322,42 @@ class Contestant(Aggregate):
         self.team_role = None  # the team seat is given back with the places
         self.status = Status.DISQUALIFIED
 
+    def erase(self, campaign: Campaign, context: DecisionContext) -> None:
+        """Erase the person's data: statuses, city, group and scores stay; who they are goes."""
+        if context.actor.role is not Role.ADMIN:
+            raise NotPermitted(f"erase: the role {context.actor.role} may not do this (allowed: admin)")
+        if not (context.reason and context.reason.strip()):
+            raise ReasonRequired("erase: a reason is required")
+        if self.erased:
+            raise AlreadyErased(f"erase: contestant {self.id} was erased already")
+        if context.at < self.modified_on:
+            raise OutOfOrder(
+                f"erase: {shanghai_text(context.at)} is earlier than this contestant's "
+                f"last recorded decision ({shanghai_text(self.modified_on)})"
+            )
+        self._erased(decision=context.recorded(campaign.rule_version), timestamp=context.at)
+
+    @event(Erased)
+    def _erased(self, decision: Decision, timestamp: datetime) -> None:
+        self._take_person(self._record().erased())
+        self.training_account = None
+
+    def _record(self) -> PersonRecord:
+        return PersonRecord(
+            name=self.name,
+            id_number=self.id_number,
+            mobile=self.mobile,
+            city=self.city,
+            group=self.group,
+            platform=Platform(self.platform),
+            account=self.account,
+            followers=self.followers,
+            experience=self.experience,
+            notes=self.notes,
+            unit=self.unit,
+            contact=self.contact,
+        )
+
 
 #: The event each move of the lifecycle table records.
 EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
@@ -325,5 +373,8 @@ EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
     "withdraw": Contestant.Withdrawn,
     "disqualify": Contestant.Disqualified,
 }
-#: Every decision a contestant's history can hold, in the order of the table.
-DECISION_EVENTS: tuple[type[Contestant.Event], ...] = tuple(dict.fromkeys(EVENT_OF_MOVE.values()))
+#: Every decision a contestant's history can hold, in the order of the table, then erasure.
+DECISION_EVENTS: tuple[type[Contestant.Event], ...] = (
+    *dict.fromkeys(EVENT_OF_MOVE.values()),
+    Contestant.Erased,
+)

@@ -97,3 +97,9 @@ class OutOfOrder(DomainError):
     """A decision dated before the aggregate's last recorded one: history is not rewritten."""
 
     rule = "out_of_order"
+
+
+class AlreadyErased(DomainError):
+    """The contestant's personal data were erased before."""
+
+    rule = "already_erased"

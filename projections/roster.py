@@ -8,6 +8,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.contestant import Contestant
+from domain.events import ERASED
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
 from projections.base import Handler, ViewProjection, utc_text
@@ -107,6 +108,7 @@ class RosterView(ViewProjection):
             Contestant.Awarded: self._awarded,
             Contestant.Withdrawn: self._left(Status.WITHDRAWN),
             Contestant.Disqualified: self._left(Status.DISQUALIFIED),
+            Contestant.Erased: self._erased,
         }
 
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
@@ -128,8 +130,8 @@ class RosterView(ViewProjection):
                 person.group.value,
                 e.channel,
                 seal.seal(name),
-                mask_id_number(e.id_number),
-                mask_mobile(person.mobile),
+                ERASED if person.is_erased else mask_id_number(person.id_number),
+                ERASED if person.is_erased else mask_mobile(person.mobile),
                 person.platform.value,
                 seal.seal(account),
                 *found_by,
@@ -139,6 +141,29 @@ class RosterView(ViewProjection):
                 at,
                 e.originator_version,
             ),
+            row=("roster", e.originator_id),
+        )
+
+    def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
+        """Who the person was goes from the row; statuses, city, group and scores stay."""
+        seal = self.sealer
+        tx.change_one(
+            self.sql(
+                "UPDATE {roster} SET name = ?, id_masked = ?, mobile_masked = ?, account = ?, "
+                "account_folded = ?, name_index = NULL, training_account = NULL, changed_at = ?, version = ? "
+                "WHERE contestant_id = ?"
+            ),
+            (
+                seal.seal(ERASED),
+                ERASED,
+                ERASED,
+                seal.seal(ERASED),
+                "",
+                utc_text(e.timestamp),
+                e.originator_version,
+                str(e.originator_id),
+            ),
+            f"roster: contestant {e.originator_id} has no row to erase",
             row=("roster", e.originator_id),
         )
 

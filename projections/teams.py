@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.contestant import Contestant
+from domain.events import ERASED
 from domain.team import MAX_STREAMERS, MIN_STREAMERS, CityTeam, TeamRole
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.store import Tx
@@ -51,6 +52,7 @@ class TeamsView(ViewProjection):
             event_class(CityTeam, "MemberRemoved"): self._removed,
             event_class(CityTeam, "LeaderAppointed"): self._leader,
             Contestant.Nominated: self._person,
+            Contestant.Erased: self._erased,
         }
 
     def _formed(self, tx: Tx, e: Any) -> None:
@@ -96,6 +98,14 @@ class TeamsView(ViewProjection):
         tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
             (str(e.originator_id), self.sealer.seal(e.person.name)),
+            row=("team_people", e.originator_id),
+        )
+
+    def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
+        tx.change_one(
+            self.sql("UPDATE {team_people} SET name = ? WHERE contestant_id = ?"),
+            (self.sealer.seal(ERASED), str(e.originator_id)),
+            f"teams: contestant {e.originator_id} has no person to erase",
             row=("team_people", e.originator_id),
         )
 

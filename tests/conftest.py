@@ -59,12 +59,13 @@ def load_settings(**fields: object) -> Settings:
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """An empty event store: a SQLite file, or a PostgreSQL schema of its own."""
+    erasures = tmp_path / "erasures.jsonl"
     if request.param == "sqlite":
-        yield load_settings(database_url=f"sqlite:///{tmp_path / 'events.db'}")
+        yield load_settings(database_url=f"sqlite:///{tmp_path / 'events.db'}", erasure_list=erasures)
         return
     dsn: str = request.getfixturevalue("pg_dsn")
     with fresh_schema(dsn) as schema:
-        yield load_settings(database_url=dsn, database_schema=schema)
+        yield load_settings(database_url=dsn, database_schema=schema, erasure_list=erasures)
 
 
 @pytest.fixture
@@ -75,7 +76,13 @@ def new_store(settings: Settings, tmp_path: Path) -> Iterator[StoreFactory]:
         def make(**fields: object) -> Settings:
             if settings.is_postgres:
                 schema = stack.enter_context(fresh_schema(settings.database_url))
-                return load_settings(database_url=settings.database_url, database_schema=schema, **fields)
+                erasures = tmp_path / f"erasures-{schema}.jsonl"
+                return load_settings(
+                    database_url=settings.database_url,
+                    database_schema=schema,
+                    erasure_list=erasures,
+                    **fields,
+                )
             path = tmp_path / f"events-{uuid.uuid4().hex}.db"
             return load_settings(database_url=f"sqlite:///{path}", **fields)
 

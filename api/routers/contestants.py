@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from api.concealment import readable
-from api.deps import CurrentActor, Now, ServiceDep
+from api.concealment import concealed, readable
+from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
-from api.schemas import ContestantOut, HistoryEntryOut, PersonalData
+from api.schemas import ContestantOut, Erase, HistoryEntryOut, PersonalData
 from api.views import contestant_out
 from domain.access import require_may_read, require_may_read_history
 
@@ -56,3 +58,18 @@ def personal_data(id: ContestantId, service: ServiceDep, actor: CurrentActor, no
     return PersonalData(
         id=contestant.id, name=contestant.name, id_number=contestant.id_number, mobile=contestant.mobile
     )
+
+
+@router.post("/{id}/erase", response_model=ContestantOut, responses=responses(401, 403, 404, 409, 422, 503))
+def erase(
+    id: ContestantId, body: Erase, service: ServiceDep, context: DecisionDep, idem: IdempotencyDep
+) -> JSONResponse:
+    """Organisers erase the person's data (PIPL art. 47), with a reason: the record shows 已删除 where
+    the name, numbers and account were; statuses, city, group and scores stay."""
+
+    def decide() -> ContestantOut:
+        with concealed(service, context.actor, id):
+            version = service.erase(id, replace(context, reason=body.reason, evidence=body.evidence))
+        return contestant_out(service.get_contestant(id, version=version))
+
+    return idem.answer(200, body, decide)

@@ -41,6 +41,7 @@ def test_a_version_1_nomination_reads_as_a_person_record(service: CampaignServic
     assert isinstance(nominated, Contestant.Nominated)
     assert nominated.person == PersonRecord(
         name="张三",
+        id_number="420102198501010016",
         mobile="13800000001",
         city="武汉市",
         group=Group.VETERAN,

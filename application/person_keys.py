@@ -1,0 +1,169 @@
+"""A data key per contestant: their personal fields are sealed with it, and erasing them destroys it.
+
+The personal fields of a nomination (``PersonRecord``: name, ID number, mobile, account,
+contact, free text) are stored sealed (AES-GCM) under the contestant's own data key; data
+keys are kept in the store's ``person_keys`` table, wrapped by the master key (the store's
+cipher key) when there is one. The chain hashes cover the sealed bytes, so destroying one
+key leaves every proof valid while making that person's fields unreadable for good: they
+then read as the erased marker.
+
+Which contestant an event belongs to is only known to the mapper, so it tells the
+transcoding through a context variable while it encodes or decodes one event.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID
+
+from eventsourcing.cipher import AESCipher
+from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoding
+from eventsourcing.utils import Environment
+
+from domain.events import PersonRecord
+
+_SEALED = "sealed"
+_subject: ContextVar[UUID | None] = ContextVar("event_subject", default=None)
+
+
+@runtime_checkable
+class KeyTable(Protocol):
+    """The store's table of data keys (``application/recorders.py``)."""
+
+    def insert_person_key(self, subject: UUID, stored: bytes) -> None: ...
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None: ...
+    def destroy_person_key(self, subject: UUID) -> bool: ...
+
+
+class MemoryKeyTable:
+    """The key table of an in-memory store."""
+
+    def __init__(self) -> None:
+        self._rows: dict[UUID, bytes | None] = {}
+
+    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+        self._rows.setdefault(subject, stored)
+
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+        return (self._rows[subject],) if subject in self._rows else None
+
+    def destroy_person_key(self, subject: UUID) -> bool:
+        had = self._rows.get(subject) is not None
+        self._rows[subject] = None
+        return had
+
+
+class PersonKeys:
+    """Data keys by contestant: made on first use, cached unwrapped, destroyed on erasure."""
+
+    def __init__(self, table: KeyTable, master: Cipher | None) -> None:
+        self._table = table
+        self._master = master
+        self._cache: dict[UUID, AESCipher | None] = {}
+        self._lock = threading.Lock()
+
+    def _cipher(self, key: bytes) -> AESCipher:
+        return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(key).decode()}))
+
+    def _load(self, subject: UUID, *, create: bool) -> AESCipher | None:
+        with self._lock:
+            if subject in self._cache:
+                return self._cache[subject]
+        found = self._table.select_person_key(subject)
+        if found is None and create:
+            key = AESCipher.random_bytes(32)
+            self._table.insert_person_key(subject, self._master.encrypt(key) if self._master else key)
+            found = self._table.select_person_key(subject)  # another writer's key if it came first
+        if found is None or found[0] is None:  # never made, or destroyed
+            return None
+        stored = found[0]
+        cipher = self._cipher(self._master.decrypt(stored) if self._master else stored)
+        with self._lock:
+            self._cache[subject] = cipher
+        return cipher
+
+    def seal(self, subject: UUID, plaintext: bytes) -> str:
+        cipher = self._load(subject, create=True)
+        if cipher is None:
+            raise ErasedSubject(subject)
+        return base64.b64encode(cipher.encrypt(plaintext)).decode()
+
+    def open(self, subject: UUID, sealed: str) -> bytes | None:
+        """The plaintext, or None when the subject's key was destroyed."""
+        cipher = self._load(subject, create=False)
+        return None if cipher is None else cipher.decrypt(base64.b64decode(sealed))
+
+    def destroy(self, subject: UUID) -> bool:
+        """Destroy the subject's key (True if there was one to destroy)."""
+        with self._lock:
+            self._cache[subject] = None
+        return self._table.destroy_person_key(subject)
+
+    def forget(self, subject: UUID) -> None:
+        """Drop a cached key, so the next use reads the table again (another process erased it)."""
+        with self._lock:
+            self._cache.pop(subject, None)
+
+
+class ErasedSubject(Exception):
+    """The contestant's personal data were erased; nothing personal can be recorded for them."""
+
+
+@contextmanager
+def subject(originator_id: UUID) -> Iterator[None]:
+    token = _subject.set(originator_id)
+    try:
+        yield
+    finally:
+        _subject.reset(token)
+
+
+class SubjectMapper(Mapper[UUID]):
+    """Tells the transcodings whose event is being encoded or decoded."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        with subject(domain_event.originator_id):
+            return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        originator = stored_event.originator_id
+        with subject(originator if isinstance(originator, UUID) else UUID(str(originator))):
+            return super().to_domain_event(stored_event)
+
+
+class SealedPersonRecord(Transcoding):
+    """A ``PersonRecord`` sealed under its contestant's data key; the erased marker once destroyed."""
+
+    type = PersonRecord
+    name = "person_record"
+
+    def __init__(self) -> None:
+        self.keys: PersonKeys | None = None  # attached once the store is open
+
+    def encode(self, obj: PersonRecord) -> dict[str, Any]:
+        owner = _subject.get()
+        data = obj.to_data()
+        if self.keys is None or owner is None:
+            return data
+        personal = json.dumps(obj.personal(), ensure_ascii=False).encode()
+        kept = {name: value for name, value in data.items() if name not in PersonRecord.PERSONAL}
+        return {**kept, _SEALED: self.keys.seal(owner, personal)}
+
+    def decode(self, data: dict[str, Any]) -> PersonRecord:
+        if _SEALED not in data:
+            return PersonRecord.from_data(data)
+        owner = _subject.get()
+        if self.keys is None or owner is None:
+            raise LookupError("a sealed person record needs its contestant's key")
+        kept = {name: value for name, value in data.items() if name != _SEALED}
+        plaintext = self.keys.open(owner, data[_SEALED])
+        if plaintext is None:
+            blanks = dict.fromkeys(PersonRecord.PERSONAL, "")
+            return PersonRecord.from_data({**kept, **blanks}).erased()
+        return PersonRecord.from_data({**kept, **json.loads(plaintext)})
