@@ -19,6 +19,9 @@ class ApiSettings(BaseSettings):
     registration_rate: int = Field(
         default=10, ge=1, le=10_000, description="self-registrations accepted per client address per minute"
     )
+    registration_floor_ms: int = Field(
+        default=150, ge=0, le=5000, description="least time a public registration takes to answer (ms)"
+    )
     trusted_proxies: str = Field(
         default="",
         description="comma-separated addresses or networks (CIDR) of the reverse proxies whose "

@@ -14,15 +14,16 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from application.errors import StoreUnavailable
+from application.recorders import UNCHANGED
 from application.service import CampaignService
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import DuplicateAccount, DuplicatePerson
-from domain.ids import account_claim_id, contestant_id
-from domain.places import AccountClaim
+from domain.ids import account_claim_id, allotment_id, contestant_id
+from domain.places import AccountClaim, scopes_of
 from domain.registrations import DuplicateRegistration, receipt_of
 from domain.values import Actor, Channel, Person
 
@@ -45,12 +46,15 @@ def _record_repeat(
     service: CampaignService, campaign_id: UUID, person: Person, rule: str, *, actor: Actor, at: datetime
 ) -> UUID:
     campaign = service.get_campaign(campaign_id)
-    matches: UUID | None
+    claim_id = account_claim_id(campaign_id, service.pseudonym(person.account.key))
+    claimant = _claimant(service, claim_id)  # read on both kinds of repeat, as a taken one reads it
     if rule == DuplicatePerson.rule:
-        matches = contestant_id(campaign_id, service.pseudonym(person.id_number.value))
+        matches: UUID | None = contestant_id(campaign_id, service.pseudonym(person.id_number.value))
     else:
-        claim_id = account_claim_id(campaign_id, service.pseudonym(person.account.key))
-        matches = _claimant(service, claim_id)
+        matches = claimant
+    # A taken registration reads the places it takes; so does a repeat, to take as long.
+    for scope in scopes_of(person.city, person.group, holds_quota_place=False):
+        _load(service, allotment_id(campaign_id, scope))
     repeat = DuplicateRegistration.record(
         campaign_id=campaign_id,
         person=person,
@@ -60,18 +64,25 @@ def _record_repeat(
         actor=actor,
         at=at,
     )
-    try:
-        service.save(repeat)  # a new random id: nothing to conflict with
+    try:  # a new random id conflicts with nothing; the campaign check is the one a taken one passes
+        service.save(repeat, **{UNCHANGED: (campaign.id, campaign.version)})
+    except IntegrityError:  # the campaign moved meanwhile: the repeat is recorded all the same
+        service.save(repeat)
     except (OperationalError, InterfaceError) as error:
         raise StoreUnavailable(f"the event store is unreachable: {error}") from None
     return repeat.id
 
 
 def _claimant(service: CampaignService, claim_id: UUID) -> UUID | None:
+    claim = _load(service, claim_id)
+    return claim.contestant_id if isinstance(claim, AccountClaim) else None
+
+
+def _load(service: CampaignService, aggregate_id: UUID) -> object | None:
     try:
-        claim: object = service.repository.get(claim_id)
+        found: object = service.repository.get(aggregate_id)
     except AggregateNotFoundError:
         return None
     except (OperationalError, InterfaceError) as error:
         raise StoreUnavailable(f"the event store is unreachable: {error}") from None
-    return claim.contestant_id if isinstance(claim, AccountClaim) else None
+    return found

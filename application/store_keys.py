@@ -94,9 +94,12 @@ def resolve_keys(settings: Settings) -> Resolved:
                 )
             from eventsourcing.cipher import AESCipher
 
-            cipher = cipher or SecretStr(AESCipher.create_key(32))
-            ids = ids or SecretStr(secrets.token_urlsafe(32))
-            generated = _write_secrets(settings, cipher, ids)
+            made = dict(kept)  # only what is made here is written: a configured key stays off the disk
+            if cipher is None:
+                cipher = SecretStr(made.setdefault("cipher_key", AESCipher.create_key(32)))
+            if ids is None:
+                ids = SecretStr(made.setdefault("id_secret", secrets.token_urlsafe(32)))
+            generated = _write_secrets(settings, made)
         resolved = settings.model_copy(update={"cipher_key": cipher, "id_secret": ids})
         if record is not None:
             _require_recorded(record, resolved, settings)
@@ -207,11 +210,9 @@ def _read_secrets(settings: Settings) -> dict[str, str]:
     return {k: v for k, v in kept.items() if k in ("cipher_key", "id_secret") and isinstance(v, str)}
 
 
-def _write_secrets(settings: Settings, cipher: SecretStr, ids: SecretStr) -> Path:
+def _write_secrets(settings: Settings, values: dict[str, str]) -> Path:
     path = secrets_path(settings)
-    text = json.dumps(
-        {"cipher_key": cipher.get_secret_value(), "id_secret": ids.get_secret_value()}, indent=2
-    )
+    text = json.dumps(values, indent=2)
     temporary = path.with_name(path.name + ".new")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _OWNER_ONLY)
     with os.fdopen(fd, "w", encoding="utf-8") as out:

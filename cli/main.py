@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from application.settings import Settings, SettingsError
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
-from cli.startup import load_settings, open_service, require_reachable_store
+from cli.startup import load_plain_settings, load_settings, open_service, require_reachable_store, with_keys
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
@@ -40,6 +41,54 @@ def demo(
         print_summary(run, fresh, settings.describe_store(), console)
     finally:
         service.close()
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option(help="the new, empty store: sqlite:///PATH or postgresql://...")],
+    to_schema: Annotated[str | None, typer.Option(help="PostgreSQL schema of the new store")] = None,
+) -> None:
+    """Copy this store, made without keys, into a new protected one (keyed ids, encrypted events).
+
+    The keys of the new store are ZHANYOU_CIPHER_KEY and ZHANYOU_ID_SECRET (made beside a new
+    SQLite store when unset); the old store is read without keys and left as it was.
+    """
+    from application.migration import MigrationRefused, copy_store
+    from application.store_keys import is_plain, remember_keys
+
+    configured = load_plain_settings()
+    source = with_keys(configured.model_copy(update={"cipher_key": None, "id_secret": None}))
+    if not is_plain(source):
+        typer.echo("zhanyou: this store already has keys; there is nothing to migrate", err=True)
+        raise typer.Exit(2)
+    try:
+        target_settings = Settings.load(
+            database_url=to,
+            database_schema=to_schema,
+            pool_size=configured.pool_size,
+            cipher_key=configured.cipher_key,
+            id_secret=configured.id_secret,
+            compress=configured.compress,
+        )
+    except SettingsError as error:
+        typer.echo(f"zhanyou: {error}".replace("ZHANYOU_DATABASE_URL", "--to"), err=True)
+        raise typer.Exit(2) from None
+    target_settings = with_keys(target_settings)
+    old, new = open_service(source), open_service(target_settings)
+    try:
+        copied = copy_store(old, new, on_batch=lambda n: typer.echo(f"copied {n} events", err=True))
+    except MigrationRefused as error:
+        typer.echo(f"zhanyou: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        old.close()
+        new.close()
+    remember_keys(target_settings)
+    typer.echo(
+        f"zhanyou: copied {copied.events} events ({copied.contestants} contestants, "
+        f"{copied.claims} accounts) into {target_settings.describe_store()}; "
+        "point ZHANYOU_DATABASE_URL at it, then delete the old store"
+    )
 
 
 @app.command()
@@ -107,7 +156,6 @@ def serve(
 
     from api.app import create_app
     from api.config import ApiSettings
-    from application.settings import SettingsError
 
     try:
         api_settings = ApiSettings.load()

@@ -18,12 +18,21 @@ from application.store_keys import is_plain, remember_keys, resolve_keys
 
 def load_settings() -> Settings:
     """Validated settings with the store's keys: generated beside a new SQLite store, else required."""
+    return with_keys(load_plain_settings())
+
+
+def load_plain_settings() -> Settings:
+    """The settings as configured, keys not yet resolved."""
     os.umask(0o077)  # every file this process creates (store, views, locks, exports) is owner-only
     try:
-        settings = Settings.load()
+        return Settings.load()
     except SettingsError as error:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
+
+
+def with_keys(settings: Settings) -> Settings:
+    """``settings`` with the store's keys resolved, or one line naming what is wrong and exit 2."""
     try:
         resolved = resolve_keys(settings)
     except SettingsError as error:

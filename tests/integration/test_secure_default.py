@@ -176,3 +176,16 @@ def test_a_command_on_a_new_store_without_keys(settings: Settings) -> None:
     assert f"made a cipher key and an id secret for this new store in {secrets_path(settings)}" in done.stderr
     assert stat.S_IMODE(secrets_path(settings).stat().st_mode) == 0o600
     assert stat.S_IMODE(side_file(settings, "views").stat().st_mode) == 0o600
+
+
+def test_a_configured_key_is_never_written_to_the_secrets_file(tmp_path: Path) -> None:
+    key = AESCipher.create_key(32)
+    settings = Settings.load(database_url=f"sqlite:///{tmp_path / 'zhanyou.db'}", cipher_key=key)
+    settings = settings.model_copy(update={"id_secret": None})
+    resolved = resolve_keys(settings)
+    assert resolved.generated == secrets_path(settings)
+    assert resolved.settings.cipher_key == settings.cipher_key
+    assert resolved.settings.id_secret is not None
+    written = secrets_path(settings).read_text()
+    assert key not in written
+    assert resolved.settings.id_secret.get_secret_value() in written
