@@ -1,4 +1,4 @@
-"""Event store recorders that refuse a decision when its campaign changed after it was read.
+"""Event store recorders: the campaign-unchanged check and the hash chain, in the insert's transaction.
 
 A decision reads the campaign (its timeline and rule version) but does not save it. Saved
 with ``unchanged=(campaign id, version)``, its events are inserted only if the campaign
@@ -10,6 +10,10 @@ has no later event, checked inside the insert's own transaction:
 
 A moved campaign raises ``CampaignMoved`` (an ``IntegrityError``) and nothing is written;
 the service then decides again on fresh state.
+
+Every inserted event also gets its chain link (``ledger.links``) in the same transaction,
+under the same lock, so the chain's order is the notification log's order and an insert
+that rolls back leaves no link behind.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from ledger.appending import append_links
+from ledger.links import StoredRow
+from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 
 UNCHANGED = "unchanged"
 
@@ -37,7 +45,22 @@ def _expected(kwargs: dict[str, Any]) -> tuple[UUID, int] | None:
     return found
 
 
+def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[StoredRow]:
+    rows = [
+        StoredRow(nid, s.originator_id, s.originator_version, s.topic, s.state)
+        for nid, s in zip(ids, stored_events, strict=True)
+    ]
+    return sorted(rows, key=lambda r: r.notification_id)
+
+
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.ledger = LedgerTables(events_table_name)
+        self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
+        # The insert answers which event got which notification id, so links pair them exactly.
+        self.insert_events_statement += SQL(", originator_id, originator_version")
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
@@ -52,8 +75,62 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         if curs.fetchone() is not None:
             raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        answered = curs.fetchall()
+        by_key = {(s.originator_id, s.originator_version): s for s in stored_events}
+        rows = sorted(
+            (
+                StoredRow(r["notification_id"], s.originator_id, s.originator_version, s.topic, s.state)
+                for r in answered
+                for s in [by_key[(r["originator_id"], r["originator_version"])]]
+            ),
+            key=lambda row: row.notification_id,
+        )
+        append_links(_PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows)
+        return [r["notification_id"] for r in answered]
+
+
+class _PostgresChain:
+    def __init__(self, curs: Cursor[DictRow], schema: str, events: str, ledger: LedgerTables) -> None:
+        self.curs = curs
+        self.schema = Identifier(schema)
+        self.events = Identifier(events)
+        self.chain = Identifier(ledger.chain)
+
+    def last_link(self) -> tuple[int, bytes] | None:
+        self.curs.execute(
+            SQL("SELECT position, link FROM {}.{} ORDER BY position DESC LIMIT 1").format(
+                self.schema, self.chain
+            )
+        )
+        row = self.curs.fetchone()
+        return None if row is None else (row["position"], bytes(row["link"]))
+
+    def has_events_before(self, notification_id: int) -> bool:
+        statement = SQL("SELECT 1 FROM {}.{} WHERE notification_id < %s LIMIT 1")
+        self.curs.execute(statement.format(self.schema, self.events), (notification_id,))
+        return self.curs.fetchone() is not None
+
+    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
+        statement = SQL(
+            "INSERT INTO {}.{} (notification_id, position, link) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING position"
+        ).format(self.schema, self.chain)
+        ids, positions, hashes = zip(*links, strict=True)
+        self.curs.execute(statement, (list(ids), list(positions), list(hashes)))
+        self.curs.fetchall()  # in pipeline mode, raises here rather than at commit
+
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        self.ledger = LedgerTables(events_table_name)
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *sqlite_statements(self.ledger)]
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -68,4 +145,26 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             )
             if c.fetchone() is not None:
                 raise CampaignMoved(f"campaign {campaign_id} changed after version {version}")
+        if ids:
+            append_links(_SQLiteChain(c, self.events_table_name, self.ledger), _rows(ids, stored_events))
         return ids
+
+
+class _SQLiteChain:
+    def __init__(self, c: SQLiteCursor, events: str, ledger: LedgerTables) -> None:
+        self.c = c
+        self.events = events
+        self.chain = ledger.chain
+
+    def last_link(self) -> tuple[int, bytes] | None:
+        self.c.execute(f"SELECT position, link FROM {self.chain} ORDER BY position DESC LIMIT 1")  # noqa: S608
+        row = self.c.fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def has_events_before(self, notification_id: int) -> bool:
+        self.c.execute(f"SELECT 1 FROM {self.events} WHERE rowid < ? LIMIT 1", (notification_id,))  # noqa: S608
+        return self.c.fetchone() is not None
+
+    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
+        insert = f"INSERT INTO {self.chain} (notification_id, position, link) VALUES (?, ?, ?)"  # noqa: S608
+        self.c.executemany(insert, links)

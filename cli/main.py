@@ -9,12 +9,16 @@ from rich.console import Console
 
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
+from cli.ledger import checkpoint_command, seal_command, verify_command
 from cli.startup import load_settings, open_service, require_reachable_store
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
 
 app.command("import")(import_form)
+app.command("seal")(seal_command)
+app.command("verify")(verify_command)
+app.command("checkpoint")(checkpoint_command)
 
 
 @app.callback()
