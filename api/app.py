@@ -17,7 +17,18 @@ from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
-from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
+from api.routers import (
+    audit,
+    campaigns,
+    contestants,
+    health,
+    imports,
+    registrations,
+    reports,
+    schedule,
+    users,
+)
+from api.verification import VerificationJob
 from application.bootstrap import build_service
 from application.settings import Settings
 from projections import open_views
@@ -54,12 +65,14 @@ def create_app(
         app.state.views = views = open_views(settings)
         runner = ProjectionRunner(service, views.all).start() if run_projections else None
         app.state.projection_runner = runner
+        app.state.verification = verification = VerificationJob(settings)
         background = InProcessScheduler(service, settings, clock) if run_scheduler else None
         if background is not None:
             background.start()
         try:
             yield
         finally:
+            verification.stop()
             if background is not None:
                 background.stop()
             if runner is not None:
@@ -80,12 +93,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.api_settings = chosen
+    app.state.settings = settings
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
-    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants):
+    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants, audit):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)

@@ -55,12 +55,20 @@ def scheduler(
     import threading
     from datetime import UTC, datetime
 
+    from ledger.keys import SigningKeyMissing, signing_key
+    from scheduler.checkpoints import checkpoint_at_boundaries
     from scheduler.leader import Elector, identity, lock_for
     from scheduler.plan import RecordedEdge
     from scheduler.runner import BoundaryRunner
 
     settings = load_settings()
     service = open_service(settings)
+    try:
+        signing_key(settings)  # every boundary is signed: no key, no scheduler
+    except SigningKeyMissing as error:
+        service.close()
+        typer.echo(f"zhanyou: {error}", err=True)
+        raise typer.Exit(2) from None
     me = identity()
 
     def say(line: str) -> None:
@@ -73,8 +81,12 @@ def scheduler(
             f"scheduled={scheduled} actual={edge.actual.isoformat()} by={me}"
         )
 
+    def now() -> datetime:
+        return datetime.now(UTC)
+
     def make_runner() -> BoundaryRunner:
-        return BoundaryRunner(service, lambda: datetime.now(UTC), poll_seconds=poll, on_recorded=recorded)
+        hook = checkpoint_at_boundaries(settings, now, then=recorded)
+        return BoundaryRunner(service, now, poll_seconds=poll, on_recorded=hook)
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from application.settings import Settings
 from ledger.checkpoints import Checkpoint, SignedCheckpoint, public_key_text, sign
 from ledger.keys import SigningKeyMissing, signing_key
-from ledger.store import open_ledger
+from ledger.store import VerificationRecord, open_ledger
 from ledger.verify import Progress, Verification, verify_chain
 
 
@@ -67,6 +68,31 @@ def verify(
     key: str | None = None,
     against: Sequence[SignedCheckpoint] = (),
     progress: Progress | None = None,
+    record: bool = True,
 ) -> Verification:
+    """Verify the store as it is; the outcome is kept (for ``/metrics``) unless ``record`` is off."""
+    started = time.perf_counter()
     with open_ledger(settings) as ledger:
-        return verify_chain(ledger, key or public_key(settings), against=against, progress=progress)
+        result = verify_chain(ledger, key or public_key(settings), against=against, progress=progress)
+        if record:
+            ledger.record_verification(
+                VerificationRecord(
+                    finished_at=datetime.now(UTC).isoformat(),
+                    ok=result.ok,
+                    count=result.count,
+                    seconds=time.perf_counter() - started,
+                    outcome=outcome(result),
+                )
+            )
+    return result
+
+
+def outcome(result: Verification) -> str:
+    if result.broken is None:
+        return f"OK {result.count} events, head {result.head.hex()}"
+    return f"{result.broken.kind.value} at position {result.broken.position}: {result.broken.detail}"
+
+
+def last_verification(settings: Settings) -> VerificationRecord | None:
+    with open_ledger(settings) as ledger:
+        return ledger.last_verification()

@@ -38,6 +38,17 @@ class SealRecord:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class VerificationRecord:
+    """:ivar outcome: "OK" or the break's kind and detail."""
+
+    finished_at: str
+    ok: bool
+    count: int
+    seconds: float
+    outcome: str
+
+
 class LedgerStore(Protocol):
     """The tables as stored; iterations are in notification id (or position) order."""
 
@@ -125,6 +136,23 @@ class SQLiteLedger:
             )
         self.connection.execute("BEGIN")
 
+    def record_verification(self, record: VerificationRecord) -> None:
+        self.connection.rollback()
+        with _sqlite_write(self.connection):
+            self.connection.execute(
+                f"INSERT INTO {self.tables.verifications} "  # noqa: S608
+                "(finished_at, ok, count, seconds, outcome) VALUES (?, ?, ?, ?, ?)",
+                (record.finished_at, int(record.ok), record.count, record.seconds, record.outcome),
+            )
+        self.connection.execute("BEGIN")
+
+    def last_verification(self) -> VerificationRecord | None:
+        row = self.connection.execute(
+            f"SELECT finished_at, ok, count, seconds, outcome FROM {self.tables.verifications} "  # noqa: S608
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else VerificationRecord(row[0], bool(row[1]), row[2], row[3], row[4])
+
     def seal(self, by: str, at: str) -> tuple[int, bytes] | None:
         from ledger.sealing import seal_rows
 
@@ -163,7 +191,7 @@ def _sqlite_write(connection: sqlite3.Connection) -> Iterator[None]:
 
 class PostgresLedger:
     def __init__(self, dsn: str, schema: str) -> None:
-        self.connection = psycopg.connect(dsn)
+        self.connection = psycopg.connect(dsn, connect_timeout=5)
         # Every read of one verification sees one snapshot of the tables.
         self.connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         self.schema = Identifier(schema)
@@ -225,6 +253,22 @@ class PostgresLedger:
         statement = SQL("INSERT INTO {} (position, document) VALUES (%s, %s)")
         self.connection.execute(statement.format(self._table(self.tables.checkpoints)), (position, document))
         self.connection.commit()
+
+    def record_verification(self, record: VerificationRecord) -> None:
+        self.connection.rollback()
+        statement = SQL(
+            "INSERT INTO {} (finished_at, ok, count, seconds, outcome) VALUES (%s, %s, %s, %s, %s)"
+        )
+        self.connection.execute(
+            statement.format(self._table(self.tables.verifications)),
+            (record.finished_at, record.ok, record.count, record.seconds, record.outcome),
+        )
+        self.connection.commit()
+
+    def last_verification(self) -> VerificationRecord | None:
+        statement = SQL("SELECT finished_at, ok, count, seconds, outcome FROM {} ORDER BY id DESC LIMIT 1")
+        row = self.connection.execute(statement.format(self._table(self.tables.verifications))).fetchone()
+        return None if row is None else VerificationRecord(row[0], bool(row[1]), row[2], row[3], row[4])
 
     def seal(self, by: str, at: str) -> tuple[int, bytes] | None:
         from ledger.sealing import seal_rows

@@ -5,6 +5,7 @@
 - ``<events>_seals``: one row per sealing of a store whose events were stored before the
   chain existed: when, how many events it covered and the head it produced.
 - ``<events>_checkpoints``: signed checkpoints, each kept as the signed JSON document.
+- ``<events>_verifications``: the outcome of each verification (for ``/metrics``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class LedgerTables:
     def checkpoints(self) -> str:
         return f"{self.events}_checkpoints"
 
+    @property
+    def verifications(self) -> str:
+        return f"{self.events}_verifications"
+
 
 def sqlite_statements(tables: LedgerTables) -> list[str]:
     return [
@@ -42,6 +47,9 @@ def sqlite_statements(tables: LedgerTables) -> list[str]:
         "position INTEGER PRIMARY KEY, sealed_at TEXT NOT NULL, head BLOB NOT NULL, by TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {tables.checkpoints} ("
         "id INTEGER PRIMARY KEY AUTOINCREMENT, position INTEGER NOT NULL, document TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {tables.verifications} ("
+        "id INTEGER PRIMARY KEY AUTOINCREMENT, finished_at TEXT NOT NULL, ok INTEGER NOT NULL, "
+        "count INTEGER NOT NULL, seconds REAL NOT NULL, outcome TEXT NOT NULL)",
     ]
 
 
@@ -59,4 +67,9 @@ def postgres_statements(schema: str, tables: LedgerTables) -> list[Composed]:
             "CREATE TABLE IF NOT EXISTS {}.{} (id bigserial PRIMARY KEY, "
             "position bigint NOT NULL, document text NOT NULL)"
         ).format(Identifier(schema), Identifier(tables.checkpoints)),
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} (id bigserial PRIMARY KEY, finished_at text NOT NULL, "
+            "ok boolean NOT NULL, count bigint NOT NULL, seconds double precision NOT NULL, "
+            "outcome text NOT NULL)"
+        ).format(Identifier(schema), Identifier(tables.verifications)),
     ]

@@ -119,7 +119,11 @@ def _short(digest: bytes | str) -> str:
 
 class _Walk:
     def __init__(
-        self, entries: Iterable[Entry], heads: dict[int, SignedCheckpoint], progress: Progress, total: int
+        self,
+        entries: Iterable[Entry],
+        heads: dict[int, list[SignedCheckpoint]],
+        progress: Progress,
+        total: int,
     ) -> None:
         self.entries = _Peekable(entries)
         self.total = total
@@ -172,9 +176,9 @@ class _Walk:
         self.previous = recomputed
         self.position = expected
         self.last_nid = entry.notification_id
-        checkpoint = self.heads.get(expected)
-        if checkpoint is not None and checkpoint.checkpoint.head != recomputed.hex():
-            signed = checkpoint.checkpoint
+        disagreeing = [c for c in self.heads.get(expected, []) if c.checkpoint.head != recomputed.hex()]
+        if disagreeing:
+            signed = disagreeing[0].checkpoint
             return Break(
                 BreakKind.REWRITTEN, expected, entry.notification_id,
                 f"the chain holds together, but its link at position {expected} is {_short(recomputed)} "
@@ -226,8 +230,7 @@ class _Walk:
                     f"the events at notifications {nid} and {after.notification_id} swapped places",
                 )  # fmt: skip
             return self._changed(event, expected)
-        checkpoint = self.heads.get(expected)
-        if checkpoint is not None and checkpoint.checkpoint.head == recomputed.hex():
+        if any(c.checkpoint.head == recomputed.hex() for c in self.heads.get(expected, [])):
             return self._hash_altered(event, expected, nid)
         return self._changed(event, expected)
 
@@ -276,7 +279,7 @@ def verify_chain(
     """
     report = progress or (lambda _done, _total: None)
     seals = ledger.seals()
-    heads: dict[int, SignedCheckpoint] = {}
+    heads: dict[int, list[SignedCheckpoint]] = {}
     forged: Break | None = None
     for document in ledger.checkpoint_documents():
         if public_key is None:
@@ -296,14 +299,14 @@ def verify_chain(
                 "is not signed by this store's key",
             )  # fmt: skip
             continue
-        heads[checkpoint.checkpoint.count] = checkpoint
+        heads.setdefault(checkpoint.checkpoint.count, []).append(checkpoint)
     for kept in against:
         if not kept.signed_by(kept.public_key):
             return Verification(0, GENESIS, 0, Break(
                 BreakKind.FORGED_CHECKPOINT, kept.checkpoint.count, kept.checkpoint.notification_id,
                 "the checkpoint given to verify against has an invalid signature",
             ))  # fmt: skip
-        heads[kept.checkpoint.count] = kept
+        heads.setdefault(kept.checkpoint.count, []).append(kept)
     total = ledger.event_count()
     last = ledger.last_link()
     if last is None and total:
@@ -314,7 +317,7 @@ def verify_chain(
     walk = _Walk(merged(ledger.events(), ledger.links()), heads, report, total)
     broken = walk.run() or forged
     if broken is None and heads:
-        furthest = max(heads.values(), key=lambda c: c.checkpoint.count)
+        furthest = max((c for same in heads.values() for c in same), key=lambda c: c.checkpoint.count)
         if furthest.checkpoint.count > walk.position:
             broken = Break(
                 BreakKind.TRUNCATED,
@@ -324,5 +327,5 @@ def verify_chain(
                 f"{furthest.checkpoint.instant} counted {furthest.checkpoint.count} events: the tail was cut",
             )
     report(walk.position, total)
-    used = sum(1 for count in heads if count <= walk.position)
+    used = sum(len(same) for count, same in heads.items() if count <= walk.position)
     return Verification(walk.position, walk.previous, walk.last_nid, broken, used, seals)
