@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli.audit import audit
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
 from cli.ledger import checkpoint_command, seal_command, verify_command
@@ -19,6 +20,7 @@ app.command("import")(import_form)
 app.command("seal")(seal_command)
 app.command("verify")(verify_command)
 app.command("checkpoint")(checkpoint_command)
+app.add_typer(audit, name="audit")
 
 
 @app.callback()

@@ -1,13 +1,14 @@
 """The chain hash of one stored event, defined once for the recorders, the verifier and bundles.
 
-``link = SHA-256(previous link || notification id || originator id || originator version ||
-topic || state)``, where the notification id and version are 8-byte big-endian signed
-integers, the originator id is its 16 UUID bytes (or, for a non-UUID id, its UTF-8 text),
-and the originator id (when text), the topic and the state are each preceded by their
-length as an 8-byte big-endian integer, so no two different events encode alike. The state
-is the stored bytes, i.e. the ciphertext when encryption at rest is on. The first link's
-previous link is 32 zero bytes. Only the standard library is used, so an auditor can
-recompute a chain with nothing but this file.
+``link = SHA-256(previous link || notification id || digest)`` with
+``digest = SHA-256(originator id || originator version || topic || state)``: the hash runs
+over the previous link, the notification id and every stored column, in two steps so that
+an evidence bundle can carry other people's events as their digest only. Integers are
+8-byte big-endian signed; the originator id is its 16 UUID bytes (or, for a non-UUID id,
+its UTF-8 text); text and bytes are each preceded by their length (8 bytes), so no two
+different events encode alike. The state is the stored bytes, i.e. the ciphertext when
+encryption at rest is on. The first link's previous link is 32 zero bytes. Only the
+standard library is used, so an auditor can recompute a chain with nothing but this file.
 """
 
 from __future__ import annotations
@@ -39,24 +40,23 @@ def _originator_bytes(originator_id: UUID | str) -> bytes:
     return _INT.pack(len(text)) + text
 
 
+def digest(row: StoredRow) -> bytes:
+    """The digest of an event's stored columns (without its place in the log)."""
+    topic = row.topic.encode()
+    hashed = hashlib.sha256(_originator_bytes(row.originator_id))
+    hashed.update(_INT.pack(row.originator_version))
+    hashed.update(_INT.pack(len(topic)))
+    hashed.update(topic)
+    hashed.update(_INT.pack(len(row.state)))
+    hashed.update(row.state)
+    return hashed.digest()
+
+
+def link_digest(previous: bytes, notification_id: int, event_digest: bytes) -> bytes:
+    """The link of an event known by its digest."""
+    return hashlib.sha256(previous + _INT.pack(notification_id) + event_digest).digest()
+
+
 def link(previous: bytes, row: StoredRow) -> bytes:
     """The chain hash of ``row`` following ``previous``."""
-    topic = row.topic.encode()
-    digest = hashlib.sha256(previous)
-    digest.update(_INT.pack(row.notification_id))
-    digest.update(_originator_bytes(row.originator_id))
-    digest.update(_INT.pack(row.originator_version))
-    digest.update(_INT.pack(len(topic)))
-    digest.update(topic)
-    digest.update(_INT.pack(len(row.state)))
-    digest.update(row.state)
-    return digest.digest()
-
-
-def chain(previous: bytes, rows: list[StoredRow]) -> list[bytes]:
-    """The links of consecutive rows following ``previous``."""
-    links: list[bytes] = []
-    for row in rows:
-        previous = link(previous, row)
-        links.append(previous)
-    return links
+    return link_digest(previous, row.notification_id, digest(row))
