@@ -53,3 +53,44 @@ def check_bundle(bundle: Annotated[Path, typer.Argument(help="An evidence bundle
     typer.echo(("OK " if result.ok else "BROKEN ") + result.detail)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@audit.command("replay")
+def replay(
+    campaign: Annotated[UUID, typer.Option(help="The campaign whose decisions are judged again")],
+) -> None:
+    """Judge every recorded contestant decision again under its rule version; exit 1 on findings."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from application.errors import NotFound
+    from application.readjudication import readjudicate
+    from domain.timeline import shanghai_text
+
+    settings = load_settings()
+    service = open_service(settings)
+    try:
+        result = readjudicate(service, campaign)
+    except NotFound as error:
+        typer.echo(f"zhanyou: {error}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        service.close()
+    console = Console(soft_wrap=True)
+    console.print(
+        f"campaign {campaign}: {result.decisions} decisions on {result.contestants} contestants judged again"
+    )
+    if not result.findings:
+        console.print("[green]OK[/green] every recorded decision is one the rules of its rule version allow")
+        return
+    table = Table(
+        "contestant", "version", "decision", "at (Asia/Shanghai)", "by", "rules", "refused by", "why"
+    )
+    for finding in result.findings:
+        table.add_row(
+            str(finding.contestant_id), str(finding.version), finding.decision, shanghai_text(finding.at),
+            finding.actor, f"v{finding.rule_version}", finding.rule, finding.refusal,
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"[red]{len(result.findings)} decision(s) the rules refuse[/red]")
+    raise typer.Exit(1)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor
+from api.deps import CurrentActor, ServiceDep
 from api.problems import responses
 from api.verification import VerificationJob, as_json
 from application.errors import StoreUnavailable
+from application.readjudication import readjudicate
 from application.settings import Settings
 from domain.access import require_may_read_audit
 from ledger.operations import public_key, stored_checkpoints
@@ -92,3 +94,40 @@ def verification(
     if fresh or job.status().state == "never run":
         job.start()
     return VerificationOut.model_validate(as_json(job.status()))
+
+
+class FindingOut(BaseModel):
+    contestant_id: UUID
+    version: int
+    decision: str
+    at: datetime
+    actor: str
+    rule_version: int
+    rule: str = Field(description="the refusing rule's code (phase_closed, not_permitted, ...)")
+    refusal: str = Field(description="what the rule says, naming the window or the role")
+
+
+class ReadjudicationOut(BaseModel):
+    campaign_id: UUID
+    contestants: int
+    decisions: int
+    findings: list[FindingOut]
+
+
+@router.get(
+    "/campaigns/{cid}/readjudication",
+    response_model=ReadjudicationOut,
+    responses=responses(401, 403, 404, 503),
+)
+def readjudication(
+    cid: Annotated[UUID, Path(description="the campaign's id")], service: ServiceDep, actor: CurrentActor
+) -> ReadjudicationOut:
+    """Every recorded contestant decision judged again under the rules of its rule version."""
+    require_may_read_audit(actor)
+    result = readjudicate(service, cid)
+    return ReadjudicationOut(
+        campaign_id=result.campaign_id,
+        contestants=result.contestants,
+        decisions=result.decisions,
+        findings=[FindingOut.model_validate(vars(f)) for f in result.findings],
+    )
