@@ -54,6 +54,8 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
 
 
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
+    chains = True  # turned off only by bench/commands.py, to measure what the chain costs
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.ledger = LedgerTables(events_table_name)
@@ -88,7 +90,10 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             ),
             key=lambda row: row.notification_id,
         )
-        append_links(_PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows)
+        if self.chains:
+            append_links(
+                _PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows
+            )
         return [r["notification_id"] for r in answered]
 
 
@@ -124,6 +129,8 @@ class _PostgresChain:
 
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
+    chains = True  # turned off only by bench/commands.py, to measure what the chain costs
+
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         self.ledger = LedgerTables(events_table_name)
         super().__init__(datastore, events_table_name)
@@ -145,7 +152,7 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             )
             if c.fetchone() is not None:
                 raise CampaignMoved(f"campaign {campaign_id} changed after version {version}")
-        if ids:
+        if ids and self.chains:
             append_links(_SQLiteChain(c, self.events_table_name, self.ledger), _rows(ids, stored_events))
         return ids
 

@@ -207,7 +207,7 @@ class PostgresLedger:
 
     def _stream(self, statement: Composed, params: Sequence[object]) -> Iterator[tuple[Any, ...]]:
         self._cursors += 1
-        with self.connection.cursor(name=f"ledger_{self._cursors}") as cursor:
+        with self.connection.cursor(name=f"ledger_{self._cursors}", binary=True) as cursor:
             cursor.execute(statement, params)
             while batch := cursor.fetchmany(BATCH):
                 yield from batch
