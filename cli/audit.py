@@ -61,7 +61,6 @@ def replay(
 ) -> None:
     """Judge every recorded contestant decision again under its rule version; exit 1 on findings."""
     from rich.console import Console
-    from rich.table import Table
 
     from application.errors import NotFound
     from application.readjudication import readjudicate
@@ -83,14 +82,12 @@ def replay(
     if not result.findings:
         console.print("[green]OK[/green] every recorded decision is one the rules of its rule version allow")
         return
-    table = Table(
-        "contestant", "version", "decision", "at (Asia/Shanghai)", "by", "rules", "refused by", "why"
-    )
     for finding in result.findings:
-        table.add_row(
-            str(finding.contestant_id), str(finding.version), finding.decision, shanghai_text(finding.at),
-            finding.actor, f"v{finding.rule_version}", finding.rule, finding.refusal,
-        )  # fmt: skip
-    console.print(table)
+        console.print(
+            f"contestant {finding.contestant_id} v{finding.version}: {finding.decision} at "
+            f"{shanghai_text(finding.at)} by {finding.actor} under rule version {finding.rule_version} "
+            f"is refused by [bold]{finding.rule}[/bold]: {finding.refusal}",
+            highlight=False,
+        )
     console.print(f"[red]{len(result.findings)} decision(s) the rules refuse[/red]")
     raise typer.Exit(1)

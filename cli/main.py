@@ -135,6 +135,14 @@ def serve(
         raise typer.Exit(2) from None
     require_reachable_store(settings)
     embedded = not settings.is_postgres
+    if scheduler or (scheduler is None and embedded):
+        from ledger.keys import SigningKeyMissing, signing_key
+
+        try:
+            signing_key(settings)  # the scheduler signs a checkpoint at every boundary
+        except SigningKeyMissing as error:
+            typer.echo(f"zhanyou: {error}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
     app_ = create_app(
         settings,

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from application.bootstrap import build_service
 from application.settings import Settings
 from cli.main import app
 from domain.ids import campaign_id
 from tests.integration.helpers import CAMPAIGN
 from tests.ledger.helpers import chained_store
 from tests.ledger.tamper import Tables
+from tests.ledger.test_readjudication import AFTER_RECOMMENDATION, late_nomination
 
 
 def run(settings: Settings, *args: str) -> tuple[int, str]:
@@ -82,3 +84,20 @@ def test_an_exported_bundle_is_checked_by_the_command(settings: Settings, tmp_pa
     assert out.startswith("OK ")
     bundle.write_text(bundle.read_text().replace('"topic": "domain.', '"topic": "x.', 1))
     assert run(signed, "audit", "check", str(bundle))[0] == 1
+
+
+def test_replay_lists_a_decision_the_rules_refuse_and_exits_non_zero(settings: Settings) -> None:
+    signed, _ = chained_store(settings)
+    cid = campaign_id(CAMPAIGN)
+    code, out = run(signed, "audit", "replay", "--campaign", str(cid))
+    assert code == 0, out
+    assert "OK every recorded decision" in out
+    service = build_service(signed)
+    try:
+        late_nomination(service, cid, 9, AFTER_RECOMMENDATION)
+    finally:
+        service.close()
+    code, out = run(signed, "audit", "replay", "--campaign", str(cid))
+    assert code == 1, out
+    assert "phase_closed" in out
+    assert "1 decision(s) the rules refuse" in out
