@@ -54,14 +54,15 @@ def fill(settings: Settings, events: int) -> float:
 def bench(name: str, settings: Settings, events: int, lines: list[str]) -> None:
     rate = fill(settings, events)
     take_checkpoint(settings, reason="bench", signer="bench", at=datetime.now(UTC))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = verify(settings, record=False)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.ok, result
     assert result.count == events, result
     lines += [
         f"{name} insert with chain: {rate:,.0f} events/s ({events} events, batches of {BATCH})",
-        f"{name} verify: {events / seconds:,.0f} events/s ({events} events in {seconds:.1f} s); "
+        f"{name} verify: {events / seconds:,.0f} events/s ({events} events in {seconds:.1f} s, "
+        f"{cpu:.1f} s of it this process's CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
         f"extrapolated to 1,000,000 events: {1_000_000 * seconds / events:.0f} s",
     ]
     print(*lines[-2:], sep="\n", flush=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -73,13 +75,22 @@ def verify_command(
             raise typer.Exit(2) from None
     console = Console(soft_wrap=True)
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("chain", total=None, visible=False)
+    bar = Progress(*columns, console=console, transient=True)
+    task = bar.add_task("chain", total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, visible=total >= LARGE_LOG)
+    def progress(done: int, total: int) -> None:
+        if total >= LARGE_LOG and not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
 
+    try:
         result = verify(settings, key=public_key, against=kept, progress=progress)
+    except (sqlite3.Error, psycopg.Error, OSError) as error:
+        typer.echo(f"zhanyou: the store ({settings.describe_store()}) cannot be read: {error}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     print_verification(result, console, bool(kept))
     if not result.ok:
         raise typer.Exit(1)

@@ -316,6 +316,8 @@ def open_ledger(settings: Settings) -> Iterator[SQLiteLedger | PostgresLedger]:
     if settings.is_postgres:
         ledger = PostgresLedger(settings.database_url, settings.database_schema or "public")
     else:
+        if not settings.sqlite_path.is_file():  # never create an empty store by reading one
+            raise FileNotFoundError(f"no SQLite store at {settings.sqlite_path}")
         ledger = SQLiteLedger(str(settings.sqlite_path))
     try:
         yield ledger
