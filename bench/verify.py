@@ -62,7 +62,8 @@ def bench(name: str, settings: Settings, events: int, lines: list[str]) -> None:
     lines += [
         f"{name} insert with chain: {rate:,.0f} events/s ({events} events, batches of {BATCH})",
         f"{name} verify: {events / seconds:,.0f} events/s ({events} events in {seconds:.1f} s, "
-        f"{cpu:.1f} s of it this process's CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
+        f"{cpu:.1f} s of it this process's CPU; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
         f"extrapolated to 1,000,000 events: {1_000_000 * seconds / events:.0f} s",
     ]
     print(*lines[-2:], sep="\n", flush=True)
