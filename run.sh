@@ -5,7 +5,7 @@ source "$(dirname "$0")/scripts/venv.sh"
 if [ $# -eq 0 ]; then
     if [ -z "${ZHANYOU_BOOTSTRAP_TOKEN:-}" ]; then
         # A local admin token, made once and kept beside the data with owner-only access.
-        mkdir -p data
+        (umask 077 && mkdir -p data)
         [ -s data/bootstrap-token ] || (umask 077 && .venv/bin/python -c \
             "import secrets; print(secrets.token_urlsafe(32))" > data/bootstrap-token)
         ZHANYOU_BOOTSTRAP_TOKEN=$(cat data/bootstrap-token)

@@ -9,18 +9,20 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import problems
 from api.background import InProcessScheduler, leader_probe
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, open_hits
 from api.readmodel import LogPosition
 from api.routers import (
     audit,
     campaigns,
     contestants,
+    decisions,
     health,
     imports,
     registrations,
@@ -63,6 +65,7 @@ def create_app(
         app.state.service = service
         app.state.leader_probe = probe = leader_probe(settings)
         app.state.views = views = open_views(settings)
+        app.state.registration_limiter = limiter = RateLimiter(open_hits(settings), chosen.registration_rate)
         runner = ProjectionRunner(service, views.all).start() if run_projections else None
         app.state.projection_runner = runner
         app.state.verification = verification = VerificationJob(settings)
@@ -78,6 +81,7 @@ def create_app(
             if runner is not None:
                 runner.stop()
             views.close()
+            limiter.close()
             probe.release()
             service.close()
 
@@ -96,14 +100,26 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
-    app.state.registration_limiter = RateLimiter(chosen.registration_rate)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
-    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants, audit):
+    for module in (
+        health,
+        users,
+        campaigns,
+        reports,
+        imports,
+        schedule,
+        registrations,
+        contestants,
+        decisions,
+        audit,
+    ):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, counter=counter)
+    if chosen.trusted_proxy_list:  # outermost: every layer sees the client the proxies forwarded
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=chosen.trusted_proxy_list)
     _document_problem(app)
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 from uuid import UUID
 
 from application.service import CampaignService
@@ -36,14 +37,18 @@ def _holder(token: str) -> UUID | None:
         return None
 
 
-def authenticate(service: CampaignService, token: str, bootstrap: str | None) -> Actor | None:
-    """The actor a token stands for, or None when it stands for nobody."""
+def authenticate(service: CampaignService, token: str, bootstrap: str | None, at: datetime) -> Actor | None:
+    """The actor a token stands for at ``at``, or None: unknown, replaced, expired, or its user disabled.
+
+    The user is read from the event store on every request, so a disable or a rotation
+    stops the old token at once, in every process.
+    """
     if bootstrap is not None and hmac.compare_digest(token.encode(), bootstrap.encode()):
         return Actor(user=BOOTSTRAP_USER, role=Role.ADMIN)
     holder = _holder(token)
     if holder is None:
         return None
     user = service.get_user(holder)
-    if user is None or not hmac.compare_digest(user.token_hash, token_hash(token)):
+    if user is None or not user.accepts(token_hash(token), at):
         return None
     return user.as_actor()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,11 @@ class ApiSettings(BaseSettings):
     registration_rate: int = Field(
         default=10, ge=1, le=10_000, description="self-registrations accepted per client address per minute"
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For is believed; empty: none, the connection's peer is the client",
+    )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="largest request body accepted (bytes); larger is 413"
     )
@@ -29,6 +36,21 @@ class ApiSettings(BaseSettings):
         if len(value.get_secret_value()) < 16:
             raise ValueError("a bootstrap token needs at least 16 characters")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
     @classmethod
     def load(cls, **overrides: object) -> ApiSettings:

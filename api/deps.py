@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -15,7 +17,11 @@ from api.idempotency import Idempotency
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from application.service import CampaignService
-from domain.values import Actor
+from domain.decision import DecisionContext
+from domain.values import Actor, Role
+
+#: Anonymous self-registration acts as this.
+PUBLIC_ACTOR = Actor(user="public", role=Role.PUBLIC)
 
 _bearer = HTTPBearer(auto_error=False, description="a user's token, or the bootstrap token")
 
@@ -43,15 +49,17 @@ Now = Annotated[datetime, Depends(_now)]
 def _actor(
     service: ServiceDep,
     settings: ApiSettingsDep,
+    now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    actor = authenticate(service, credentials.credentials, bootstrap)
+    actor = authenticate(service, credentials.credentials, bootstrap, now)
     if actor is None:
-        raise ApiProblem(401, "unauthenticated", "the bearer token is unknown", challenge)
+        detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
+        raise ApiProblem(401, "unauthenticated", detail, challenge)
     return actor
 
 
@@ -92,10 +100,9 @@ def _idempotency(
     request: Request,
     service: ServiceDep,
     actor: CurrentActor,
-    now: Now,
     key: IdempotencyKey = None,
 ) -> Idempotency:
-    return Idempotency(service, request.app.state.answer_locks, actor.user, key, request, now)
+    return Idempotency(service, request.app.state.answer_locks, actor.user, key, request)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
@@ -104,14 +111,40 @@ IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
 def _public_idempotency(
     request: Request,
     service: ServiceDep,
-    now: Now,
     key: IdempotencyKey = None,
 ) -> Idempotency:
     client = request.client.host if request.client else "unknown"
-    return Idempotency(service, request.app.state.answer_locks, f"public@{client}", key, request, now)
+    return Idempotency(service, request.app.state.answer_locks, f"public@{client}", key, request)
 
 
 PublicIdempotencyDep = Annotated[Idempotency, Depends(_public_idempotency)]
+
+
+def command_id(user: str, key: str | None) -> str:
+    """The same for every retry of one (user, Idempotency-Key); fresh for a request without a key."""
+    if key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{user}\x1f{key}".encode()).hexdigest()[:32]
+
+
+def _decision(
+    actor: CurrentActor, now: Now, expected: ExpectedVersion, key: IdempotencyKey = None
+) -> DecisionContext:
+    return DecisionContext(
+        actor=actor, at=now, expected_version=expected, command_id=command_id(actor.user, key)
+    )
+
+
+#: Who decides, when, on which version, under which command id; the route adds reason and evidence.
+DecisionDep = Annotated[DecisionContext, Depends(_decision)]
+
+
+def _public_decision(request: Request, now: Now, key: IdempotencyKey = None) -> DecisionContext:
+    client = request.client.host if request.client else "unknown"
+    return DecisionContext(actor=PUBLIC_ACTOR, at=now, command_id=command_id(f"public@{client}", key))
+
+
+PublicDecisionDep = Annotated[DecisionContext, Depends(_public_decision)]
 
 
 def _rate_limiter(request: Request) -> RateLimiter:

@@ -19,16 +19,60 @@ class _Request(BaseModel):
 
 
 class UserCreate(_Request):
-    username: str = Field(min_length=1, max_length=64, examples=["wuhan-staff-1"])
+    username: str = Field(
+        min_length=1,
+        max_length=64,
+        examples=["wuhan-staff-1"],
+        description="NFKC-normalised; reserved names (scheduler, public, admin, ...) and look-alikes "
+        "of an existing user (other case, Cyrillic or Greek letters) are refused",
+    )
     role: Literal["admin", "city_staff", "judge", "auditor", "leader"]
     city: str | None = Field(default=None, max_length=32, description="required for city_staff, one of 附件1")
+    token_expires_at: AwareDatetime | None = Field(
+        default=None, description="the token stops at this instant"
+    )
 
 
 class UserCreated(BaseModel):
     username: str
     role: str
     city: str | None
-    token: str = Field(description="shown once; only its SHA-256 is stored")
+    token: str | None = Field(
+        description="shown once; only its SHA-256 is stored, so a replayed answer (same "
+        "Idempotency-Key) has null here: rotate the token to get a new one"
+    )
+    token_expires_at: datetime | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    city: str | None
+    disabled: bool
+    token_expires_at: datetime | None
+    created_at: datetime
+
+
+class UserChange(_Request):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TokenRotation(_Request):
+    token_expires_at: AwareDatetime | None = Field(
+        default=None, description="the new token stops at this instant"
+    )
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TokenIssued(BaseModel):
+    username: str
+    token: str | None = Field(description="shown once; null in a replayed answer")
+    token_expires_at: datetime | None
+
+
+class RegistrationReceived(BaseModel):
+    receipt: UUID = Field(description="quote it when asking about the registration")
+    message: str = Field(examples=["已收到报名，审核后通知结果"])
 
 
 class Me(BaseModel):

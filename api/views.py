@@ -81,7 +81,14 @@ def timeline_changes(timeline: Mapping[PhaseCode, WindowIn]) -> dict[PhaseCode, 
 def person_of(body: Nomination) -> Person:
     """The form's fields, validated by the domain (every bad field named)."""
     return Person.parse(
-        name=body.name, id_number=body.id_number, mobile=body.mobile, city=body.city, group=body.group,
-        platform=body.platform, account=body.account, followers=body.followers,
-        experience=body.experience, notes=body.notes,
-    )  # fmt: skip
+        name=body.name,
+        id_number=body.id_number,
+        mobile=body.mobile,
+        city=body.city,
+        group=body.group,
+        platform=body.platform,
+        account=body.account,
+        followers=body.followers,
+        experience=body.experience,
+        notes=body.notes,
+    )

@@ -12,6 +12,7 @@ from uuid import UUID
 from application.errors import ApplicationError, NotFound
 from application.recommendation_form import FormRow, FormUnreadable, read_form
 from application.service import CampaignService
+from domain.decision import DecisionContext
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.lifecycle import MOVES_BY_TRIGGER
 from domain.values import CITY_QUOTAS, Account, Actor, Channel, Group, Person
@@ -114,7 +115,12 @@ def _import_row(
                 row.line, row.name, "unchanged", contestant_id=already, detail="already imported"
             )
         contestant = service.nominate(
-            campaign_id, person, Channel.RECOMMENDED, actor=actor, at=at, unit=unit, contact=contact
+            campaign_id,
+            person,
+            Channel.RECOMMENDED,
+            DecisionContext(actor=actor, at=at),
+            unit=unit,
+            contact=contact,
         )
     except (DomainError, ApplicationError) as refusal:
         return RowReport(row.line, row.name, "refused", refusal.rule, refusal.detail)

@@ -101,7 +101,7 @@ def readjudicate(service: CampaignService, campaign_id: UUID) -> Readjudication:
     for contestant_id in contestants:
         events: list[Any] = list(service.events.get(contestant_id))
         first = events[0]
-        city, group = first.person["city"], Group(first.person["group"])
+        city, group = first.person.city, Group(first.person.group)
         current = Status.NEW
         for event in events:
             trigger = _trigger(event)

@@ -1,23 +1,23 @@
-"""Event store recorders: the campaign-unchanged check and the hash chain, in the insert's transaction.
+"""Event store recorders that do a command's extra work inside its insert transaction.
 
-A decision reads the campaign (its timeline and rule version) but does not save it. Saved
-with ``unchanged=(campaign id, version)``, its events are inserted only if the campaign
-has no later event, checked inside the insert's own transaction:
-
-- PostgreSQL: after taking the events table's EXCLUSIVE lock, which every insert takes,
-  so no amendment can commit between the check and the insert;
-- SQLite: after the insert, when the transaction holds the database's write lock.
-
-A moved campaign raises ``CampaignMoved`` (an ``IntegrityError``) and nothing is written;
-the service then decides again on fresh state.
-
-Every inserted event also gets its chain link (``ledger.links``) in the same transaction,
-under the same lock, so the chain's order is the notification log's order and an insert
-that rolls back leaves no link behind.
+- **Unchanged campaign.** A decision reads the campaign (its timeline and rule version)
+  but does not save it. Saved with ``unchanged=(campaign id, version)``, its events are
+  inserted only if the campaign has no later event, checked inside the insert's own
+  transaction: on PostgreSQL after taking the events table's EXCLUSIVE lock, which every
+  insert takes, so no amendment can commit between the check and the insert; on SQLite
+  after the insert, when the transaction holds the database's write lock. A moved campaign
+  raises ``CampaignMoved`` (an ``IntegrityError``) and nothing is written; the service then
+  decides again on fresh state.
+- **Remembered answer.** Saved with ``answer=StoredAnswer``, the answer row is written in
+  the same transaction as the events (``application/answers.py``).
+- **Hash chain.** Every inserted event gets its chain link (``ledger.links``) in the same
+  transaction, under the same lock, so the chain's order is the notification log's order
+  and an insert that rolls back leaves no link behind.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -29,11 +29,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
 from ledger.appending import append_links
 from ledger.links import StoredRow
 from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 
 UNCHANGED = "unchanged"
+_COLUMNS = "id TEXT PRIMARY KEY, username TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+_COLUMNS += "status INTEGER NOT NULL, body TEXT NOT NULL"
 
 
 class CampaignMoved(IntegrityError):
@@ -45,6 +48,17 @@ def _expected(kwargs: dict[str, Any]) -> tuple[UUID, int] | None:
     return found
 
 
+def _row(answer: StoredAnswer) -> tuple[str, str, str, str, int, str]:
+    body = json.dumps(answer.body, ensure_ascii=False)
+    return (answer.id, answer.user, answer.key, answer.fingerprint, answer.status, body)
+
+
+def _answer(row: Sequence[Any]) -> StoredAnswer:
+    return StoredAnswer(
+        user=row[0], key=row[1], fingerprint=row[2], status=int(row[3]), body=json.loads(row[4])
+    )
+
+
 def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[StoredRow]:
     rows = [
         StoredRow(nid, s.originator_id, s.originator_version, s.topic, s.state)
@@ -53,11 +67,18 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
     return sorted(rows, key=lambda r: r.notification_id)
 
 
+_SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHERE id = {p}"
+
+
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
     chains = True  # turned off only by bench/commands.py, to measure what the chain costs
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._answers = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(TABLE))
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {} (" + _COLUMNS + ")").format(self._answers)
+        )
         self.ledger = LedgerTables(events_table_name)
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
         # The insert answers which event got which notification id, so links pair them exactly.
@@ -68,14 +89,16 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         expected = _expected(kwargs)
-        if expected is None:
-            return
-        self._lock_table(curs)  # taken again by the insert: a no-op then
-        statement = SQL("SELECT 1 FROM {}.{} WHERE originator_id = %s AND originator_version > %s LIMIT 1")
-        table = statement.format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        curs.execute(table, expected)
-        if curs.fetchone() is not None:
-            raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
+        if expected is not None:
+            self._lock_table(curs)  # taken again by the insert: a no-op then
+            statement = SQL(
+                "SELECT 1 FROM {}.{} WHERE originator_id = %s AND originator_version > %s LIMIT 1"
+            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            curs.execute(statement, expected)
+            if curs.fetchone() is not None:
+                raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
+        if (answer := kwargs.get(ANSWER)) is not None:
+            self._keep(curs, answer)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -95,6 +118,27 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 _PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows
             )
         return [r["notification_id"] for r in answered]
+
+    def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
+        curs.execute(
+            SQL(
+                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
+            ).format(self._answers),
+            _row(answer),
+        )
+        if curs.fetchone() is None:
+            raise AnswerKept(answer.key)
+
+    def keep_answer(self, answer: StoredAnswer) -> None:
+        """Keep an answer of its own (a refusal); ``AnswerKept`` when one is kept already."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._keep(curs, answer)
+
+    def select_answer(self, answer_id: str) -> StoredAnswer | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(_SELECT.format(table="{}", p="%s")).format(self._answers), (answer_id,))
+            row = curs.fetchone()
+        return None if row is None else _answer(list(row.values()))
 
 
 class _PostgresChain:
@@ -136,7 +180,11 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *sqlite_statements(self.ledger)]
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})",
+            *sqlite_statements(self.ledger),
+        ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -152,9 +200,28 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             )
             if c.fetchone() is not None:
                 raise CampaignMoved(f"campaign {campaign_id} changed after version {version}")
+        if (answer := kwargs.get(ANSWER)) is not None:
+            self._keep(c, answer)
         if ids and self.chains:
             append_links(_SQLiteChain(c, self.events_table_name, self.ledger), _rows(ids, stored_events))
         return ids
+
+    @staticmethod
+    def _keep(c: SQLiteCursor, answer: StoredAnswer) -> None:
+        c.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?)", _row(answer))  # noqa: S608
+        if c.sqlite_cursor.rowcount != 1:
+            raise AnswerKept(answer.key)
+
+    def keep_answer(self, answer: StoredAnswer) -> None:
+        """Keep an answer of its own (a refusal); ``AnswerKept`` when one is kept already."""
+        with self.datastore.transaction(commit=True) as c:
+            self._keep(c, answer)
+
+    def select_answer(self, answer_id: str) -> StoredAnswer | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_SELECT.format(table=TABLE, p="?"), (answer_id,))
+            row = c.fetchone()
+        return None if row is None else _answer(tuple(row))
 
 
 class _SQLiteChain:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
@@ -22,8 +22,10 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     OperationalError,
 )
-from eventsourcing.utils import Environment, EnvType, TopicError
+from eventsourcing.utils import Environment, EnvType, TopicError, get_topic
 
+from application.answers import ANSWER, AnswerKept, StoredAnswer, answer_key, pending_answer
+from application.decisions import ContestantCommand
 from application.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -34,19 +36,21 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, history_of
-from application.recorders import UNCHANGED
-from application.transcodings import ActorAsDict, DecisionAsDict
+from application.recorders import UNCHANGED, PostgresCampaignRecorder, SQLiteCampaignRecorder
+from application.transcodings import ActorAsDict, DecisionAsDict, PersonRecordAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
-from domain.answers import RecordedAnswer, answer_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, free_places, take_places
 from domain.errors import DuplicateAccount, DuplicatePerson, InvalidValue
+from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
-from domain.team import CityTeam, TeamRole
+from domain.team import CityTeam
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
-from domain.users import DuplicateUser, User, user_id
+from domain.usernames import ConfusableUsername, skeleton
+from domain.users import DuplicateUser, User, UsernameClaim, user_id
 from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId, Role
 
 T = TypeVar("T")
@@ -107,6 +111,7 @@ class CampaignService(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())
         transcoder.register(DecisionAsDict())
+        transcoder.register(PersonRecordAsDict())
 
     # --- the campaign --------------------------------------------------------
 
@@ -185,35 +190,31 @@ class CampaignService(Application[UUID]):
 
     # --- contestants ---------------------------------------------------------
 
-    @_utc_instant
     def nominate(
         self,
         campaign_id: UUID,
         person: Person,
         channel: Channel,
+        context: DecisionContext,
         *,
-        actor: Actor,
-        at: datetime,
         unit: str | None = None,
         contact: str | None = None,
-        reason: str | None = None,
-        evidence: str | None = None,
     ) -> Contestant:
         """Recommend (city staff) or self-register (public) one person."""
+        key = self.pseudonym(person.id_number.value)
 
         def attempt() -> Contestant:
             campaign = self.get_campaign(campaign_id)
             contestant = Contestant.nominate(
-                campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
-                actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
-            )  # fmt: skip
+                campaign, person, channel, context, person_key=key, unit=unit, contact=contact
+            )
             verb = "register" if channel is Channel.SELF else "nominate"
             if self._exists(contestant.id):
                 # Not echoed to anonymous callers (the refusal itself still tells them; it is
                 # rate-limited per address).
                 who = (
                     "a person with this ID number"
-                    if actor.role is Role.PUBLIC
+                    if context.actor.role is Role.PUBLIC
                     else f"the person with ID number {person.id_number.masked}"
                 )
                 raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
@@ -224,164 +225,44 @@ class CampaignService(Application[UUID]):
                     f"{verb}: the {account.platform} account {account.handle!r} "
                     "already belongs to another contestant"
                 )
-            claim = AccountClaim.claim(campaign.id, account_key, contestant.id, at)
-            allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
-            take_places(contestant, campaign, allotments, at)
+            claim = AccountClaim.claim(campaign.id, account_key, contestant.id, context.at)
+            allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+            take_places(contestant, campaign, allotments, context.at)
             self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
 
-        return self._retrying(attempt)
+        def own_write() -> Contestant | None:
+            return self._written_by(contestant_id(campaign_id, key), context.command_id)
 
-    @_utc_instant
-    def verify(
-        self,
-        contestant_id: UUID,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._on_contestant(contestant_id, lambda c, campaign: c.verify(
-            campaign, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version))  # fmt: skip
+        return self._retrying(attempt, own_write)
 
-    @_utc_instant
-    def reject(
-        self,
-        contestant_id: UUID,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._leave(contestant_id, lambda c, campaign: c.reject(
-            campaign, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version), at)  # fmt: skip
+    def decide(self, contestant_id: UUID, command: ContestantCommand, context: DecisionContext) -> int:
+        """Load, let the contestant decide, save it with whatever else changed; return its version.
 
-    @_utc_instant
-    def assign_training_account(
-        self,
-        contestant_id: UUID,
-        training_account: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._on_contestant(contestant_id, lambda c, campaign: c.assign_training_account(
-            campaign, training_account, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version))  # fmt: skip
+        Leaving (reject, withdraw, disqualify) also frees the contestant's places and team seat.
+        """
 
-    @_utc_instant
-    def record_training(
-        self,
-        contestant_id: UUID,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._on_contestant(contestant_id, lambda c, campaign: c.record_training(
-            campaign, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version))  # fmt: skip
+        def attempt() -> int:
+            contestant = self.get_contestant(contestant_id)
+            campaign = self.get_campaign(contestant.campaign_id)
+            others = list(command.act(contestant, campaign, context, self))
+            if command.leaves:
+                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+                team = self.get_team(campaign.id, contestant.city)
+                free_places(contestant, allotments, team, context.at)
+                others += [*allotments.values(), *([team] if team else [])]
+            self.save(contestant, *others, **_unchanged(campaign))
+            return contestant.version
 
-    @_utc_instant
-    def record_results(
-        self,
-        contestant_id: UUID,
-        scores: dict[str, float],
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._on_contestant(contestant_id, lambda c, campaign: c.record_results(
-            campaign, scores, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version))  # fmt: skip
+        def own_write() -> int | None:
+            found = self._written_by(contestant_id, context.command_id)
+            return None if found is None else found.version
 
-    @_utc_instant
-    def advance(
-        self,
-        contestant_id: UUID,
-        role: TeamRole,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        def act(contestant: Contestant, campaign: Campaign) -> Sequence[Aggregate]:
-            team = self._team(campaign.id, contestant.city, at)
-            contestant.advance(
-                campaign,
-                team,
-                role,
-                actor=actor,
-                at=at,
-                reason=reason,
-                evidence=evidence,
-                expected_version=expected_version,
-            )
-            return [team]
+        return self._retrying(attempt, own_write)
 
-        return self._on_contestant(contestant_id, act)
-
-    @_utc_instant
-    def award(
-        self,
-        contestant_id: UUID,
-        award: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._on_contestant(contestant_id, lambda c, campaign: c.award_prize(
-            campaign, award, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version))  # fmt: skip
-
-    @_utc_instant
-    def withdraw(
-        self,
-        contestant_id: UUID,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._leave(contestant_id, lambda c, campaign: c.withdraw(
-            campaign, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version), at)  # fmt: skip
-
-    @_utc_instant
-    def disqualify(
-        self,
-        contestant_id: UUID,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> int:
-        return self._leave(contestant_id, lambda c, campaign: c.disqualify(
-            campaign, actor=actor, at=at, reason=reason, evidence=evidence,
-            expected_version=expected_version), at)  # fmt: skip
+    def team_for(self, campaign_id: UUID, city: str, at: datetime) -> CityTeam:
+        """The city's finals team, formed when first needed."""
+        return self.get_team(campaign_id, city) or CityTeam(campaign_id=campaign_id, city=city, timestamp=at)
 
     @_utc_instant
     def appoint_team_leader(
@@ -389,7 +270,7 @@ class CampaignService(Application[UUID]):
     ) -> None:
         def attempt() -> None:
             self.get_campaign(campaign_id)
-            team = self._team(campaign_id, city, at)
+            team = self.team_for(campaign_id, city, at)
             appointee = self.get_user(user_id(staff_user))
             team.appoint_leader(name=name, staff_user=staff_user, appointee=appointee, actor=actor, at=at)
             self.save(team)
@@ -422,7 +303,7 @@ class CampaignService(Application[UUID]):
         """Every decision on one contestant; other aggregates' ids are not found here."""
         with _store_errors():
             events = list(self.events.get(contestant_id))
-        if not events or not isinstance(events[0], Contestant.Nominated):  # type: ignore[attr-defined]
+        if not events or not isinstance(events[0], Contestant.Nominated):
             raise ContestantNotFound(contestant_id)
         return history_of(events)
 
@@ -450,34 +331,6 @@ class CampaignService(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _on_contestant(
-        self,
-        contestant_id: UUID,
-        act: Callable[[Contestant, Campaign], Sequence[Aggregate] | None],
-    ) -> int:
-        """Load, decide, save the contestant with whatever else changed; return its version."""
-
-        def attempt() -> int:
-            contestant = self.get_contestant(contestant_id)
-            campaign = self.get_campaign(contestant.campaign_id)
-            others = act(contestant, campaign) or ()
-            self.save(contestant, *others, **_unchanged(campaign))
-            return contestant.version
-
-        return self._retrying(attempt)
-
-    def _leave(self, contestant_id: UUID, act: Callable[[Contestant, Campaign], None], at: datetime) -> int:
-        """Reject, withdraw, disqualify: the contestant's places and team seat are freed."""
-
-        def act_and_free(contestant: Contestant, campaign: Campaign) -> Sequence[Aggregate]:
-            act(contestant, campaign)
-            allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
-            team = self.get_team(campaign.id, contestant.city)
-            free_places(contestant, allotments, team, at)
-            return [*allotments.values(), *([team] if team else [])]
-
-        return self._on_contestant(contestant_id, act_and_free)
-
     def _allotments(self, campaign_id: UUID, scopes: Iterable[str], at: datetime) -> dict[str, Allotment]:
         found: dict[str, Allotment] = {}
         for scope in scopes:
@@ -486,9 +339,6 @@ class CampaignService(Application[UUID]):
             except NothingStored:
                 found[scope] = Allotment(campaign_id=campaign_id, scope=scope, timestamp=at)
         return found
-
-    def _team(self, campaign_id: UUID, city: str, at: datetime) -> CityTeam:
-        return self.get_team(campaign_id, city) or CityTeam(campaign_id=campaign_id, city=city, timestamp=at)
 
     def _get(
         self,
@@ -510,20 +360,41 @@ class CampaignService(Application[UUID]):
         with _store_errors():
             return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _retrying(self, attempt: Callable[[], T]) -> T:
+    def _retrying(self, attempt: Callable[[], T], own_write: Callable[[], T | None] | None = None) -> T:
         """Run a decide-and-save attempt, again on fresh state while writers collide.
 
         A collision means another command changed an aggregate this one read; deciding
         again on fresh state yields either success or the real refusal (quota full,
-        duplicate, wrong state), never a bare version conflict.
+        duplicate, wrong state), never a bare version conflict. It can also mean the
+        store re-sent an insert whose commit went through but whose answer was lost:
+        ``own_write`` then finds this command's id in the stored events, and that write is
+        the answer, never a refusal of itself.
         """
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
                 with _store_errors():
+                    if attempt_number > 1 and own_write is not None:
+                        done = own_write()
+                        if done is not None:
+                            return done
                     return attempt()
-            except IntegrityError:  # a lost race, or the campaign moved (CampaignMoved)
+            except IntegrityError:  # a lost race, the campaign moved (CampaignMoved), or our own write
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only
         raise Contended(f"the command collided with concurrent changes {MAX_ATTEMPTS} times; retry it")
+
+    def _written_by(self, contestant_id: UUID, command_id: str | None) -> Contestant | None:
+        """The contestant as the command left it, if the command's events are stored."""
+        if command_id is None:
+            return None
+        events = list(self.events.get(contestant_id))
+        mine = [
+            e.originator_version
+            for e in events
+            if isinstance(e, DecisionEvent | Contestant.Nominated) and e.decision.command_id == command_id
+        ]
+        if not mine:
+            return None
+        return self._get(Contestant, contestant_id, ContestantNotFound, version=mine[-1])
 
     def _save_translating(self, *aggregates: Aggregate, on_conflict: Callable[[], Exception]) -> None:
         try:
@@ -536,14 +407,70 @@ class CampaignService(Application[UUID]):
 
     @_utc_instant
     def create_user(
-        self, username: str, role: str, city: str | None, token_hash: str, *, actor: Actor, at: datetime
+        self,
+        username: str,
+        role: str,
+        city: str | None,
+        token_hash: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        token_expires_at: datetime | None = None,
     ) -> User:
-        """A user holding the token whose SHA-256 hex digest is ``token_hash``."""
-        user = User.create(username=username, role=role, city=city, token_hash=token_hash, actor=actor, at=at)
+        """A user holding the token whose SHA-256 hex digest is ``token_hash``; look-alikes refused."""
+        user = User.create(
+            username=username,
+            role=role,
+            city=city,
+            token_hash=token_hash,
+            actor=actor,
+            at=at,
+            token_expires_at=token_expires_at,
+        )
+        if self.get_user(user.id) is not None:
+            raise DuplicateUser(f"create user: the username {user.username!r} is taken")
+        for existing in self.list_users():  # users made before names were claimed by their look
+            if skeleton(existing.username) == skeleton(user.username):
+                raise ConfusableUsername(
+                    f"create user: {user.username!r} reads like the user {existing.username!r}"
+                )
+        claim = UsernameClaim(username=user.username, timestamp=at)
         self._save_translating(
-            user, on_conflict=lambda: DuplicateUser(f"create user: the username {user.username!r} is taken")
+            user,
+            claim,
+            on_conflict=lambda: ConfusableUsername(
+                f"create user: {user.username!r} is taken or reads like an existing user's name"
+            ),
         )
         return user
+
+    def list_users(self) -> list[User]:
+        """Every user, in the order they were created (found by their creation events' topic)."""
+        topic = get_topic(getattr(User, "UserCreated"))  # noqa: B009 - made by @event, unseen by mypy
+        ids: list[UUID] = []
+        position = 0
+        with _store_errors():
+            while True:
+                page = self.recorder.select_notifications(
+                    start=position, limit=500, topics=[topic], inclusive_of_start=False
+                )
+                ids += [UUID(str(n.originator_id)) for n in page]
+                if len(page) < 500:
+                    break
+                position = page[-1].id
+        return [user for user in map(self.get_user, ids) if user is not None]
+
+    def change_user(self, username: str, change: Callable[[User], None]) -> User:
+        """Disable, enable or rotate: load the user, let it decide, save; 404 for an unknown name."""
+
+        def attempt() -> User:
+            user = self._get(User, user_id(username), lambda _: NotFound(f"no user {username!r}"))
+            change(user)
+            if user.pending_events:
+                self.save(user)
+            return user
+
+        return self._retrying(attempt)
 
     def get_user(self, user_id: UUID) -> User | None:
         try:
@@ -573,29 +500,38 @@ class CampaignService(Application[UUID]):
         except NothingStored:
             return []
 
-    def recall_answer(self, user: str, key: str) -> RecordedAnswer | None:
-        try:
-            return self._get(RecordedAnswer, answer_id(user, key), NothingStored)
-        except NothingStored:
-            return None
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Also writes a pending remembered answer, in the same transaction as the events."""
+        pending = pending_answer()
+        if pending is None or pending.kept is not None or not objs:
+            return super().save(*objs, **kwargs)
+        answer = pending.stored(objs[0])
+        if answer is None:
+            return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **{**kwargs, ANSWER: answer})
+        pending.kept = answer
+        return recordings
 
-    @_utc_instant
-    def remember_answer(
-        self, user: str, key: str, fingerprint: str, status: int, body: Any, *, at: datetime
-    ) -> RecordedAnswer:
-        """Keep the first answer; when another was kept meanwhile, that one is returned."""
-        answer = RecordedAnswer(
-            user=user, key=key, fingerprint=fingerprint, status=status, body=body, timestamp=at
-        )
+    def recall_answer(self, user: str, key: str) -> StoredAnswer | None:
+        with _store_errors():
+            return self._answers().select_answer(answer_key(user, key))
+
+    def remember_answer(self, answer: StoredAnswer) -> StoredAnswer:
+        """Keep an answer on its own; when another was kept meanwhile, that one is returned."""
         try:
             with _store_errors():
-                self.save(answer)
-        except IntegrityError:
-            kept = self.recall_answer(user, key)
+                self._answers().keep_answer(answer)
+        except AnswerKept:
+            kept = self.recall_answer(answer.user, answer.key)
             if kept is None:  # pragma: no cover - the conflicting answer is stored
                 raise
             return kept
         return answer
+
+    def _answers(self) -> PostgresCampaignRecorder | SQLiteCampaignRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, PostgresCampaignRecorder | SQLiteCampaignRecorder)  # noqa: S101
+        return recorder
 
     def last_notification_id(self) -> int:
         """The event store's highest notification id (0 when empty); raises StoreUnavailable."""

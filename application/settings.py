@@ -69,6 +69,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:///PATH or postgresql://...")
         return value
 
+    @field_validator("id_secret")
+    @classmethod
+    def _unset_when_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
     @field_validator("cipher_key")
     @classmethod
     def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:

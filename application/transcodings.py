@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.persistence import Transcoding
 
 from domain.decision import Decision
+from domain.events import PersonRecord
 from domain.values import Actor, Role
 
 
@@ -31,6 +32,7 @@ class DecisionAsDict(Transcoding):
             "rule_version": obj.rule_version,
             "reason": obj.reason,
             "evidence": obj.evidence,
+            "command_id": obj.command_id,
         }
 
     def decode(self, data: dict[str, Any]) -> Decision:
@@ -39,4 +41,16 @@ class DecisionAsDict(Transcoding):
             rule_version=data["rule_version"],
             reason=data.get("reason"),
             evidence=data.get("evidence"),
+            command_id=data.get("command_id"),
         )
+
+
+class PersonRecordAsDict(Transcoding):
+    type = PersonRecord
+    name = "person_record"
+
+    def encode(self, obj: PersonRecord) -> dict[str, Any]:
+        return obj.to_data()
+
+    def decode(self, data: dict[str, Any]) -> PersonRecord:
+        return PersonRecord.from_data(data)

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import psycopg
 
+from application import decisions
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
 from cli.people import fake_person
+from domain.decision import DecisionContext
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
 
 ADMIN = Actor("bench-admin", Role.ADMIN)
@@ -43,10 +45,16 @@ def people(count: int) -> list[Person]:
         fake = fake_person(rng, serial, cities[serial % len(cities)], "family")
         found.append(
             Person.parse(
-                name=fake.name, id_number=fake.id_number, mobile=fake.mobile, city=fake.city,
-                group=fake.group, platform=fake.platform, account=fake.account, followers=fake.followers,
+                name=fake.name,
+                id_number=fake.id_number,
+                mobile=fake.mobile,
+                city=fake.city,
+                group=fake.group,
+                platform=fake.platform,
+                account=fake.account,
+                followers=fake.followers,
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -66,9 +74,11 @@ def bench_store(
     name = name if chain else f"{name} (no chain)"
     try:
         campaign = service.launch_campaign(
-            f"bench {uuid.uuid4()}", actor=ADMIN, at=NOMINATION_DAY - timedelta(days=30),
+            f"bench {uuid.uuid4()}",
+            actor=ADMIN,
+            at=NOMINATION_DAY - timedelta(days=30),
             caps=dict.fromkeys(Group, len(crowd) * 2),
-        )  # fmt: skip
+        )
         ids: list[uuid.UUID] = []
         latencies: list[float] = []
 
@@ -77,7 +87,11 @@ def bench_store(
                 started = time.perf_counter()
                 staff = Actor("bench", Role.CITY_STAFF, person.city)
                 at = NOMINATION_DAY + timedelta(seconds=n)
-                ids.append(service.nominate(campaign, person, Channel.RECOMMENDED, actor=staff, at=at).id)
+                ids.append(
+                    service.nominate(
+                        campaign, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=at)
+                    ).id
+                )
                 latencies.append(time.perf_counter() - started)
 
         timed(f"{name} nominate, one writer", len(crowd), nominate_all, lines)
@@ -87,7 +101,7 @@ def bench_store(
 
         def verify_all() -> None:
             for contestant in ids:
-                service.verify(contestant, actor=ADMIN, at=REVIEW_DAY)
+                service.decide(contestant, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEW_DAY))
 
         timed(f"{name} verify, one writer", len(ids), verify_all, lines)
         bench_contended(name, service, campaign, crowd[: len(crowd) // 2], threads, lines)
@@ -110,7 +124,11 @@ def bench_contended(
     def worker(chunk: list[uuid.UUID]) -> None:
         for contestant in chunk:
             staff = Actor("bench", Role.ADMIN)
-            service.withdraw(contestant, actor=staff, at=REVIEW_DAY + timedelta(hours=1), reason="bench")
+            service.decide(
+                contestant,
+                decisions.WITHDRAW,
+                DecisionContext(actor=staff, at=REVIEW_DAY + timedelta(hours=1), reason="bench"),
+            )
 
     def run() -> None:
         pool = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]

@@ -41,12 +41,14 @@ from uuid import UUID
 
 import psycopg
 
+from application import decisions
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
 from cli.people import fake_person
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, take_places
 from domain.places import AccountClaim, Allotment
 from domain.timeline import SHANGHAI
@@ -102,10 +104,15 @@ class Crowd:
                 continue
             self.seen.add(fake.id_number)
             return Person.parse(
-                name=fake.name, id_number=fake.id_number, mobile=fake.mobile, city=fake.city,
-                group=fake.group, platform=fake.platform, account=f"{self.prefix}_{self.serial:08d}",
+                name=fake.name,
+                id_number=fake.id_number,
+                mobile=fake.mobile,
+                city=fake.city,
+                group=fake.group,
+                platform=fake.platform,
+                account=f"{self.prefix}_{self.serial:08d}",
                 followers=fake.followers,
-            )  # fmt: skip
+            )
 
 
 def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) -> None:
@@ -126,7 +133,11 @@ def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) ->
                 staff = Actor("bench-staff", Role.CITY_STAFF, person.city)
                 key = service.pseudonym(person.id_number.value)
                 c = Contestant.nominate(
-                    campaign, person, Channel.RECOMMENDED, person_key=key, actor=staff, at=NOMINATING
+                    campaign,
+                    person,
+                    Channel.RECOMMENDED,
+                    DecisionContext(actor=staff, at=NOMINATING),
+                    person_key=key,
                 )
                 claim = AccountClaim.claim(
                     campaign.id, service.pseudonym(person.account.key), c.id, NOMINATING
@@ -137,12 +148,14 @@ def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) ->
                             campaign_id=campaign.id, scope=scope, timestamp=NOMINATING
                         )
                 take_places(c, campaign, allotments, NOMINATING)
-                c.verify(campaign, actor=ADMIN, at=REVIEWING, reason="材料齐全")
-                c.assign_training_account(campaign, f"t-{crowd.serial}", actor=ADMIN, at=TRAINING)
-                c.record_training(campaign, actor=JUDGE, at=TRAINED)
-                c.record_results(campaign, dict(SCORES), actor=JUDGE, at=RESULTS_DAY)
+                c.verify(campaign, DecisionContext(actor=ADMIN, at=REVIEWING, reason="材料齐全"))
+                c.assign_training_account(
+                    campaign, DecisionContext(actor=ADMIN, at=TRAINING), f"t-{crowd.serial}"
+                )
+                c.record_training(campaign, DecisionContext(actor=JUDGE, at=TRAINED))
+                c.record_results(campaign, DecisionContext(actor=JUDGE, at=RESULTS_DAY), dict(SCORES))
                 batch += [c, claim]
-            service.save(*batch, *allotments.values())  # type: ignore[arg-type]
+            service.save(*batch, *allotments.values())
             if int(service.recorder.max_notification_id() or 0) >= events:
                 break
     head = int(service.recorder.max_notification_id() or 0)
@@ -197,16 +210,26 @@ def writer(
                 person = crowd.next()
                 staff = Actor("bench-staff", Role.CITY_STAFF, person.city)
                 mine.append(
-                    service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=staff, at=NOMINATING).id
+                    service.nominate(
+                        campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=NOMINATING)
+                    ).id
                 )
             elif command == "verify":
-                service.verify(mine[-1], actor=ADMIN, at=REVIEWING)
+                service.decide(mine[-1], decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
             elif command == "assign_training_account":
-                service.assign_training_account(mine[-1], f"t-{number}-{step}", actor=ADMIN, at=TRAINING)
+                service.decide(
+                    mine[-1],
+                    decisions.assign_training_account(f"t-{number}-{step}"),
+                    DecisionContext(actor=ADMIN, at=TRAINING),
+                )
             elif command == "record_training":
-                service.record_training(mine[-1], actor=JUDGE, at=TRAINED)
+                service.decide(mine[-1], decisions.RECORD_TRAINING, DecisionContext(actor=JUDGE, at=TRAINED))
             else:
-                service.record_results(mine[-1], dict(SCORES), actor=JUDGE, at=RESULTS_DAY)
+                service.decide(
+                    mine[-1],
+                    decisions.record_results(dict(SCORES)),
+                    DecisionContext(actor=JUDGE, at=RESULTS_DAY),
+                )
             done.append((time.monotonic(), service.last_notification_id()))
             step += 1
             next_at += interval

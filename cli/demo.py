@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from application import decisions
 from application.errors import ApplicationError, CampaignExists
 from application.service import CampaignService
 from cli.people import FakePerson, fake_person
+from domain.decision import DecisionContext as Ctx
 from domain.errors import DomainError
 from domain.ids import campaign_id
 from domain.lifecycle import Status
@@ -156,7 +158,7 @@ class Demo:
                 experience=fake.experience,
             )
             contestant = self.service.nominate(
-                self.campaign_id, person, channel, actor=actor, at=at, unit=f"{fake.city}退役军人事务局"
+                self.campaign_id, person, channel, Ctx(actor=actor, at=at), unit=f"{fake.city}退役军人事务局"
             )
             self.ids[contestant.id] = fake
 
@@ -168,14 +170,20 @@ class Demo:
             at = on(7, 3) + timedelta(minutes=n)
             if n % 29 == 7:
                 self.tally.attempt(
-                    "rejected", self.service.reject, contestant_id, actor=ADMIN, at=at,
-                    reason="未能提供有效退役军人证件", evidence="审核记录",
-                )  # fmt: skip
+                    "rejected",
+                    self.service.decide,
+                    contestant_id,
+                    decisions.REJECT,
+                    Ctx(actor=ADMIN, at=at, reason="未能提供有效退役军人证件", evidence="审核记录"),
+                )
             else:
                 self.tally.attempt(
-                    "verified", self.service.verify, contestant_id, actor=ADMIN, at=at,
-                    evidence="资格审核通过",
-                )  # fmt: skip
+                    "verified",
+                    self.service.decide,
+                    contestant_id,
+                    decisions.VERIFY,
+                    Ctx(actor=ADMIN, at=at, evidence="资格审核通过"),
+                )
 
     def with_status(self, status: Status) -> list[UUID]:
         return [c for c in self.ids if self.service.get_contestant(c).status is status]
@@ -184,19 +192,32 @@ class Demo:
         self.scheduler_until(on(7, 10))
         for n, contestant_id in enumerate(self.with_status(Status.VERIFIED)):
             self.tally.attempt(
-                "training account assigned", self.service.assign_training_account, contestant_id,
-                f"GDJY-{contestant_id.hex[:8]}", actor=ADMIN, at=on(7, 10),
-            )  # fmt: skip
+                "training account assigned",
+                self.service.decide,
+                contestant_id,
+                decisions.assign_training_account(f"GDJY-{contestant_id.hex[:8]}"),
+                Ctx(actor=ADMIN, at=on(7, 10)),
+            )
             if n % 37 == 5:
                 self.tally.attempt(
-                    "withdrawn", self.service.withdraw, contestant_id,
-                    actor=staff_of(self.ids[contestant_id].city), at=on(7, 12), reason="本人因工作原因退出",
-                )  # fmt: skip
+                    "withdrawn",
+                    self.service.decide,
+                    contestant_id,
+                    decisions.WITHDRAW,
+                    Ctx(
+                        actor=staff_of(self.ids[contestant_id].city),
+                        at=on(7, 12),
+                        reason="本人因工作原因退出",
+                    ),
+                )
         for contestant_id in self.with_status(Status.ENROLLED):
             self.tally.attempt(
-                "trained", self.service.record_training, contestant_id, actor=JUDGE, at=on(7, 18),
-                evidence="线上培训课程完成",
-            )  # fmt: skip
+                "trained",
+                self.service.decide,
+                contestant_id,
+                decisions.RECORD_TRAINING,
+                Ctx(actor=JUDGE, at=on(7, 18), evidence="线上培训课程完成"),
+            )
 
     def compete(self) -> None:
         self.scheduler_until(on(7, 20))
@@ -204,7 +225,11 @@ class Demo:
         for contestant_id in self.with_status(Status.TRAINED):
             scores = {event: round(self.rng.uniform(50, 100), 1) for event in events}
             self.tally.attempt(
-                "competed", self.service.record_results, contestant_id, scores, actor=JUDGE, at=on(8, 28)
+                "competed",
+                self.service.decide,
+                contestant_id,
+                decisions.record_results(scores),
+                Ctx(actor=JUDGE, at=on(8, 28)),
             )
         self.scheduler_until(on(9, 1))
 
@@ -221,14 +246,24 @@ class Demo:
                     staff.user, "city_staff", city, nobody_knows, actor=ADMIN, at=on(9, 1)
                 )
             self.tally.attempt(
-                "team leader appointed", self.service.appoint_team_leader, self.campaign_id, city,
-                name=f"{city}领队", staff_user=staff.user, actor=staff, at=on(9, 1),
-            )  # fmt: skip
+                "team leader appointed",
+                self.service.appoint_team_leader,
+                self.campaign_id,
+                city,
+                name=f"{city}领队",
+                staff_user=staff.user,
+                actor=staff,
+                at=on(9, 1),
+            )
             ranked = sorted(members, key=self.rank, reverse=True)
             for n, contestant_id in enumerate(ranked[:7]):
                 role = TeamRole.ASSISTANT if n == 6 else TeamRole.STREAMER
                 self.tally.attempt(
-                    f"advanced as {role}", self.service.advance, contestant_id, role, actor=staff, at=on(9, 2)
+                    f"advanced as {role}",
+                    self.service.decide,
+                    contestant_id,
+                    decisions.advance(role),
+                    Ctx(actor=staff, at=on(9, 2)),
                 )
 
     def rank(self, contestant_id: UUID) -> tuple[bool, float]:
@@ -242,17 +277,27 @@ class Demo:
         prizes = ["一等奖"] * 3 + ["二等奖"] * 6 + ["三等奖"] * 9
         for contestant_id, prize in zip(finalists, prizes, strict=False):
             self.tally.attempt(
-                "awarded", self.service.award, contestant_id, prize, actor=ADMIN, at=on(9, 7, 20),
-                reason="决赛评审结果",
-            )  # fmt: skip
+                "awarded",
+                self.service.decide,
+                contestant_id,
+                decisions.award(prize),
+                Ctx(actor=ADMIN, at=on(9, 7, 20), reason="决赛评审结果"),
+            )
         for contestant_id in finalists[-1:]:
             self.tally.attempt(
-                "disqualified", self.service.disqualify, contestant_id, actor=ADMIN, at=on(9, 10),
-                reason="决赛中违规使用他人账号", evidence="评委组复核意见",
-            )  # fmt: skip
+                "disqualified",
+                self.service.decide,
+                contestant_id,
+                decisions.DISQUALIFY,
+                Ctx(actor=ADMIN, at=on(9, 10), reason="决赛中违规使用他人账号", evidence="评委组复核意见"),
+            )
         for contestant_id in finalists[len(prizes) : len(prizes) + 1]:  # after the ceremony: refused
             self.tally.attempt(
-                "awarded", self.service.award, contestant_id, "特别奖", actor=ADMIN, at=on(9, 16)
+                "awarded",
+                self.service.decide,
+                contestant_id,
+                decisions.award("特别奖"),
+                Ctx(actor=ADMIN, at=on(9, 16)),
             )
 
 

@@ -35,10 +35,16 @@ def import_form(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=None)
             report = import_recommendations(
-                service, campaign, file.read_bytes(), file.name,
-                actor=Actor(user, Role.ADMIN), at=datetime.now(UTC), group=group, unit=unit,
+                service,
+                campaign,
+                file.read_bytes(),
+                file.name,
+                actor=Actor(user, Role.ADMIN),
+                at=datetime.now(UTC),
+                group=group,
+                unit=unit,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )  # fmt: skip
+            )
     except (DomainError, ApplicationError) as refusal:
         console.print(f"[red]{file.name}: nothing imported: {refusal.detail}")
         raise typer.Exit(1) from None

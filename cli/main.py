@@ -127,12 +127,12 @@ def serve(
     from api.config import ApiSettings
     from application.settings import SettingsError
 
-    settings = load_settings()
     try:
         api_settings = ApiSettings.load()
     except SettingsError as error:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
+    settings = load_settings()
     require_reachable_store(settings)
     embedded = not settings.is_postgres
     if scheduler or (scheduler is None and embedded):
@@ -150,7 +150,16 @@ def serve(
         run_scheduler=embedded if scheduler is None else scheduler,
         run_projections=embedded if projections is None else projections,
     )
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    trusted = api_settings.trusted_proxy_list
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the configured proxies
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import psycopg
@@ -12,14 +13,35 @@ from application.bootstrap import build_service
 from application.errors import StoreUnavailable
 from application.service import CampaignService
 from application.settings import Settings, SettingsError
+from application.store_keys import is_plain, remember_keys, resolve_keys
 
 
 def load_settings() -> Settings:
+    """Validated settings with the store's keys: generated beside a new SQLite store, else required."""
+    os.umask(0o077)  # every file this process creates (store, views, locks, exports) is owner-only
     try:
-        return Settings.load()
+        settings = Settings.load()
     except SettingsError as error:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
+    try:
+        resolved = resolve_keys(settings)
+    except SettingsError as error:
+        typer.echo(f"zhanyou: {error}", err=True)
+        raise typer.Exit(2) from None
+    except (psycopg.Error, sqlite3.Error, OSError) as error:
+        typer.echo(
+            f"zhanyou: the event store ({settings.describe_store()}) is unreachable: {_one_line(error)}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    if resolved.generated is not None:
+        typer.echo(
+            f"zhanyou: made a cipher key and an id secret for this new store in {resolved.generated} "
+            "(owner-only); keep a copy elsewhere: without it the data cannot be read",
+            err=True,
+        )
+    return resolved.settings
 
 
 def open_service(settings: Settings) -> CampaignService:
@@ -51,6 +73,14 @@ def open_service(settings: Settings) -> CampaignService:
             err=True,
         )
         raise typer.Exit(2) from None
+    remember_keys(settings)
+    if is_plain(settings):
+        typer.echo(
+            "zhanyou: warning: this store was made without keys (ids derive from plain ID numbers, "
+            "events are not encrypted); it opens as it was. README.md: 'Protecting a store made "
+            "without keys'",
+            err=True,
+        )
     return service
 
 

@@ -25,6 +25,11 @@ def _require(actor: Actor, roles: frozenset[Role], city: str, action: str) -> No
         )
 
 
+def may_read(actor: Actor, city: str) -> bool:
+    """Whether ``actor`` may read a contestant of ``city`` at all (masked)."""
+    return actor.role in _READERS and (actor.role is not Role.CITY_STAFF or actor.city == city)
+
+
 def require_may_read(actor: Actor, city: str) -> None:
     """Masked contestant records: organisers, auditors, judges and the city's own staff."""
     _require(actor, _READERS, city, "read contestant")

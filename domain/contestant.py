@@ -10,19 +10,82 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.campaign import Campaign
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import InvalidValue, OutOfOrder, VersionConflict
+from domain.events import DecisionEvent, PersonRecord
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
 from domain.timeline import SHANGHAI, shanghai_text
-from domain.values import Actor, Channel, Group, Person, mask_id_number, mask_mobile
+from domain.values import Channel, Group, Person, mask_id_number, mask_mobile
 
 CONTEST_EVENTS = ("short_video", "account_operation", "livestream_selling")
 
 
 class Contestant(Aggregate):
     """Public methods decide (and may refuse); the ``@event`` methods only record."""
+
+    # --- the facts -------------------------------------------------------------
+
+    class Nominated(Aggregate.Created):
+        """Recommended by a city or self-registered.
+
+        :ivar person_key: keyed digest of the ID number, from which the id derives.
+        :ivar channel: ``recommended`` or ``self``.
+        """
+
+        campaign_id: UUID
+        person_key: str
+        id_number: str
+        channel: str
+        person: PersonRecord
+        decision: Decision
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 stored the person as a plain mapping."""
+            state["person"] = PersonRecord.from_data(state["person"])
+
+    class Verified(DecisionEvent):
+        """Eligibility confirmed."""
+
+    class Rejected(DecisionEvent):
+        """Eligibility refused; places freed."""
+
+    class TrainingAccountAssigned(DecisionEvent):
+        """:ivar training_account: the account on the training platform."""
+
+        training_account: str
+
+    class Trained(DecisionEvent):
+        """Online training done."""
+
+    class Competed(DecisionEvent):
+        """:ivar results: the score of each of the three contest events."""
+
+        results: dict[str, float]
+
+    class Advanced(DecisionEvent):
+        """Picked for the city's finals team.
+
+        :ivar team_role: ``streamer`` or ``assistant``.
+        """
+
+        team_id: UUID
+        team_role: str
+
+    class Awarded(DecisionEvent):
+        """:ivar award: the prize's name."""
+
+        award: str
+
+    class Withdrawn(DecisionEvent):
+        """Left of their own will; places and team seat freed."""
+
+    class Disqualified(DecisionEvent):
+        """Removed by the organisers; places and team seat freed."""
 
     @staticmethod
     def create_id(campaign_id: UUID, person_key: str) -> UUID:
@@ -34,16 +97,14 @@ class Contestant(Aggregate):
         campaign: Campaign,
         person: Person,
         channel: Channel,
+        context: DecisionContext,
         *,
         person_key: str,
-        actor: Actor,
-        at: datetime,
         unit: str | None = None,
         contact: str | None = None,
-        reason: str | None = None,
-        evidence: str | None = None,
     ) -> Contestant:
         trigger = "recommend" if channel is Channel.RECOMMENDED else "register"
+        at = context.at
         # Judged at the decision's instant: values never read the clock.
         if person.id_number.birth_date > at.astimezone(SHANGHAI).date():
             raise InvalidValue("id_number", f"{person.id_number.masked}: the birth date is in the future")
@@ -51,59 +112,60 @@ class Contestant(Aggregate):
             trigger,
             current=Status.NEW,
             timeline=campaign.timeline,
-            actor=actor,
+            actor=context.actor,
             at=at,
             city=person.city,
             group=person.group,
-            reason=reason,
+            reason=context.reason,
+        )
+        record = PersonRecord(
+            name=person.name,
+            mobile=person.mobile.value,
+            city=person.city,
+            group=person.group,
+            platform=person.account.platform,
+            account=person.account.handle,
+            followers=person.followers,
+            experience=person.experience,
+            notes=person.notes,
+            unit=(unit or "").strip() or None,
+            contact=(contact or "").strip() or None,
         )
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,
             id_number=person.id_number.value,
             channel=channel.value,
-            person={
-                "name": person.name,
-                "mobile": person.mobile.value,
-                "city": person.city,
-                "group": person.group.value,
-                "platform": person.account.platform.value,
-                "account": person.account.handle,
-                "followers": person.followers,
-                "experience": person.experience,
-                "notes": person.notes,
-                "unit": (unit or "").strip() or None,
-                "contact": (contact or "").strip() or None,
-            },
-            decision=Decision.of(actor, campaign.rule_version, reason, evidence),
+            person=record,
+            decision=context.recorded(campaign.rule_version),
             timestamp=at,
         )
 
-    @event("Nominated")
+    @event(Nominated)
     def __init__(
         self,
         campaign_id: UUID,
         person_key: str,
         id_number: str,
         channel: str,
-        person: dict[str, Any],
+        person: PersonRecord,
         decision: Decision,
         timestamp: datetime,
     ) -> None:
         self.campaign_id = campaign_id
         self.id_number = id_number
         self.channel = Channel(channel)
-        self.name: str = person["name"]
-        self.mobile: str = person["mobile"]
-        self.city: str = person["city"]
-        self.group = Group(person["group"])
-        self.platform: str = person["platform"]
-        self.account: str = person["account"]
-        self.followers: int = person["followers"]
-        self.experience: str = person["experience"]
-        self.notes: str = person["notes"]
-        self.unit: str | None = person["unit"]
-        self.contact: str | None = person["contact"]
+        self.name = person.name
+        self.mobile = person.mobile
+        self.city = person.city
+        self.group = person.group
+        self.platform: str = person.platform.value
+        self.account = person.account
+        self.followers = person.followers
+        self.experience = person.experience
+        self.notes = person.notes
+        self.unit = person.unit
+        self.contact = person.contact
         self.status = Status.NOMINATED
         self.training_account: str | None = None
         self.results: dict[str, float] | None = None
@@ -127,127 +189,69 @@ class Contestant(Aggregate):
 
     # --- decisions -----------------------------------------------------------
 
-    def _decide(
-        self,
-        trigger: str,
-        campaign: Campaign,
-        actor: Actor,
-        at: datetime,
-        reason: str | None,
-        evidence: str | None,
-        expected_version: int | None,
-    ) -> Decision:
-        if at < self.modified_on:
+    def _decide(self, trigger: str, campaign: Campaign, context: DecisionContext) -> Decision:
+        action = trigger.replace("_", " ")
+        if context.at < self.modified_on:
             raise OutOfOrder(
-                f"{trigger.replace('_', ' ')}: {shanghai_text(at)} is earlier than this contestant's "
+                f"{action}: {shanghai_text(context.at)} is earlier than this contestant's "
                 f"last recorded decision ({shanghai_text(self.modified_on)})"
             )
-        if expected_version is not None and expected_version != self.version:
+        if context.expected_version is not None and context.expected_version != self.version:
             raise VersionConflict(
-                f"{trigger.replace('_', ' ')}: the contestant is at version {self.version}, "
-                f"not {expected_version}; reload and decide again"
+                f"{action}: the contestant is at version {self.version}, "
+                f"not {context.expected_version}; reload and decide again"
             )
         decide(
             trigger,
             current=self.status,
             timeline=campaign.timeline,
-            actor=actor,
-            at=at,
+            actor=context.actor,
+            at=context.at,
             city=self.city,
             group=self.group,
-            reason=reason,
+            reason=context.reason,
         )
-        return Decision.of(actor, campaign.rule_version, reason, evidence)
+        return context.recorded(campaign.rule_version)
 
-    def verify(
-        self,
-        campaign: Campaign,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        decision = self._decide("verify", campaign, actor, at, reason, evidence, expected_version)
-        self._verified(decision=decision, timestamp=at)
+    def verify(self, campaign: Campaign, context: DecisionContext) -> None:
+        self._verified(decision=self._decide("verify", campaign, context), timestamp=context.at)
 
-    @event("Verified")
+    @event(Verified)
     def _verified(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.VERIFIED
 
-    def reject(
-        self,
-        campaign: Campaign,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        decision = self._decide("reject", campaign, actor, at, reason, evidence, expected_version)
-        self._rejected(decision=decision, timestamp=at)
+    def reject(self, campaign: Campaign, context: DecisionContext) -> None:
+        self._rejected(decision=self._decide("reject", campaign, context), timestamp=context.at)
 
-    @event("Rejected")
+    @event(Rejected)
     def _rejected(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.REJECTED
 
     def assign_training_account(
-        self,
-        campaign: Campaign,
-        training_account: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
+        self, campaign: Campaign, context: DecisionContext, training_account: str
     ) -> None:
         if not training_account.strip():
             raise InvalidValue("training_account", "the training-platform account is empty")
-        decision = self._decide(
-            "assign_training_account", campaign, actor, at, reason, evidence, expected_version
-        )
+        decision = self._decide("assign_training_account", campaign, context)
         self._training_account_assigned(
-            training_account=training_account.strip(), decision=decision, timestamp=at
+            training_account=training_account.strip(), decision=decision, timestamp=context.at
         )
 
-    @event("TrainingAccountAssigned")
+    @event(TrainingAccountAssigned)
     def _training_account_assigned(
         self, training_account: str, decision: Decision, timestamp: datetime
     ) -> None:
         self.training_account = training_account
         self.status = Status.ENROLLED
 
-    def record_training(
-        self,
-        campaign: Campaign,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        decision = self._decide("record_training", campaign, actor, at, reason, evidence, expected_version)
-        self._trained(decision=decision, timestamp=at)
+    def record_training(self, campaign: Campaign, context: DecisionContext) -> None:
+        self._trained(decision=self._decide("record_training", campaign, context), timestamp=context.at)
 
-    @event("Trained")
+    @event(Trained)
     def _trained(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.TRAINED
 
-    def record_results(
-        self,
-        campaign: Campaign,
-        scores: dict[str, float],
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
+    def record_results(self, campaign: Campaign, context: DecisionContext, scores: dict[str, float]) -> None:
         """Scores of the three contest events; recording again corrects them while the contest is open."""
         problems = {
             name: "a score of 0 or more is required"
@@ -259,89 +263,67 @@ class Contestant(Aggregate):
         problems.update({name: "not a contest event" for name in scores if name not in CONTEST_EVENTS})
         if problems:
             raise InvalidValue.many(problems)
-        decision = self._decide("record_results", campaign, actor, at, reason, evidence, expected_version)
-        self._competed(results={n: float(scores[n]) for n in CONTEST_EVENTS}, decision=decision, timestamp=at)
+        decision = self._decide("record_results", campaign, context)
+        results = {name: float(scores[name]) for name in CONTEST_EVENTS}
+        self._competed(results=results, decision=decision, timestamp=context.at)
 
-    @event("Competed")
+    @event(Competed)
     def _competed(self, results: dict[str, float], decision: Decision, timestamp: datetime) -> None:
         self.results = results
         self.status = Status.COMPETED
 
-    def advance(
-        self,
-        campaign: Campaign,
-        team: CityTeam,
-        role: TeamRole,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
+    def advance(self, campaign: Campaign, context: DecisionContext, team: CityTeam, role: TeamRole) -> None:
         """Pick the contestant for the city's finals team (and the offline training before it)."""
-        decision = self._decide("advance", campaign, actor, at, reason, evidence, expected_version)
-        team.add(self.id, self.city, role, at=at)
-        self._advanced(team_id=team.id, team_role=role.value, decision=decision, timestamp=at)
+        decision = self._decide("advance", campaign, context)
+        team.add(self.id, self.city, role, at=context.at)
+        self._advanced(team_id=team.id, team_role=role.value, decision=decision, timestamp=context.at)
 
-    @event("Advanced")
+    @event(Advanced)
     def _advanced(self, team_id: UUID, team_role: str, decision: Decision, timestamp: datetime) -> None:
         self.team_role = team_role
         self.status = Status.ADVANCED
 
-    def award_prize(
-        self,
-        campaign: Campaign,
-        award: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
+    def award_prize(self, campaign: Campaign, context: DecisionContext, award: str) -> None:
         if not award.strip():
             raise InvalidValue("award", "the award's name is empty")
-        decision = self._decide("award", campaign, actor, at, reason, evidence, expected_version)
-        self._awarded(award=award.strip(), decision=decision, timestamp=at)
+        decision = self._decide("award", campaign, context)
+        self._awarded(award=award.strip(), decision=decision, timestamp=context.at)
 
-    @event("Awarded")
+    @event(Awarded)
     def _awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
         self.award = award
         self.status = Status.AWARDED
 
-    def withdraw(
-        self,
-        campaign: Campaign,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        decision = self._decide("withdraw", campaign, actor, at, reason, evidence, expected_version)
-        self._withdrawn(decision=decision, timestamp=at)
+    def withdraw(self, campaign: Campaign, context: DecisionContext) -> None:
+        self._withdrawn(decision=self._decide("withdraw", campaign, context), timestamp=context.at)
 
-    @event("Withdrawn")
+    @event(Withdrawn)
     def _withdrawn(self, decision: Decision, timestamp: datetime) -> None:
         self.team_role = None  # the team seat is given back with the places
         self.status = Status.WITHDRAWN
 
-    def disqualify(
-        self,
-        campaign: Campaign,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None,
-        evidence: str | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        decision = self._decide("disqualify", campaign, actor, at, reason, evidence, expected_version)
-        self._disqualified(decision=decision, timestamp=at)
+    def disqualify(self, campaign: Campaign, context: DecisionContext) -> None:
+        self._disqualified(decision=self._decide("disqualify", campaign, context), timestamp=context.at)
 
-    @event("Disqualified")
+    @event(Disqualified)
     def _disqualified(self, decision: Decision, timestamp: datetime) -> None:
         self.team_role = None  # the team seat is given back with the places
         self.status = Status.DISQUALIFIED
+
+
+#: The event each move of the lifecycle table records.
+EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
+    "recommend": Contestant.Nominated,
+    "register": Contestant.Nominated,
+    "verify": Contestant.Verified,
+    "reject": Contestant.Rejected,
+    "assign_training_account": Contestant.TrainingAccountAssigned,
+    "record_training": Contestant.Trained,
+    "record_results": Contestant.Competed,
+    "advance": Contestant.Advanced,
+    "award": Contestant.Awarded,
+    "withdraw": Contestant.Withdrawn,
+    "disqualify": Contestant.Disqualified,
+}
+#: Every decision a contestant's history can hold, in the order of the table.
+DECISION_EVENTS: tuple[type[Contestant.Event], ...] = tuple(dict.fromkeys(EVENT_OF_MOVE.values()))

@@ -1,21 +1,68 @@
-"""What every recorded decision carries besides its time: who, why, under which rules."""
+"""What every decision takes (its context) and what every recorded decision carries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from domain.errors import InvalidValue
+from domain.timeline import to_utc
 from domain.values import Actor
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 @dataclass(frozen=True)
 class Decision:
+    """Recorded in every decision event: who decided, why, on what evidence, under which rules.
+
+    :ivar command_id: the command that recorded it, so a retry can tell its own write.
+    """
+
     actor: Actor
     rule_version: int
     reason: str | None = None
     evidence: str | None = None
+    command_id: str | None = None
 
     @classmethod
     def of(
-        cls, actor: Actor, rule_version: int, reason: str | None = None, evidence: str | None = None
+        cls,
+        actor: Actor,
+        rule_version: int,
+        reason: str | None = None,
+        evidence: str | None = None,
+        command_id: str | None = None,
     ) -> Decision:
-        return cls(actor, rule_version, (reason or "").strip() or None, (evidence or "").strip() or None)
+        return cls(actor, rule_version, _text(reason), _text(evidence), command_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionContext:
+    """Everything a decision takes besides its own arguments, built once per request.
+
+    :ivar actor: who decides.
+    :ivar at: the instant of the decision (stored in UTC; a naive instant is refused).
+    :ivar reason: why, when the rules ask for one or the actor gives one.
+    :ivar evidence: what the decision rests on.
+    :ivar expected_version: the version the decider saw (``If-Match``); None to skip the check.
+    :ivar command_id: identifies the command across retries (the ``Idempotency-Key``, or fresh).
+    """
+
+    actor: Actor
+    at: datetime
+    reason: str | None = None
+    evidence: str | None = None
+    expected_version: int | None = None
+    command_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
+            raise InvalidValue("at", f"an instant with a time zone is required, not {self.at!r}")
+        object.__setattr__(self, "at", to_utc(self.at))
+
+    def recorded(self, rule_version: int) -> Decision:
+        """The decision as its event records it."""
+        return Decision.of(self.actor, rule_version, self.reason, self.evidence, self.command_id)

@@ -6,6 +6,7 @@ which phase window, by which roles. The machine decides; the aggregate records.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -131,7 +132,7 @@ MOVES_BY_TRIGGER = {move.trigger: move for move in MOVES}
 
 @dataclass
 class _Decision:
-    """Throw-away model the machine moves; it never outlives one decision."""
+    """The model the machine moves for one decision; it never outlives the decision."""
 
     state: str
     timeline: Timeline
@@ -149,7 +150,6 @@ class _Decision:
         return False
 
 
-@cache
 def _machine_config() -> dict[str, Any]:
     return {
         "states": [status.value for status in Status],
@@ -165,6 +165,15 @@ def _machine_config() -> dict[str, Any]:
         "auto_transitions": False,
         "send_event": True,
     }
+
+
+_machine_lock = threading.Lock()
+
+
+@cache
+def machine() -> Machine:
+    """The one machine of the table, built once; each decision adds its model and removes it."""
+    return Machine(model=None, initial=Status.NEW.value, **_machine_config())
 
 
 def decide(
@@ -191,14 +200,19 @@ def decide(
     if move.reason_required and not (reason and reason.strip()):
         raise ReasonRequired(f"{action}: a reason is required")
     model = _Decision(current.value, timeline, at)
-    Machine(model=model, initial=current.value, **_machine_config())
+    shared = machine()
     try:
-        moved = model.trigger(trigger)  # type: ignore[attr-defined]
+        with _machine_lock:  # the machine's model list is shared by the request threads
+            shared.add_model(model, initial=current.value)
+            moved = model.trigger(trigger)  # type: ignore[attr-defined]
     except MachineError:
         allowed_from = ", ".join(s.value for s in move.sources)
         raise InvalidTransition(
             f"{action}: not possible for a contestant who is {current} (only from {allowed_from})"
         ) from None
+    finally:
+        with _machine_lock:
+            shared.remove_model(model)
     if not moved:
         raise PhaseClosed(f"{action}: {'; '.join(model.refusals)}")
     return Status(model.state)
@@ -207,3 +221,19 @@ def decide(
 def allowed_moves(current: Status) -> list[str]:
     """The triggers the table allows from a state, phase windows aside."""
     return [move.trigger for move in MOVES if current in move.sources]
+
+
+def diagram() -> str:
+    """The table drawn as a Mermaid state diagram, from the same machine configuration."""
+    from transitions.extensions import GraphMachine  # drawing only: kept off the deciding path
+
+    config = _machine_config()
+    config["transitions"] = [{k: v for k, v in t.items() if k != "conditions"} for t in config["transitions"]]
+    del config["send_event"]
+    drawn = GraphMachine(model=_Drawing(), initial=Status.NEW.value, graph_engine="mermaid", **config)
+    text: str = drawn.model.get_graph().draw(None)  # type: ignore[attr-defined]
+    return text.replace("State Machine", "A contestant's lifecycle (domain/lifecycle.py)", 1)
+
+
+class _Drawing:
+    """The model a drawing machine needs; it decides nothing."""

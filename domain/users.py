@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import hmac
 from datetime import datetime
 from uuid import UUID, uuid5
 
@@ -10,10 +10,10 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.decision import Decision
 from domain.errors import DomainError, InvalidValue, NotPermitted
+from domain.usernames import check_username, normalise, skeleton
 from domain.values import Actor, Role, parse_city
 
 _NAMESPACE = UUID("0b7e3f1c-5a0e-4f4b-8c43-7d2b9a61e0d4")
-USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 # Roles a person can hold; `public` and `scheduler` are never users.
 USER_ROLES = (Role.ADMIN, Role.CITY_STAFF, Role.JUDGE, Role.AUDITOR, Role.LEADER)
 
@@ -24,11 +24,39 @@ class DuplicateUser(DomainError):
 
 def user_id(username: str) -> UUID:
     """One user per username; the id is how a token names its holder."""
-    return uuid5(_NAMESPACE, f"user:{username.strip()}")
+    return uuid5(_NAMESPACE, f"user:{normalise(username)}")
+
+
+def username_claim_id(username: str) -> UUID:
+    """One user per look of a name: look-alike names share this id and conflict in the store."""
+    return uuid5(_NAMESPACE, f"looks:{skeleton(username)}")
+
+
+def require_admin(actor: Actor, action: str) -> None:
+    """User management is for organisers; checked before any user is looked up, so the answer
+    never tells another role which usernames exist."""
+    if actor.role is not Role.ADMIN:
+        raise NotPermitted(f"{action}: only organisers (admin) may do this, not {actor.role}")
+
+
+def _describe(username: str, role: str, city: str | None) -> str:
+    return f"用户 {username}（{role}{'，' + city if city else ''}）"
+
+
+class UsernameClaim(Aggregate):
+    """Saved with the user it names, so a look-alike created at the same time conflicts."""
+
+    @staticmethod
+    def create_id(username: str) -> UUID:
+        return username_claim_id(username)
+
+    @event("UsernameClaimed")
+    def __init__(self, username: str, timestamp: datetime) -> None:
+        self.username = username
 
 
 class User(Aggregate):
-    """Only a SHA-256 hash of the user's token is ever recorded."""
+    """Only a SHA-256 hash of the user's token is ever recorded; every change is a decision."""
 
     @staticmethod
     def create_id(username: str) -> UUID:
@@ -36,14 +64,25 @@ class User(Aggregate):
 
     @classmethod
     def create(
-        cls, *, username: str, role: str, city: str | None, token_hash: str, actor: Actor, at: datetime
+        cls,
+        *,
+        username: str,
+        role: str,
+        city: str | None,
+        token_hash: str,
+        actor: Actor,
+        at: datetime,
+        token_expires_at: datetime | None = None,
     ) -> User:
-        if actor.role is not Role.ADMIN:
-            raise NotPermitted(f"create user: only organisers (admin) may do this, not {actor.role}")
+        require_admin(actor, "create user")
         problems: dict[str, str] = {}
-        name = username.strip()
-        if not USERNAME.match(name):
-            problems["username"] = "1 to 64 letters, digits or . _ @ -"
+        name = normalise(username)
+        try:
+            name = check_username(username)
+        except InvalidValue as error:
+            if type(error) is not InvalidValue:  # a reserved or look-alike name: its own rule
+                raise
+            problems.update(error.problems)
         try:
             parsed_role = Role(role)
         except ValueError:
@@ -63,6 +102,7 @@ class User(Aggregate):
             problems["city"] = "only city staff are bound to a city"
         if len(token_hash) != 64:
             problems["token_hash"] = "a SHA-256 hex digest is required"  # noqa: S105 - a message
+        _require_expiry_after(token_expires_at, at, problems)
         if problems:
             raise InvalidValue.many(problems)
         return cls(
@@ -70,8 +110,9 @@ class User(Aggregate):
             role=str(parsed_role),
             city=parsed_city,
             token_hash=token_hash,
-            decision=Decision.of(actor, 0),
+            decision=Decision.of(actor, 0, _describe(name, str(parsed_role), parsed_city)),
             timestamp=at,
+            token_expires_at=token_expires_at,
         )
 
     @event("UserCreated")
@@ -83,11 +124,91 @@ class User(Aggregate):
         token_hash: str,
         decision: Decision,
         timestamp: datetime,
+        token_expires_at: datetime | None = None,  # absent from users created before expiries
     ) -> None:
         self.username = username
         self.role = Role(role)
         self.city = city
         self.token_hash = token_hash
+        self.token_expires_at = token_expires_at
+        self.disabled = False
+        self.created_at = timestamp
 
     def as_actor(self) -> Actor:
         return Actor(user=self.username, role=self.role, city=self.city)
+
+    def accepts(self, presented_hash: str, at: datetime) -> bool:
+        """Whether a token with this hash stands for the user at ``at`` (enabled, not expired)."""
+        if self.disabled or not hmac.compare_digest(self.token_hash, presented_hash):
+            return False
+        return self.token_expires_at is None or at < self.token_expires_at
+
+    # --- lifecycle: each decided here, recorded with who and why ---------------
+
+    def disable(self, *, reason: str | None, actor: Actor, at: datetime) -> None:
+        """The user's token stops at once; a disabled user stays in the record."""
+        require_admin(actor, "disable user")
+        if actor.user == self.username:
+            raise NotPermitted("disable user: organisers cannot disable themselves")
+        if not self.disabled:
+            self._disabled(
+                decision=Decision.of(actor, 0, _describe_change(self, "停用", reason)), timestamp=at
+            )
+
+    @event("UserDisabled")
+    def _disabled(self, decision: Decision, timestamp: datetime) -> None:
+        self.disabled = True
+
+    def enable(self, *, reason: str | None, actor: Actor, at: datetime) -> None:
+        require_admin(actor, "enable user")
+        if self.disabled:
+            self._enabled(
+                decision=Decision.of(actor, 0, _describe_change(self, "启用", reason)), timestamp=at
+            )
+
+    @event("UserEnabled")
+    def _enabled(self, decision: Decision, timestamp: datetime) -> None:
+        self.disabled = False
+
+    def rotate_token(
+        self, token_hash: str, *, expires_at: datetime | None, reason: str | None, actor: Actor, at: datetime
+    ) -> None:
+        """A new token replaces the old one, which stops at once."""
+        require_admin(actor, "rotate token")
+        problems: dict[str, str] = {}
+        if len(token_hash) != 64:
+            problems["token_hash"] = "a SHA-256 hex digest is required"  # noqa: S105 - a message
+        _require_expiry_after(expires_at, at, problems)
+        if problems:
+            raise InvalidValue.many(problems)
+        self._token_rotated(
+            token_hash=token_hash,
+            token_expires_at=expires_at,
+            decision=Decision.of(actor, 0, _describe_change(self, "更换令牌", reason)),
+            timestamp=at,
+        )
+
+    @event("TokenRotated")
+    def _token_rotated(
+        self, token_hash: str, token_expires_at: datetime | None, decision: Decision, timestamp: datetime
+    ) -> None:
+        self.token_hash = token_hash
+        self.token_expires_at = token_expires_at
+
+
+def _describe_change(user: User, what: str, reason: str | None) -> str:
+    """The trail names the user changed; the given reason follows."""
+    said = (reason or "").strip()
+    return f"{what}：{_describe(user.username, user.role.value, user.city)}" + (f"；{said}" if said else "")
+
+
+_EXPIRY = "token_expires_at"
+
+
+def _require_expiry_after(expires_at: datetime | None, at: datetime, problems: dict[str, str]) -> None:
+    if expires_at is None:
+        return
+    if expires_at.tzinfo is None:
+        problems[_EXPIRY] = "an instant with a time zone is required"
+    elif expires_at <= at:
+        problems[_EXPIRY] = "the expiry must be after now"

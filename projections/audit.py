@@ -14,21 +14,29 @@ from typing import IO, Any
 from uuid import UUID
 
 from domain.campaign import Campaign
-from domain.contestant import Contestant
+from domain.contestant import DECISION_EVENTS
+from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
+from domain.users import User
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
 
 _CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
-_CONTESTANT_DECISIONS = (
-    "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed",
-    "Advanced", "Awarded", "Withdrawn", "Disqualified",
-)  # fmt: skip
+_CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
 
+
+#: User management, store-wide: recorded without a campaign.
+USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
 
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed")
+AUDITED = (
+    *_CAMPAIGN_DECISIONS,
+    *_CONTESTANT_DECISIONS,
+    "LeaderAppointed",
+    "RegistrationDuplicated",
+    *USER_DECISIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
+    version = 2  # 2: user management and repeated registrations on the trail
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
@@ -87,10 +96,13 @@ class AuditView(ViewProjection):
         found: dict[type[Any], Handler] = {}
         for name in _CAMPAIGN_DECISIONS:
             found[event_class(Campaign, name)] = self._decision
-        for name in _CONTESTANT_DECISIONS:
-            found[event_class(Contestant, name)] = self._decision
+        for kind in DECISION_EVENTS:
+            found[kind] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        found[event_class(DuplicateRegistration, "RegistrationDuplicated")] = self._decision
+        for name in USER_DECISIONS:
+            found[event_class(User, name)] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
@@ -122,10 +134,15 @@ class AuditView(ViewProjection):
         aggregate_id = str(e.originator_id)
         decision = getattr(e, "decision", None)
         actor = decision.actor if decision is not None else e.actor
+        campaign_id: str | None
         if aggregate_type == "Campaign":
             campaign_id, city = aggregate_id, None
+        elif aggregate_type == "User":
+            campaign_id, city = None, None
         else:
             if event_type == "Nominated":
+                self._subject(tx, aggregate_id, str(e.campaign_id), e.person.city)
+            elif event_type == "RegistrationDuplicated":
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
             campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
         tx.write(
@@ -136,14 +153,23 @@ class AuditView(ViewProjection):
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
-                self.current_id, utc_text(e.timestamp), event_type, aggregate_type, aggregate_id,
-                e.originator_version, campaign_id, city, actor.user, str(actor.role), actor.city,
+                self.current_id,
+                utc_text(e.timestamp),
+                event_type,
+                aggregate_type,
+                aggregate_id,
+                e.originator_version,
+                campaign_id,
+                city,
+                actor.user,
+                str(actor.role),
+                actor.city,
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else None,
             ),
             row=("audit", self.current_id),
-        )  # fmt: skip
+        )
 
     # --- queries -------------------------------------------------------------
 

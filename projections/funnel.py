@@ -8,21 +8,21 @@ from uuid import UUID
 
 from domain.contestant import Contestant
 from domain.values import Group
-from projections.base import Handler, ViewProjection, event_class
+from projections.base import Handler, ViewProjection
 from projections.store import Tx
 
-STAGES = ("nominated", "verified", "trained", "competed", "advanced", "awarded")
-EXITS = ("rejected", "withdrawn", "disqualified")
-_FLAGS = {
-    "Verified": "verified",
-    "Trained": "trained",
-    "Competed": "competed",
-    "Advanced": "advanced",
-    "Awarded": "awarded",
-    "Rejected": "rejected",
-    "Withdrawn": "withdrawn",
-    "Disqualified": "disqualified",
-}
+_STAGE_EVENTS = (
+    Contestant.Verified,
+    Contestant.Trained,
+    Contestant.Competed,
+    Contestant.Advanced,
+    Contestant.Awarded,
+)
+_EXIT_EVENTS = (Contestant.Rejected, Contestant.Withdrawn, Contestant.Disqualified)
+#: The column counting contestants who reached (or left at) each step, named after its event.
+_FLAGS = {kind: kind.__name__.lower() for kind in (*_STAGE_EVENTS, *_EXIT_EVENTS)}
+STAGES = ("nominated", *(_FLAGS[kind] for kind in _STAGE_EVENTS))
+EXITS = tuple(_FLAGS[kind] for kind in _EXIT_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,18 @@ class FunnelView(ViewProjection):
     indexes = {"ix_view_funnel_campaign": ("funnel_members", "campaign_id, city, grp")}  # noqa: RUF012
 
     def handlers(self) -> dict[type[Any], Handler]:
-        found: dict[type[Any], Handler] = {event_class(Contestant, "Nominated"): self._nominated}
-        for name, flag in _FLAGS.items():
-            found[event_class(Contestant, name)] = self._flag(flag)
+        found: dict[type[Any], Handler] = {Contestant.Nominated: self._nominated}
+        for kind, flag in _FLAGS.items():
+            found[kind] = self._flag(flag)
         return found
 
-    def _nominated(self, tx: Tx, e: Any) -> None:
+    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
         tx.write(
             self.sql(
                 "INSERT INTO {funnel_members} (contestant_id, campaign_id, city, grp, nominated) "
                 "VALUES (?,?,?,?,1)"
             ),
-            (str(e.originator_id), str(e.campaign_id), e.person["city"], e.person["group"]),
+            (str(e.originator_id), str(e.campaign_id), e.person.city, e.person.group.value),
             row=("funnel_members", e.originator_id),
         )
 

@@ -47,11 +47,18 @@ class PhasesView(ViewProjection):
                     "by_kind, actor_user, reason) VALUES (?,?,?,?,?,?,?,?,?)"
                 ),
                 (
-                    self.current_id, str(e.originator_id), e.code, side, utc_text(e.scheduled),
-                    utc_text(e.timestamp), e.by, e.decision.actor.user, self.sealer.seal(e.decision.reason),
+                    self.current_id,
+                    str(e.originator_id),
+                    e.code,
+                    side,
+                    utc_text(e.scheduled),
+                    utc_text(e.timestamp),
+                    e.by,
+                    e.decision.actor.user,
+                    self.sealer.seal(e.decision.reason),
                 ),
                 row=("phase_log", self.current_id),
-            )  # fmt: skip
+            )
 
         return handle
 

@@ -56,18 +56,16 @@ class QuotasView(ViewProjection):
     }
 
     def handlers(self) -> dict[type[Any], Handler]:
-        names = ("Nominated", "Verified", "Rejected", "Withdrawn", "Disqualified")
-        contestant = {name: event_class(Contestant, name) for name in names}
         return {
             event_class(Campaign, "CampaignLaunched"): self._launched,
             event_class(Allotment, "AllotmentOpened"): self._opened,
             event_class(Allotment, "PlaceTaken"): self._taken(+1),
             event_class(Allotment, "PlaceReleased"): self._taken(-1),
-            contestant["Nominated"]: self._nominated,
-            contestant["Verified"]: self._verified,
-            contestant["Rejected"]: self._left,
-            contestant["Withdrawn"]: self._left,
-            contestant["Disqualified"]: self._left,
+            Contestant.Nominated: self._nominated,
+            Contestant.Verified: self._verified,
+            Contestant.Rejected: self._left,
+            Contestant.Withdrawn: self._left,
+            Contestant.Disqualified: self._left,
         }
 
     def _launched(self, tx: Tx, e: Any) -> None:
@@ -99,19 +97,19 @@ class QuotasView(ViewProjection):
 
         return handle
 
-    def _nominated(self, tx: Tx, e: Any) -> None:
-        group = e.person["group"]
-        holds = e.channel == Channel.RECOMMENDED.value and group != Group.FAMILY.value
+    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
+        group = e.person.group
+        holds = e.channel == Channel.RECOMMENDED.value and group is not Group.FAMILY
         tx.write(
             self.sql(
                 "INSERT INTO {quota_members} (contestant_id, campaign_id, city, grp, holds_quota, verified, "
                 "active) VALUES (?,?,?,?,?,0,1)"
             ),
-            (str(e.originator_id), str(e.campaign_id), e.person["city"], group, int(holds)),
+            (str(e.originator_id), str(e.campaign_id), e.person.city, group.value, int(holds)),
             row=("quota_members", e.originator_id),
         )
 
-    def _verified(self, tx: Tx, e: Any) -> None:
+    def _verified(self, tx: Tx, e: Contestant.Verified) -> None:
         tx.change_one(
             self.sql("UPDATE {quota_members} SET verified = 1 WHERE contestant_id = ?"),
             (str(e.originator_id),),
@@ -119,7 +117,7 @@ class QuotasView(ViewProjection):
             row=("quota_members", e.originator_id),
         )
 
-    def _left(self, tx: Tx, e: Any) -> None:
+    def _left(self, tx: Tx, e: Contestant.Event) -> None:
         tx.change_one(
             self.sql("UPDATE {quota_members} SET active = 0 WHERE contestant_id = ?"),
             (str(e.originator_id),),

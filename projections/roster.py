@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
-from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.base import Handler, ViewProjection, utc_text
 from projections.sealing import Sealer
 from projections.store import Row, Tx, ViewDatabase
 
@@ -96,25 +96,22 @@ class RosterView(ViewProjection):
         super().__init__(db, suffix=suffix)
 
     def handlers(self) -> dict[type[Any], Handler]:
-        def on(name: str) -> type[Any]:
-            return event_class(Contestant, name)
-
         return {
-            on("Nominated"): self._nominated,
-            on("Verified"): self._status(Status.VERIFIED),
-            on("Rejected"): self._status(Status.REJECTED),
-            on("TrainingAccountAssigned"): self._training_account,
-            on("Trained"): self._status(Status.TRAINED),
-            on("Competed"): self._competed,
-            on("Advanced"): self._advanced,
-            on("Awarded"): self._awarded,
-            on("Withdrawn"): self._left(Status.WITHDRAWN),
-            on("Disqualified"): self._left(Status.DISQUALIFIED),
+            Contestant.Nominated: self._nominated,
+            Contestant.Verified: self._status(Status.VERIFIED),
+            Contestant.Rejected: self._status(Status.REJECTED),
+            Contestant.TrainingAccountAssigned: self._training_account,
+            Contestant.Trained: self._status(Status.TRAINED),
+            Contestant.Competed: self._competed,
+            Contestant.Advanced: self._advanced,
+            Contestant.Awarded: self._awarded,
+            Contestant.Withdrawn: self._left(Status.WITHDRAWN),
+            Contestant.Disqualified: self._left(Status.DISQUALIFIED),
         }
 
-    def _nominated(self, tx: Tx, e: Any) -> None:
+    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
         person, seal = e.person, self.sealer
-        name, account = str(person["name"]), str(person["account"])
+        name, account = person.name, person.account
         # sealed: whole-value digests to search by; plain: the text itself, for substrings
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
         at = utc_text(e.timestamp)
@@ -125,13 +122,25 @@ class RosterView(ViewProjection):
                 "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
-                str(e.originator_id), str(e.campaign_id), person["city"], person["group"], e.channel,
-                seal.seal(name), mask_id_number(e.id_number), mask_mobile(person["mobile"]),
-                person["platform"], seal.seal(account), *found_by,
-                int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
+                str(e.originator_id),
+                str(e.campaign_id),
+                person.city,
+                person.group.value,
+                e.channel,
+                seal.seal(name),
+                mask_id_number(e.id_number),
+                mask_mobile(person.mobile),
+                person.platform.value,
+                seal.seal(account),
+                *found_by,
+                person.followers,
+                Status.NOMINATED.value,
+                at,
+                at,
+                e.originator_version,
             ),
             row=("roster", e.originator_id),
-        )  # fmt: skip
+        )
 
     def _update(self, tx: Tx, e: Any, status: Status, extra: dict[str, Any] | None = None) -> None:
         fields = {"status": status.value, **(extra or {})}
@@ -151,16 +160,16 @@ class RosterView(ViewProjection):
     def _left(self, status: Status) -> Handler:
         return lambda tx, e: self._update(tx, e, status, {"team_role": None})
 
-    def _training_account(self, tx: Tx, e: Any) -> None:
+    def _training_account(self, tx: Tx, e: Contestant.TrainingAccountAssigned) -> None:
         self._update(tx, e, Status.ENROLLED, {"training_account": self.sealer.seal(e.training_account)})
 
-    def _competed(self, tx: Tx, e: Any) -> None:
+    def _competed(self, tx: Tx, e: Contestant.Competed) -> None:
         self._update(tx, e, Status.COMPETED, {"results": json.dumps(e.results, sort_keys=True)})
 
-    def _advanced(self, tx: Tx, e: Any) -> None:
+    def _advanced(self, tx: Tx, e: Contestant.Advanced) -> None:
         self._update(tx, e, Status.ADVANCED, {"team_role": e.team_role})
 
-    def _awarded(self, tx: Tx, e: Any) -> None:
+    def _awarded(self, tx: Tx, e: Contestant.Awarded) -> None:
         self._update(tx, e, Status.AWARDED, {"award": e.award})
 
     # --- queries -------------------------------------------------------------
@@ -234,12 +243,16 @@ class RosterView(ViewProjection):
             names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
             keys = sorted(((self._name(r), r["contestant_id"]) for r in names), reverse=descending)
             wanted = [cid for _, cid in keys[(page - 1) * page_size : page * page_size]]
-            rows = tx.fetchall(
-                self.sql("SELECT * FROM {roster} WHERE contestant_id IN (")
-                + ",".join("?" * len(wanted))
-                + ")",
-                wanted,
-            ) if wanted else []  # fmt: skip
+            rows = (
+                tx.fetchall(
+                    self.sql("SELECT * FROM {roster} WHERE contestant_id IN (")
+                    + ",".join("?" * len(wanted))
+                    + ")",
+                    wanted,
+                )
+                if wanted
+                else []
+            )
         order = {cid: n for n, cid in enumerate(wanted)}
         rows.sort(key=lambda r: order[r["contestant_id"]])
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], len(keys), page, page_size)

@@ -50,7 +50,7 @@ class TeamsView(ViewProjection):
             event_class(CityTeam, "MemberAdded"): self._added,
             event_class(CityTeam, "MemberRemoved"): self._removed,
             event_class(CityTeam, "LeaderAppointed"): self._leader,
-            event_class(Contestant, "Nominated"): self._person,
+            Contestant.Nominated: self._person,
         }
 
     def _formed(self, tx: Tx, e: Any) -> None:
@@ -92,10 +92,10 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
-    def _person(self, tx: Tx, e: Any) -> None:
+    def _person(self, tx: Tx, e: Contestant.Nominated) -> None:
         tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
-            (str(e.originator_id), self.sealer.seal(e.person["name"])),
+            (str(e.originator_id), self.sealer.seal(e.person.name)),
             row=("team_people", e.originator_id),
         )
 
@@ -125,7 +125,13 @@ class TeamsView(ViewProjection):
             assistants = [self._member(m) for m in mine if m["role"] == TeamRole.ASSISTANT]
             streamers = [self._member(m) for m in mine if m["role"] == TeamRole.STREAMER]
             found.append(
-                TeamRow(t["city"], self.sealer.open(t["leader_name"]), t["leader_user"],
-                        assistants[0] if assistants else None, streamers, t["changed_at"])
-            )  # fmt: skip
+                TeamRow(
+                    t["city"],
+                    self.sealer.open(t["leader_name"]),
+                    t["leader_user"],
+                    assistants[0] if assistants else None,
+                    streamers,
+                    t["changed_at"],
+                )
+            )
         return found

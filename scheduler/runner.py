@@ -208,8 +208,12 @@ class BoundaryRunner:
         wanted: dict[str, PlannedBoundary] = {}
         for boundary in pending(self.plan(campaign_id)):
             if boundary.instant <= fired_at:
-                log.warning("%s %s of campaign %s is due but was not recorded",
-                            boundary.code, boundary.side, campaign_id)  # fmt: skip
+                log.warning(
+                    "%s %s of campaign %s is due but was not recorded",
+                    boundary.code,
+                    boundary.side,
+                    campaign_id,
+                )
                 continue
             wanted[boundary.job_id] = boundary
         with self._lock:

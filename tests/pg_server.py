@@ -134,8 +134,19 @@ def throwaway_server() -> Iterator[str]:
         port = free_port()
         options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
         started = True  # from here on, stop whatever may have started
-        run(bindir / "pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", base / "server.log",
-            "-o", options + _SERVER_OPTIONS)  # fmt: skip
+        run(
+            bindir / "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            data,
+            "-l",
+            base / "server.log",
+            "-o",
+            options + _SERVER_OPTIONS,
+        )
         dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         check_reachable(dsn)
         yield dsn

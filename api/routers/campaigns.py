@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
+from api.idempotency import rendered
 from api.problems import responses
 from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
+from domain.campaign import Campaign
+from domain.contestant import Contestant
 from domain.timeline import PhaseCode, Timeline, Window
 from domain.values import Channel
 
@@ -41,12 +45,18 @@ def launch(
             )
         else:
             campaign_id = service.launch_campaign(
-                body.name, actor=actor, at=now, template=body.template or "hubei-2021",
-                start=body.start, changes=changes or None,
-            )  # fmt: skip
+                body.name,
+                actor=actor,
+                at=now,
+                template=body.template or "hubei-2021",
+                start=body.start,
+                changes=changes or None,
+            )
         return campaign_out(service.get_campaign(campaign_id), now)
 
-    return idem.answer(status.HTTP_201_CREATED, body, decide)
+    return idem.answer(
+        status.HTTP_201_CREATED, body, decide, rendered(Campaign, lambda c: campaign_out(c, now))
+    )
 
 
 @router.get("/{cid}", response_model=CampaignOut, responses=responses(401, 404, 422, 503))
@@ -74,7 +84,7 @@ def amend_timeline(
         service.amend_timeline(cid, timeline_changes(body.timeline), reason=body.reason, actor=actor, at=now)
         return campaign_out(service.get_campaign(cid), now)
 
-    return idem.answer(status.HTTP_200_OK, body, decide)
+    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
 
 
 @router.post(
@@ -97,7 +107,7 @@ def open_phase(
         service.open_phase(cid, code, reason=body.reason, actor=actor, at=now)
         return campaign_out(service.get_campaign(cid), now)
 
-    return idem.answer(status.HTTP_200_OK, body, decide)
+    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
 
 
 @router.post(
@@ -120,7 +130,7 @@ def close_phase(
         service.close_phase(cid, code, reason=body.reason, actor=actor, at=now)
         return campaign_out(service.get_campaign(cid), now)
 
-    return idem.answer(status.HTTP_200_OK, body, decide)
+    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
 
 
 @router.post(
@@ -133,18 +143,16 @@ def recommend(
     cid: CampaignId,
     body: Recommendation,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """A city bureau (or the organisers) recommends one person, within the city's quota."""
 
     def decide() -> ContestantRef:
-        person = person_of(body)
+        decision = replace(context, reason=body.reason, evidence=body.evidence)
         contestant = service.nominate(
-            cid, person, Channel.RECOMMENDED, actor=actor, at=now, unit=body.unit,
-            contact=body.contact, reason=body.reason, evidence=body.evidence,
-        )  # fmt: skip
+            cid, person_of(body), Channel.RECOMMENDED, decision, unit=body.unit, contact=body.contact
+        )
         return contestant_ref(contestant)
 
-    return idem.answer(status.HTTP_201_CREATED, body, decide)
+    return idem.answer(status.HTTP_201_CREATED, body, decide, rendered(Contestant, contestant_ref))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import (
@@ -35,6 +36,7 @@ from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
+from domain.team import CityTeam
 from domain.values import parse_city
 from projections.audit import AUDITED, AuditFilter, write_csv, write_xlsx
 from projections.roster import RosterRow
@@ -74,14 +76,23 @@ def roster(
     service.get_campaign(cid)
     read_after(request, response, ["roster"], min_position)
     found = views.roster.query(
-        cid, city=limited_to, group=group, status=status.value if status else None, platform=platform,
-        search=q, sort=sort,
-        descending=order == "desc", page=page, page_size=page_size,
-    )  # fmt: skip
+        cid,
+        city=limited_to,
+        group=group,
+        status=status.value if status else None,
+        platform=platform,
+        search=q,
+        sort=sort,
+        descending=order == "desc",
+        page=page,
+        page_size=page_size,
+    )
     return RosterOut(
-        total=found.total, page=found.page, page_size=found.page_size,
+        total=found.total,
+        page=found.page,
+        page_size=found.page_size,
         contestants=[_entry(row) for row in found.rows],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -90,9 +101,15 @@ def roster(
     responses={200: {"content": {XLSX: {}}}, **responses(401, 403, 404, 422, 503)},
 )
 def roster_xlsx(
-    cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
-    actor: CurrentActor, min_position: MinPosition = None, city: str | None = None,
-) -> Response:  # fmt: skip
+    cid: CampaignId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    views: ViewsDep,
+    actor: CurrentActor,
+    min_position: MinPosition = None,
+    city: str | None = None,
+) -> Response:
     """The roster as a workbook laid out like 附件2, ID and mobile numbers masked."""
     limited_to = roster_city(actor, city)
     campaign = service.get_campaign(cid)
@@ -116,47 +133,73 @@ def _view_headers(response: Response) -> dict[str, str]:
 
 @router.get("/{cid}/quotas", response_model=QuotasOut, responses=responses(401, 403, 404, 422, 503))
 def quotas(
-    cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
-    actor: CurrentActor, min_position: MinPosition = None,
-) -> QuotasOut:  # fmt: skip
+    cid: CampaignId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    views: ViewsDep,
+    actor: CurrentActor,
+    min_position: MinPosition = None,
+) -> QuotasOut:
     """Per city and group: quota, recommended, verified, remaining; per group: cap, active, remaining."""
     require_may_read_reports(actor)
     service.get_campaign(cid)
     read_after(request, response, ["quotas"], min_position)
     return QuotasOut(
         quotas=[
-            QuotaEntry(city=r.city, group=r.group, quota=r.quota, recommended=r.active, verified=r.verified,
-                       remaining=r.remaining)
+            QuotaEntry(
+                city=r.city,
+                group=r.group,
+                quota=r.quota,
+                recommended=r.active,
+                verified=r.verified,
+                remaining=r.remaining,
+            )
             for r in views.quotas.quotas(cid)
         ],
-        groups=[CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining)
-                for r in views.quotas.caps(cid)],
-    )  # fmt: skip
+        groups=[
+            CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining)
+            for r in views.quotas.caps(cid)
+        ],
+    )
 
 
 @router.get("/{cid}/funnel", response_model=FunnelOut, responses=responses(401, 403, 404, 422, 503))
 def funnel(
-    cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
-    actor: CurrentActor, min_position: MinPosition = None,
-) -> FunnelOut:  # fmt: skip
+    cid: CampaignId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    views: ViewsDep,
+    actor: CurrentActor,
+    min_position: MinPosition = None,
+) -> FunnelOut:
     """How many reached each stage and how many left, per city and group."""
     require_may_read_reports(actor)
     service.get_campaign(cid)
     read_after(request, response, ["funnel"], min_position)
     found = views.funnel.funnel(cid)
     return FunnelOut(
-        rows=[FunnelEntry(city=r.city, group=r.group, reached=r.reached, left=r.left, finalists=r.finalists)
-              for r in found.rows],
-        finalists=found.finalists, trainee_finalists=found.trainee_finalists,
+        rows=[
+            FunnelEntry(city=r.city, group=r.group, reached=r.reached, left=r.left, finalists=r.finalists)
+            for r in found.rows
+        ],
+        finalists=found.finalists,
+        trainee_finalists=found.trainee_finalists,
         trainee_share=found.trainee_share,
-    )  # fmt: skip
+    )
 
 
 @router.get("/{cid}/teams", response_model=TeamsOut, responses=responses(401, 403, 404, 422, 503))
 def teams(
-    cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
-    actor: CurrentActor, min_position: MinPosition = None,
-) -> TeamsOut:  # fmt: skip
+    cid: CampaignId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    views: ViewsDep,
+    actor: CurrentActor,
+    min_position: MinPosition = None,
+) -> TeamsOut:
     """Each city's finals team: leader, assistant, streamers, complete or not."""
     require_may_read_reports(actor)
     service.get_campaign(cid)
@@ -211,23 +254,31 @@ def audit(
     if from_ is not None and to is not None and from_ > to:
         raise InvalidValue("to", "the time range ends before it starts")
     where = AuditFilter(
-        campaign_id=cid, actor=actor_user, city=parse_city(city) if city else None,
-        event_types=tuple(type or ()), since=from_, until=to,
-    )  # fmt: skip
+        campaign_id=cid,
+        actor=actor_user,
+        city=parse_city(city) if city else None,
+        event_types=tuple(type or ()),
+        since=from_,
+        until=to,
+    )
     if format == "csv":
         out = io.StringIO()
         write_csv(views.audit.entries(where, after=after), out)
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="audit.csv"',
-                                 **_view_headers(response)})  # fmt: skip
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"', **_view_headers(response)},
+        )
     if format == "xlsx":
         with tempfile.TemporaryDirectory() as scratch:
             path = FilePath(scratch) / "audit.xlsx"
             write_xlsx(views.audit.entries(where, after=after), path)
             content = path.read_bytes()
-        return Response(content, media_type=XLSX,
-                        headers={"Content-Disposition": 'attachment; filename="audit.xlsx"',
-                                 **_view_headers(response)})  # fmt: skip
+        return Response(
+            content,
+            media_type=XLSX,
+            headers={"Content-Disposition": 'attachment; filename="audit.xlsx"', **_view_headers(response)},
+        )
     entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
     next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
     return AuditOut(entries=[AuditEntryOut(**vars(e)) for e in entries], next_after=next_after)
@@ -235,12 +286,25 @@ def audit(
 
 def _entry(row: RosterRow) -> RosterEntry:
     return RosterEntry(
-        id=row.contestant_id, city=row.city, group=row.group, channel=row.channel, name=row.name,
-        id_number=row.id_number, mobile=row.mobile, platform=row.platform, account=row.account,
-        followers=row.followers, status=row.status, training_account=row.training_account,
-        results=row.results, team_role=row.team_role, award=row.award, nominated_at=row.nominated_at,
-        changed_at=row.changed_at, version=row.version,
-    )  # fmt: skip
+        id=row.contestant_id,
+        city=row.city,
+        group=row.group,
+        channel=row.channel,
+        name=row.name,
+        id_number=row.id_number,
+        mobile=row.mobile,
+        platform=row.platform,
+        account=row.account,
+        followers=row.followers,
+        status=row.status,
+        training_account=row.training_account,
+        results=row.results,
+        team_role=row.team_role,
+        award=row.award,
+        nominated_at=row.nominated_at,
+        changed_at=row.changed_at,
+        version=row.version,
+    )
 
 
 @router.post(
@@ -266,4 +330,7 @@ def appoint_leader(
         )
         return LeaderOut(city=team_city, leader=body.name.strip(), staff_user=body.staff_user.strip())
 
-    return idem.answer(200, body, decide)
+    def kept(team: CityTeam) -> LeaderOut:
+        return LeaderOut(city=team.city, leader=body.name.strip(), staff_user=body.staff_user.strip())
+
+    return idem.answer(200, body, decide, rendered(CityTeam, kept))

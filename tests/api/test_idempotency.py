@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from api.auth import BOOTSTRAP_USER as ADMIN_USER
+from application.answers import StoredAnswer
+from application.service import CampaignService
 from tests.api.helpers import ADMIN_HEADERS, RECOMMENDING, REVIEWING, Api, form
 
 
@@ -69,3 +76,62 @@ def test_if_match_guards_against_a_contestant_that_moved_on(api: Api) -> None:
     bad = api.client.post(path, json={}, headers={**ADMIN_HEADERS, "If-Match": "yesterday"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "If-Match"
+
+
+def _service(api: Api) -> CampaignService:
+    service: CampaignService = api.client.app.state.service  # type: ignore[attr-defined]
+    return service
+
+
+def test_an_answer_lost_after_its_commit_is_given_again_not_refused(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store re-sends the insert of a committed command: the client still gets its 200."""
+    contestant_id = api.recommend(5)
+    api.clock.now = REVIEWING
+    recorder = _service(api).recorder
+    real = recorder.insert_events
+    sent: list[int] = []
+
+    def resend_first(stored_events: Any, **kwargs: Any) -> Any:
+        sent.append(len(stored_events))
+        ids = real(stored_events, **kwargs)
+        return real(stored_events, **kwargs) if len(sent) == 1 else ids
+
+    monkeypatch.setattr(recorder, "insert_events", resend_first)
+    headers = {**ADMIN_HEADERS, "Idempotency-Key": "verify-5"}
+    path = f"/api/contestants/{contestant_id}/verify"
+    first = api.client.post(path, json={}, headers=headers)
+    assert first.status_code == 200
+    assert first.json()["status"] == "verified"
+    again = api.client.post(path, json={}, headers=headers)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert _history(api, contestant_id) == ["Nominated", "Verified"]
+
+
+def test_the_answer_and_the_events_are_kept_together_or_not_at_all(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer kept meanwhile under the key (another process) stops the command's events too."""
+    contestant_id = api.recommend(6)
+    api.clock.now = REVIEWING
+    service = _service(api)
+    other = StoredAnswer(ADMIN_USER, "verify-6", "another request", 200, {"kept": "elsewhere"})
+    service.remember_answer(other)
+    real_recall = service.recall_answer
+    looks: list[str] = []
+
+    def missed_once(user: str, key: str) -> StoredAnswer | None:
+        looks.append(key)
+        return None if len(looks) == 1 else real_recall(user, key)
+
+    monkeypatch.setattr(service, "recall_answer", missed_once)
+    answer = api.client.post(
+        f"/api/contestants/{contestant_id}/verify",
+        json={},
+        headers={**ADMIN_HEADERS, "Idempotency-Key": "verify-6"},
+    )
+    assert answer.status_code == 422  # the kept answer was for another request
+    assert answer.json()["rule"] == "idempotency_key_reused"
+    assert _history(api, contestant_id) == ["Nominated"]

@@ -90,21 +90,6 @@ def test_a_birth_date_in_the_future_is_refused_on_both_channels(api: Api) -> Non
         ]
 
 
-def test_a_duplicate_registration_says_register_and_does_not_echo_the_id_number(api: Api) -> None:
-    open_self_registration(api)
-    path = f"/api/campaigns/{api.campaign_id}/registrations"
-    assert api.client.post(path, json=form(5, group="veteran")).status_code == 201
-    again = api.client.post(path, json=form(5, group="veteran", account="another-handle"))
-    assert again.status_code == 409, again.text
-    problem = again.json()
-    assert problem["rule"] == "duplicate_person"
-    assert (
-        problem["detail"] == "register: a person with this ID number is already a contestant of this campaign"
-    )
-    assert id_number(5)[:6] not in problem["detail"]
-    assert id_number(5)[-4:] not in problem["detail"]
-
-
 def test_staff_still_see_the_masked_id_number_of_a_duplicate(api: Api) -> None:
     api.recommend(5)
     again = api.client.post(

@@ -106,10 +106,13 @@ def test_teams_show_names_except_to_leadership(api: Api) -> None:
         ("verify", REVIEWING, {}),
         ("training-account", PICKING.replace(month=7, day=10), {"training_account": "t-1"}),
         ("trained", PICKING.replace(month=7, day=18), {}),
-        ("results", PICKING.replace(month=8, day=20),
-         {"scores": {"short_video": 80, "account_operation": 80, "livestream_selling": 80}}),
+        (
+            "results",
+            PICKING.replace(month=8, day=20),
+            {"scores": {"short_video": 80, "account_operation": 80, "livestream_selling": 80}},
+        ),
         ("advance", PICKING, {"role": "streamer"}),
-    ):  # fmt: skip
+    ):
         api.step(contestant, action, at, body)
     position = int(api.client.get("/readyz").json()["last_notification_id"])
     admin_view = get(api, "admin", "teams", min_position=position).json()["teams"]

@@ -113,9 +113,15 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
 
         cid = post("/api/campaigns", {"name": "战友杯 e2e", "timeline": timeline}, status=201)["id"]
         form = {
-            "group": "veteran", "city": "武汉市", "name": "张三", "id_number": id_number(1),
-            "mobile": mobile(1), "platform": "抖音", "account": "zhang_san", "followers": 1200,
-        }  # fmt: skip
+            "group": "veteran",
+            "city": "武汉市",
+            "name": "张三",
+            "id_number": id_number(1),
+            "mobile": mobile(1),
+            "platform": "抖音",
+            "account": "zhang_san",
+            "followers": 1200,
+        }
         created = post(f"/api/campaigns/{cid}/contestants", form, headers=staff, status=201)
         contestant = created["id"]
         assert created["status"] == "nominated"
@@ -138,8 +144,14 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
 
         history = http.get(f"/api/contestants/{contestant}/history", headers=admin).json()
         assert [e["type"] for e in history] == [
-            "Nominated", "Verified", "TrainingAccountAssigned", "Trained", "Competed", "Advanced", "Awarded",
-        ]  # fmt: skip
+            "Nominated",
+            "Verified",
+            "TrainingAccountAssigned",
+            "Trained",
+            "Competed",
+            "Advanced",
+            "Awarded",
+        ]
         assert id_number(1) not in http.get(f"/api/contestants/{contestant}", headers=admin).text
 
     server.process.send_signal(signal.SIGTERM)
@@ -151,7 +163,11 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ZHANYOU_DATABASE_URL", "mysql://localhost/x"), ("ZHANYOU_REGISTRATION_RATE", "lots")],
+    [
+        ("ZHANYOU_DATABASE_URL", "mysql://localhost/x"),
+        ("ZHANYOU_REGISTRATION_RATE", "lots"),
+        ("ZHANYOU_TRUSTED_PROXIES", "*"),
+    ],
 )
 def test_a_wrong_setting_stops_startup_with_one_line(tmp_path: Path, variable: str, value: str) -> None:
     env = _env(ZHANYOU_DATABASE_URL=f"sqlite:///{tmp_path / 'events.db'}") | {variable: value}

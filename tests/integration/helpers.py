@@ -10,6 +10,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.service import CampaignService
+from domain.decision import DecisionContext
 from domain.values import Channel, Group
 from tests.builders import ADMIN, city_staff, make_person, shanghai
 
@@ -42,7 +43,9 @@ def recommend(
 ) -> UUID:
     """Recommend person ``seq`` through the city's bureau; returns the contestant id."""
     person = make_person(seq, city=city, group=group)
-    return service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=city_staff(city), at=at).id
+    return service.nominate(
+        campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=city_staff(city), at=at)
+    ).id
 
 
 def race(calls: Sequence[Callable[[], T]]) -> list[T | Exception]:

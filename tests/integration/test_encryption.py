@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from application.bootstrap import build_service
 from application.errors import StoreUnavailable
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.ids import campaign_id as campaign_id_of
 from domain.values import Channel, Person
 from tests.builders import city_staff, make_person
@@ -59,7 +60,9 @@ def _nominate(settings: Settings, person: Person) -> UUID:
     with closing(build_service(settings)) as service:
         campaign_id = launch(service)
         staff = city_staff(person.city)
-        return service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=staff, at=RECOMMENDING).id
+        return service.nominate(
+            campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=RECOMMENDING)
+        ).id
 
 
 def _exposes(settings: Settings, person: Person) -> dict[str, bool]:

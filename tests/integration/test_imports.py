@@ -29,8 +29,11 @@ def test_a_good_form_creates_everyone_and_a_second_import_creates_nothing(servic
     assert first.counts == {"created": 5, "unchanged": 0, "refused": 0}
     contestant = service.get_contestant(first.rows[0].contestant_id or UUID(int=0))
     assert (contestant.name, contestant.unit, contestant.contact, contestant.followers) == (
-        "学员1", "武汉市退役军人事务局", "王科长", 12_000,
-    )  # fmt: skip
+        "学员1",
+        "武汉市退役军人事务局",
+        "王科长",
+        12_000,
+    )
     events = stored(service)
 
     again = import_recommendations(service, campaign, content, "武汉.xlsx", actor=ADMIN, at=RECOMMENDING)
@@ -90,9 +93,14 @@ def test_ten_thousand_rows_after_the_window_are_each_refused_and_nothing_is_writ
     seen: list[int] = []
 
     report = import_recommendations(
-        service, campaign, content, "big.xlsx", actor=ADMIN, at=AFTER_RECOMMENDATION,
+        service,
+        campaign,
+        content,
+        "big.xlsx",
+        actor=ADMIN,
+        at=AFTER_RECOMMENDATION,
         progress=lambda done, total: seen.append(done) if done % 2_500 == 0 else None,
-    )  # fmt: skip
+    )
 
     assert len(report.rows) == 10_000
     assert report.counts == {"created": 0, "unchanged": 0, "refused": 10_000}

@@ -7,11 +7,13 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from application import decisions
 from application.bootstrap import build_service
 from application.errors import ContestantNotFound, NotFound
 from application.service import CampaignService
 from application.settings import Settings
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.lifecycle import Status
 from domain.team import TeamRole
 from domain.values import Channel
@@ -34,19 +36,39 @@ def test_a_contestant_goes_from_recommendation_to_award(service: CampaignService
     person = make_person(1)
 
     contestant = service.nominate(
-        campaign_id, person, Channel.RECOMMENDED, actor=WUHAN, at=RECOMMENDING,
-        unit="武汉市退役军人事务局", contact="王科长", reason="2020 培训学员",
-    )  # fmt: skip
+        campaign_id,
+        person,
+        Channel.RECOMMENDED,
+        DecisionContext(actor=WUHAN, at=RECOMMENDING, reason="2020 培训学员"),
+        unit="武汉市退役军人事务局",
+        contact="王科长",
+    )
     assert (contestant.status, contestant.version) == (Status.NOMINATED, 1)
     cid = contestant.id
 
     steps = [
-        service.verify(cid, actor=ADMIN, at=REVIEWING, reason="材料齐全", evidence="2020 培训名册第 12 行"),
-        service.assign_training_account(cid, "hb-train-0001", actor=ADMIN, at=TRAINING_ACCOUNT),
-        service.record_training(cid, actor=JUDGE, at=TRAINED, evidence="结业记录"),
-        service.record_results(cid, dict(SCORES), actor=JUDGE, at=RESULTS),
-        service.advance(cid, TeamRole.STREAMER, actor=WUHAN, at=PICKED, reason="带货成绩全市第一"),
-        service.award(cid, "一等奖", actor=ADMIN, at=AWARDED, reason="决赛第一名"),
+        service.decide(
+            cid,
+            decisions.VERIFY,
+            DecisionContext(actor=ADMIN, at=REVIEWING, reason="材料齐全", evidence="2020 培训名册第 12 行"),
+        ),
+        service.decide(
+            cid,
+            decisions.assign_training_account("hb-train-0001"),
+            DecisionContext(actor=ADMIN, at=TRAINING_ACCOUNT),
+        ),
+        service.decide(
+            cid, decisions.RECORD_TRAINING, DecisionContext(actor=JUDGE, at=TRAINED, evidence="结业记录")
+        ),
+        service.decide(cid, decisions.record_results(dict(SCORES)), DecisionContext(actor=JUDGE, at=RESULTS)),
+        service.decide(
+            cid,
+            decisions.advance(TeamRole.STREAMER),
+            DecisionContext(actor=WUHAN, at=PICKED, reason="带货成绩全市第一"),
+        ),
+        service.decide(
+            cid, decisions.award("一等奖"), DecisionContext(actor=ADMIN, at=AWARDED, reason="决赛第一名")
+        ),
     ]
     assert steps == [2, 3, 4, 5, 6, 7]
 
@@ -83,8 +105,14 @@ def test_a_contestant_goes_from_recommendation_to_award(service: CampaignService
         ("organiser-1", "admin", None),
     ]
     assert [e.reason for e in history] == [
-        "2020 培训学员", "材料齐全", None, None, None, "带货成绩全市第一", "决赛第一名",
-    ]  # fmt: skip
+        "2020 培训学员",
+        "材料齐全",
+        None,
+        None,
+        None,
+        "带货成绩全市第一",
+        "决赛第一名",
+    ]
     assert history[1].evidence == "2020 培训名册第 12 行"
     assert {e.rule_version for e in history} == {1}
     instants = [RECOMMENDING, REVIEWING, TRAINING_ACCOUNT, TRAINED, RESULTS, PICKED, AWARDED]
@@ -106,9 +134,15 @@ def test_a_contestant_goes_from_recommendation_to_award(service: CampaignService
 def test_a_contestant_can_be_read_as_it_was_at_an_instant_or_version(service: CampaignService) -> None:
     campaign_id = launch(service)
     person = make_person(2)
-    cid = service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=WUHAN, at=RECOMMENDING).id
-    service.verify(cid, actor=ADMIN, at=REVIEWING)
-    service.assign_training_account(cid, "hb-train-0002", actor=ADMIN, at=TRAINING_ACCOUNT)
+    cid = service.nominate(
+        campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=WUHAN, at=RECOMMENDING)
+    ).id
+    service.decide(cid, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
+    service.decide(
+        cid,
+        decisions.assign_training_account("hb-train-0002"),
+        DecisionContext(actor=ADMIN, at=TRAINING_ACCOUNT),
+    )
 
     def state(contestant: Contestant) -> tuple[Status, int, str | None]:
         return contestant.status, contestant.version, contestant.training_account

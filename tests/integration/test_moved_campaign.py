@@ -9,10 +9,12 @@ from uuid import UUID
 
 import pytest
 
+from application import decisions
 from application.errors import ContestantNotFound
 from application.recorders import UNCHANGED, CampaignMoved
 from application.service import CampaignService
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.errors import PhaseClosed
 from domain.timeline import PhaseCode, Side, day_end
 from domain.values import Channel
@@ -35,19 +37,28 @@ def test_the_insert_is_refused_when_the_campaign_moved_after_the_read(service: C
     campaign = service.get_campaign(campaign_id)
     person = make_person(1)
     contestant = Contestant.nominate(
-        campaign, person, Channel.RECOMMENDED, person_key=service.pseudonym(person.id_number.value),
-        actor=city_staff(person.city), at=RECOMMENDING,
-    )  # fmt: skip
+        campaign,
+        person,
+        Channel.RECOMMENDED,
+        DecisionContext(actor=city_staff(person.city), at=RECOMMENDING),
+        person_key=service.pseudonym(person.id_number.value),
+    )
     _amend(service, campaign_id)
     head = service.last_notification_id()
     with pytest.raises(CampaignMoved):
         service.save(contestant, **{UNCHANGED: (campaign.id, campaign.version)})
     assert service.last_notification_id() == head  # nothing written
     fresh = service.get_campaign(campaign_id)
-    service.save(Contestant.nominate(
-        fresh, person, Channel.RECOMMENDED, person_key=service.pseudonym(person.id_number.value),
-        actor=ADMIN, at=shanghai(2021, 6, 9, 10),
-    ), **{UNCHANGED: (fresh.id, fresh.version)})  # fmt: skip
+    service.save(
+        Contestant.nominate(
+            fresh,
+            person,
+            Channel.RECOMMENDED,
+            DecisionContext(actor=ADMIN, at=shanghai(2021, 6, 9, 10)),
+            person_key=service.pseudonym(person.id_number.value),
+        ),
+        **{UNCHANGED: (fresh.id, fresh.version)},
+    )
     assert service.last_notification_id() == head + 1
 
 
@@ -81,5 +92,5 @@ def test_a_verification_racing_an_amendment_carries_the_new_rule_version(service
     campaign_id = launch(service)
     contestant_id = recommend(service, campaign_id, 1)
     with _amended_right_after_the_first_read(service, lambda cid: _amend(service, cid)):
-        service.verify(contestant_id, actor=ADMIN, at=REVIEWING)
+        service.decide(contestant_id, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     assert [e.rule_version for e in service.history(contestant_id)] == [1, 2]

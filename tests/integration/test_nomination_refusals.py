@@ -9,6 +9,7 @@ from stdnum.cn import ric
 
 from application.errors import ContestantNotFound
 from application.service import CampaignService
+from domain.decision import DecisionContext
 from domain.errors import DuplicatePerson, InvalidValue
 from domain.timeline import PhaseCode
 from domain.values import Actor, Channel, Person, mask_id_number
@@ -22,16 +23,24 @@ BORN_2030 = _BORN_2030 + ric.calc_check_digit(_BORN_2030 + "0")
 
 def launch_with_self_registration(service: CampaignService) -> UUID:
     return service.launch_campaign(
-        "战友杯 2021", actor=ADMIN, at=LAUNCH,
+        "战友杯 2021",
+        actor=ADMIN,
+        at=LAUNCH,
         changes={PhaseCode.SELF_REGISTRATION: {"opens": shanghai(2021, 6, 7)}},
-    )  # fmt: skip
+    )
 
 
 def veteran(id_number: str, handle: str) -> Person:
     return Person.parse(
-        name="选手", id_number=id_number, mobile="13800000001", city="武汉市", group="veteran",
-        platform="douyin", account=handle, followers=1,
-    )  # fmt: skip
+        name="选手",
+        id_number=id_number,
+        mobile="13800000001",
+        city="武汉市",
+        group="veteran",
+        platform="douyin",
+        account=handle,
+        followers=1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,7 +53,12 @@ def test_a_birth_date_after_the_nomination_is_refused(
 ) -> None:
     campaign_id = launch_with_self_registration(service)
     with pytest.raises(InvalidValue) as refused:
-        service.nominate(campaign_id, veteran(BORN_2030, "born-2030"), channel, actor=actor, at=RECOMMENDING)
+        service.nominate(
+            campaign_id,
+            veteran(BORN_2030, "born-2030"),
+            channel,
+            DecisionContext(actor=actor, at=RECOMMENDING),
+        )
     assert refused.value.problems == {
         "id_number": f"{mask_id_number(BORN_2030)}: the birth date is in the future"
     }
@@ -55,10 +69,10 @@ def test_a_birth_date_after_the_nomination_is_refused(
 def test_a_public_registrant_is_told_register_and_never_shown_the_id_number(service: CampaignService) -> None:
     campaign_id = launch_with_self_registration(service)
     first = make_person(1, group="veteran")
-    service.nominate(campaign_id, first, Channel.RECOMMENDED, actor=WUHAN, at=RECOMMENDING)
+    service.nominate(campaign_id, first, Channel.RECOMMENDED, DecisionContext(actor=WUHAN, at=RECOMMENDING))
     again = veteran(first.id_number.value, "another-handle")
     with pytest.raises(DuplicatePerson) as refused:
-        service.nominate(campaign_id, again, Channel.SELF, actor=PUBLIC, at=RECOMMENDING)
+        service.nominate(campaign_id, again, Channel.SELF, DecisionContext(actor=PUBLIC, at=RECOMMENDING))
     assert refused.value.rule == "duplicate_person"
     assert (
         refused.value.detail
@@ -78,14 +92,13 @@ def test_staff_see_the_masked_id_number_of_the_duplicate(
 ) -> None:
     campaign_id = launch_with_self_registration(service)
     first = make_person(1, group="veteran")
-    service.nominate(campaign_id, first, Channel.RECOMMENDED, actor=WUHAN, at=RECOMMENDING)
+    service.nominate(campaign_id, first, Channel.RECOMMENDED, DecisionContext(actor=WUHAN, at=RECOMMENDING))
     with pytest.raises(DuplicatePerson) as refused:
         service.nominate(
             campaign_id,
             veteran(first.id_number.value, "another-handle"),
             channel,
-            actor=actor,
-            at=RECOMMENDING,
+            DecisionContext(actor=actor, at=RECOMMENDING),
         )
     assert refused.value.detail == (
         f"{verb}: the person with ID number {first.id_number.masked} is already a contestant of this campaign"

@@ -7,9 +7,11 @@ from uuid import UUID
 
 import pytest
 
+from application import decisions
 from application.errors import ContestantNotFound
 from application.service import CampaignService
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.errors import DuplicateAccount, DuplicatePerson, GroupCapReached, QuotaFull
 from domain.values import CITY_QUOTAS, Channel, Group, Person
 from tests.builders import ADMIN, city_staff, make_person, shanghai
@@ -29,7 +31,9 @@ def _recommend_all(
 
     def nominate(person: Person) -> Contestant:
         staff = city_staff(person.city)
-        return service.nominate(campaign_id, person, Channel.RECOMMENDED, actor=staff, at=RECOMMENDING)
+        return service.nominate(
+            campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=RECOMMENDING)
+        )
 
     return race([partial(nominate, person) for person in people])
 
@@ -104,14 +108,22 @@ def test_a_withdrawn_or_rejected_contestant_frees_the_place(service: CampaignSer
     with pytest.raises(QuotaFull, match="2 of 2"):
         recommend(service, campaign_id, 3, city=HUANGSHI, at=shanghai(2021, 6, 11))
 
-    service.withdraw(first, actor=staff, at=shanghai(2021, 6, 12), reason="本人因工作调动放弃")
+    service.decide(
+        first,
+        decisions.WITHDRAW,
+        DecisionContext(actor=staff, at=shanghai(2021, 6, 12), reason="本人因工作调动放弃"),
+    )
     assert taken() == (1, 1)
     recommend(service, campaign_id, 3, city=HUANGSHI, at=shanghai(2021, 6, 13))
     assert taken() == (2, 2)
     with pytest.raises(QuotaFull):
         recommend(service, campaign_id, 4, city=HUANGSHI, at=shanghai(2021, 6, 14))
 
-    service.reject(second, actor=ADMIN, at=shanghai(2021, 6, 20), reason="未参加 2020 年全媒体运营师培训")
+    service.decide(
+        second,
+        decisions.REJECT,
+        DecisionContext(actor=ADMIN, at=shanghai(2021, 6, 20), reason="未参加 2020 年全媒体运营师培训"),
+    )
     assert taken() == (1, 1)
     recommend(service, campaign_id, 4, city=HUANGSHI, at=shanghai(2021, 6, 21))
     assert taken() == (2, 2)
@@ -120,18 +132,25 @@ def test_a_withdrawn_or_rejected_contestant_frees_the_place(service: CampaignSer
 def test_a_duplicate_person_or_account_is_refused_and_nothing_is_written(service: CampaignService) -> None:
     campaign_id = launch(service)
     service.nominate(
-        campaign_id, make_person(1, handle="ZhanYou_Li"), Channel.RECOMMENDED,
-        actor=city_staff("武汉市"), at=RECOMMENDING,
-    )  # fmt: skip
+        campaign_id,
+        make_person(1, handle="ZhanYou_Li"),
+        Channel.RECOMMENDED,
+        DecisionContext(actor=city_staff("武汉市"), at=RECOMMENDING),
+    )
     written = service.recorder.max_notification_id()
 
     same_person = make_person(1, city="黄石市", group="veteran", handle="another-account")
     with pytest.raises(DuplicatePerson, match=r"420102\*+0014"):
-        service.nominate(campaign_id, same_person, Channel.RECOMMENDED, actor=ADMIN, at=RECOMMENDING)
+        service.nominate(
+            campaign_id, same_person, Channel.RECOMMENDED, DecisionContext(actor=ADMIN, at=RECOMMENDING)
+        )
     same_account = make_person(2, handle="@zhanyou_LI")
     with pytest.raises(DuplicateAccount, match="douyin"):
         service.nominate(
-            campaign_id, same_account, Channel.RECOMMENDED, actor=city_staff("武汉市"), at=RECOMMENDING
+            campaign_id,
+            same_account,
+            Channel.RECOMMENDED,
+            DecisionContext(actor=city_staff("武汉市"), at=RECOMMENDING),
         )
     assert service.recorder.max_notification_id() == written
     assert service.places_taken(campaign_id, "quota:武汉市:trainee") == 1
@@ -139,5 +158,7 @@ def test_a_duplicate_person_or_account_is_refused_and_nothing_is_written(service
 
     # The same handle on the other platform is another account.
     other_platform = make_person(2, platform="快手", handle="zhanyou_li")
-    service.nominate(campaign_id, other_platform, Channel.RECOMMENDED, actor=ADMIN, at=RECOMMENDING)
+    service.nominate(
+        campaign_id, other_platform, Channel.RECOMMENDED, DecisionContext(actor=ADMIN, at=RECOMMENDING)
+    )
     assert service.places_taken(campaign_id, "quota:武汉市:trainee") == 2

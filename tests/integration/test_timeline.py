@@ -12,6 +12,7 @@ import pytest
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.errors import PhaseClosed
 from domain.timeline import PhaseCode, PhaseStatus, Side, day_end
 from domain.values import SCHEDULER, Actor, Channel
@@ -93,7 +94,9 @@ def test_an_amended_closing_date_is_what_the_gates_and_the_scheduler_follow(serv
 
     def recommend(seq: int, at_day: int, actor: Actor = staff) -> None:
         at = shanghai(2021, 7, at_day, 12)
-        service.nominate(campaign_id, make_person(seq), Channel.RECOMMENDED, actor=actor, at=at)
+        service.nominate(
+            campaign_id, make_person(seq), Channel.RECOMMENDED, DecisionContext(actor=actor, at=at)
+        )
 
     with pytest.raises(PhaseClosed, match="recommendation closed at 2021-07-02T00:00"):
         recommend(1, at_day=3)

@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
+from application import decisions
 from application.readjudication import readjudicate
 from application.service import CampaignService
 from application.settings import Settings
 from domain.contestant import Contestant
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.values import Channel
 from ledger.operations import verify
 from tests.api.helpers import BOOTSTRAP, Api, Clock, with_users
@@ -36,10 +37,9 @@ def forge(service: CampaignService, event: Any) -> None:
 def late_nomination(service: CampaignService, campaign_id: UUID, seq: int, at: datetime) -> UUID:
     campaign = service.get_campaign(campaign_id)
     person = make_person(seq)
-    lawful = Contestant.nominate(
-        campaign, person, Channel.RECOMMENDED, person_key=service.pseudonym(person.id_number.value),
-        actor=city_staff(person.city), at=RECOMMENDING,
-    )  # fmt: skip
+    context = DecisionContext(actor=city_staff(person.city), at=RECOMMENDING)
+    key = service.pseudonym(person.id_number.value)
+    lawful = Contestant.nominate(campaign, person, Channel.RECOMMENDED, context, person_key=key)
     nominated: Any = lawful.collect_events()[0]
     forge(service, dataclasses.replace(nominated, timestamp=at))
     return lawful.id
@@ -49,7 +49,7 @@ def test_a_lawful_campaign_has_no_findings(service: CampaignService) -> None:
     cid = launch(service)
     first = recommend(service, cid, 1)
     recommend(service, cid, 2)
-    service.verify(first, actor=ADMIN, at=REVIEWING)
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     result = readjudicate(service, cid)
     assert (result.contestants, result.decisions, result.findings) == (2, 3, [])
 
@@ -73,7 +73,7 @@ def test_a_decision_by_a_role_the_table_does_not_allow_is_found(service: Campaig
     cid = launch(service)
     contestant_id = recommend(service, cid, 1)
     contestant = service.get_contestant(contestant_id)
-    contestant.verify(service.get_campaign(cid), actor=ADMIN, at=REVIEWING)
+    contestant.verify(service.get_campaign(cid), DecisionContext(actor=ADMIN, at=REVIEWING))
     verified: Any = contestant.collect_events()[0]
     staff = Decision.of(city_staff("武汉市"), verified.decision.rule_version)
     forge(service, dataclasses.replace(verified, decision=staff))
@@ -85,7 +85,7 @@ def test_a_rule_version_the_campaign_never_had_is_found(service: CampaignService
     cid = launch(service)
     contestant_id = recommend(service, cid, 1)
     contestant = service.get_contestant(contestant_id)
-    contestant.verify(service.get_campaign(cid), actor=ADMIN, at=REVIEWING)
+    contestant.verify(service.get_campaign(cid), DecisionContext(actor=ADMIN, at=REVIEWING))
     verified: Any = contestant.collect_events()[0]
     forge(service, dataclasses.replace(verified, decision=Decision.of(ADMIN, 7)))
     (finding,) = readjudicate(service, cid).findings

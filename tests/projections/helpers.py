@@ -9,8 +9,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from application import decisions
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.team import TeamRole
 from domain.values import Group
 from projections import Views, open_views
@@ -49,44 +51,78 @@ def scripted_campaign(service: CampaignService) -> Script:
     campaign = launch(service, quotas=QUOTAS)
     script = Script(campaign)
     service.record_due_boundaries(campaign, at=RECOMMENDING)
-    people = {1: (WUHAN, "trainee"), 2: (WUHAN, "trainee"), 3: (WUHAN, "trainee"), 4: (WUHAN, "veteran"),
-              5: (WUHAN, "veteran"), 6: (WUHAN, "family"), 7: (WUHAN, "family"), 8: (HUANGSHI, "trainee"),
-              9: (HUANGSHI, "trainee")}  # fmt: skip
+    people = {
+        1: (WUHAN, "trainee"),
+        2: (WUHAN, "trainee"),
+        3: (WUHAN, "trainee"),
+        4: (WUHAN, "veteran"),
+        5: (WUHAN, "veteran"),
+        6: (WUHAN, "family"),
+        7: (WUHAN, "family"),
+        8: (HUANGSHI, "trainee"),
+        9: (HUANGSHI, "trainee"),
+    }
     for seq, (city, group) in people.items():
         script.ids[seq] = recommend(service, campaign, seq, city=city, group=group)
-    service.reject(
-        script.id(9), actor=ADMIN, at=REVIEWING, reason="不是 2020 年培训学员", evidence="名册无此人"
+    service.decide(
+        script.id(9),
+        decisions.REJECT,
+        DecisionContext(actor=ADMIN, at=REVIEWING, reason="不是 2020 年培训学员", evidence="名册无此人"),
     )
     for seq in range(1, 9):
-        service.verify(
-            script.id(seq), actor=ADMIN, at=REVIEWING, reason="材料齐全", evidence=f"名册第 {seq} 行"
+        service.decide(
+            script.id(seq),
+            decisions.VERIFY,
+            DecisionContext(actor=ADMIN, at=REVIEWING, reason="材料齐全", evidence=f"名册第 {seq} 行"),
         )
-    service.withdraw(script.id(3), actor=city_staff(WUHAN), at=REVIEWING, reason="个人原因")
+    service.decide(
+        script.id(3),
+        decisions.WITHDRAW,
+        DecisionContext(actor=city_staff(WUHAN), at=REVIEWING, reason="个人原因"),
+    )
     active = [1, 2, 4, 5, 6, 7, 8]
     for seq in active:
-        service.assign_training_account(script.id(seq), f"hb-train-{seq:04d}", actor=ADMIN, at=TRAINING)
-        service.record_training(script.id(seq), actor=JUDGE, at=TRAINED)
-        service.record_results(script.id(seq), dict(SCORES), actor=JUDGE, at=RESULTS)
-    service.disqualify(script.id(7), actor=ADMIN, at=RESULTS, reason="刷单", evidence="平台通报")
+        service.decide(
+            script.id(seq),
+            decisions.assign_training_account(f"hb-train-{seq:04d}"),
+            DecisionContext(actor=ADMIN, at=TRAINING),
+        )
+        service.decide(script.id(seq), decisions.RECORD_TRAINING, DecisionContext(actor=JUDGE, at=TRAINED))
+        service.decide(
+            script.id(seq), decisions.record_results(dict(SCORES)), DecisionContext(actor=JUDGE, at=RESULTS)
+        )
+    service.decide(
+        script.id(7),
+        decisions.DISQUALIFY,
+        DecisionContext(actor=ADMIN, at=RESULTS, reason="刷单", evidence="平台通报"),
+    )
     service.record_due_boundaries(campaign, at=PICKED)
     for seq in (1, 2, 4, 5):
-        service.advance(
-            script.id(seq), TeamRole.STREAMER, actor=city_staff(WUHAN), at=PICKED, reason="成绩优秀"
+        service.decide(
+            script.id(seq),
+            decisions.advance(TeamRole.STREAMER),
+            DecisionContext(actor=city_staff(WUHAN), at=PICKED, reason="成绩优秀"),
         )
-    service.advance(script.id(6), TeamRole.ASSISTANT, actor=city_staff(WUHAN), at=PICKED)
+    service.decide(
+        script.id(6),
+        decisions.advance(TeamRole.ASSISTANT),
+        DecisionContext(actor=city_staff(WUHAN), at=PICKED),
+    )
     service.create_user("staff-武汉市", "city_staff", WUHAN, "0" * 64, actor=ADMIN, at=PICKED)
     service.appoint_team_leader(
         campaign, WUHAN, name="王科长", staff_user="staff-武汉市", actor=ADMIN, at=PICKED
     )
     service.record_due_boundaries(campaign, at=AWARDED)
-    service.award(script.id(1), "一等奖", actor=ADMIN, at=AWARDED, reason="决赛第一名")
+    service.decide(
+        script.id(1), decisions.award("一等奖"), DecisionContext(actor=ADMIN, at=AWARDED, reason="决赛第一名")
+    )
     return script
 
 
 def stored_verification(service: CampaignService, campaign_id: UUID) -> StoredEvent:
     """Recommend and verify person 1; the stored Verified event, to copy into strange places."""
     first = recommend(service, campaign_id, 1)
-    service.verify(first, actor=ADMIN, at=REVIEWING)
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     return service.recorder.select_events(first, gt=1, limit=1)[0]
 
 
@@ -100,8 +136,12 @@ def running_views(
 ) -> Iterator[tuple[Views, ProjectionRunner]]:
     """Every view with a runner in a background thread; closed afterwards."""
     views = open_views(settings)
-    runner = ProjectionRunner(service, views.all, poll_seconds=options.get("poll_seconds", 0.05),
-                              retry_seconds=options.get("retry_seconds", 0.2))  # fmt: skip
+    runner = ProjectionRunner(
+        service,
+        views.all,
+        poll_seconds=options.get("poll_seconds", 0.05),
+        retry_seconds=options.get("retry_seconds", 0.2),
+    )
     try:
         with runner:
             yield views, runner

@@ -29,8 +29,11 @@ def test_every_decision_is_on_the_trail_with_its_filters(
         assert [(e.version, e.event_type) for e in mine] == [(h.version, h.type) for h in history]
         verified = next(e for e in mine if e.event_type == "Verified")
         assert (verified.actor_user, verified.actor_role, verified.reason, verified.evidence) == (
-            "organiser-1", "admin", "材料齐全", "名册第 1 行"
-        )  # fmt: skip
+            "organiser-1",
+            "admin",
+            "材料齐全",
+            "名册第 1 行",
+        )
         assert (verified.city, verified.rule_version) == (WUHAN, 1)
 
         by_staff = audit.entries(AuditFilter(actor="staff-武汉市"))
@@ -40,8 +43,13 @@ def test_every_decision_is_on_the_trail_with_its_filters(
         assert {e.actor_city for e in audit.entries(AuditFilter(actor_city=WUHAN))} == {WUHAN}
         huangshi = audit.entries(AuditFilter(city=HUANGSHI))
         assert {e.event_type for e in huangshi} == {
-            "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed"
-        }  # fmt: skip
+            "Nominated",
+            "Verified",
+            "Rejected",
+            "TrainingAccountAssigned",
+            "Trained",
+            "Competed",
+        }
         leaving = audit.entries(AuditFilter(event_types=("Rejected", "Withdrawn", "Disqualified")))
         assert sorted(e.event_type for e in leaving) == ["Disqualified", "Rejected", "Withdrawn"]
         assert all(e.reason for e in leaving)

@@ -10,8 +10,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from application import decisions
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from projections import open_views
 from projections.runner import ProjectionRunner, ProjectionStalled
 from projections.store import Tx, ViewStore
@@ -98,7 +100,9 @@ def test_views_at_one_position_share_one_read_of_the_log(
 ) -> None:
     campaign = launch(service)
     for seq in range(1, 6):
-        service.verify(recommend(service, campaign, seq), actor=ADMIN, at=REVIEWING)
+        service.decide(
+            recommend(service, campaign, seq), decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING)
+        )
     reads: list[int] = []
     select = service.recorder.select_notifications
 

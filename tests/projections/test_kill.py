@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from application import decisions
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.values import CITY_QUOTAS, Group
 from projections import open_views
 from projections.audit import AuditFilter
@@ -69,9 +71,11 @@ def test_a_killed_worker_resumes_without_double_counting(
         for seq in range(PEOPLE)
     ]
     for contestant in ids[::2]:
-        service.verify(contestant, actor=ADMIN, at=REVIEWING)
+        service.decide(contestant, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     for contestant in ids[1::6]:
-        service.withdraw(contestant, actor=ADMIN, at=REVIEWING, reason="个人原因")
+        service.decide(
+            contestant, decisions.WITHDRAW, DecisionContext(actor=ADMIN, at=REVIEWING, reason="个人原因")
+        )
     last = head(service)
     assert last > 2000
 
@@ -101,13 +105,15 @@ def test_a_killed_worker_resumes_without_double_counting(
             assert row.active == service.places_taken(campaign, f"quota:{row.city}:{row.group}")
         for cap in views.quotas.caps(campaign):
             assert cap.active == service.places_taken(campaign, f"cap:{cap.group}")
-        decisions = PEOPLE + len(ids[::2]) + len(ids[1::6])
+        decided = PEOPLE + len(ids[::2]) + len(ids[1::6])
         audit = views.audit.entries(AuditFilter(campaign_id=campaign))
-        assert sum(1 for e in audit if e.aggregate_type == "Contestant") == decisions
+        assert sum(1 for e in audit if e.aggregate_type == "Contestant") == decided
         funnel = views.funnel.funnel(campaign)
         assert (funnel.total("nominated"), funnel.total("verified"), funnel.total("withdrawn")) == (
-            PEOPLE, len(ids[::2]), len(ids[1::6])
-        )  # fmt: skip
+            PEOPLE,
+            len(ids[::2]),
+            len(ids[1::6]),
+        )
 
         survived = {name: view.dump() for name, view in views.by_name.items()}
     finally:

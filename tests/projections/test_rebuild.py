@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from application import decisions
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from projections import VIEW_CLASSES, open_views
 from projections.rebuild import rebuild
 from tests.builders import ADMIN
@@ -33,7 +35,7 @@ def test_a_rebuilt_view_equals_the_live_one_row_for_row(service: CampaignService
 
         # The running worker carries on on the new tables: a later decision reaches every view once.
         late = recommend(service, script.campaign_id, 10)
-        service.verify(late, actor=ADMIN, at=REVIEWING)
+        service.decide(late, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
         runner.wait(head(service), timeout=30)
         assert views.roster.query(script.campaign_id).total == 10
         after = {name: view.dump() for name, view in views.by_name.items()}

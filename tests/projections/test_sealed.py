@@ -10,8 +10,10 @@ from uuid import UUID
 import pytest
 from eventsourcing.cipher import AESCipher
 
+from application import decisions
 from application.bootstrap import build_service
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode
 from domain.values import Channel, Person
 from projections import open_views
@@ -43,11 +45,21 @@ def _fill(settings: Settings, people: list[Person]) -> tuple[UUID, list[UUID]]:
     with closing(build_service(settings)) as service:
         campaign = launch(service)
         ids = [
-            service.nominate(campaign, p, Channel.RECOMMENDED, actor=city_staff(p.city), at=RECOMMENDING).id
+            service.nominate(
+                campaign, p, Channel.RECOMMENDED, DecisionContext(actor=city_staff(p.city), at=RECOMMENDING)
+            ).id
             for p in people
         ]
-        service.verify(ids[0], actor=ADMIN, at=REVIEWING, reason=REASON, evidence=EVIDENCE)
-        service.assign_training_account(ids[0], TRAINING_ACCOUNT, actor=ADMIN, at=TRAINING)
+        service.decide(
+            ids[0],
+            decisions.VERIFY,
+            DecisionContext(actor=ADMIN, at=REVIEWING, reason=REASON, evidence=EVIDENCE),
+        )
+        service.decide(
+            ids[0],
+            decisions.assign_training_account(TRAINING_ACCOUNT),
+            DecisionContext(actor=ADMIN, at=TRAINING),
+        )
         service.open_phase(campaign, PhaseCode.CONTEST, reason=PHASE_REASON, actor=ADMIN, at=TRAINING)
         views = open_views(settings)
         try:
@@ -103,7 +115,9 @@ def test_text_that_looks_sealed_is_read_as_it_is_without_a_key(settings: Setting
     with closing(build_service(settings)) as service:
         campaign = launch(service)
         first = recommend(service, campaign, 1)
-        service.verify(first, actor=ADMIN, at=REVIEWING, reason="sealed: 原件在档案袋")
+        service.decide(
+            first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING, reason="sealed: 原件在档案袋")
+        )
         views = open_views(settings)
         try:
             ProjectionRunner(service, views.all).catch_up(timeout=30)

@@ -9,8 +9,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from application import decisions
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from projections import open_views
 from projections.roster import RosterView
 from projections.runner import ProjectionRunner, ProjectionStalled
@@ -46,9 +48,9 @@ def test_a_view_stops_at_the_event_it_cannot_process_and_resumes_there(
 ) -> None:
     campaign = launch(service)
     first, second = recommend(service, campaign, 1), recommend(service, campaign, 2)
-    service.verify(first, actor=ADMIN, at=REVIEWING)
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     bad = head(service)
-    service.verify(second, actor=ADMIN, at=REVIEWING)
+    service.decide(second, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     recommend(service, campaign, 3)
 
     views = open_views(settings)

@@ -30,9 +30,16 @@ def test_roster_has_one_masked_row_per_contestant(lifecycle: Lifecycle, service:
     assert page.total == 9
     by_seq = {seq: next(r for r in page.rows if r.contestant_id == cid) for seq, cid in script.ids.items()}
     assert {seq: r.status for seq, r in by_seq.items()} == {
-        1: "awarded", 2: "advanced", 3: "withdrawn", 4: "advanced", 5: "advanced", 6: "advanced",
-        7: "disqualified", 8: "competed", 9: "rejected",
-    }  # fmt: skip
+        1: "awarded",
+        2: "advanced",
+        3: "withdrawn",
+        4: "advanced",
+        5: "advanced",
+        6: "advanced",
+        7: "disqualified",
+        8: "competed",
+        9: "rejected",
+    }
     first = by_seq[1]
     assert (first.id_number, first.mobile) == ("420102********0014", "138****0001")
     assert (first.award, first.team_role, first.training_account) == ("一等奖", "streamer", "hb-train-0001")
@@ -91,8 +98,13 @@ def test_funnel_counts_stages_and_exits(lifecycle: Lifecycle) -> None:
     funnel = views.funnel.funnel(script.campaign_id)
     rows = {(r.city, r.group): r for r in funnel.rows}
     assert rows[WUHAN, "trainee"].reached == {
-        "nominated": 3, "verified": 3, "trained": 2, "competed": 2, "advanced": 2, "awarded": 1
-    }  # fmt: skip
+        "nominated": 3,
+        "verified": 3,
+        "trained": 2,
+        "competed": 2,
+        "advanced": 2,
+        "awarded": 1,
+    }
     assert rows[WUHAN, "trainee"].left == {"rejected": 0, "withdrawn": 1, "disqualified": 0}
     assert rows[WUHAN, "family"].left["disqualified"] == 1
     assert rows[HUANGSHI, "trainee"].left["rejected"] == 1

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.lifecycle import MOVES, Move, Status
 from domain.timeline import PhaseCode, Timeline, hubei_2021
 from domain.values import Actor, Channel, Group, Person, Role
@@ -92,7 +93,11 @@ def nominated(
     who = who or person()
     actor = staff(who.city) if channel is Channel.RECOMMENDED else PUBLIC
     return Contestant.nominate(
-        campaign, who, channel, person_key=who.id_number.value, actor=actor, at=at or sh(2021, 6, 10)
+        campaign,
+        who,
+        channel,
+        DecisionContext(actor=actor, at=at or sh(2021, 6, 10)),
+        person_key=who.id_number.value,
     )
 
 

@@ -54,9 +54,13 @@ def test_launch_records_the_campaign_with_default_quotas_and_caps() -> None:
 
 def test_launch_takes_custom_quotas_and_caps() -> None:
     campaign = Campaign.launch(
-        name="small", timeline=hubei_2021(), actor=ADMIN, at=sh(2021, 5, 1),
-        quotas={WUHAN: {Group.TRAINEE: 3, Group.VETERAN: 2}}, caps=dict.fromkeys(Group, 5),
-    )  # fmt: skip
+        name="small",
+        timeline=hubei_2021(),
+        actor=ADMIN,
+        at=sh(2021, 5, 1),
+        quotas={WUHAN: {Group.TRAINEE: 3, Group.VETERAN: 2}},
+        caps=dict.fromkeys(Group, 5),
+    )
     assert campaign.quota(WUHAN, Group.VETERAN) == 2
     assert campaign.cap(Group.FAMILY) == 5
 
@@ -72,9 +76,11 @@ def test_a_campaign_needs_a_name() -> None:
 def test_an_amendment_bumps_the_rule_version_and_records_what_moved_and_why() -> None:
     campaign = launched()
     campaign.amend_timeline(
-        {P.FINALS: {"opens": sh(2021, 9, 7), "closes": sh(2021, 9, 9)}}, reason=" venue booked ",
-        actor=ADMIN, at=sh(2021, 6, 1),
-    )  # fmt: skip
+        {P.FINALS: {"opens": sh(2021, 9, 7), "closes": sh(2021, 9, 9)}},
+        reason=" venue booked ",
+        actor=ADMIN,
+        at=sh(2021, 6, 1),
+    )
     assert campaign.rule_version == 2
     assert campaign.timeline[P.FINALS].opens == sh(2021, 9, 7)
     (event,) = campaign.collect_events()
@@ -89,8 +95,9 @@ def test_an_amendment_bumps_the_rule_version_and_records_what_moved_and_why() ->
 def test_an_amendment_needs_a_reason(reason: str) -> None:
     campaign = launched()
     with pytest.raises(ReasonRequired):
-        campaign.amend_timeline({P.FINALS: {"opens": sh(2021, 9, 7)}}, reason=reason, actor=ADMIN,
-                                at=sh(2021, 6, 1))  # fmt: skip
+        campaign.amend_timeline(
+            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason=reason, actor=ADMIN, at=sh(2021, 6, 1)
+        )
     assert campaign.rule_version == 1
     assert campaign.collect_events() == []
 
@@ -99,15 +106,17 @@ def test_an_amendment_needs_a_reason(reason: str) -> None:
 def test_only_an_admin_may_amend(actor: Actor) -> None:
     campaign = launched()
     with pytest.raises(NotPermitted):
-        campaign.amend_timeline({P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=actor,
-                                at=sh(2021, 6, 1))  # fmt: skip
+        campaign.amend_timeline(
+            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=actor, at=sh(2021, 6, 1)
+        )
 
 
 def test_an_amendment_that_changes_nothing_is_refused() -> None:
     campaign = launched()
     with pytest.raises(InvalidTimeline, match="changes nothing"):
-        campaign.amend_timeline({P.FINALS: {"opens": sh(2021, 9, 6)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 1))  # fmt: skip
+        campaign.amend_timeline(
+            {P.FINALS: {"opens": sh(2021, 9, 6)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+        )
     assert campaign.rule_version == 1
 
 
@@ -116,22 +125,26 @@ def test_the_opening_of_a_phase_that_has_opened_cannot_move() -> None:
     campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.OPEN
     with pytest.raises(InvalidTimeline, match="recommendation has already opened"):
-        campaign.amend_timeline({P.RECOMMENDATION: {"opens": sh(2021, 6, 9)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 8))  # fmt: skip
+        campaign.amend_timeline(
+            {P.RECOMMENDATION: {"opens": sh(2021, 6, 9)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 8)
+        )
     # its closing may still move
-    campaign.amend_timeline({P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists",
-                            actor=ADMIN, at=sh(2021, 6, 8))  # fmt: skip
+    campaign.amend_timeline(
+        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists", actor=ADMIN, at=sh(2021, 6, 8)
+    )
     assert campaign.timeline[P.RECOMMENDATION].closes == sh(2021, 7, 5)
 
 
 def test_a_boundary_cannot_be_scheduled_in_the_past() -> None:
     campaign = launched()
     with pytest.raises(InvalidTimeline, match="cannot be scheduled to open in the past"):
-        campaign.amend_timeline({P.FINALS: {"opens": sh(2021, 5, 30)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 1))  # fmt: skip
+        campaign.amend_timeline(
+            {P.FINALS: {"opens": sh(2021, 5, 30)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+        )
     with pytest.raises(InvalidTimeline, match="cannot be scheduled to close in the past"):
-        campaign.amend_timeline({P.PUBLICITY: {"closes": sh(2021, 5, 31)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 1))  # fmt: skip
+        campaign.amend_timeline(
+            {P.PUBLICITY: {"closes": sh(2021, 5, 31)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+        )
     assert campaign.rule_version == 1
     assert campaign.collect_events() == []
 
@@ -141,14 +154,23 @@ def test_an_amendment_moves_the_gate_of_the_moves() -> None:
     late = sh(2021, 7, 3)
     with pytest.raises(PhaseClosed):
         _recommend(campaign, late)
-    campaign.amend_timeline({P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists",
-                            actor=ADMIN, at=sh(2021, 6, 20))  # fmt: skip
+    campaign.amend_timeline(
+        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists", actor=ADMIN, at=sh(2021, 6, 20)
+    )
     assert _recommend(campaign, late) is Status.NOMINATED
 
 
 def _recommend(campaign: Campaign, at: datetime) -> Status:
-    return decide("recommend", current=Status.NEW, timeline=campaign.timeline, actor=staff(), at=at,
-                  city=WUHAN, group=Group.VETERAN, reason=None)  # fmt: skip
+    return decide(
+        "recommend",
+        current=Status.NEW,
+        timeline=campaign.timeline,
+        actor=staff(),
+        at=at,
+        city=WUHAN,
+        group=Group.VETERAN,
+        reason=None,
+    )
 
 
 # --- organiser overrides -------------------------------------------------------------
@@ -277,8 +299,12 @@ def test_a_closed_phase_that_is_extended_is_recorded_open_again() -> None:
     campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3))
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.CLOSED
     campaign.collect_events()
-    campaign.amend_timeline({P.RECOMMENDATION: {"closes": sh(2021, 7, 6)}}, reason="two cities late",
-                            actor=ADMIN, at=sh(2021, 7, 3, 9))  # fmt: skip
+    campaign.amend_timeline(
+        {P.RECOMMENDATION: {"closes": sh(2021, 7, 6)}},
+        reason="two cities late",
+        actor=ADMIN,
+        at=sh(2021, 7, 3, 9),
+    )
     recorded = campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3, 9))
     assert recorded == [(P.RECOMMENDATION, "opens")]
     events = campaign.collect_events()
@@ -305,8 +331,9 @@ def test_an_opening_that_has_passed_cannot_move_even_before_the_scheduler_record
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.PENDING
     assert _recommend(campaign, sh(2021, 6, 8)) is Status.NOMINATED
     with pytest.raises(InvalidTimeline, match="recommendation has already opened"):
-        campaign.amend_timeline({P.RECOMMENDATION: {"opens": sh(2021, 6, 15)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 10))  # fmt: skip
+        campaign.amend_timeline(
+            {P.RECOMMENDATION: {"opens": sh(2021, 6, 15)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 10)
+        )
     assert campaign.timeline[P.RECOMMENDATION].opens == sh(2021, 6, 7)
     assert campaign.rule_version == 1
 
@@ -334,8 +361,9 @@ def test_campaign_decisions_cannot_be_dated_before_the_last_recorded_one() -> No
     campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
     campaign.collect_events()
     with pytest.raises(OutOfOrder, match="earlier than this campaign's last recorded decision"):
-        campaign.amend_timeline({P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=ADMIN,
-                                at=sh(2021, 6, 7, 23))  # fmt: skip
+        campaign.amend_timeline(
+            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 7, 23)
+        )
     with pytest.raises(OutOfOrder):
         campaign.close_now(P.RECOMMENDATION, reason="r", actor=ADMIN, at=sh(2021, 6, 7, 23))
     assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 7, 23)) == []

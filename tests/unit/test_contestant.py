@@ -11,7 +11,7 @@ import pytest
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import (
     InvalidTransition,
     InvalidValue,
@@ -36,14 +36,20 @@ SCORES = {"short_video": 88.5, "account_operation": 90, "livestream_selling": 75
 def through_everything(campaign: Campaign) -> tuple[Contestant, CityTeam]:
     """A Wuhan veteran taken from recommendation to an award, each step inside its window."""
     contestant = nominated(campaign, person(serial=7), at=sh(2021, 6, 10))
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20), evidence="veteran card 123")
-    contestant.assign_training_account(campaign, " px-0007 ", actor=ADMIN, at=sh(2021, 7, 12))
-    contestant.record_training(campaign, actor=JUDGE, at=sh(2021, 7, 15))
-    contestant.record_results(campaign, {**SCORES, "short_video": 80}, actor=JUDGE, at=sh(2021, 7, 25))
-    contestant.record_results(campaign, SCORES, actor=JUDGE, at=sh(2021, 8, 1), reason="re-marked")
+    contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), evidence="veteran card 123"))
+    contestant.assign_training_account(
+        campaign, DecisionContext(actor=ADMIN, at=sh(2021, 7, 12)), " px-0007 "
+    )
+    contestant.record_training(campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 15)))
+    contestant.record_results(
+        campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 25)), {**SCORES, "short_video": 80}
+    )
+    contestant.record_results(
+        campaign, DecisionContext(actor=JUDGE, at=sh(2021, 8, 1), reason="re-marked"), SCORES
+    )
     team = CityTeam(campaign_id=campaign.id, city=WUHAN, timestamp=sh(2021, 9, 1))
-    contestant.advance(campaign, team, TeamRole.STREAMER, actor=staff(), at=sh(2021, 9, 2))
-    contestant.award_prize(campaign, " 一等奖 ", actor=ADMIN, at=sh(2021, 9, 15, 20))
+    contestant.advance(campaign, DecisionContext(actor=staff(), at=sh(2021, 9, 2)), team, TeamRole.STREAMER)
+    contestant.award_prize(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 15, 20)), " 一等奖 ")
     return contestant, team
 
 
@@ -68,13 +74,21 @@ def test_replay_rebuilds_the_same_state_without_rechecking_any_rule(monkeypatch:
     contestant, _ = through_everything(campaign)
     events = contestant.collect_events()
     assert [type(e).__name__ for e in events] == [
-        "Nominated", "Verified", "TrainingAccountAssigned", "Trained", "Competed", "Competed",
-        "Advanced", "Awarded",
-    ]  # fmt: skip
+        "Nominated",
+        "Verified",
+        "TrainingAccountAssigned",
+        "Trained",
+        "Competed",
+        "Competed",
+        "Advanced",
+        "Awarded",
+    ]
     # Every window has closed by now, and no rule may be consulted at all while replaying.
     monkeypatch.setattr("domain.contestant.decide", _refuse)
     with pytest.raises(AssertionError, match="must not decide again"):
-        contestant.disqualify(campaign, actor=ADMIN, at=sh(2022, 1, 1), reason="check the patch works")
+        contestant.disqualify(
+            campaign, DecisionContext(actor=ADMIN, at=sh(2022, 1, 1), reason="check the patch works")
+        )
     rebuilt = replay(events)
     assert rebuilt == contestant
     assert rebuilt is not contestant
@@ -101,23 +115,32 @@ def test_replay_after_the_campaign_dates_moved_still_rebuilds_the_history() -> N
     with pytest.raises(PhaseClosed):
         nominated(later, person(serial=7), at=sh(2021, 6, 10))
     with pytest.raises(PhaseClosed):
-        replay(events[:1]).verify(later, actor=ADMIN, at=sh(2021, 6, 20))
+        replay(events[:1]).verify(later, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20)))
     statuses = [replay(events[: n + 1]).status for n in range(len(events))]
     assert statuses == [
-        Status.NOMINATED, Status.VERIFIED, Status.ENROLLED, Status.TRAINED, Status.COMPETED,
-        Status.COMPETED, Status.ADVANCED, Status.AWARDED,
-    ]  # fmt: skip
+        Status.NOMINATED,
+        Status.VERIFIED,
+        Status.ENROLLED,
+        Status.TRAINED,
+        Status.COMPETED,
+        Status.COMPETED,
+        Status.ADVANCED,
+        Status.AWARDED,
+    ]
     assert [replay(events[: n + 1]).version for n in range(len(events))] == list(range(1, 9))
     assert replay(events) == contestant
 
 
 def test_every_decision_records_who_why_and_under_which_rules() -> None:
     campaign = launched()
-    campaign.amend_timeline({PhaseCode.FINALS: {"opens": sh(2021, 9, 7)}}, reason="venue", actor=ADMIN,
-                            at=sh(2021, 6, 1))  # fmt: skip
+    campaign.amend_timeline(
+        {PhaseCode.FINALS: {"opens": sh(2021, 9, 7)}}, reason="venue", actor=ADMIN, at=sh(2021, 6, 1)
+    )
     contestant = nominated(campaign, at=sh(2021, 6, 10))
-    contestant.reject(campaign, actor=ADMIN, at=sh(2021, 6, 20), reason="  not a veteran ",
-                      evidence="roster check")  # fmt: skip
+    contestant.reject(
+        campaign,
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), reason="  not a veteran ", evidence="roster check"),
+    )
     nominated_event, rejected = contestant.collect_events()
     assert nominated_event.decision == Decision(staff(), 2)  # type: ignore[attr-defined]
     assert rejected.decision == Decision(ADMIN, 2, "not a veteran", "roster check")  # type: ignore[attr-defined]
@@ -128,9 +151,15 @@ def test_every_decision_records_who_why_and_under_which_rules() -> None:
 def test_nomination_keeps_the_form_and_derives_the_id() -> None:
     campaign = launched()
     who = person(serial=3, group=Group.FAMILY)
-    contestant = Contestant.nominate(campaign, who, Channel.RECOMMENDED, person_key="pseudonym-3",
-                                     actor=staff(), at=sh(2021, 6, 10), unit=" 武汉市退役军人事务局 ",
-                                     contact=" ")  # fmt: skip
+    contestant = Contestant.nominate(
+        campaign,
+        who,
+        Channel.RECOMMENDED,
+        DecisionContext(actor=staff(), at=sh(2021, 6, 10)),
+        person_key="pseudonym-3",
+        unit=" 武汉市退役军人事务局 ",
+        contact=" ",
+    )
     assert contestant.id == Contestant.create_id(campaign.id, "pseudonym-3")
     assert contestant.id_number == who.id_number.value
     assert contestant.campaign_id == campaign.id
@@ -160,16 +189,26 @@ def test_who_holds_a_city_quota_place(channel: Channel, group: Group, holds: boo
 
 def test_staff_cannot_nominate_for_another_city() -> None:
     with pytest.raises(NotPermitted, match="own city"):
-        Contestant.nominate(launched(), person(city=HUANGSHI), Channel.RECOMMENDED, person_key="k",
-                            actor=staff(WUHAN), at=sh(2021, 6, 10))  # fmt: skip
+        Contestant.nominate(
+            launched(),
+            person(city=HUANGSHI),
+            Channel.RECOMMENDED,
+            DecisionContext(actor=staff(WUHAN), at=sh(2021, 6, 10)),
+            person_key="k",
+        )
 
 
 def test_the_public_self_registers_but_cannot_recommend() -> None:
     campaign = launched()
     assert nominated(campaign, channel=Channel.SELF).channel is Channel.SELF
     with pytest.raises(NotPermitted):
-        Contestant.nominate(campaign, person(), Channel.RECOMMENDED, person_key="k", actor=PUBLIC,
-                            at=sh(2021, 6, 10))  # fmt: skip
+        Contestant.nominate(
+            campaign,
+            person(),
+            Channel.RECOMMENDED,
+            DecisionContext(actor=PUBLIC, at=sh(2021, 6, 10)),
+            person_key="k",
+        )
 
 
 # --- results ---------------------------------------------------------------------------
@@ -177,9 +216,9 @@ def test_the_public_self_registers_but_cannot_recommend() -> None:
 
 def trained(campaign: Campaign) -> Contestant:
     contestant = nominated(campaign)
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20))
-    contestant.assign_training_account(campaign, "px-1", actor=ADMIN, at=sh(2021, 7, 12))
-    contestant.record_training(campaign, actor=JUDGE, at=sh(2021, 7, 15))
+    contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20)))
+    contestant.assign_training_account(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 7, 12)), "px-1")
+    contestant.record_training(campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 15)))
     contestant.collect_events()
     return contestant
 
@@ -203,7 +242,7 @@ def test_results_name_every_bad_field(scores: dict[str, Any], problems: set[str]
     campaign = launched()
     contestant = trained(campaign)
     with pytest.raises(InvalidValue) as refused:
-        contestant.record_results(campaign, scores, actor=JUDGE, at=sh(2021, 7, 25))
+        contestant.record_results(campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 25)), scores)
     assert set(refused.value.problems) == problems
     for field in problems:
         assert field in refused.value.detail
@@ -214,19 +253,22 @@ def test_results_name_every_bad_field(scores: dict[str, Any], problems: set[str]
 def test_results_are_kept_as_floats_of_the_three_events() -> None:
     campaign = launched()
     contestant = trained(campaign)
-    contestant.record_results(campaign, {"short_video": 0, "account_operation": 1, "livestream_selling": 2},
-                              actor=JUDGE, at=sh(2021, 7, 25))  # fmt: skip
+    contestant.record_results(
+        campaign,
+        DecisionContext(actor=JUDGE, at=sh(2021, 7, 25)),
+        {"short_video": 0, "account_operation": 1, "livestream_selling": 2},
+    )
     assert contestant.results == {"short_video": 0.0, "account_operation": 1.0, "livestream_selling": 2.0}
 
 
 def test_empty_training_account_and_award_are_refused() -> None:
     campaign = launched()
     contestant = nominated(campaign)
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20))
+    contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20)))
     with pytest.raises(InvalidValue, match="training_account"):
-        contestant.assign_training_account(campaign, "  ", actor=ADMIN, at=sh(2021, 7, 12))
+        contestant.assign_training_account(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 7, 12)), "  ")
     with pytest.raises(InvalidValue, match="award"):
-        contestant.award_prize(campaign, " ", actor=ADMIN, at=sh(2021, 9, 6))
+        contestant.award_prize(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 6)), " ")
 
 
 # --- optimistic concurrency ------------------------------------------------------------
@@ -237,12 +279,14 @@ def test_a_stale_expected_version_is_refused() -> None:
     contestant = nominated(campaign)
     assert contestant.version == 1
     with pytest.raises(VersionConflict, match="at version 1, not 0"):
-        contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20), expected_version=0)
+        contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), expected_version=0))
     assert status_of(contestant) is Status.NOMINATED
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20), expected_version=1)
+    contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), expected_version=1))
     assert contestant.version == 2
     with pytest.raises(VersionConflict):
-        contestant.withdraw(campaign, actor=staff(), at=sh(2021, 6, 21), reason="ill", expected_version=1)
+        contestant.withdraw(
+            campaign, DecisionContext(actor=staff(), at=sh(2021, 6, 21), reason="ill", expected_version=1)
+        )
     assert status_of(contestant) is Status.VERIFIED
 
 
@@ -250,9 +294,11 @@ def test_a_decision_dated_before_the_last_one_is_refused() -> None:
     campaign = launched()
     contestant = nominated(campaign, at=sh(2021, 6, 20))
     with pytest.raises(OutOfOrder, match="earlier than this contestant's last recorded decision"):
-        contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 19, 23, 59, 59))
+        contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 19, 23, 59, 59)))
     assert status_of(contestant) is Status.NOMINATED
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20))  # the same instant is in order
+    contestant.verify(
+        campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20))
+    )  # the same instant is in order
     assert status_of(contestant) is Status.VERIFIED
 
 
@@ -260,9 +306,13 @@ def test_version_is_checked_before_the_state() -> None:
     campaign = launched()
     contestant = nominated(campaign)
     with pytest.raises(VersionConflict):
-        contestant.award_prize(campaign, "x", actor=ADMIN, at=sh(2021, 9, 6), expected_version=5)
+        contestant.award_prize(
+            campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 6), expected_version=5), "x"
+        )
     with pytest.raises(InvalidTransition):
-        contestant.award_prize(campaign, "x", actor=ADMIN, at=sh(2021, 9, 6), expected_version=1)
+        contestant.award_prize(
+            campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 6), expected_version=1), "x"
+        )
 
 
 # --- teams -----------------------------------------------------------------------------
@@ -270,10 +320,12 @@ def test_version_is_checked_before_the_state() -> None:
 
 def competed(campaign: Campaign, serial: int, city: str = WUHAN) -> Contestant:
     contestant = nominated(campaign, person(serial=serial, city=city))
-    contestant.verify(campaign, actor=ADMIN, at=sh(2021, 6, 20))
-    contestant.assign_training_account(campaign, f"px-{serial}", actor=ADMIN, at=sh(2021, 7, 12))
-    contestant.record_training(campaign, actor=JUDGE, at=sh(2021, 7, 15))
-    contestant.record_results(campaign, SCORES, actor=JUDGE, at=sh(2021, 7, 25))
+    contestant.verify(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20)))
+    contestant.assign_training_account(
+        campaign, DecisionContext(actor=ADMIN, at=sh(2021, 7, 12)), f"px-{serial}"
+    )
+    contestant.record_training(campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 15)))
+    contestant.record_results(campaign, DecisionContext(actor=JUDGE, at=sh(2021, 7, 25)), SCORES)
     return contestant
 
 
@@ -282,16 +334,18 @@ def test_a_team_takes_at_most_six_streamers_and_one_assistant() -> None:
     team = CityTeam(campaign_id=campaign.id, city=WUHAN, timestamp=sh(2021, 9, 1))
     for serial in range(1, 7):
         competed(campaign, serial).advance(
-            campaign, team, TeamRole.STREAMER, actor=staff(), at=sh(2021, 9, 2)
+            campaign, DecisionContext(actor=staff(), at=sh(2021, 9, 2)), team, TeamRole.STREAMER
         )
     assert team.is_complete
     seventh = competed(campaign, 7)
     with pytest.raises(TeamFull, match="already has 6 streamer"):
-        seventh.advance(campaign, team, TeamRole.STREAMER, actor=staff(), at=sh(2021, 9, 2))
+        seventh.advance(campaign, DecisionContext(actor=staff(), at=sh(2021, 9, 2)), team, TeamRole.STREAMER)
     assert seventh.status is Status.COMPETED
-    seventh.advance(campaign, team, TeamRole.ASSISTANT, actor=ADMIN, at=sh(2021, 9, 2))
+    seventh.advance(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 2)), team, TeamRole.ASSISTANT)
     with pytest.raises(TeamFull, match="already has 1 assistant"):
-        competed(campaign, 8).advance(campaign, team, TeamRole.ASSISTANT, actor=ADMIN, at=sh(2021, 9, 2))
+        competed(campaign, 8).advance(
+            campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 2)), team, TeamRole.ASSISTANT
+        )
     assert team.count(TeamRole.STREAMER) == 6
     assert team.count(TeamRole.ASSISTANT) == 1
 
@@ -301,7 +355,7 @@ def test_a_contestant_joins_only_their_own_city_team() -> None:
     team = CityTeam(campaign_id=campaign.id, city=HUANGSHI, timestamp=sh(2021, 9, 1))
     contestant = competed(campaign, 1, WUHAN)
     with pytest.raises(TeamCityMismatch):
-        contestant.advance(campaign, team, TeamRole.STREAMER, actor=ADMIN, at=sh(2021, 9, 2))
+        contestant.advance(campaign, DecisionContext(actor=ADMIN, at=sh(2021, 9, 2)), team, TeamRole.STREAMER)
     assert contestant.status is Status.COMPETED
     assert team.members == {}
 

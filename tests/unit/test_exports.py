@@ -16,11 +16,21 @@ from projections.roster import RosterRow
 
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
 ENTRY = AuditEntry(
-    notification_id=7, at="2021-06-20T07:00:00.000000+00:00", event_type="Verified",
-    aggregate_type="Contestant", aggregate_id=str(uuid4()), version=2, campaign_id=str(uuid4()),
-    city="武汉市", actor_user="admin", actor_role="admin", actor_city=None, reason="=1+1",
-    evidence="@SUM(A1)", rule_version=1,
-)  # fmt: skip
+    notification_id=7,
+    at="2021-06-20T07:00:00.000000+00:00",
+    event_type="Verified",
+    aggregate_type="Contestant",
+    aggregate_id=str(uuid4()),
+    version=2,
+    campaign_id=str(uuid4()),
+    city="武汉市",
+    actor_user="admin",
+    actor_role="admin",
+    actor_city=None,
+    reason="=1+1",
+    evidence="@SUM(A1)",
+    rule_version=1,
+)
 
 
 def test_audit_csv_quotes_what_a_spreadsheet_would_run() -> None:
@@ -46,11 +56,26 @@ def test_audit_xlsx_keeps_text_as_text(tmp_path: Path) -> None:
 
 def test_roster_workbook_keeps_a_formula_like_name_as_text() -> None:
     row = RosterRow(
-        contestant_id=uuid4(), campaign_id=uuid4(), city="武汉市", group="trainee", channel="recommended",
-        name=FORMULA, id_number="420102********1234", mobile="138****5678", platform="douyin",
-        account="=cmd", followers=10, status="nominated", training_account=None, results=None,
-        team_role=None, award=None, nominated_at="", changed_at="", version=1,
-    )  # fmt: skip
+        contestant_id=uuid4(),
+        campaign_id=uuid4(),
+        city="武汉市",
+        group="trainee",
+        channel="recommended",
+        name=FORMULA,
+        id_number="420102********1234",
+        mobile="138****5678",
+        platform="douyin",
+        account="=cmd",
+        followers=10,
+        status="nominated",
+        training_account=None,
+        results=None,
+        team_role=None,
+        award=None,
+        nominated_at="",
+        changed_at="",
+        version=1,
+    )
     sheet = load_workbook(io.BytesIO(roster_workbook([row], "测试"))).active
     assert sheet is not None
     cells = {c.value: c.data_type for c in sheet[4]}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from domain.contestant import EVENT_OF_MOVE
 from domain.errors import GroupNotAllowed, InvalidTransition, NotPermitted, ReasonRequired
-from domain.lifecycle import MOVES, Move, Status, allowed_moves, decide
+from domain.lifecycle import MOVES, Move, Status, allowed_moves, decide, diagram
 from domain.timeline import Timeline
 from domain.values import Actor, Group, Role
 from tests.builders import ADMIN, JUDGE, PUBLIC
@@ -228,3 +230,12 @@ def test_allowed_moves(status: Status, moves: list[str]) -> None:
 def test_every_stored_status_is_reachable_and_only_some_are_active() -> None:
     assert reachable_statuses() == set(Status) - {Status.NEW}
     assert {s for s in Status if s.is_active} == ACTIVE | {AW}
+
+
+def test_the_documented_diagram_is_the_table() -> None:
+    documented = (Path(__file__).parents[2] / "docs" / "lifecycle.md").read_text()
+    assert diagram() in documented, "docs/lifecycle.md is out of date: regenerate it as it says"
+
+
+def test_every_move_records_a_declared_event() -> None:
+    assert set(EVENT_OF_MOVE) == {move.trigger for move in MOVES}

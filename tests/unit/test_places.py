@@ -17,10 +17,13 @@ from tests.unit.helpers import HUANGSHI, WUHAN, nominated, person, self_registra
 
 def small_campaign() -> Campaign:
     campaign = Campaign.launch(
-        name="small", timeline=self_registration_open(hubei_2021()), actor=ADMIN, at=sh(2021, 5, 1),
+        name="small",
+        timeline=self_registration_open(hubei_2021()),
+        actor=ADMIN,
+        at=sh(2021, 5, 1),
         quotas={WUHAN: {Group.TRAINEE: 2, Group.VETERAN: 1}, HUANGSHI: {Group.TRAINEE: 2, Group.VETERAN: 1}},
         caps={Group.TRAINEE: 3, Group.VETERAN: 5, Group.FAMILY: 2},
-    )  # fmt: skip
+    )
     campaign.collect_events()
     return campaign
 

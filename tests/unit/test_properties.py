@@ -15,9 +15,11 @@ from uuid import UUID
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from application import decisions
 from application.errors import ContestantNotFound
 from application.service import CampaignService
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.errors import (
     DomainError,
     DuplicateAccount,
@@ -129,7 +131,7 @@ nominations = st.builds(
     channel=st.sampled_from([Channel.RECOMMENDED] * 3 + [Channel.SELF]),
     actor=st.sampled_from(["right"] * 6 + ["admin", "own_staff", "public", "other_staff"]),
 )
-decisions = st.builds(
+decision_commands = st.builds(
     Decide,
     trigger=st.sampled_from([t for t in AT if t != "nominate"] + ["reject", *LEAVING] + ["next"] * 8),
     target=st.sampled_from(range(10)),
@@ -138,7 +140,9 @@ decisions = st.builds(
     with_reason=st.sampled_from([True, True, True, False]),
     team_role=st.sampled_from([TeamRole.STREAMER] * 3 + [TeamRole.ASSISTANT]),
 )
-commands = st.lists(st.one_of(nominations, decisions, decisions, decisions), min_size=25, max_size=60)
+commands = st.lists(
+    st.one_of(nominations, decision_commands, decision_commands, decision_commands), min_size=25, max_size=60
+)
 
 
 @dataclass
@@ -235,23 +239,31 @@ def run_decision(service: CampaignService, command: Decide, known: Known) -> Non
     cid = known.id
     match command.trigger:
         case "verify":
-            service.verify(cid, actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.VERIFY, DecisionContext(actor=actor, at=at, reason=reason))
         case "reject":
-            service.reject(cid, actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.REJECT, DecisionContext(actor=actor, at=at, reason=reason))
         case "withdraw":
-            service.withdraw(cid, actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.WITHDRAW, DecisionContext(actor=actor, at=at, reason=reason))
         case "disqualify":
-            service.disqualify(cid, actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.DISQUALIFY, DecisionContext(actor=actor, at=at, reason=reason))
         case "assign_training_account":
-            service.assign_training_account(cid, f"px-{cid.hex[:6]}", actor=actor, at=at, reason=reason)
+            service.decide(
+                cid,
+                decisions.assign_training_account(f"px-{cid.hex[:6]}"),
+                DecisionContext(actor=actor, at=at, reason=reason),
+            )
         case "record_training":
-            service.record_training(cid, actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.RECORD_TRAINING, DecisionContext(actor=actor, at=at, reason=reason))
         case "record_results":
-            service.record_results(cid, SCORES, actor=actor, at=at, reason=reason)
+            service.decide(
+                cid, decisions.record_results(SCORES), DecisionContext(actor=actor, at=at, reason=reason)
+            )
         case "advance":
-            service.advance(cid, command.team_role, actor=actor, at=at, reason=reason)
+            service.decide(
+                cid, decisions.advance(command.team_role), DecisionContext(actor=actor, at=at, reason=reason)
+            )
         case "award":
-            service.award(cid, "优秀奖", actor=actor, at=at, reason=reason)
+            service.decide(cid, decisions.award("优秀奖"), DecisionContext(actor=actor, at=at, reason=reason))
         case _:
             raise AssertionError(command.trigger)
 
@@ -327,7 +339,9 @@ def apply(
         expected = possible_refusals_of_nomination(model, command, who)
         actor = actor_of(command.actor, who.city, command.trigger)
         try:
-            contestant = service.nominate(campaign_id, who, command.channel, actor=actor, at=AT["nominate"])
+            contestant = service.nominate(
+                campaign_id, who, command.channel, DecisionContext(actor=actor, at=AT["nominate"])
+            )
         except DomainError as error:
             return refused(error, expected, "nominate", note)
         assert not expected, f"nomination accepted though {expected} applied"
@@ -397,11 +411,19 @@ def test_the_model_agrees_with_a_hand_written_run() -> None:
         apply(service, campaign_id, model, command, outcomes.append)
         check_invariants(service, campaign_id, model)
     assert outcomes == [
-        "nominate accepted", "nominate accepted", "nominate accepted", "nominate refused: QuotaFull",
-        "nominate refused: DuplicateAccount", "withdraw accepted", "nominate accepted",
-    ]  # fmt: skip
+        "nominate accepted",
+        "nominate accepted",
+        "nominate accepted",
+        "nominate refused: QuotaFull",
+        "nominate refused: DuplicateAccount",
+        "withdraw accepted",
+        "nominate accepted",
+    ]
     assert len(model.contestants) == 4
     assert service.places_taken(campaign_id, quota_scope(WUHAN, Group.VETERAN)) == QUOTA
     assert [k.status for k in model.contestants.values()] == [
-        Status.WITHDRAWN, Status.NOMINATED, Status.NOMINATED, Status.NOMINATED,
-    ]  # fmt: skip
+        Status.WITHDRAWN,
+        Status.NOMINATED,
+        Status.NOMINATED,
+        Status.NOMINATED,
+    ]

@@ -14,8 +14,11 @@ def test_an_xlsx_form_yields_its_header_fields_and_people_but_not_the_example() 
     assert [(r.line, r.name, r.city) for r in form.rows] == [(5, "学员1", "武汉市"), (6, "学员2", "黄石市")]
     first = form.rows[0]
     assert (first.id_number, first.platform, first.account, first.followers) == (
-        person_id(1), "douyin", "trainee_1", 12_000,
-    )  # fmt: skip
+        person_id(1),
+        "douyin",
+        "trainee_1",
+        12_000,
+    )
     assert first.problems == {}
 
 
@@ -69,8 +72,16 @@ def test_platform_and_account_are_split_as_typed(typed: str, expected: tuple[str
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("50 万", 500_000), ("1.2w", 12_000), ("3,000", 3_000), ("3000人", 3_000), ("", 0), ("无", 0),
-     ("5k", 5_000), ("很多", None)],
-)  # fmt: skip
+    [
+        ("50 万", 500_000),
+        ("1.2w", 12_000),
+        ("3,000", 3_000),
+        ("3000人", 3_000),
+        ("", 0),
+        ("无", 0),
+        ("5k", 5_000),
+        ("很多", None),
+    ],
+)
 def test_follower_counts_are_read_as_typed(typed: str, expected: int | None) -> None:
     assert parse_followers(typed) == expected

@@ -8,6 +8,7 @@ import pytest
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.errors import InvalidTimeline, PhaseClosed
 from domain.lifecycle import Status, decide
 from domain.timeline import (
@@ -52,9 +53,11 @@ def test_the_contest_opens_on_the_tenth_day_after_training_opens() -> None:
 def test_amending_the_training_start_moves_the_contest_start() -> None:
     campaign = launched(hubei_2021())
     campaign.amend_timeline(
-        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}}, reason="platform late", actor=ADMIN,
+        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}},
+        reason="platform late",
+        actor=ADMIN,
         at=sh(2021, 6, 1),
-    )  # fmt: skip
+    )
     assert campaign.timeline[PhaseCode.ONLINE_TRAINING].opens == sh(2021, 7, 12)
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 22)
     assert campaign.timeline[PhaseCode.CONTEST].closes == sh(2021, 9, 1)
@@ -72,9 +75,11 @@ def test_a_contest_start_set_at_launch_is_pinned() -> None:
     campaign = launched(timeline)
     assert campaign.timeline.contest_pinned
     campaign.amend_timeline(
-        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}}, reason="platform late", actor=ADMIN,
+        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}},
+        reason="platform late",
+        actor=ADMIN,
         at=sh(2021, 6, 1),
-    )  # fmt: skip
+    )
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 25)
 
 
@@ -84,9 +89,11 @@ def test_a_contest_start_set_by_amendment_stays_pinned() -> None:
         {PhaseCode.CONTEST: {"opens": sh(2021, 7, 23)}}, reason="venue", actor=ADMIN, at=sh(2021, 6, 1)
     )
     campaign.amend_timeline(
-        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 11)}}, reason="platform", actor=ADMIN,
+        {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 11)}},
+        reason="platform",
+        actor=ADMIN,
         at=sh(2021, 6, 2),
-    )  # fmt: skip
+    )
     assert campaign.timeline.contest_pinned
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 23)
 
@@ -132,14 +139,24 @@ def test_self_registration_has_no_opening_until_announced() -> None:
     timeline = hubei_2021()
     with pytest.raises(PhaseClosed) as refused:
         decide(
-            "register", current=Status.NEW, timeline=timeline, actor=PUBLIC, at=sh(2021, 6, 20),
-            city="武汉市", group=Group.VETERAN, reason=None,
-        )  # fmt: skip
+            "register",
+            current=Status.NEW,
+            timeline=timeline,
+            actor=PUBLIC,
+            at=sh(2021, 6, 20),
+            city="武汉市",
+            group=Group.VETERAN,
+            reason=None,
+        )
     assert refused.value.detail == "register: self_registration has no opening date yet"
     campaign = launched(timeline)
     with pytest.raises(PhaseClosed, match="self_registration has no opening date yet"):
         Contestant.nominate(
-            campaign, person(), Channel.SELF, person_key="k", actor=PUBLIC, at=sh(2021, 6, 20)
+            campaign,
+            person(),
+            Channel.SELF,
+            DecisionContext(actor=PUBLIC, at=sh(2021, 6, 20)),
+            person_key="k",
         )
 
 
@@ -201,9 +218,12 @@ def test_an_instant_without_a_zone_is_refused() -> None:
 
 def test_a_campaign_launched_from_a_template_reads_its_dates_back() -> None:
     campaign = Campaign.launch(
-        name="zhanyou-2022", timeline=from_template("hubei-2021", start=date(2022, 5, 23)), actor=ADMIN,
-        at=sh(2022, 5, 1), template="hubei-2021",
-    )  # fmt: skip
+        name="zhanyou-2022",
+        timeline=from_template("hubei-2021", start=date(2022, 5, 23)),
+        actor=ADMIN,
+        at=sh(2022, 5, 1),
+        template="hubei-2021",
+    )
     assert campaign.template == "hubei-2021"
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2022, 7, 19)
     assert campaign.is_open(PhaseCode.RECOMMENDATION, sh(2022, 6, 6))

@@ -118,9 +118,17 @@ def test_masking_keeps_the_region_and_the_last_four() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["+86 138 0013 8000", "138-0013-8000", "13800138000", "+8613800138000", "(+86)13800138000",
-     "008613800138000", "１３８００１３８０００", " 138 0013 8000 "],
-)  # fmt: skip
+    [
+        "+86 138 0013 8000",
+        "138-0013-8000",
+        "13800138000",
+        "+8613800138000",
+        "(+86)13800138000",
+        "008613800138000",
+        "１３８００１３８０００",
+        " 138 0013 8000 ",
+    ],
+)
 def test_mainland_mobiles_are_accepted_in_common_spellings(raw: str) -> None:
     assert Mobile.parse(raw).value == "13800138000"
 
@@ -219,9 +227,13 @@ def test_group_titles_and_unknown_groups() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "platform"),
-    [("抖音", Platform.DOUYIN), ("Douyin", Platform.DOUYIN), ("快手", Platform.KUAISHOU),
-     (" kuaishou ", Platform.KUAISHOU)],
-)  # fmt: skip
+    [
+        ("抖音", Platform.DOUYIN),
+        ("Douyin", Platform.DOUYIN),
+        ("快手", Platform.KUAISHOU),
+        (" kuaishou ", Platform.KUAISHOU),
+    ],
+)
 def test_platforms(raw: str, platform: Platform) -> None:
     assert Platform.parse(raw) is platform
 
@@ -285,13 +297,26 @@ def test_a_good_form_becomes_a_person() -> None:
 
 
 def test_every_bad_field_of_a_form_is_reported_at_once() -> None:
-    bad = _form(name="", id_number="110105194912310021", mobile="027-87654321", city="长沙",
-                group="学生", platform="微博", followers=-1)  # fmt: skip
+    bad = _form(
+        name="",
+        id_number="110105194912310021",
+        mobile="027-87654321",
+        city="长沙",
+        group="学生",
+        platform="微博",
+        followers=-1,
+    )
     with pytest.raises(InvalidValue) as refused:
         Person.parse(**bad)  # type: ignore[arg-type]
     assert set(refused.value.problems) == {
-        "name", "id_number", "mobile", "city", "group", "platform", "followers",
-    }  # fmt: skip
+        "name",
+        "id_number",
+        "mobile",
+        "city",
+        "group",
+        "platform",
+        "followers",
+    }
     for field in refused.value.problems:
         assert field in refused.value.detail
     assert refused.value.rule == "invalid_value"

@@ -1,0 +1,81 @@
+"""Self-registrations that repeat an existing contestant: kept for the organisers to review.
+
+An anonymous registrant is answered alike whether the registration was taken or repeats a
+registered ID number or a claimed account, so the answer reveals no one's membership; the
+repeat is recorded here instead, on the audit trail, where staff see and follow it up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_OID, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.decision import Decision
+from domain.values import Actor, Person
+
+RECEIVED = "已收到报名，审核后通知结果"
+
+
+def receipt_of(contestant_id: UUID) -> UUID:
+    """The receipt a taken registration is answered with: opaque, like a repeat's own id."""
+    return uuid5(NAMESPACE_OID, f"zhanyou receipt:{contestant_id}")
+
+
+class DuplicateRegistration(Aggregate):
+    """One repeated registration (its id, random, is the registrant's receipt)."""
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        campaign_id: UUID,
+        person: Person,
+        rule: str,
+        matches: UUID | None,
+        rule_version: int,
+        actor: Actor,
+        at: datetime,
+    ) -> DuplicateRegistration:
+        """``rule``: ``duplicate_person`` or ``duplicate_account``; ``matches``: the contestant repeated."""
+        what = (
+            f"身份证号 {person.id_number.masked} 已报名"
+            if rule == "duplicate_person"
+            else f"{person.account.platform.value} 账号 {person.account.handle} 已被其他选手使用"
+        )
+        reason = f"重复报名（{rule}）：{what}" + (f"，对应选手 {matches}" if matches else "")
+        return cls(
+            campaign_id=campaign_id,
+            rule=rule,
+            matches=matches,
+            id_number=person.id_number.value,
+            person={
+                "name": person.name,
+                "mobile": person.mobile.value,
+                "city": person.city,
+                "group": person.group.value,
+                "platform": person.account.platform.value,
+                "account": person.account.handle,
+            },
+            decision=Decision.of(actor, rule_version, reason),
+            timestamp=at,
+        )
+
+    @event("RegistrationDuplicated")
+    def __init__(
+        self,
+        campaign_id: UUID,
+        rule: str,
+        matches: UUID | None,
+        id_number: str,
+        person: dict[str, Any],
+        decision: Decision,
+        timestamp: datetime,
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.rule = rule
+        self.matches = matches
+        self.id_number = id_number
+        self.person = person

@@ -1,0 +1,90 @@
+"""A write that committed though its answer was lost is recognised as the command's own.
+
+The store re-sends an insert whose COMMIT went through when the connection drops before
+the answer; the second insert then fails on the unique key. Here the re-send is made
+deterministic: the recorder inserts the same events twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from application import decisions
+from application.service import CampaignService
+from domain.decision import DecisionContext
+from domain.errors import DuplicatePerson, InvalidTransition
+from domain.lifecycle import Status
+from domain.values import Channel
+from tests.builders import ADMIN, city_staff, make_person
+from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
+
+
+def _resend_first_insert(service: CampaignService, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The next insert is sent twice, as after a lost answer to its COMMIT."""
+    real: Callable[..., Any] = service.recorder.insert_events
+    resent: list[int] = []
+
+    def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        ids = real(stored_events, **kwargs)
+        if not resent:
+            resent.append(len(stored_events))
+            return real(stored_events, **kwargs)
+        return ids
+
+    monkeypatch.setattr(service.recorder, "insert_events", insert)
+    return resent
+
+
+def test_a_decision_resent_after_its_commit_answers_as_done(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contestant_id = recommend(service, launch(service), 1)
+    resent = _resend_first_insert(service, monkeypatch)
+    context = DecisionContext(actor=ADMIN, at=REVIEWING, command_id="verify-1")
+    assert service.decide(contestant_id, decisions.VERIFY, context) == 2
+    assert resent == [1]
+    events = list(service.events.get(contestant_id))
+    assert [type(e).__name__ for e in events] == ["Nominated", "Verified"]
+    assert service.get_contestant(contestant_id).status is Status.VERIFIED
+
+
+def test_a_nomination_resent_after_its_commit_answers_as_done(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id = launch(service)
+    person = make_person(1)
+    resent = _resend_first_insert(service, monkeypatch)
+    context = DecisionContext(actor=city_staff(person.city), at=RECOMMENDING, command_id="row-1")
+    contestant = service.nominate(campaign_id, person, Channel.RECOMMENDED, context)
+    assert resent
+    assert contestant.status is Status.NOMINATED
+    assert len(list(service.events.get(contestant.id))) == 1
+
+
+def test_another_command_on_the_same_state_is_still_refused(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the command's own id counts: a second, different command meets the real refusal."""
+    campaign_id = launch(service)
+    person = make_person(1)
+    staff = city_staff(person.city)
+    service.nominate(campaign_id, person, Channel.RECOMMENDED, DecisionContext(actor=staff, at=RECOMMENDING))
+    with pytest.raises(DuplicatePerson):
+        service.nominate(
+            campaign_id,
+            person,
+            Channel.RECOMMENDED,
+            DecisionContext(actor=staff, at=RECOMMENDING, command_id="x"),
+        )
+    contestant_id = service.find_contestant(campaign_id, person.id_number.value).id
+    service.decide(
+        contestant_id, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING, command_id="a")
+    )
+    with pytest.raises(InvalidTransition):
+        service.decide(
+            contestant_id, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING, command_id="b")
+        )
