@@ -19,6 +19,7 @@ from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter, open_hits
 from api.readmodel import LogPosition
 from api.routers import (
+    audit,
     campaigns,
     contestants,
     decisions,
@@ -29,6 +30,7 @@ from api.routers import (
     schedule,
     users,
 )
+from api.verification import VerificationJob
 from application.bootstrap import build_service
 from application.settings import Settings
 from projections import open_views
@@ -66,12 +68,14 @@ def create_app(
         app.state.registration_limiter = limiter = RateLimiter(open_hits(settings), chosen.registration_rate)
         runner = ProjectionRunner(service, views.all).start() if run_projections else None
         app.state.projection_runner = runner
+        app.state.verification = verification = VerificationJob(settings)
         background = InProcessScheduler(service, settings, clock) if run_scheduler else None
         if background is not None:
             background.start()
         try:
             yield
         finally:
+            verification.stop()
             if background is not None:
                 background.stop()
             if runner is not None:
@@ -93,6 +97,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.api_settings = chosen
+    app.state.settings = settings
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.request_counter = counter = RequestCounter()
@@ -107,6 +112,7 @@ def create_app(
         registrations,
         contestants,
         decisions,
+        audit,
     ):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from application.service import CampaignService
 from application.settings import Settings
+from scheduler.checkpoints import checkpoint_at_boundaries
 from scheduler.leader import Elector, LeaderLock, identity, lock_for
 from scheduler.runner import BoundaryRunner
 
@@ -18,7 +19,9 @@ class InProcessScheduler:
     def __init__(self, service: CampaignService, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.me = identity()
         self.elector = Elector(
-            lock_for(settings, self.me), lambda: BoundaryRunner(service, clock), me=self.me
+            lock_for(settings, self.me),
+            lambda: BoundaryRunner(service, clock, on_recorded=checkpoint_at_boundaries(settings, clock)),
+            me=self.me,
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(

@@ -10,6 +10,9 @@
   decides again on fresh state.
 - **Remembered answer.** Saved with ``answer=StoredAnswer``, the answer row is written in
   the same transaction as the events (``application/answers.py``).
+- **Hash chain.** Every inserted event gets its chain link (``ledger.links``) in the same
+  transaction, under the same lock, so the chain's order is the notification log's order
+  and an insert that rolls back leaves no link behind.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
+from ledger.appending import append_links
+from ledger.links import StoredRow
+from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 
 UNCHANGED = "unchanged"
 _COLUMNS = "id TEXT PRIMARY KEY, username TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
@@ -60,10 +66,20 @@ def _answer(row: Sequence[Any]) -> StoredAnswer:
     )
 
 
+def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[StoredRow]:
+    rows = [
+        StoredRow(nid, s.originator_id, s.originator_version, s.topic, s.state)
+        for nid, s in zip(ids, stored_events, strict=True)
+    ]
+    return sorted(rows, key=lambda r: r.notification_id)
+
+
 _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHERE id = {p}"
 
 
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
+    chains = True  # turned off only by bench/commands.py, to measure what the chain costs
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self._answers = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(TABLE))
@@ -76,6 +92,10 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 self._keys
             )
         )
+        self.ledger = LedgerTables(events_table_name)
+        self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
+        # The insert answers which event got which notification id, so links pair them exactly.
+        self.insert_events_statement += SQL(", originator_id, originator_version")
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -92,6 +112,25 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
         if (answer := kwargs.get(ANSWER)) is not None:
             self._keep(curs, answer)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        answered = curs.fetchall()
+        by_key = {(s.originator_id, s.originator_version): s for s in stored_events}
+        rows = sorted(
+            (
+                StoredRow(r["notification_id"], s.originator_id, s.originator_version, s.topic, s.state)
+                for r in answered
+                for s in [by_key[(r["originator_id"], r["originator_version"])]]
+            ),
+            key=lambda row: row.notification_id,
+        )
+        if self.chains:
+            append_links(
+                _PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows
+            )
+        return [r["notification_id"] for r in answered]
 
     def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
         curs.execute(
@@ -154,8 +193,42 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return row is not None and row["stored"] is not None
 
 
+class _PostgresChain:
+    def __init__(self, curs: Cursor[DictRow], schema: str, events: str, ledger: LedgerTables) -> None:
+        self.curs = curs
+        self.schema = Identifier(schema)
+        self.events = Identifier(events)
+        self.chain = Identifier(ledger.chain)
+
+    def last_link(self) -> tuple[int, bytes] | None:
+        self.curs.execute(
+            SQL("SELECT position, link FROM {}.{} ORDER BY position DESC LIMIT 1").format(
+                self.schema, self.chain
+            )
+        )
+        row = self.curs.fetchone()
+        return None if row is None else (row["position"], bytes(row["link"]))
+
+    def has_events_before(self, notification_id: int) -> bool:
+        statement = SQL("SELECT 1 FROM {}.{} WHERE notification_id < %s LIMIT 1")
+        self.curs.execute(statement.format(self.schema, self.events), (notification_id,))
+        return self.curs.fetchone() is not None
+
+    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
+        statement = SQL(
+            "INSERT INTO {}.{} (notification_id, position, link) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING position"
+        ).format(self.schema, self.chain)
+        ids, positions, hashes = zip(*links, strict=True)
+        self.curs.execute(statement, (list(ids), list(positions), list(hashes)))
+        self.curs.fetchall()  # in pipeline mode, raises here rather than at commit
+
+
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
+    chains = True  # turned off only by bench/commands.py, to measure what the chain costs
+
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        self.ledger = LedgerTables(events_table_name)
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -164,6 +237,7 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})",
             keys,
+            *sqlite_statements(self.ledger),
         ]
 
     def _insert_events(
@@ -182,6 +256,8 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
                 raise CampaignMoved(f"campaign {campaign_id} changed after version {version}")
         if (answer := kwargs.get(ANSWER)) is not None:
             self._keep(c, answer)
+        if ids and self.chains:
+            append_links(_SQLiteChain(c, self.events_table_name, self.ledger), _rows(ids, stored_events))
         return ids
 
     @staticmethod
@@ -229,3 +305,23 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
                 (str(subject), _now()),
             )
         return row is not None and row[0] is not None
+
+
+class _SQLiteChain:
+    def __init__(self, c: SQLiteCursor, events: str, ledger: LedgerTables) -> None:
+        self.c = c
+        self.events = events
+        self.chain = ledger.chain
+
+    def last_link(self) -> tuple[int, bytes] | None:
+        self.c.execute(f"SELECT position, link FROM {self.chain} ORDER BY position DESC LIMIT 1")  # noqa: S608
+        row = self.c.fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def has_events_before(self, notification_id: int) -> bool:
+        self.c.execute(f"SELECT 1 FROM {self.events} WHERE rowid < ? LIMIT 1", (notification_id,))  # noqa: S608
+        return self.c.fetchone() is not None
+
+    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
+        insert = f"INSERT INTO {self.chain} (notification_id, position, link) VALUES (?, ?, ?)"  # noqa: S608
+        self.c.executemany(insert, links)

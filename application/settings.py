@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         "(defaults to the cipher key); never change it once data is stored",
     )
 
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="base64 Ed25519 private key (32 bytes) that signs checkpoints; an embedded "
+        "SQLite store makes one in its data folder when unset, PostgreSQL requires it",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_store(cls, value: str) -> str:
@@ -85,6 +91,19 @@ class Settings(BaseSettings):
             raise ValueError("not valid base64") from None
         if len(key) not in (16, 24, 32):
             raise ValueError(f"an AES key is 16, 24 or 32 bytes, this one is {len(key)}")
+        return value
+
+    @field_validator("signing_key")
+    @classmethod
+    def _ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            key = base64.b64decode(value.get_secret_value(), validate=True)
+        except binascii.Error:
+            raise ValueError("not valid base64") from None
+        if len(key) != 32:
+            raise ValueError(f"an Ed25519 key is 32 bytes, this one is {len(key)}")
         return value
 
     @classmethod

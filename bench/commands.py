@@ -1,8 +1,10 @@
 """Command throughput of the campaign service on the embedded SQLite store and PostgreSQL.
 
-    .venv/bin/python bench/commands.py [--people 1000] [--threads 8] [--pg postgresql://...]
+    .venv/bin/python bench/commands.py [--people 1000] [--threads 8] [--pg postgresql://...] [--no-chain]
 
-Prints one line per figure and appends them to bench/results/commands.txt.
+Prints one line per figure and appends them to bench/results/commands.txt. With
+``--no-chain`` every store is measured twice in the same run, with the hash chain and
+without it (the recorder's links switched off), to show what the chain costs.
 """
 
 from __future__ import annotations
@@ -64,8 +66,12 @@ def timed(label: str, count: int, run: Callable[[], None], lines: list[str]) -> 
     print(lines[-1], flush=True)
 
 
-def bench_store(name: str, settings: Settings, crowd: list[Person], threads: int, lines: list[str]) -> None:
+def bench_store(
+    name: str, settings: Settings, crowd: list[Person], threads: int, lines: list[str], *, chain: bool = True
+) -> None:
     service = build_service(settings)
+    service.recorder.chains = chain  # type: ignore[attr-defined]
+    name = name if chain else f"{name} (no chain)"
     try:
         campaign = service.launch_campaign(
             f"bench {uuid.uuid4()}",
@@ -141,22 +147,24 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
+    parser.add_argument("--no-chain", action="store_true", help="also measure every store without the chain")
     args = parser.parse_args()
     crowd = people(args.people)
     lines: list[str] = []
-    with tempfile.TemporaryDirectory() as scratch:
-        settings = Settings.load(database_url=f"sqlite:///{scratch}/bench.db")
-        bench_store("sqlite", settings, crowd, args.threads, lines)
-    if args.pg:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            settings = Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
-            bench_store("postgres", settings, crowd, args.threads, lines)
-        finally:
+    for chain in (True, False) if args.no_chain else (True,):
+        with tempfile.TemporaryDirectory() as scratch:
+            settings = Settings.load(database_url=f"sqlite:///{scratch}/bench.db")
+            bench_store("sqlite", settings, crowd, args.threads, lines, chain=chain)
+        if args.pg:
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+            try:
+                settings = Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
+                bench_store("postgres", settings, crowd, args.threads, lines, chain=chain)
+            finally:
+                with psycopg.connect(args.pg, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with (RESULTS / "commands.txt").open("a") as out:

@@ -8,14 +8,20 @@ import typer
 from rich.console import Console
 
 from application.settings import Settings, SettingsError
+from cli.audit import audit
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
+from cli.ledger import checkpoint_command, seal_command, verify_command
 from cli.startup import load_plain_settings, load_settings, open_service, require_reachable_store, with_keys
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
 
 app.command("import")(import_form)
+app.command("seal")(seal_command)
+app.command("verify")(verify_command)
+app.command("checkpoint")(checkpoint_command)
+app.add_typer(audit, name="audit")
 
 
 @app.callback()
@@ -100,12 +106,20 @@ def scheduler(
     import threading
     from datetime import UTC, datetime
 
+    from ledger.keys import SigningKeyMissing, signing_key
+    from scheduler.checkpoints import checkpoint_at_boundaries
     from scheduler.leader import Elector, identity, lock_for
     from scheduler.plan import RecordedEdge
     from scheduler.runner import BoundaryRunner
 
     settings = load_settings()
     service = open_service(settings)
+    try:
+        signing_key(settings)  # every boundary is signed: no key, no scheduler
+    except SigningKeyMissing as error:
+        service.close()
+        typer.echo(f"zhanyou: {error}", err=True)
+        raise typer.Exit(2) from None
     me = identity()
 
     def say(line: str) -> None:
@@ -118,8 +132,12 @@ def scheduler(
             f"scheduled={scheduled} actual={edge.actual.isoformat()} by={me}"
         )
 
+    def now() -> datetime:
+        return datetime.now(UTC)
+
     def make_runner() -> BoundaryRunner:
-        return BoundaryRunner(service, lambda: datetime.now(UTC), poll_seconds=poll, on_recorded=recorded)
+        hook = checkpoint_at_boundaries(settings, now, then=recorded)
+        return BoundaryRunner(service, now, poll_seconds=poll, on_recorded=hook)
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -165,6 +183,14 @@ def serve(
     settings = load_settings()
     require_reachable_store(settings)
     embedded = not settings.is_postgres
+    if scheduler or (scheduler is None and embedded):
+        from ledger.keys import SigningKeyMissing, signing_key
+
+        try:
+            signing_key(settings)  # the scheduler signs a checkpoint at every boundary
+        except SigningKeyMissing as error:
+            typer.echo(f"zhanyou: {error}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
     app_ = create_app(
         settings,

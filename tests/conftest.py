@@ -53,7 +53,9 @@ def fresh_schema(dsn: str) -> Iterator[str]:
 
 def load_settings(**fields: object) -> Settings:
     """Settings from the given fields only: stray ZHANYOU_* variables must not leak in."""
-    return Settings.load(**{"cipher_key": None, "id_secret": None, "compress": False, **fields})
+    return Settings.load(
+        **{"cipher_key": None, "id_secret": None, "compress": False, "signing_key": None, **fields}
+    )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import psycopg
@@ -12,7 +13,9 @@ from api.deps import CurrentActor, ServiceDep
 from api.metrics import RequestCounter, render
 from api.problems import responses
 from api.schemas import Health, Ready
+from api.verification import metric_lines
 from application.errors import StoreUnavailable
+from ledger.operations import last_verification
 from projections import Views
 
 router = APIRouter(tags=["operations"])
@@ -48,4 +51,6 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Plain
     except (sqlite3.Error, psycopg.Error):  # the views' store is down: metrics answer without positions
         positions = {}
     text = render(counter.snapshot(), last, positions)
+    with contextlib.suppress(sqlite3.Error, psycopg.Error):  # the store is down: metrics answer without it
+        text += "".join(line + "\n" for line in metric_lines(last_verification(request.app.state.settings)))
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

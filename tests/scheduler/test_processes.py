@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from application.bootstrap import build_service
 from domain.timeline import PhaseCode
+from ledger.operations import public_key, stored_checkpoints
 from scheduler.plan import recorded_edges
 from tests.builders import ADMIN
 from tests.conftest import fresh_schema, load_settings
@@ -55,7 +57,8 @@ class Process:
 
 
 def test_one_process_is_active_and_the_standby_takes_over(pg_dsn: str, schema: str, tmp_path: Path) -> None:
-    settings = load_settings(database_url=pg_dsn, database_schema=schema)
+    key = base64.b64encode(os.urandom(32)).decode()
+    settings = load_settings(database_url=pg_dsn, database_schema=schema, signing_key=key)
     service = build_service(settings)
     opens, closes = soon(8), soon(14)
     cid = service.launch_campaign(
@@ -68,6 +71,7 @@ def test_one_process_is_active_and_the_standby_takes_over(pg_dsn: str, schema: s
         **{k: v for k, v in os.environ.items() if not k.startswith("ZHANYOU_")},
         "ZHANYOU_DATABASE_URL": pg_dsn,
         "ZHANYOU_DATABASE_SCHEMA": schema,
+        "ZHANYOU_SIGNING_KEY": key,
     }
     a = Process("a", env, tmp_path)
     b: Process | None = None
@@ -95,6 +99,10 @@ def test_one_process_is_active_and_the_standby_takes_over(pg_dsn: str, schema: s
     registration = PhaseCode.REGISTRATION
     assert edges == [(registration, "opens", "scheduler"), (registration, "closes", "scheduler")]
     service.close()
+    signed = [
+        c.checkpoint.reason for c in stored_checkpoints(settings) if c.signed_by(public_key(settings) or "")
+    ]
+    assert signed == [f"campaign {cid}: registration opens", f"campaign {cid}: registration closes"]
 
 
 def _me(process: Process) -> str:

@@ -1,0 +1,1 @@
+"""Provable history: the hash chain over the event store, its seal, verification and checkpoints."""
