@@ -11,17 +11,19 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
 from itertools import takewhile
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, EventSourcingError
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     JSONTranscoder,
     OperationalError,
+    Recording,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment, EnvType, TopicError
 
 from application.errors import (
@@ -34,7 +36,9 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, history_of
+from application.limits import LimitLocks
 from application.recorders import UNCHANGED
+from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.answers import RecordedAnswer, answer_id
@@ -54,6 +58,7 @@ P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 40
+CACHED_AGGREGATES = 2000  # campaigns and pools: a few dozen per campaign
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
 _RECORDERS = {
     "eventsourcing.postgres": "application.recorders:PostgresCampaignRecorder",
@@ -96,6 +101,27 @@ class CampaignService(Application[UUID]):
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
         self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
+        recorder = self.recorder
+        datastore = recorder.datastore if isinstance(recorder, PostgresApplicationRecorder) else None
+        self._limits = LimitLocks(datastore, self.env.get("POSTGRES_SCHEMA") or "public")
+
+    def construct_repository(self) -> SelectiveRepository:
+        return SelectiveRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            snapshotted=self.snapshotting_intervals,
+            cached=(Campaign, Allotment),
+            cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or CACHED_AGGREGATES),
+        )
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        self._selective.remember(list(processing_event.aggregates.values()))
+        return recordings
+
+    @property
+    def _selective(self) -> SelectiveRepository:
+        return cast(SelectiveRepository, self.repository)
 
     def pseudonym(self, text: str) -> str:
         """A keyed digest, so ids derived from an ID number or a handle cannot be reversed."""
@@ -201,14 +227,22 @@ class CampaignService(Application[UUID]):
     ) -> Contestant:
         """Recommend (city staff) or self-register (public) one person."""
 
+        tries = 0
+
         def attempt() -> Contestant:
-            campaign = self.get_campaign(campaign_id)
+            nonlocal tries
+            tries += 1
+            # The first try trusts what is cached: the insert refuses it if the campaign
+            # moved, and the store's unique ids refuse a person or account already taken,
+            # so only a retry pays for reading the campaign and looking for duplicates.
+            first = tries == 1
+            campaign = self._decision_campaign(campaign_id, as_cached=first)
             contestant = Contestant.nominate(
                 campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
                 actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
             )  # fmt: skip
             verb = "register" if channel is Channel.SELF else "nominate"
-            if self._exists(contestant.id):
+            if not first and self._exists(contestant.id):
                 # Not echoed to anonymous callers (the refusal itself still tells them; it is
                 # rate-limited per address).
                 who = (
@@ -219,7 +253,7 @@ class CampaignService(Application[UUID]):
                 raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
             account = person.account
             account_key = self.pseudonym(account.key)
-            if self._exists(account_claim_id(campaign.id, account_key)):
+            if not first and self._exists(account_claim_id(campaign.id, account_key)):
                 raise DuplicateAccount(
                     f"{verb}: the {account.platform} account {account.handle!r} "
                     "already belongs to another contestant"
@@ -479,12 +513,26 @@ class CampaignService(Application[UUID]):
         return self._on_contestant(contestant_id, act_and_free)
 
     def _allotments(self, campaign_id: UUID, scopes: Iterable[str], at: datetime) -> dict[str, Allotment]:
+        """The pools, locked against other writers until this attempt has saved (see limits.py)."""
+        ids = {scope: allotment_id(campaign_id, scope) for scope in scopes}
+        self._limits.hold(ids.values())
         found: dict[str, Allotment] = {}
-        for scope in scopes:
+        for scope, pool_id in ids.items():
             try:
-                found[scope] = self._get(Allotment, allotment_id(campaign_id, scope), NothingStored)
+                found[scope] = self._get(Allotment, pool_id, NothingStored)
             except NothingStored:
                 found[scope] = Allotment(campaign_id=campaign_id, scope=scope, timestamp=at)
+        return found
+
+    def _decision_campaign(self, campaign_id: UUID, *, as_cached: bool) -> Campaign:
+        """The campaign a decision reads; ``as_cached`` when its save checks the version."""
+        try:
+            with _store_errors():
+                found = self._selective.load(Campaign, campaign_id, as_cached=as_cached)
+        except AggregateNotFoundError:
+            raise CampaignNotFound(campaign_id) from None
+        if not isinstance(found, Campaign):
+            raise CampaignNotFound(campaign_id)
         return found
 
     def _team(self, campaign_id: UUID, city: str, at: datetime) -> CityTeam:
@@ -499,7 +547,7 @@ class CampaignService(Application[UUID]):
     ) -> A:
         try:
             with _store_errors():
-                aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+                aggregate: Aggregate = self._selective.load(kind, aggregate_id, version)
         except AggregateNotFoundError:
             raise missing(aggregate_id) from None
         if not isinstance(aggregate, kind):
@@ -519,7 +567,7 @@ class CampaignService(Application[UUID]):
         """
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
-                with _store_errors():
+                with _store_errors(), self._limits.attempt():
                     return attempt()
             except IntegrityError:  # a lost race, or the campaign moved (CampaignMoved)
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only

@@ -47,7 +47,11 @@ def take_places(
 def free_places(
     contestant: Contestant, allotments: Mapping[str, Allotment], team: CityTeam | None, at: datetime
 ) -> None:
-    """A contestant who is no longer active gives back its places and its team seat."""
+    """A contestant leaving now gives back its places and its team seat.
+
+    Called once, on the move out of an active status: an active contestant holds one place
+    in each pool of ``contestant_scopes`` (the pools count places, they keep no holders).
+    """
     for allotment in allotments.values():
         allotment.release(contestant.id, at=at)
     if team is not None:
