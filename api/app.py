@@ -17,6 +17,7 @@ from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
+from api.recent_tokens import RecentTokens
 from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
 from application.bootstrap import build_service
 from application.settings import Settings
@@ -82,6 +83,7 @@ def create_app(
     app.state.api_settings = chosen
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
+    app.state.recent_tokens = RecentTokens()
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)

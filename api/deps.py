@@ -14,6 +14,7 @@ from api.config import ApiSettings
 from api.idempotency import Idempotency
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
+from api.recent_tokens import RecentTokens
 from application.service import CampaignService
 from domain.values import Actor
 
@@ -41,6 +42,7 @@ Now = Annotated[datetime, Depends(_now)]
 
 
 def _actor(
+    request: Request,
     service: ServiceDep,
     settings: ApiSettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -49,7 +51,8 @@ def _actor(
     if credentials is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    actor = authenticate(service, credentials.credentials, bootstrap)
+    recent: RecentTokens = request.app.state.recent_tokens
+    actor = recent.actor(credentials.credentials, lambda token: authenticate(service, token, bootstrap))
     if actor is None:
         raise ApiProblem(401, "unauthenticated", "the bearer token is unknown", challenge)
     return actor
