@@ -37,7 +37,7 @@ from application.errors import (
 )
 from application.history import HistoryEntry, history_of
 from application.limits import LimitLocks
-from application.recorders import UNCHANGED
+from application.recorders import UNCHANGED, CampaignMoved
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
@@ -45,7 +45,14 @@ from domain.answers import RecordedAnswer, answer_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.enrolment import contestant_scopes, free_places, take_places
-from domain.errors import DuplicateAccount, DuplicatePerson, InvalidValue
+from domain.errors import (
+    DomainError,
+    DuplicateAccount,
+    DuplicatePerson,
+    GroupCapReached,
+    InvalidValue,
+    QuotaFull,
+)
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
@@ -241,30 +248,120 @@ class CampaignService(Application[UUID]):
                 campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
                 actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
             )  # fmt: skip
-            verb = "register" if channel is Channel.SELF else "nominate"
-            if not first and self._exists(contestant.id):
-                # Not echoed to anonymous callers (the refusal itself still tells them; it is
-                # rate-limited per address).
-                who = (
-                    "a person with this ID number"
-                    if actor.role is Role.PUBLIC
-                    else f"the person with ID number {person.id_number.masked}"
-                )
-                raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
-            account = person.account
-            account_key = self.pseudonym(account.key)
-            if not first and self._exists(account_claim_id(campaign.id, account_key)):
-                raise DuplicateAccount(
-                    f"{verb}: the {account.platform} account {account.handle!r} "
-                    "already belongs to another contestant"
-                )
+            account_key = self.pseudonym(person.account.key)
+            if not first:
+                self._refuse_duplicates(contestant, account_key, person, actor)
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, at)
             allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
-            take_places(contestant, campaign, allotments, at)
+            try:
+                take_places(contestant, campaign, allotments, at)
+            except (QuotaFull, GroupCapReached):
+                if first:  # a duplicate is refused as one, also when no place is left
+                    self._refuse_duplicates(contestant, account_key, person, actor)
+                raise
             self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
 
         return self._retrying(attempt)
+
+    def _refuse_duplicates(
+        self, contestant: Contestant, account_key: str, person: Person, actor: Actor
+    ) -> None:
+        verb = "register" if contestant.channel is Channel.SELF else "nominate"
+        if self._exists(contestant.id):
+            # Not echoed to anonymous callers (the refusal itself still tells them; it is
+            # rate-limited per address).
+            who = (
+                "a person with this ID number"
+                if actor.role is Role.PUBLIC
+                else f"the person with ID number {person.id_number.masked}"
+            )
+            raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
+        if self._exists(account_claim_id(contestant.campaign_id, account_key)):
+            account = person.account
+            raise DuplicateAccount(
+                f"{verb}: the {account.platform} account {account.handle!r} "
+                "already belongs to another contestant"
+            )
+
+    @_utc_instant
+    def nominate_together(
+        self,
+        campaign_id: UUID,
+        people: Sequence[Person],
+        channel: Channel,
+        *,
+        actor: Actor,
+        at: datetime,
+        unit: str | None = None,
+        contact: str | None = None,
+    ) -> list[Contestant | DomainError | None] | None:
+        """Nominate several people in one save, each decided in turn as ``nominate`` would.
+
+        Per person: the contestant, stored; or the refusal, with nothing of theirs stored; or
+        None when only ``nominate`` on its own can tell (the person or the account is already
+        taken, in the store or earlier in ``people``). None instead of the list when the
+        store refused the save (a person or account stored before, a concurrent change):
+        then nothing at all is stored.
+        """
+        for fresh in (False, True):
+            try:
+                with _store_errors(), self._limits.attempt():
+                    return self._nominate_together(
+                        campaign_id, people, channel, actor, at, unit, contact, fresh
+                    )
+            except CampaignMoved:
+                continue
+            except IntegrityError:
+                return None
+        return None
+
+    def _nominate_together(
+        self,
+        campaign_id: UUID,
+        people: Sequence[Person],
+        channel: Channel,
+        actor: Actor,
+        at: datetime,
+        unit: str | None,
+        contact: str | None,
+        fresh: bool,
+    ) -> list[Contestant | DomainError | None]:
+        campaign = self._decision_campaign(campaign_id, as_cached=not fresh)
+        outcomes: list[Contestant | DomainError | None] = []
+        for person in people:
+            try:
+                outcomes.append(Contestant.nominate(
+                    campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
+                    actor=actor, at=at, unit=unit, contact=contact,
+                ))  # fmt: skip
+            except DomainError as refusal:  # unless imported before: then on its own it is "unchanged"
+                stored = self._exists(contestant_id(campaign.id, self.pseudonym(person.id_number.value)))
+                outcomes.append(None if stored else refusal)
+        nominated = [o for o in outcomes if isinstance(o, Contestant)]
+        allotments = self._allotments(
+            campaign.id, sorted({s for c in nominated for s in contestant_scopes(c)}), at
+        )
+        seen: set[UUID] = set()
+        changed: list[Aggregate] = []
+        for n, (person, outcome) in enumerate(zip(people, outcomes, strict=True)):
+            if not isinstance(outcome, Contestant):
+                continue
+            claim_id = account_claim_id(campaign.id, self.pseudonym(person.account.key))
+            if outcome.id in seen or claim_id in seen:
+                outcomes[n] = None
+                continue
+            try:
+                take_places(outcome, campaign, allotments, at)
+            except (QuotaFull, GroupCapReached) as refusal:
+                outcomes[n] = None if self._exists(outcome.id) or self._exists(claim_id) else refusal
+                continue
+            seen |= {outcome.id, claim_id}
+            claim = AccountClaim.claim(campaign.id, self.pseudonym(person.account.key), outcome.id, at)
+            changed += [outcome, claim]
+        if changed:
+            self.save(*changed, *allotments.values(), **_unchanged(campaign))
+        return outcomes
 
     @_utc_instant
     def verify(
