@@ -136,9 +136,15 @@ def test_a_form_of_several_batches_reports_each_row_as_if_imported_alone(service
 
     by_row = [(row.outcome, row.rule) for row in report.rows]
     first_line = report.rows[0].line
-    special = {5: ("refused", "invalid_value"), 7: ("unchanged", None), 40: ("refused", "duplicate_account")}
+    special: dict[int, tuple[str, str | None]] = {
+        5: ("refused", "invalid_value"),
+        7: ("unchanged", None),
+        40: ("refused", "duplicate_account"),
+    }
     candidates = [n for n in range(1, 261) if n not in special]
-    expected = dict.fromkeys(candidates[:148], ("created", None))  # 2 of 150 places were taken before
+    expected: dict[int, tuple[str, str | None]] = dict.fromkeys(
+        candidates[:148], ("created", None)
+    )  # 2 of 150 places were taken before
     expected |= dict.fromkeys(candidates[148:], ("refused", "quota_full"))
     expected |= special
     wanted = [expected[n] for n in range(1, 261)]
