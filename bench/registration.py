@@ -18,6 +18,7 @@ ratios are printed and appended to bench/results/registration.txt.
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import IntegrityError
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from stdnum.cn import ric
 
 from api.app import create_app
@@ -40,6 +42,7 @@ from api.auth import new_token, token_hash
 from api.config import ApiSettings
 from application.bootstrap import build_service
 from application.errors import Contended
+from application.imports import import_recommendations
 from application.service import CampaignService
 from application.settings import Settings
 from bench import bare
@@ -172,6 +175,41 @@ def contended(service: CampaignService, threads: int, each: int) -> dict[str, fl
     }
 
 
+def import_seconds(service: CampaignService, rows: int) -> float:
+    """Seconds to import one city's 附件2 form (.xlsx) of ``rows`` new people."""
+    campaign = launch(service)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["湖北省退役军人“全媒体运营师”培训成果展示暨“战友杯”直播大赛选手推荐表"])
+    sheet.append(["推荐单位: 武汉市退役军人事务局 联系人: 王科长 参赛组别: 全媒体运营师学员组"])
+    sheet.append(
+        [
+            "序号",
+            "所在市(州)",
+            "姓名",
+            "身份证号",
+            "手机号",
+            "参赛直播平台及账号(只限填一个)",
+            "粉丝数量",
+            "备注",
+        ]
+    )
+    for n in range(rows):
+        who = person(Group.TRAINEE, city="武汉市")
+        sheet.append([n + 1, "武汉市", who.name, who.id_number.value, who.mobile.value,
+                      f"抖音: {who.account.handle}", "1.2万", ""])  # fmt: skip
+    content = io.BytesIO()
+    workbook.save(content)
+    started = time.perf_counter()
+    report = import_recommendations(
+        service, campaign, content.getvalue(), "武汉.xlsx", actor=ADMIN, at=NOMINATION_DAY
+    )
+    seconds = time.perf_counter() - started
+    assert report.counts["created"] == rows, report.counts
+    return seconds
+
+
 def http_rates(settings: Settings, count: int) -> tuple[float, float]:
     """Roster and quotas reads (a real user's token, a campaign of 60 contestants) in requests/s."""
     reader = f"bench-reader-{uuid.uuid4().hex[:8]}"
@@ -236,6 +274,7 @@ def bench_backend(label: str, settings: Settings, args: argparse.Namespace, line
             )
         for key, values in ratios.items():
             say(f"{key}: median {statistics.median(values):.2f} ({', '.join(f'{v:.2f}' for v in values)})")
+        say(f"import of a {args.import_rows}-row form: {import_seconds(service, args.import_rows):.1f} s")
         one_thread, _ = ours_nominate_rate(service, args.count)
         crowd = contended(service, args.threads, args.each)
         say(
@@ -258,6 +297,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--each", type=int, default=25, help="nominations per thread")
     parser.add_argument("--holders", type=int, default=6000)
+    parser.add_argument("--import-rows", type=int, default=1500)
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     args = parser.parse_args()
