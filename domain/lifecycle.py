@@ -167,6 +167,14 @@ def _machine_config() -> dict[str, Any]:
     }
 
 
+@cache
+def _machine() -> Machine:
+    """The one table as a machine with no model of its own: a decision's throw-away model is
+    passed to the trigger, so nothing is built or bound per decision (and nothing is shared:
+    the machine keeps no state, the model does)."""
+    return Machine(model=None, initial=None, **_machine_config())
+
+
 def decide(
     trigger: str,
     *,
@@ -191,9 +199,8 @@ def decide(
     if move.reason_required and not (reason and reason.strip()):
         raise ReasonRequired(f"{action}: a reason is required")
     model = _Decision(current.value, timeline, at)
-    Machine(model=model, initial=current.value, **_machine_config())
     try:
-        moved = model.trigger(trigger)  # type: ignore[attr-defined]
+        moved = _machine().events[trigger].trigger(model)
     except MachineError:
         allowed_from = ", ".join(s.value for s in move.sources)
         raise InvalidTransition(
