@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from application.combining import Nomination
 from application.errors import ApplicationError, NotFound
 from application.recommendation_form import FormRow, FormUnreadable, read_form
 from application.service import CampaignService
@@ -118,7 +119,7 @@ def _nominate_batch(
     """Rows nominated together; a batch the store refused as a whole is left to row by row."""
     try:
         outcomes = service.nominate_together(
-            campaign_id, people, Channel.RECOMMENDED, actor=actor, at=at, unit=unit, contact=contact
+            campaign_id, [Nomination(p, Channel.RECOMMENDED, actor, at, unit, contact) for p in people]
         )
     except ApplicationError:
         outcomes = None

@@ -26,6 +26,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment, EnvType, TopicError
 
+from application.combining import Lanes, Nomination
 from application.errors import (
     CampaignExists,
     CampaignNotFound,
@@ -110,6 +111,7 @@ class CampaignService(Application[UUID]):
         self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
         recorder = self.recorder
         datastore = recorder.datastore if isinstance(recorder, PostgresApplicationRecorder) else None
+        self._lanes: Lanes[Contestant | DomainError] = Lanes()
         self._limits = LimitLocks(datastore, self.env.get("POSTGRES_SCHEMA") or "public")
 
     def construct_repository(self) -> SelectiveRepository:
@@ -232,8 +234,21 @@ class CampaignService(Application[UUID]):
         reason: str | None = None,
         evidence: str | None = None,
     ) -> Contestant:
-        """Recommend (city staff) or self-register (public) one person."""
+        """Recommend (city staff) or self-register (public) one person.
 
+        Nominations into the same group queue and are saved together (``combining.py``); one
+        that only a decision on its own can judge (a duplicate, a conflict) is taken alone.
+        """
+        nomination = Nomination(person, channel, actor, at, unit, contact, reason, evidence)
+        together = self._lanes.run(
+            (campaign_id, person.group),
+            nomination,
+            lambda batch: self.nominate_together(campaign_id, batch) or [],
+        )
+        if isinstance(together, Contestant):
+            return together
+        if isinstance(together, DomainError):
+            raise together
         tries = 0
 
         def attempt() -> Contestant:
@@ -284,32 +299,21 @@ class CampaignService(Application[UUID]):
                 "already belongs to another contestant"
             )
 
-    @_utc_instant
     def nominate_together(
-        self,
-        campaign_id: UUID,
-        people: Sequence[Person],
-        channel: Channel,
-        *,
-        actor: Actor,
-        at: datetime,
-        unit: str | None = None,
-        contact: str | None = None,
+        self, campaign_id: UUID, nominations: Sequence[Nomination]
     ) -> list[Contestant | DomainError | None] | None:
         """Nominate several people in one save, each decided in turn as ``nominate`` would.
 
         Per person: the contestant, stored; or the refusal, with nothing of theirs stored; or
         None when only ``nominate`` on its own can tell (the person or the account is already
-        taken, in the store or earlier in ``people``). None instead of the list when the
+        taken, in the store or earlier in ``nominations``). None instead of the list when the
         store refused the save (a person or account stored before, a concurrent change):
         then nothing at all is stored.
         """
         for fresh in (False, True):
             try:
                 with _store_errors(), self._limits.attempt():
-                    return self._nominate_together(
-                        campaign_id, people, channel, actor, at, unit, contact, fresh
-                    )
+                    return self._nominate_together(campaign_id, nominations, fresh)
             except CampaignMoved:
                 continue
             except IntegrityError:
@@ -317,36 +321,32 @@ class CampaignService(Application[UUID]):
         return None
 
     def _nominate_together(
-        self,
-        campaign_id: UUID,
-        people: Sequence[Person],
-        channel: Channel,
-        actor: Actor,
-        at: datetime,
-        unit: str | None,
-        contact: str | None,
-        fresh: bool,
+        self, campaign_id: UUID, nominations: Sequence[Nomination], fresh: bool
     ) -> list[Contestant | DomainError | None]:
+        if not nominations:
+            return []
         campaign = self._decision_campaign(campaign_id, as_cached=not fresh)
         outcomes: list[Contestant | DomainError | None] = []
-        for person in people:
+        for asked in nominations:
+            person = asked.person
             try:
                 outcomes.append(Contestant.nominate(
-                    campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
-                    actor=actor, at=at, unit=unit, contact=contact,
+                    campaign, person, asked.channel, person_key=self.pseudonym(person.id_number.value),
+                    actor=asked.actor, at=asked.at, unit=asked.unit, contact=asked.contact,
+                    reason=asked.reason, evidence=asked.evidence,
                 ))  # fmt: skip
             except DomainError as refusal:  # unless imported before: then on its own it is "unchanged"
                 stored = self._exists(contestant_id(campaign.id, self.pseudonym(person.id_number.value)))
                 outcomes.append(None if stored else refusal)
         nominated = [o for o in outcomes if isinstance(o, Contestant)]
-        allotments = self._allotments(
-            campaign.id, sorted({s for c in nominated for s in contestant_scopes(c)}), at
-        )
+        scopes = sorted({s for c in nominated for s in contestant_scopes(c)})
+        allotments = self._allotments(campaign.id, scopes, nominations[0].at)
         seen: set[UUID] = set()
         changed: list[Aggregate] = []
-        for n, (person, outcome) in enumerate(zip(people, outcomes, strict=True)):
+        for n, (nomination, outcome) in enumerate(zip(nominations, outcomes, strict=True)):
             if not isinstance(outcome, Contestant):
                 continue
+            person, at = nomination.person, nomination.at
             claim_id = account_claim_id(campaign.id, self.pseudonym(person.account.key))
             if outcome.id in seen or claim_id in seen:
                 outcomes[n] = None
