@@ -259,10 +259,15 @@ class CampaignService(Application[UUID]):
             # so only a retry pays for reading the campaign and looking for duplicates.
             first = tries == 1
             campaign = self._decision_campaign(campaign_id, as_cached=first)
-            contestant = Contestant.nominate(
-                campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
-                actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
-            )  # fmt: skip
+            try:
+                contestant = Contestant.nominate(
+                    campaign, person, channel, person_key=self.pseudonym(person.id_number.value),
+                    actor=actor, at=at, unit=unit, contact=contact, reason=reason, evidence=evidence,
+                )  # fmt: skip
+            except DomainError:
+                if first:  # refused under the cached rules: only if they are still the rules
+                    self._confirm_current(campaign)
+                raise
             account_key = self.pseudonym(person.account.key)
             if not first:
                 self._refuse_duplicates(contestant, account_key, person, actor)
@@ -273,11 +278,18 @@ class CampaignService(Application[UUID]):
             except (QuotaFull, GroupCapReached):
                 if first:  # a duplicate is refused as one, also when no place is left
                     self._refuse_duplicates(contestant, account_key, person, actor)
+                    self._confirm_current(campaign)
                 raise
             self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
 
         return self._retrying(attempt)
+
+    def _confirm_current(self, campaign: Campaign) -> None:
+        """A refusal decided on a cached campaign stands only if no process changed it since."""
+        stored = self._decision_campaign(campaign.id, as_cached=False)
+        if stored.version != campaign.version:
+            raise CampaignMoved(f"campaign {campaign.id} changed after version {campaign.version}")
 
     def _refuse_duplicates(
         self, contestant: Contestant, account_key: str, person: Person, actor: Actor
@@ -338,6 +350,9 @@ class CampaignService(Application[UUID]):
             except DomainError as refusal:  # unless imported before: then on its own it is "unchanged"
                 stored = self._exists(contestant_id(campaign.id, self.pseudonym(person.id_number.value)))
                 outcomes.append(None if stored else refusal)
+        if not fresh and any(isinstance(o, DomainError) for o in outcomes):
+            self._confirm_current(campaign)  # refused under the cached rules: still the rules?
+            fresh = True
         nominated = [o for o in outcomes if isinstance(o, Contestant)]
         scopes = sorted({s for c in nominated for s in contestant_scopes(c)})
         allotments = self._allotments(campaign.id, scopes, nominations[0].at)
@@ -354,6 +369,9 @@ class CampaignService(Application[UUID]):
             try:
                 take_places(outcome, campaign, allotments, at)
             except (QuotaFull, GroupCapReached) as refusal:
+                if not fresh:
+                    self._confirm_current(campaign)
+                    fresh = True  # confirmed once for the whole batch
                 outcomes[n] = None if self._exists(outcome.id) or self._exists(claim_id) else refusal
                 continue
             seen |= {outcome.id, claim_id}
