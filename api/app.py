@@ -18,6 +18,7 @@ from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter, open_hits
 from api.readmodel import LogPosition
+from api.recent_tokens import RecentTokens
 from api.routers import (
     audit,
     campaigns,
@@ -100,6 +101,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
+    app.state.recent_tokens = RecentTokens()
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
     for module in (

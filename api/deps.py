@@ -16,6 +16,7 @@ from api.config import ApiSettings
 from api.idempotency import Idempotency
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
+from api.recent_tokens import RecentTokens
 from application.service import CampaignService
 from domain.decision import DecisionContext
 from domain.values import Actor, Role
@@ -47,6 +48,7 @@ Now = Annotated[datetime, Depends(_now)]
 
 
 def _actor(
+    request: Request,
     service: ServiceDep,
     settings: ApiSettingsDep,
     now: Now,
@@ -56,7 +58,8 @@ def _actor(
     if credentials is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    actor = authenticate(service, credentials.credentials, bootstrap, now)
+    recent: RecentTokens = request.app.state.recent_tokens
+    actor = recent.actor(credentials.credentials, lambda token: authenticate(service, token, bootstrap, now))
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)
@@ -64,6 +67,14 @@ def _actor(
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+def _recent_tokens(request: Request) -> RecentTokens:
+    recent: RecentTokens = request.app.state.recent_tokens
+    return recent
+
+
+RecentTokensDep = Annotated[RecentTokens, Depends(_recent_tokens)]
 
 
 def _if_match(

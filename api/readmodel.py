@@ -41,6 +41,7 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
     service: CampaignService = request.app.state.service
     views: Views = request.app.state.views
     runner: ProjectionRunner | None = request.app.state.projection_runner
+    head: int | None = None  # the log's head is read only when the client asked to wait
     if min_position is not None:
         head = service.last_notification_id()
         if min_position > head:  # waiting could only time out, and the answer would look current
@@ -57,7 +58,8 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
                 time.sleep(0.05)
     position = _position(views, service, names)
     response.headers["X-View-Position"] = str(position)
-    response.headers["X-View-Lag"] = str(max(0, service.last_notification_id() - position))
+    if head is not None:
+        response.headers["X-View-Lag"] = str(max(0, service.last_notification_id() - position))
 
 
 def _position(views: Views, service: CampaignService, names: Sequence[str]) -> int:

@@ -85,3 +85,13 @@ def answering(pending: PendingAnswer) -> Iterator[PendingAnswer]:
 
 def pending_answer() -> PendingAnswer | None:
     return _pending.get()
+
+
+@contextmanager
+def unanswered() -> Iterator[None]:
+    """Saves made inside carry no pending answer: they hold other commands' events too."""
+    token = _pending.set(None)
+    try:
+        yield
+    finally:
+        _pending.reset(token)

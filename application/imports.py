@@ -1,4 +1,10 @@
-"""Importing a city's recommendation form: every row nominated on its own, every row reported."""
+"""Importing a city's recommendation form: every row checked, nominated and reported.
+
+Rows are read and checked first; the valid ones are then nominated a batch at a time, each
+row decided in turn as on its own (all of a row's events or none), so the report is the one
+a row-by-row import would give. A row only a nomination on its own can judge (a person or
+account already taken) is nominated on its own.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,18 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from application.combining import Nomination
 from application.errors import ApplicationError, NotFound
 from application.recommendation_form import FormRow, FormUnreadable, read_form
 from application.service import CampaignService
+from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.lifecycle import MOVES_BY_TRIGGER
 from domain.values import CITY_QUOTAS, Account, Actor, Channel, Group, Person
 
 Outcome = Literal["created", "unchanged", "refused"]
+BATCH_ROWS = 100  # one save each: a few hundred events, well within one transaction
 
 
 @dataclass(frozen=True)
@@ -74,30 +83,60 @@ def import_recommendations(
         raise FormUnreadable(f"{filename}: {error.detail}") from None
     service.get_campaign(campaign_id)  # an unknown campaign refuses the whole file
     recommending_unit = unit or form.unit
-    reports: list[RowReport] = []
-    for done, row in enumerate(form.rows, start=1):
-        reports.append(
-            _import_row(service, campaign_id, row, chosen, recommending_unit, form.contact, actor, at)
+    people = [_person(row, chosen, recommending_unit, actor) for row in form.rows]
+    reports: list[RowReport | None] = [p if isinstance(p, RowReport) else None for p in people]
+    pending = [(n, p) for n, p in enumerate(people) if isinstance(p, Person)]
+    done = len(form.rows) - len(pending)
+    for start in range(0, len(pending), BATCH_ROWS):
+        batch = pending[start : start + BATCH_ROWS]
+        outcomes = _nominate_batch(
+            service, campaign_id, [p for _, p in batch], recommending_unit, form.contact, actor, at
         )
+        for (n, person), outcome in zip(batch, outcomes, strict=True):
+            row = form.rows[n]
+            if isinstance(outcome, Contestant):
+                reports[n] = RowReport(row.line, row.name, "created", contestant_id=outcome.id)
+            elif isinstance(outcome, DomainError):
+                reports[n] = RowReport(row.line, row.name, "refused", outcome.rule, outcome.detail)
+            else:  # only a nomination on its own can tell: a duplicate, or imported before
+                reports[n] = _import_one(
+                    service, campaign_id, row, person, recommending_unit, form.contact, actor, at
+                )
+        done += len(batch)
         if progress is not None:
             progress(done, len(form.rows))
-    return ImportReport(filename, recommending_unit, chosen, reports)
+    return ImportReport(filename, recommending_unit, chosen, [r for r in reports if r is not None])
 
 
-def _import_row(
+def _nominate_batch(
     service: CampaignService,
     campaign_id: UUID,
-    row: FormRow,
-    group: Group,
+    people: list[Person],
     unit: str | None,
     contact: str | None,
     actor: Actor,
     at: datetime,
-) -> RowReport:
+) -> list[Contestant | DomainError | None]:
+    """Rows nominated together; a batch the store refused as a whole is left to row by row."""
+    try:
+        outcomes = service.nominate_together(
+            campaign_id,
+            [
+                Nomination(p, Channel.RECOMMENDED, DecisionContext(actor=actor, at=at), unit, contact)
+                for p in people
+            ],
+        )
+    except ApplicationError:
+        outcomes = None
+    return [None] * len(people) if outcomes is None else outcomes
+
+
+def _person(row: FormRow, group: Group, unit: str | None, actor: Actor) -> Person | RowReport:
+    """The row as a valid person, or its refusal; nothing is read or written yet."""
     try:
         if row.problems:
             raise InvalidValue.many(row.problems)
-        person = Person.parse(
+        return Person.parse(
             name=row.name,
             id_number=row.id_number,
             mobile=row.mobile,
@@ -109,6 +148,21 @@ def _import_row(
             experience=row.experience,
             notes=row.notes,
         )
+    except DomainError as refusal:
+        return RowReport(row.line, row.name, "refused", refusal.rule, refusal.detail)
+
+
+def _import_one(
+    service: CampaignService,
+    campaign_id: UUID,
+    row: FormRow,
+    person: Person,
+    unit: str | None,
+    contact: str | None,
+    actor: Actor,
+    at: datetime,
+) -> RowReport:
+    try:
         already = _already_imported(service, campaign_id, person)
         if already is not None:
             return RowReport(

@@ -6,16 +6,16 @@ import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, EventSourcingError
 from eventsourcing.persistence import (
     IntegrityError,
@@ -23,11 +23,14 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     OperationalError,
+    Recording,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import Environment, EnvType, TopicError, get_topic
 
 from application import decisions
-from application.answers import ANSWER, AnswerKept, StoredAnswer, answer_key, pending_answer
+from application.answers import ANSWER, AnswerKept, StoredAnswer, answer_key, pending_answer, unanswered
+from application.combining import Lanes, Nomination
 from application.decisions import ContestantCommand
 from application.erasures import Erasure, ErasureList
 from application.errors import (
@@ -40,15 +43,25 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, history_of
+from application.limits import LimitLocks
 from application.person_keys import KeyTable, MemoryKeyTable, PersonKeys, SealedPersonRecord, SubjectMapper
-from application.recorders import UNCHANGED, PostgresCampaignRecorder, SQLiteCampaignRecorder
+from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
+from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, free_places, take_places
-from domain.errors import AlreadyErased, DuplicateAccount, DuplicatePerson, InvalidValue
+from domain.errors import (
+    AlreadyErased,
+    DomainError,
+    DuplicateAccount,
+    DuplicatePerson,
+    GroupCapReached,
+    InvalidValue,
+    QuotaFull,
+)
 from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
@@ -63,6 +76,7 @@ P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 40
+CACHED_AGGREGATES = 2000  # campaigns and pools: a few dozen per campaign
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
 ERASURE_LIST = "ERASURE_LIST"
 _RECORDERS = {
@@ -112,9 +126,30 @@ class CampaignService(Application[UUID]):
         self.person_keys = PersonKeys(table, self.mapper.cipher)
         self.erasures = ErasureList(Path(self.env.get(ERASURE_LIST) or "erasures.jsonl"))
         self._people.keys = self.person_keys
+        datastore = recorder.datastore if isinstance(recorder, PostgresApplicationRecorder) else None
+        self._lanes: Lanes[Contestant | DomainError] = Lanes()
+        self._limits = LimitLocks(datastore, self.env.get("POSTGRES_SCHEMA") or "public")
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=SubjectMapper)
+
+    def construct_repository(self) -> SelectiveRepository:
+        return SelectiveRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            snapshotted=self.snapshotting_intervals,
+            cached=(Campaign, Allotment),
+            cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or CACHED_AGGREGATES),
+        )
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        self._selective.remember(list(processing_event.aggregates.values()))
+        return recordings
+
+    @property
+    def _selective(self) -> SelectiveRepository:
+        return cast(SelectiveRepository, self.repository)
 
     def pseudonym(self, text: str) -> str:
         """A keyed digest, so ids derived from an ID number or a handle cannot be reversed."""
@@ -215,34 +250,53 @@ class CampaignService(Application[UUID]):
         unit: str | None = None,
         contact: str | None = None,
     ) -> Contestant:
-        """Recommend (city staff) or self-register (public) one person."""
+        """Recommend (city staff) or self-register (public) one person.
+
+        Nominations into the same group queue and are saved together (``combining.py``); one
+        that only a decision on its own can judge (a duplicate, a conflict) is taken alone.
+        """
         key = self.pseudonym(person.id_number.value)
+        nomination = Nomination(person, channel, context, unit, contact)
+        with unanswered():  # a batch saves others' nominations too: each keeps its answer after
+            together = self._lanes.run(
+                (campaign_id, person.group),
+                nomination,
+                lambda batch: self.nominate_together(campaign_id, batch) or [],
+            )
+        if isinstance(together, Contestant):
+            return together
+        if isinstance(together, DomainError):
+            raise together
+        tries = 0
 
         def attempt() -> Contestant:
-            campaign = self.get_campaign(campaign_id)
-            contestant = Contestant.nominate(
-                campaign, person, channel, context, person_key=key, unit=unit, contact=contact
-            )
-            verb = "register" if channel is Channel.SELF else "nominate"
-            if self._exists(contestant.id):
-                # Not echoed to anonymous callers (the refusal itself still tells them; it is
-                # rate-limited per address).
-                who = (
-                    "a person with this ID number"
-                    if context.actor.role is Role.PUBLIC
-                    else f"the person with ID number {person.id_number.masked}"
+            nonlocal tries
+            tries += 1
+            # The first try trusts what is cached: the insert refuses it if the campaign
+            # moved, and the store's unique ids refuse a person or account already taken,
+            # so only a retry pays for reading the campaign and looking for duplicates.
+            first = tries == 1
+            campaign = self._decision_campaign(campaign_id, as_cached=first)
+            try:
+                contestant = Contestant.nominate(
+                    campaign, person, channel, context, person_key=key, unit=unit, contact=contact
                 )
-                raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
-            account = person.account
-            account_key = self.pseudonym(account.key)
-            if self._exists(account_claim_id(campaign.id, account_key)):
-                raise DuplicateAccount(
-                    f"{verb}: the {account.platform} account {account.handle!r} "
-                    "already belongs to another contestant"
-                )
+            except DomainError:
+                if first:  # refused under the cached rules: only if they are still the rules
+                    self._confirm_current(campaign)
+                raise
+            account_key = self.pseudonym(person.account.key)
+            if not first:
+                self._refuse_duplicates(contestant, account_key, person, context.actor)
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, context.at)
             allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
-            take_places(contestant, campaign, allotments, context.at)
+            try:
+                take_places(contestant, campaign, allotments, context.at)
+            except (QuotaFull, GroupCapReached):
+                if first:  # a duplicate is refused as one, also when no place is left
+                    self._refuse_duplicates(contestant, account_key, person, context.actor)
+                    self._confirm_current(campaign)
+                raise
             self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
 
@@ -250,6 +304,108 @@ class CampaignService(Application[UUID]):
             return self._written_by(contestant_id(campaign_id, key), context.command_id)
 
         return self._retrying(attempt, own_write)
+
+    def _confirm_current(self, campaign: Campaign) -> None:
+        """A refusal decided on a cached campaign stands only if no process changed it since."""
+        stored = self._decision_campaign(campaign.id, as_cached=False)
+        if stored.version != campaign.version:
+            raise CampaignMoved(f"campaign {campaign.id} changed after version {campaign.version}")
+
+    def _refuse_duplicates(
+        self, contestant: Contestant, account_key: str, person: Person, actor: Actor
+    ) -> None:
+        verb = "register" if contestant.channel is Channel.SELF else "nominate"
+        if self._exists(contestant.id):
+            # Not echoed to anonymous callers (the refusal itself still tells them; it is
+            # rate-limited per address).
+            who = (
+                "a person with this ID number"
+                if actor.role is Role.PUBLIC
+                else f"the person with ID number {person.id_number.masked}"
+            )
+            raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
+        if self._exists(account_claim_id(contestant.campaign_id, account_key)):
+            account = person.account
+            raise DuplicateAccount(
+                f"{verb}: the {account.platform} account {account.handle!r} "
+                "already belongs to another contestant"
+            )
+
+    def nominate_together(
+        self, campaign_id: UUID, nominations: Sequence[Nomination]
+    ) -> list[Contestant | DomainError | None] | None:
+        """Nominate several people in one save, each decided in turn as ``nominate`` would.
+
+        Per person: the contestant, stored; or the refusal, with nothing of theirs stored; or
+        None when only ``nominate`` on its own can tell (the person or the account is already
+        taken, in the store or earlier in ``nominations``). None instead of the list when the
+        store refused the save (a person or account stored before, a concurrent change):
+        then nothing at all is stored.
+        """
+        for fresh in (False, True):
+            try:
+                with _store_errors(), self._limits.attempt():
+                    return self._nominate_together(campaign_id, nominations, fresh)
+            except CampaignMoved:
+                continue
+            except IntegrityError:
+                return None
+        return None
+
+    def _nominate_together(
+        self, campaign_id: UUID, nominations: Sequence[Nomination], fresh: bool
+    ) -> list[Contestant | DomainError | None]:
+        if not nominations:
+            return []
+        campaign = self._decision_campaign(campaign_id, as_cached=not fresh)
+        outcomes: list[Contestant | DomainError | None] = []
+        for asked in nominations:
+            person = asked.person
+            try:
+                outcomes.append(
+                    Contestant.nominate(
+                        campaign,
+                        person,
+                        asked.channel,
+                        asked.context,
+                        person_key=self.pseudonym(person.id_number.value),
+                        unit=asked.unit,
+                        contact=asked.contact,
+                    )
+                )
+            except DomainError as refusal:  # unless imported before: then on its own it is "unchanged"
+                stored = self._exists(contestant_id(campaign.id, self.pseudonym(person.id_number.value)))
+                outcomes.append(None if stored else refusal)
+        if not fresh and any(isinstance(o, DomainError) for o in outcomes):
+            self._confirm_current(campaign)  # refused under the cached rules: still the rules?
+            fresh = True
+        nominated = [o for o in outcomes if isinstance(o, Contestant)]
+        scopes = sorted({s for c in nominated for s in contestant_scopes(c)})
+        allotments = self._allotments(campaign.id, scopes, nominations[0].context.at)
+        seen: set[UUID] = set()
+        changed: list[Aggregate] = []
+        for n, (nomination, outcome) in enumerate(zip(nominations, outcomes, strict=True)):
+            if not isinstance(outcome, Contestant):
+                continue
+            person, at = nomination.person, nomination.context.at
+            claim_id = account_claim_id(campaign.id, self.pseudonym(person.account.key))
+            if outcome.id in seen or claim_id in seen:
+                outcomes[n] = None
+                continue
+            try:
+                take_places(outcome, campaign, allotments, at)
+            except (QuotaFull, GroupCapReached) as refusal:
+                if not fresh:
+                    self._confirm_current(campaign)
+                    fresh = True  # confirmed once for the whole batch
+                outcomes[n] = None if self._exists(outcome.id) or self._exists(claim_id) else refusal
+                continue
+            seen |= {outcome.id, claim_id}
+            claim = AccountClaim.claim(campaign.id, self.pseudonym(person.account.key), outcome.id, at)
+            changed += [outcome, claim]
+        if changed:
+            self.save(*changed, *allotments.values(), **_unchanged(campaign))
+        return outcomes
 
     def decide(self, contestant_id: UUID, command: ContestantCommand, context: DecisionContext) -> int:
         """Load, let the contestant decide, save it with whatever else changed; return its version.
@@ -391,12 +547,26 @@ class CampaignService(Application[UUID]):
         return self._retrying(attempt)
 
     def _allotments(self, campaign_id: UUID, scopes: Iterable[str], at: datetime) -> dict[str, Allotment]:
+        """The pools, locked against other writers until this attempt has saved (see limits.py)."""
+        ids = {scope: allotment_id(campaign_id, scope) for scope in scopes}
+        self._limits.hold(ids.values())
         found: dict[str, Allotment] = {}
-        for scope in scopes:
+        for scope, pool_id in ids.items():
             try:
-                found[scope] = self._get(Allotment, allotment_id(campaign_id, scope), NothingStored)
+                found[scope] = self._get(Allotment, pool_id, NothingStored)
             except NothingStored:
                 found[scope] = Allotment(campaign_id=campaign_id, scope=scope, timestamp=at)
+        return found
+
+    def _decision_campaign(self, campaign_id: UUID, *, as_cached: bool) -> Campaign:
+        """The campaign a decision reads; ``as_cached`` when its save checks the version."""
+        try:
+            with _store_errors():
+                found = self._selective.load(Campaign, campaign_id, as_cached=as_cached)
+        except AggregateNotFoundError:
+            raise CampaignNotFound(campaign_id) from None
+        if not isinstance(found, Campaign):
+            raise CampaignNotFound(campaign_id)
         return found
 
     def _get(
@@ -408,7 +578,7 @@ class CampaignService(Application[UUID]):
     ) -> A:
         try:
             with _store_errors():
-                aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+                aggregate: Aggregate = self._selective.load(kind, aggregate_id, version)
         except AggregateNotFoundError:
             raise missing(aggregate_id) from None
         if not isinstance(aggregate, kind):
@@ -431,11 +601,12 @@ class CampaignService(Application[UUID]):
         """
         for attempt_number in range(1, MAX_ATTEMPTS + 1):
             try:
-                with _store_errors():
-                    if attempt_number > 1 and own_write is not None:
+                if attempt_number > 1 and own_write is not None:
+                    with _store_errors():
                         done = own_write()
-                        if done is not None:
-                            return done
+                    if done is not None:
+                        return done
+                with _store_errors(), self._limits.attempt():
                     return attempt()
             except IntegrityError:  # a lost race, the campaign moved (CampaignMoved), or our own write
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only

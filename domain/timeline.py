@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal, overload
+from typing import Any, Literal, overload
 from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidTimeline
@@ -106,6 +106,10 @@ class Timeline:
 
     windows: Mapping[PhaseCode, Window]
     contest_pinned: bool = False  # the contest start was set explicitly, not derived
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Timeline:
+        """Copies of a campaign may share its timeline: nothing ever changes one in place."""
+        return self
 
     def validated(self) -> Timeline:
         """Check the calendar rules; only deciding code calls this, never an event's apply."""

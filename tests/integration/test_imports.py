@@ -108,3 +108,57 @@ def test_ten_thousand_rows_after_the_window_are_each_refused_and_nothing_is_writ
     assert seen == [2_500, 5_000, 7_500, 10_000]
     assert stored(service) == events
     assert person_id(9_999) not in repr(report)  # refusals name no full ID number
+
+
+def test_a_form_of_several_batches_reports_each_row_as_if_imported_alone(service: CampaignService) -> None:
+    campaign = launch(service, quotas={"武汉市": {Group.TRAINEE: 150, Group.VETERAN: 3}})
+    earlier = [
+        person_row(7),
+        [300, "武汉市", "老学员", person_id(900), "13900000900", "抖音: trainee_300", "", "无", ""],
+    ]
+    import_recommendations(
+        service, campaign, as_csv(form_cells(earlier)), "a.csv", actor=ADMIN, at=RECOMMENDING
+    )
+    bad_check = person_row(5)
+    bad_check[3] = str(bad_check[3])[:-1] + ("0" if str(bad_check[3])[-1] != "0" else "1")
+    taken_account = person_row(40)
+    taken_account[5] = "抖音: trainee_300"  # stored before, by another person
+    rows = [bad_check if n == 5 else taken_account if n == 40 else person_row(n) for n in range(1, 261)]
+    same_batch_account = [
+        901,
+        "武汉市",
+        "学员901",
+        person_id(901),
+        "13900000901",
+        "抖音: TRAINEE_10",
+        "",
+        "无",
+        "",
+    ]
+    rows.insert(12, same_batch_account)  # row 10 takes that account a moment earlier
+    rows.append([261, "武汉市", "另一人", person_id(20), "13900000261", "抖音: other_261", "", "无", ""])
+
+    report = import_recommendations(
+        service, campaign, as_csv(form_cells(rows)), "f.csv", actor=ADMIN, at=RECOMMENDING
+    )
+
+    by_row = [(row.outcome, row.rule) for row in report.rows]
+    first_line = report.rows[0].line
+    special: dict[int, tuple[str, str | None]] = {
+        5: ("refused", "invalid_value"),
+        7: ("unchanged", None),
+        40: ("refused", "duplicate_account"),
+    }
+    candidates = [n for n in range(1, 261) if n not in special]
+    expected: dict[int, tuple[str, str | None]] = dict.fromkeys(
+        candidates[:148], ("created", None)
+    )  # 2 of 150 places were taken before
+    expected |= dict.fromkeys(candidates[148:], ("refused", "quota_full"))
+    expected |= special
+    wanted = [expected[n] for n in range(1, 261)]
+    wanted.insert(12, ("refused", "duplicate_account"))
+    wanted.append(("refused", "duplicate_person"))
+    assert by_row == wanted
+    assert [row.line for row in report.rows] == list(range(first_line, first_line + len(rows)))
+    assert service.places_taken(campaign, "quota:武汉市:trainee") == 150
+    assert service.places_taken(campaign, "cap:trainee") == 150

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from unittest.mock import patch
@@ -10,9 +11,11 @@ from uuid import UUID
 import pytest
 
 from application import decisions
+from application.bootstrap import build_service
 from application.errors import ContestantNotFound
 from application.recorders import UNCHANGED, CampaignMoved
 from application.service import CampaignService
+from application.settings import Settings
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import PhaseClosed
@@ -77,15 +80,49 @@ def _amended_right_after_the_first_read(service: CampaignService, change: Any) -
     return patch.object(service, "get_campaign", read_then_amend)
 
 
-def test_a_nomination_racing_an_amendment_is_decided_again_under_it(service: CampaignService) -> None:
+def test_a_nomination_racing_an_amendment_is_decided_again_under_it(
+    service: CampaignService, settings: Settings
+) -> None:
     campaign_id = launch(service)
-    with (
-        _amended_right_after_the_first_read(service, lambda cid: _amend(service, cid)),
-        pytest.raises(PhaseClosed, match="recommendation closed at 2021-06-10T00:00"),
-    ):
+    recommend(service, campaign_id, 2)  # this process now holds the campaign as it was
+    _in_another_process(settings, lambda other: _amend(other, campaign_id))
+    with pytest.raises(PhaseClosed, match="recommendation closed at 2021-06-10T00:00"):
         recommend(service, campaign_id, 1)
     with pytest.raises(ContestantNotFound):
         service.find_contestant(campaign_id, make_person(1).id_number.value)
+
+
+def test_a_refusal_under_rules_another_process_changed_is_decided_again(
+    service: CampaignService, settings: Settings
+) -> None:
+    campaign_id = launch(service)
+    _amend(service, campaign_id)
+    with pytest.raises(PhaseClosed):
+        recommend(service, campaign_id, 1)
+    reopen: dict[PhaseCode, dict[Side, datetime | None]] = {
+        PhaseCode.RECOMMENDATION: {"closes": day_end(date(2021, 7, 1))}
+    }
+    _in_another_process(
+        settings,
+        lambda other: other.amend_timeline(
+            campaign_id,
+            reopen,
+            reason="延长推荐",
+            actor=ADMIN,
+            at=shanghai(2021, 6, 9, 10),
+        ),
+    )
+    contestant_id = recommend(service, campaign_id, 1)
+    assert [e.rule_version for e in service.history(contestant_id)] == [3]
+
+
+def _in_another_process(settings: Settings, change: Callable[[CampaignService], object]) -> None:
+    """A change made through a service of its own, as another process would (nothing shared)."""
+    other = build_service(settings)
+    try:
+        change(other)
+    finally:
+        other.close()
 
 
 def test_a_verification_racing_an_amendment_carries_the_new_rule_version(service: CampaignService) -> None:

@@ -75,11 +75,10 @@ def test_the_group_cap_counts_every_city_and_channel() -> None:
     assert all_pools[cap_scope(Group.TRAINEE)].taken == 3
 
 
-def test_taking_twice_is_harmless_and_leaving_gives_the_place_back() -> None:
+def test_leaving_gives_the_place_back() -> None:
     campaign = small_campaign()
     all_pools = pools(campaign)
     first = nominated(campaign, person(serial=1))
-    enter(campaign, all_pools, first)
     enter(campaign, all_pools, first)
     assert all_pools[quota_scope(WUHAN, Group.VETERAN)].taken == 1
     free_places(first, {s: all_pools[s] for s in contestant_scopes(first)}, None, sh(2021, 6, 11))
@@ -89,12 +88,30 @@ def test_taking_twice_is_harmless_and_leaving_gives_the_place_back() -> None:
     assert all_pools[quota_scope(WUHAN, Group.VETERAN)].taken == 1
 
 
-def test_releasing_a_place_not_held_records_nothing() -> None:
+def test_releasing_from_an_empty_pool_records_nothing() -> None:
     campaign = small_campaign()
     allotment = pools(campaign)[cap_scope(Group.FAMILY)]
     allotment.collect_events()
     allotment.release(nominated(campaign).id, at=sh(2021, 6, 11))
     assert allotment.collect_events() == []
+    assert allotment.taken == 0
+
+
+def test_a_pool_holds_its_count_not_its_holders() -> None:
+    campaign = small_campaign()
+    allotment = pools(campaign)[cap_scope(Group.FAMILY)]
+    allotment.take(nominated(campaign).id, limit=2, refusal=GroupCapReached("full"), at=sh(2021, 6, 10))
+    assert allotment.taken == 1
+    assert set(vars(allotment)) == {
+        "_id",
+        "_version",
+        "_pending_events",
+        "_created_on",
+        "_modified_on",
+        "campaign_id",
+        "scope",
+        "taken",
+    }
 
 
 def test_an_account_claim_is_keyed_case_insensitively() -> None:
