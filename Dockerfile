@@ -8,6 +8,7 @@ COPY projections projections
 COPY api api
 COPY scheduler scheduler
 COPY cli cli
+COPY node node
 RUN pip install --no-cache-dir -c constraints.txt . && useradd --system zhanyou
 USER zhanyou
 ENTRYPOINT ["zhanyou"]

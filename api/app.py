@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 
 from api import problems
-from api.background import InProcessScheduler, leader_probe
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
 from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
-from application.bootstrap import build_service
 from application.settings import Settings
-from projections import open_views
-from projections.runner import ProjectionRunner
+from node import Node, Roles, Tuning, build_node, utc_now
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -35,38 +28,31 @@ def create_app(
     api_settings: ApiSettings | None = None,
     *,
     clock: Clock = utc_now,
-    run_scheduler: bool = False,
-    run_projections: bool = True,
+    roles: Roles | None = None,
+    tuning: Tuning | None = None,
+    node: Node | None = None,
 ) -> FastAPI:
     """The service over ``settings``; ``clock`` gives the instant of every decision.
 
-    ``run_scheduler`` and ``run_projections`` run the phase scheduler and the views in this
-    process (the embedded default); in production they run as ``zhanyou scheduler`` and
-    ``zhanyou project`` processes of their own, and the API only reads the views.
+    ``roles`` says which background roles this process stands for (``zhanyou serve``: both;
+    the tests: the views only, the scheduler where a test drives it). Each role is elected:
+    active here, or standing by while another process holds it. ``node`` is the process
+    already built by the caller (``zhanyou serve`` builds it first, to fail in one line).
     """
     chosen = api_settings or ApiSettings.load()
+    wanted = roles or Roles(scheduler=False, projections=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = build_service(settings)
-        app.state.service = service
-        app.state.leader_probe = probe = leader_probe(settings)
-        app.state.views = views = open_views(settings)
-        runner = ProjectionRunner(service, views.all).start() if run_projections else None
-        app.state.projection_runner = runner
-        background = InProcessScheduler(service, settings, clock) if run_scheduler else None
-        if background is not None:
-            background.start()
+        built = node or build_node(settings, wanted, clock=clock, tuning=tuning)
+        app.state.node = built
+        app.state.service = built.service
+        app.state.views = built.views
+        built.start()
         try:
             yield
         finally:
-            if background is not None:
-                background.stop()
-            if runner is not None:
-                runner.stop()
-            views.close()
-            probe.release()
-            service.close()
+            built.close()
 
     app = FastAPI(
         title="Zhanyou Cup campaign service (战友杯)",

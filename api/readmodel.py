@@ -18,10 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import ApiProblem
 from application.errors import StoreUnavailable
 from application.service import CampaignService
+from node import Node
 from projections import Views
-from projections.runner import ProjectionRunner, ProjectionStalled
+from projections.runner import ProjectionStalled
 
 WAIT_SECONDS = 2.0
+
+
+def node_of(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
 
 
 def _views(request: Request) -> Views:
@@ -40,7 +46,7 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
     """Wait for the named views to reach ``min_position``; say how far behind they are."""
     service: CampaignService = request.app.state.service
     views: Views = request.app.state.views
-    runner: ProjectionRunner | None = request.app.state.projection_runner
+    runner = node_of(request).projection_runner  # None while another process runs the views
     if min_position is not None:
         head = service.last_notification_id()
         if min_position > head:  # waiting could only time out, and the answer would look current

@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from application.store_policy import bounded
 
 UNCHANGED = "unchanged"
 
@@ -37,7 +39,59 @@ def _expected(kwargs: dict[str, Any]) -> tuple[UUID, int] | None:
     return found
 
 
+_Base = PostgresApplicationRecorder
+
+
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
+    """Also: every call bounded by the caller's patience (``store_policy``), not the library's retry."""
+
+    def _pool_wait(self) -> float:
+        return float(self.datastore.pool.timeout)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        once = _Base.insert_events.__wrapped__
+        found: Sequence[int] | None = bounded(
+            lambda: once(self, stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
+        )
+        return found
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        once = _Base.select_events.__wrapped__
+        found: Sequence[StoredEvent] = bounded(
+            lambda: once(self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit),
+            pool_wait=self._pool_wait(),
+        )
+        return found
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        once = _Base.select_notifications.__wrapped__
+        found: Sequence[Notification] = bounded(
+            lambda: once(self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start),
+            pool_wait=self._pool_wait(),
+        )
+        return found
+
+    def max_notification_id(self) -> int | None:
+        once = _Base.max_notification_id.__wrapped__
+        found: int | None = bounded(lambda: once(self), pool_wait=self._pool_wait())
+        return found
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:

@@ -1,8 +1,9 @@
-"""What every command does first: validated settings, or one line naming the bad one."""
+"""What every command does first: validated settings and a working store, or one line naming the cause."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import psycopg
 import typer
@@ -12,6 +13,8 @@ from application.bootstrap import build_service
 from application.errors import StoreUnavailable
 from application.service import CampaignService
 from application.settings import Settings, SettingsError
+from node import Clock, Node, Roles, Tuning, build_node, utc_now
+from projections.sealing import KeyMismatch
 
 
 def load_settings() -> Settings:
@@ -52,6 +55,43 @@ def open_service(settings: Settings) -> CampaignService:
         )
         raise typer.Exit(2) from None
     return service
+
+
+def open_node(
+    settings: Settings,
+    roles: Roles,
+    *,
+    clock: Clock = utc_now,
+    tuning: Tuning | None = None,
+    say: Callable[[str], None] | None = None,
+) -> Node:
+    """The composition root's process, once its store and its views open; else one line and exit 2."""
+    open_service(settings).close()  # the store answers and its events read with this key
+    try:
+        return build_node(settings, roles, clock=clock, tuning=tuning, say=say)
+    except KeyMismatch as error:
+        typer.echo(f"zhanyou: {_one_line(error)} (ZHANYOU_CIPHER_KEY)", err=True)
+    except (sqlite3.Error, OSError) as error:
+        typer.echo(f"zhanyou: {_views_failure(settings, error)}", err=True)
+    except (EventSourcingError, psycopg.Error) as error:
+        typer.echo(
+            f"zhanyou: the views in {settings.describe_store()} cannot be opened "
+            f"(ZHANYOU_DATABASE_URL, ZHANYOU_DATABASE_SCHEMA): {_one_line(error)}",
+            err=True,
+        )
+    raise typer.Exit(2) from None
+
+
+def _views_failure(settings: Settings, error: BaseException) -> str:
+    if settings.is_postgres:
+        return f"the views in {settings.describe_store()} cannot be opened: {_one_line(error)}"
+    from projections.store import views_path
+
+    where = views_path(settings).resolve()
+    return (
+        f"the views file {where} cannot be opened for writing (beside ZHANYOU_DATABASE_URL; "
+        f"check its directory's permissions and free space): {type(error).__name__}: {_one_line(error)}"
+    )
 
 
 def require_reachable_store(settings: Settings) -> None:
