@@ -15,6 +15,7 @@ from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
+from api.readiness import Readiness
 from api.readmodel import LogPosition
 from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
 from application.settings import Settings
@@ -48,10 +49,12 @@ def create_app(
         app.state.node = built
         app.state.service = built.service
         app.state.views = built.views
+        app.state.readiness = readiness = Readiness(built)
         built.start()
         try:
             yield
         finally:
+            readiness.close()
             built.close()
 
     app = FastAPI(

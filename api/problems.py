@@ -6,10 +6,13 @@ code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``..
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -174,6 +177,16 @@ def install(app: FastAPI) -> None:
             error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
         )
 
+    async def store_down(request: Request, error: Exception) -> JSONResponse:
+        """A store failure that reached a route unwrapped (a view read) is the store's, not ours."""
+        return problem_response(
+            503,
+            "store_unavailable",
+            f"the store is unreachable: {type(error).__name__}",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
+
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         return problem_response(
             500,
@@ -187,6 +200,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for failure in (OperationalError, InterfaceError, psycopg.OperationalError, sqlite3.OperationalError):
+        app.add_exception_handler(failure, store_down)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,8 +86,8 @@ class LogPosition:
             if message["type"] == "http.response.start" and message["status"] < 400:
                 service: CampaignService | None = getattr(scope["app"].state, "service", None)
                 if service is not None:
-                    try:
-                        position = service.last_notification_id()
+                    try:  # on a worker thread: the event loop never waits on the store
+                        position = await anyio.to_thread.run_sync(service.last_notification_id)
                     except StoreUnavailable:
                         position = None
                     if position is not None:

@@ -10,7 +10,8 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import CurrentActor, ServiceDep
 from api.metrics import RequestCounter, render
-from api.problems import responses
+from api.problems import ApiProblem, responses
+from api.readiness import Readiness
 from api.schemas import Health, Ready
 from application.errors import StoreUnavailable
 from projections import Views
@@ -19,15 +20,19 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """The process answers."""
+async def healthz() -> Health:
+    """The process answers: on the event loop, never waiting on the store or the thread pool."""
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Ready, responses=responses(503))
-def readyz(service: ServiceDep) -> Ready:
-    """The event store answers (503 when it does not)."""
-    return Ready(status="ready", last_notification_id=service.last_notification_id())
+async def readyz(request: Request) -> Ready:
+    """Within 2 s: the event store takes a write and no view is stalled (503 naming the cause)."""
+    readiness: Readiness = request.app.state.readiness
+    verdict = await readiness.check()
+    if not verdict.ready or verdict.last_notification_id is None:
+        raise ApiProblem(503, "not_ready", verdict.problem or "not ready", headers={"Retry-After": "5"})
+    return Ready(status="ready", last_notification_id=verdict.last_notification_id)
 
 
 @router.get(
