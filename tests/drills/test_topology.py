@@ -162,8 +162,9 @@ def test_two_apis_two_schedulers_and_a_worker_cooperate(pg_dsn: str, schema: str
         assert wait_until(lambda: len(edges()) >= 2, 40), edges()
         time.sleep(1.5)  # a second recording would come from a poll of another instance
         assert edges() == [(PhaseCode.REGISTRATION, "opens"), (PhaseCode.REGISTRATION, "closes")]
+        taker = new_views_holder.name if new_views_holder else "-"
         print(
-            f"\ntopology drill: projections taken over by {new_views_holder.name if new_views_holder else '-'} "
+            f"\ntopology drill: projections taken over by {taker} "
             f"and fresh again {takeover:.2f} s after kill -9 of {views_holder.name}; "
             f"scheduler {scheduler_holder.name} killed, boundaries recorded once each"
         )
