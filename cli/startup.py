@@ -36,7 +36,7 @@ def open_service(settings: Settings) -> CampaignService:
     try:
         service = build_service(settings)
     except (EventSourcingError, psycopg.Error, sqlite3.Error, OSError) as error:
-        typer.echo(f"zhanyou: the event store ({where}) is unreachable: {_one_line(error)}", err=True)
+        typer.echo(f"zhanyou: the event store ({where}) {_store_failure(error)}", err=True)
         raise typer.Exit(2) from None
     try:
         head = service.last_notification_id()
@@ -71,20 +71,27 @@ def open_node(
         return build_node(settings, roles, clock=clock, tuning=tuning, say=say)
     except KeyMismatch as error:
         typer.echo(f"zhanyou: {_one_line(error)} (ZHANYOU_CIPHER_KEY)", err=True)
-    except (sqlite3.Error, OSError) as error:
+    except (EventSourcingError, psycopg.Error, sqlite3.Error, OSError) as error:
         typer.echo(f"zhanyou: {_views_failure(settings, error)}", err=True)
-    except (EventSourcingError, psycopg.Error) as error:
-        typer.echo(
-            f"zhanyou: the views in {settings.describe_store()} cannot be opened "
-            f"(ZHANYOU_DATABASE_URL, ZHANYOU_DATABASE_SCHEMA): {_one_line(error)}",
-            err=True,
-        )
     raise typer.Exit(2) from None
+
+
+def _store_failure(error: BaseException) -> str:
+    """What went wrong, and the setting to look at."""
+    text = _one_line(error)
+    lowered = text.lower()
+    if "schema" in lowered and "does not exist" in lowered:
+        return f"has no such schema (ZHANYOU_DATABASE_SCHEMA): {text}"
+    if "permission denied" in lowered or "must be owner" in lowered or "readonly" in lowered:
+        return f"refuses this user the tables it needs (the user of ZHANYOU_DATABASE_URL): {text}"
+    if isinstance(error, sqlite3.Error | OSError) or "unable to open" in lowered:
+        return f"cannot be opened for writing (ZHANYOU_DATABASE_URL: the file and its directory): {text}"
+    return f"is unreachable (ZHANYOU_DATABASE_URL): {text}"
 
 
 def _views_failure(settings: Settings, error: BaseException) -> str:
     if settings.is_postgres:
-        return f"the views in {settings.describe_store()} cannot be opened: {_one_line(error)}"
+        return f"the views in {settings.describe_store()} {_store_failure(error)}"
     from projections.store import views_path
 
     where = views_path(settings).resolve()
