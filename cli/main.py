@@ -9,7 +9,7 @@ from rich.console import Console
 
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
-from cli.startup import load_settings, open_node, open_service
+from cli.startup import demo_settings, load_settings, open_node, open_service, refuse_if_served
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
@@ -29,17 +29,30 @@ def demo(
     ),
     contestants: Annotated[int, typer.Option(min=17, max=5000, help="People to nominate")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the made-up people")] = 2021,
+    configured_store: Annotated[
+        bool,
+        typer.Option(
+            "--configured-store",
+            help="Run in the configured store (ZHANYOU_DATABASE_URL) instead of a demo store of its own; "
+            "refused while a service runs on it",
+        ),
+    ] = False,
 ) -> None:
-    """Run the 2021 notice end to end on a simulated clock against the configured store."""
-    settings = load_settings()
+    """Run the 2021 notice end to end on a simulated clock, in a store of its own (data/demo.db)."""
+    from node import Roles
+
+    configured = load_settings()
+    settings = configured if configured_store else demo_settings(configured)
+    if configured_store:
+        refuse_if_served(settings)
     console = Console()
-    service = open_service(settings)
-    try:
-        run = Demo(service, name, contestants, seed, console)
-        fresh = run.run()
-        print_summary(run, fresh, settings.describe_store(), console)
-    finally:
-        service.close()
+    with open_node(settings, Roles(scheduler=False, projections=True)) as node:
+        run = Demo(node.service, name, contestants, seed, console)
+        outcome = run.run()
+        runner = node.projection_runner
+        if runner is not None:  # the views of the demo store are current when it ends
+            runner.wait(node.service.last_notification_id(), timeout=120)
+        print_summary(run, outcome, settings.describe_store(), console)
 
 
 @app.command()

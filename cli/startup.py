@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import typer
@@ -99,6 +100,33 @@ def _views_failure(settings: Settings, error: BaseException) -> str:
         f"the views file {where} cannot be opened for writing (beside ZHANYOU_DATABASE_URL; "
         f"check its directory's permissions and free space): {type(error).__name__}: {_one_line(error)}"
     )
+
+
+def demo_settings(configured: Settings) -> Settings:
+    """The demo's own store: ``demo.db`` beside the configured SQLite file (or in ``data/``)."""
+    folder = configured.sqlite_path.parent if not configured.is_postgres else Path("data")
+    return configured.model_copy(
+        update={"database_url": f"sqlite:///{folder / 'demo.db'}", "database_schema": None}
+    )
+
+
+def refuse_if_served(settings: Settings) -> None:
+    """One line and exit 2 when a service holds a role on this store: the demo would mix into live data."""
+    from scheduler.leader import PROJECTIONS, SCHEDULER, identity, lock_for
+
+    for role in (SCHEDULER, PROJECTIONS):
+        probe = lock_for(settings, identity(), role)
+        try:
+            holder = probe.holder()
+        finally:
+            probe.release()
+        if holder:
+            typer.echo(
+                f"zhanyou: the service {holder} is running on {settings.describe_store()} (its {role}); "
+                "the demo refuses to share a live store: stop it, or run the demo without --configured-store",
+                err=True,
+            )
+            raise typer.Exit(2)
 
 
 def require_reachable_store(settings: Settings) -> None:
