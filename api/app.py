@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import problems
+from api import docs, problems
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
@@ -67,7 +67,10 @@ def create_app(
             "except `/api/contestants/{id}/pii`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served from the service's own assets (``api.docs``)
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.api_settings = chosen
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
