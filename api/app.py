@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api import docs, problems
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
-from api.metrics import CountRequests, LimitBody, RequestCounter
+from api.metrics import CountRequests, LimitBody, Metrics
 from api.ratelimit import RateLimiter
 from api.readiness import Readiness
 from api.readmodel import LogPosition
@@ -75,13 +75,13 @@ def create_app(
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
-    app.state.request_counter = counter = RequestCounter()
+    app.state.metrics = metrics = Metrics()
     problems.install(app)
     for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
-    app.add_middleware(CountRequests, counter=counter)
+    app.add_middleware(CountRequests, metrics=metrics)
     _document_problem(app)
     return app
 

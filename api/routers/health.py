@@ -5,15 +5,17 @@ from __future__ import annotations
 import sqlite3
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CurrentActor, ServiceDep
-from api.metrics import RequestCounter, render
+from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import ApiProblem, responses
 from api.readiness import Readiness
 from api.schemas import Health, Ready
 from application.errors import StoreUnavailable
+from node import Node
 from projections import Views
 
 router = APIRouter(tags=["operations"])
@@ -40,9 +42,10 @@ async def readyz(request: Request) -> Ready:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **responses(401)},
 )
-def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> PlainTextResponse:
-    """Prometheus text format: request counts, the event store's head, each view's position and lag."""
-    counter: RequestCounter = request.app.state.request_counter
+def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Response:
+    """Prometheus text format: requests and latency, refusals by rule, store errors, the event store's
+    head, each view's position and lag, and the elected roles this process holds."""
+    registry: Metrics = request.app.state.metrics
     try:
         last: int | None = service.last_notification_id()
     except StoreUnavailable:
@@ -50,7 +53,8 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Plain
     views: Views = request.app.state.views
     try:
         positions = {view.name: view.position(service.name) for view in views.all}
-    except (sqlite3.Error, psycopg.Error):  # the views' store is down: metrics answer without positions
+    except (sqlite3.Error, psycopg.Error, OperationalError, InterfaceError):  # answer without positions
         positions = {}
-    text = render(counter.snapshot(), last, positions)
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+    node: Node = request.app.state.node
+    body = registry.render(last, positions, node.election_state())
+    return Response(body, media_type=CONTENT_TYPE)
