@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from api import docs, problems
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
+from api.logcontext import RequestContext
 from api.metrics import CountRequests, LimitBody, Metrics
 from api.ratelimit import RateLimiter
 from api.readiness import Readiness
@@ -82,6 +83,7 @@ def create_app(
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, metrics=metrics)
+    app.add_middleware(RequestContext)  # outermost: every line of the request carries its id
     _document_problem(app)
     return app
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from application.logs import configure_logging
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
 from cli.startup import demo_settings, load_settings, open_node, open_service, refuse_if_served
@@ -20,6 +21,7 @@ app.command("import")(import_form)
 @app.callback()
 def main() -> None:
     """Settings come from ZHANYOU_* environment variables; see README.md."""
+    configure_logging()
 
 
 @app.command()
@@ -118,7 +120,8 @@ def serve(
     node = open_node(settings, Roles(scheduler=scheduler, projections=projections), say=_say)
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
     app_ = create_app(settings, api_settings, node=node)
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    # Our JSON logs (configured in ``main``), and our access line instead of uvicorn's.
+    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,7 @@ from tests.conftest import fresh_schema, load_settings
 from tests.drills.processes import ADMIN as ADMIN_HEADERS
 from tests.drills.processes import Process, Server, store_env, wait_until
 from tests.scheduler.helpers import soon, timeline
+from tests.topology_timeline import open_timeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
@@ -39,26 +40,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 def schema(pg_dsn: str) -> Iterator[str]:
     with fresh_schema(pg_dsn) as name:
         yield name
-
-
-def _open_timeline() -> dict[str, dict[str, str]]:
-    """Registration and recommendation open now; later phases weeks away."""
-    now, day = datetime.now(UTC), timedelta(days=1)
-
-    def window(opens: timedelta, closes: timedelta) -> dict[str, str]:
-        return {"opens": (now + opens).isoformat(), "closes": (now + closes).isoformat()}
-
-    return {
-        "publicity": window(-2 * day, -day),
-        "registration": window(-timedelta(hours=1), 30 * day),
-        "recommendation": window(-timedelta(hours=1), 30 * day),
-        "self_registration": window(-timedelta(hours=1), 30 * day),
-        "online_training": window(10 * day, 40 * day),
-        "contest": window(25 * day, 40 * day),
-        "offline_training": window(41 * day, 42 * day),
-        "finals": window(43 * day, 44 * day),
-        "ceremony": window(45 * day, 46 * day),
-    }
 
 
 class Clerk:
@@ -70,7 +51,7 @@ class Clerk:
         )
         assert answer.status_code == 201, answer.text
         self.headers = {"Authorization": f"Bearer {answer.json()['token']}"}
-        answer = admin.post("/api/campaigns", json={"name": "topology", "timeline": _open_timeline()})
+        answer = admin.post("/api/campaigns", json={"name": "topology", "timeline": open_timeline()})
         assert answer.status_code == 201, answer.text
         self.campaign = answer.json()["id"]
         self.seq = 0
