@@ -1,4 +1,5 @@
-"""Per request: an id (the caller's X-Request-ID, or a fresh one), a log context, one access line."""
+"""Per request: an id (the caller's X-Request-ID, or a fresh one), a log context, a deadline for the
+store, one access line."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.logs import log_context
+from application.store_policy import request_deadline
 
 log = logging.getLogger("zhanyou.access")
+STORE_SECONDS = 1.5  # no store call of a request starts later: with one pool wait, 503 within ~2.5 s
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -36,7 +39,7 @@ class RequestContext:
                 message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
-        with log_context(request_id=request_id) as context:
+        with log_context(request_id=request_id) as context, request_deadline(STORE_SECONDS):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -74,7 +74,10 @@ class Readiness:
             return Verdict(
                 False, None, f"the event store ({settings.describe_store()}) cannot take a write: {detail}"
             )
-        stalled = self._stalled(head)
+        try:
+            stalled = self._stalled(head)
+        except Exception as error:  # the views' store did not answer in time
+            return Verdict(False, head, f"the views cannot be read: {type(error).__name__}: {error}")
         if stalled:
             return Verdict(False, head, stalled)
         return Verdict(True, head, None)

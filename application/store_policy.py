@@ -6,7 +6,8 @@ tens of seconds and hold a worker thread. Our recorders call the undecorated met
 through ``bounded`` instead:
 
 - interactive (the default, every HTTP request): the tries of one call end within
-  ``INTERACTIVE_SECONDS``, so the request answers 503 within about 2 s;
+  ``INTERACTIVE_SECONDS``, and no try starts after the request's own deadline
+  (``request_deadline``), so the request answers 503 within about 2 s;
 - patient (``with patient():``, the projection runner and the scheduler): the tries of
   one call go on for ``PATIENT_SECONDS`` with a growing pause; their loops retry after
   that with their own backoff.
@@ -28,6 +29,7 @@ from typing import TypeVar
 import psycopg
 import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
+from psycopg_pool.base import AttemptWithBackoff
 
 T = TypeVar("T")
 
@@ -37,6 +39,27 @@ _FIRST_PAUSE = {False: 0.05, True: 0.2}
 _LONGEST_PAUSE = 2.0
 
 _patient: ContextVar[bool] = ContextVar("zhanyou_patient_store", default=False)
+_request_deadline: ContextVar[float | None] = ContextVar("zhanyou_request_deadline", default=None)
+
+
+class DeadlinePassed(OperationalError):
+    """The request's time for the store is used up; it answers 503 rather than wait on."""
+
+
+@contextmanager
+def request_deadline(seconds: float) -> Iterator[None]:
+    """Every store call of a request together: no try starts after ``seconds`` from now."""
+    token = _request_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _request_deadline.reset(token)
+
+
+def tune_pool_reconnects() -> None:
+    """A pool that lost its server retries every second, not after doubling delays (1, 2, 4, 8 s...):
+    after a restart, even a quiet pool (the views') is connected again within about a second."""
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 @contextmanager
@@ -69,6 +92,11 @@ def bounded(call: Callable[[], T], *, pool_wait: float, idempotent: bool = True)
     """
     waiting = is_patient()
     deadline = time.monotonic() + (PATIENT_SECONDS if waiting else INTERACTIVE_SECONDS)
+    overall = None if waiting else _request_deadline.get()
+    if overall is not None:
+        if time.monotonic() >= overall:
+            raise DeadlinePassed("the request's time for the store is used up")
+        deadline = min(deadline, overall)
     pause = _FIRST_PAUSE[waiting]
     while True:
         try:

@@ -28,9 +28,10 @@ from tests.drills.processes import ADMIN, Server, store_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(240)]
 
-CLIENTS = 12
+CLIENTS = 16
 OUTAGE_SECONDS = 4.0
 CLIENT_TIMEOUT = 15.0
+RESTARTS = 5
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,15 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
             time.sleep(3)  # the drill's load runs for a while before the outage: time is its subject
             down = time.monotonic()
             server.stop("immediate")
-            time.sleep(OUTAGE_SECONDS)
+            time.sleep(1.0)  # let the load meet the outage first
+            probes = {path: _timed_get(f"{api.url}{path}") for path in ("/healthz", "/readyz")}
+            time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down)))
             server.start()
             up = time.monotonic()
             deadline = up + 15
             while load.first_success_after(up) is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(2)
-        readyz = httpx.get(f"{api.url}/readyz", timeout=5)
+            ready_again = _until_ready(api.url, up + 10) - up
     finally:
         api.stop()
 
@@ -158,6 +160,9 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
         "misreported": len(missing) + len(self_refused),
         "ambiguous_503_stored": sum(1 for a in attempts if a.status == 503 and a.name in stored),
         "other_statuses": others,
+        "healthz_in_outage": probes["/healthz"],
+        "readyz_in_outage": probes["/readyz"],
+        "ready_again_s": round(ready_again, 3),
     }
     print(f"\noutage drill ({CLIENTS} clients, {OUTAGE_SECONDS} s outage): {figures}")
 
@@ -169,4 +174,76 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
     assert recovered_at - up < 5.0, figures
     assert not missing, figures
     assert not self_refused, figures
-    assert readyz.status_code == 200, readyz.text
+    assert ready_again < 5.0, figures
+    assert probes["/healthz"][0] == 200, figures
+    assert probes["/healthz"][1] < 0.5, figures  # never waits on the store or the thread pool
+    assert probes["/readyz"][0] == 503, figures
+    assert probes["/readyz"][1] < 2.0, figures
+
+
+def _until_ready(url: str, deadline: float) -> float:
+    """When /readyz answered 200 again (or the deadline)."""
+    while time.monotonic() < deadline:
+        if _timed_get(f"{url}/readyz")[0] == 200:
+            return time.monotonic()
+        time.sleep(0.1)
+    return deadline
+
+
+def _timed_get(url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    try:
+        status = httpx.get(url, timeout=CLIENT_TIMEOUT).status_code
+    except httpx.TransportError:
+        status = 0
+    return status, round(time.monotonic() - started, 3)
+
+
+def test_repeated_restarts_under_load_misreport_no_write(
+    server: pg_server.ThrowawayServer, tmp_path: Path
+) -> None:
+    api = Server("api", store_env(server.dsn), tmp_path)
+    recoveries: list[float] = []
+    try:
+        api.wait_ready()
+        with Load(api.url) as load:
+            for _ in range(RESTARTS):
+                time.sleep(1.5)
+                server.stop("immediate")
+                time.sleep(1.0)
+                server.start()
+                up = time.monotonic()
+                deadline = up + 15
+                while load.first_success_after(up) is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                found = load.first_success_after(up)
+                recoveries.append(round(found - up, 3) if found is not None else float("inf"))
+            time.sleep(1.0)
+    finally:
+        api.stop()
+    attempts = load.attempts
+    acknowledged = [a for a in attempts if 200 <= a.status < 300]
+    service = build_service(load_settings(database_url=server.dsn))
+    try:
+        stored = {a.name for a in attempts if service._exists(campaign_id(a.name))}
+    finally:
+        service.close()
+    missing = [a for a in acknowledged if a.name not in stored]
+    self_refused = [a for a in attempts if a.status == 409 and a.problem_type == "campaign_exists"]
+    slowest = max(a.seconds for a in attempts)
+    figures = {
+        "restarts": RESTARTS,
+        "attempts": len(attempts),
+        "acknowledged": len(acknowledged),
+        "acknowledged_present": len(acknowledged) - len(missing),
+        "misreported": len(missing) + len(self_refused),
+        "ambiguous_503_stored": sum(1 for a in attempts if a.status == 503 and a.name in stored),
+        "recovery_s": recoveries,
+        "slowest_answer_s": round(slowest, 3),
+        "statuses": sorted({a.status for a in attempts}),
+    }
+    print(f"\nrestart drill ({CLIENTS} clients): {figures}")
+    assert not missing, figures
+    assert not self_refused, figures
+    assert max(recoveries) < 5.0, figures
+    assert slowest < 3.0, figures
