@@ -14,7 +14,7 @@ from application.logs import log_context
 from application.store_policy import request_deadline
 
 log = logging.getLogger("zhanyou.access")
-STORE_SECONDS = 1.5  # no store call of a request starts later: with one pool wait, 503 within ~2.5 s
+STORE_SECONDS = 1.5  # no store call of a request is tried again later: a failing store answers 503 fast
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

@@ -6,7 +6,7 @@ tens of seconds and hold a worker thread. Our recorders call the undecorated met
 through ``bounded`` instead:
 
 - interactive (the default, every HTTP request): the tries of one call end within
-  ``INTERACTIVE_SECONDS``, and no try starts after the request's own deadline
+  ``INTERACTIVE_SECONDS``, and none is tried again after the request's own deadline
   (``request_deadline``), so the request answers 503 within about 2 s;
 - patient (``with patient():``, the projection runner and the scheduler): the tries of
   one call go on for ``PATIENT_SECONDS`` with a growing pause; their loops retry after
@@ -42,13 +42,9 @@ _patient: ContextVar[bool] = ContextVar("zhanyou_patient_store", default=False)
 _request_deadline: ContextVar[float | None] = ContextVar("zhanyou_request_deadline", default=None)
 
 
-class DeadlinePassed(OperationalError):
-    """The request's time for the store is used up; it answers 503 rather than wait on."""
-
-
 @contextmanager
 def request_deadline(seconds: float) -> Iterator[None]:
-    """Every store call of a request together: no try starts after ``seconds`` from now."""
+    """Every store call of a request together: no call is tried again after ``seconds`` from now."""
     token = _request_deadline.set(time.monotonic() + seconds)
     try:
         yield
@@ -93,9 +89,7 @@ def bounded(call: Callable[[], T], *, pool_wait: float, idempotent: bool = True)
     waiting = is_patient()
     deadline = time.monotonic() + (PATIENT_SECONDS if waiting else INTERACTIVE_SECONDS)
     overall = None if waiting else _request_deadline.get()
-    if overall is not None:
-        if time.monotonic() >= overall:
-            raise DeadlinePassed("the request's time for the store is used up")
+    if overall is not None:  # the first try always happens: a slow but working store still answers
         deadline = min(deadline, overall)
     pause = _FIRST_PAUSE[waiting]
     while True:

@@ -265,12 +265,11 @@ class PostgresViewRecorder(PostgresTrackingRecorder):
 class ViewDatabase:
     """The datastore the views share: a connection pool on the views file or the PostgreSQL schema."""
 
-    def __init__(self, settings: Settings, *, pool_size: int | None = None) -> None:
+    def __init__(self, settings: Settings, *, pool_size: int = 2) -> None:
         self.settings = settings
         env = dict(settings.eventsourcing_env())
-        if settings.is_postgres:  # the API's view reads and the runner share it
-            size = str(pool_size or settings.pool_size)
-            env |= {"POSTGRES_POOL_SIZE": size, "POSTGRES_MAX_OVERFLOW": size}
+        if settings.is_postgres:  # a few kept open; it grows for the API's view reads under load
+            env |= {"POSTGRES_POOL_SIZE": str(pool_size), "POSTGRES_MAX_OVERFLOW": str(settings.pool_size)}
         else:
             path = views_path(settings)
             path.parent.mkdir(parents=True, exist_ok=True)
