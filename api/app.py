@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import problems
-from api.background import InProcessScheduler, leader_probe
+from api import docs, problems
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
-from api.metrics import CountRequests, LimitBody, RequestCounter
+from api.logcontext import RequestContext
+from api.metrics import CountRequests, LimitBody, Metrics
 from api.ratelimit import RateLimiter, open_hits
+from api.readiness import Readiness
 from api.readmodel import LogPosition
 from api.recent_tokens import RecentTokens
 from api.routers import (
@@ -32,16 +33,10 @@ from api.routers import (
     users,
 )
 from api.verification import VerificationJob
-from application.bootstrap import build_service
 from application.settings import Settings
-from projections import open_views
-from projections.runner import ProjectionRunner
+from node import Node, Roles, Tuning, build_node, utc_now
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -49,42 +44,37 @@ def create_app(
     api_settings: ApiSettings | None = None,
     *,
     clock: Clock = utc_now,
-    run_scheduler: bool = False,
-    run_projections: bool = True,
+    roles: Roles | None = None,
+    tuning: Tuning | None = None,
+    node: Node | None = None,
 ) -> FastAPI:
     """The service over ``settings``; ``clock`` gives the instant of every decision.
 
-    ``run_scheduler`` and ``run_projections`` run the phase scheduler and the views in this
-    process (the embedded default); in production they run as ``zhanyou scheduler`` and
-    ``zhanyou project`` processes of their own, and the API only reads the views.
+    ``roles`` says which background roles this process stands for (``zhanyou serve``: both;
+    the tests: the views only, the scheduler where a test drives it). Each role is elected:
+    active here, or standing by while another process holds it. ``node`` is the process
+    already built by the caller (``zhanyou serve`` builds it first, to fail in one line).
     """
     chosen = api_settings or ApiSettings.load()
+    wanted = roles or Roles(scheduler=False, projections=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = build_service(settings)
-        app.state.service = service
-        app.state.leader_probe = probe = leader_probe(settings)
-        app.state.views = views = open_views(settings)
+        built = node or build_node(settings, wanted, clock=clock, tuning=tuning)
+        app.state.node = built
+        app.state.service = built.service
+        app.state.views = built.views
+        app.state.readiness = readiness = Readiness(built)
         app.state.registration_limiter = limiter = RateLimiter(open_hits(settings), chosen.registration_rate)
-        runner = ProjectionRunner(service, views.all).start() if run_projections else None
-        app.state.projection_runner = runner
         app.state.verification = verification = VerificationJob(settings)
-        background = InProcessScheduler(service, settings, clock) if run_scheduler else None
-        if background is not None:
-            background.start()
+        built.start()
         try:
             yield
         finally:
             verification.stop()
-            if background is not None:
-                background.stop()
-            if runner is not None:
-                runner.stop()
-            views.close()
             limiter.close()
-            probe.release()
-            service.close()
+            readiness.close()
+            built.close()
 
     app = FastAPI(
         title="Zhanyou Cup campaign service (战友杯)",
@@ -96,13 +86,16 @@ def create_app(
             "except `/api/contestants/{id}/pii`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served from the service's own assets (``api.docs``)
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.api_settings = chosen
     app.state.settings = settings
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.recent_tokens = RecentTokens()
-    app.state.request_counter = counter = RequestCounter()
+    app.state.metrics = metrics = Metrics()
     problems.install(app)
     for module in (
         health,
@@ -119,7 +112,8 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
-    app.add_middleware(CountRequests, counter=counter)
+    app.add_middleware(CountRequests, metrics=metrics)
+    app.add_middleware(RequestContext)  # every line of the request carries its id
     if chosen.trusted_proxy_list:  # outermost: every layer sees the client the proxies forwarded
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=chosen.trusted_proxy_list)
     _document_problem(app)

@@ -17,6 +17,7 @@ from api.idempotency import Idempotency
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from api.recent_tokens import RecentTokens
+from application.logs import current_context
 from application.service import CampaignService
 from domain.decision import DecisionContext
 from domain.values import Actor, Role
@@ -63,6 +64,9 @@ def _actor(
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)
+    context = current_context()
+    if context is not None:  # the request's log lines name who acted (a user id, nothing personal)
+        context["actor"] = actor.user
     return actor
 
 

@@ -1,40 +1,117 @@
-"""Request counts per route and status, in the Prometheus text format."""
+"""Prometheus metrics (``prometheus-client``), one registry per app, and the request-size limit.
+
+Counted as they happen: requests and their latency by method, route template and status;
+refusals by rule (every problem+json answer); store errors. Read at each scrape: the event
+store's head (and whether it answered), each view's position and lag, and which elected
+roles this process holds.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
+import time
 from collections.abc import Mapping
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
-class RequestCounter:
+
+class Metrics:
+    """Everything /metrics shows, on a registry of this app's own (tests build many apps)."""
+
     def __init__(self) -> None:
-        self._counts: Counter[tuple[str, str, str]] = Counter()
-        self._lock = threading.Lock()
+        self.registry = registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "zhanyou_http_requests",
+            "HTTP requests answered, by method, route and status.",
+            labels,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "zhanyou_http_request_duration_seconds",
+            "Time to answer, by method, route and status.",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.refusals = Counter(
+            "zhanyou_refusals",
+            "Problem answers, by the rule that refused.",
+            ("rule", "status"),
+            registry=registry,
+        )
+        self.store_errors = Counter(
+            "zhanyou_store_errors",
+            "Requests that failed because the store did not answer.",
+            registry=registry,
+        )
+        self.store_up = Gauge(
+            "zhanyou_event_store_up", "1 when the event store answered the last scrape.", registry=registry
+        )
+        self.head = Gauge(
+            "zhanyou_event_store_max_notification_id",
+            "Highest notification id in the event store.",
+            registry=registry,
+        )
+        self.view_position = Gauge(
+            "zhanyou_view_position",
+            "Last notification id each view has processed.",
+            ("view",),
+            registry=registry,
+        )
+        self.view_lag = Gauge(
+            "zhanyou_view_lag",
+            "Notifications each view is behind the event store.",
+            ("view",),
+            registry=registry,
+        )
+        self.role_active = Gauge(
+            "zhanyou_role_active",
+            "1 when this process is the active instance of an elected role, 0 when it stands by.",
+            ("role",),
+            registry=registry,
+        )
 
-    def count(self, method: str, route: str, status: int) -> None:
-        with self._lock:
-            self._counts[(method, route, str(status))] += 1
+    def refused(self, rule: str, status: int) -> None:
+        self.refusals.labels(rule=rule, status=str(status)).inc()
+        if rule == "store_unavailable":
+            self.store_errors.inc()
 
-    def snapshot(self) -> dict[tuple[str, str, str], int]:
-        with self._lock:
-            return dict(self._counts)
+    def render(
+        self,
+        last_notification_id: int | None,
+        view_positions: Mapping[str, int],
+        roles: Mapping[str, bool | None],
+    ) -> bytes:
+        self.store_up.set(0 if last_notification_id is None else 1)
+        if last_notification_id is not None:
+            self.head.set(last_notification_id)
+        for name, position in view_positions.items():
+            self.view_position.labels(view=name).set(position)
+            if last_notification_id is not None:
+                self.view_lag.labels(view=name).set(max(0, last_notification_id - position))
+        for role, active in roles.items():
+            if active is not None:
+                self.role_active.labels(role=role).set(1 if active else 0)
+        return generate_latest(self.registry)
 
 
 class CountRequests:
-    """ASGI middleware: counts every answered request by its route template, not its path."""
+    """ASGI middleware: counts and times every answered request by its route template, not its path."""
 
-    def __init__(self, app: ASGIApp, counter: RequestCounter) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
-        self.counter = counter
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 500
+        started = time.perf_counter()
 
         async def send_counting(message: Message) -> None:
             nonlocal status
@@ -47,7 +124,9 @@ class CountRequests:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.counter.count(scope["method"], template, status)
+            labels = {"method": scope["method"], "route": template, "status": str(status)}
+            self.metrics.requests.labels(**labels).inc()
+            self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
 
 
 class LimitBody:
@@ -69,48 +148,3 @@ class LimitBody:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def render(
-    counts: dict[tuple[str, str, str], int],
-    last_notification_id: int | None,
-    view_positions: Mapping[str, int] | None = None,
-) -> str:
-    lines = [
-        "# HELP zhanyou_http_requests_total HTTP requests answered, by method, route and status.",
-        "# TYPE zhanyou_http_requests_total counter",
-    ]
-    for (method, route, status), n in sorted(counts.items()):
-        labels = f'method="{_escape(method)}",route="{_escape(route)}",status="{status}"'
-        lines.append(f"zhanyou_http_requests_total{{{labels}}} {n}")
-    lines += [
-        "# HELP zhanyou_event_store_up 1 when the event store answered the last scrape.",
-        "# TYPE zhanyou_event_store_up gauge",
-        f"zhanyou_event_store_up {0 if last_notification_id is None else 1}",
-    ]
-    if last_notification_id is not None:
-        lines += [
-            "# HELP zhanyou_event_store_max_notification_id Highest notification id in the event store.",
-            "# TYPE zhanyou_event_store_max_notification_id gauge",
-            f"zhanyou_event_store_max_notification_id {last_notification_id}",
-        ]
-    if view_positions:
-        lines += [
-            "# HELP zhanyou_view_position Last notification id each view has processed.",
-            "# TYPE zhanyou_view_position gauge",
-            *(f'zhanyou_view_position{{view="{name}"}} {n}' for name, n in sorted(view_positions.items())),
-        ]
-        if last_notification_id is not None:
-            lines += [
-                "# HELP zhanyou_view_lag Notifications each view is behind the event store.",
-                "# TYPE zhanyou_view_lag gauge",
-                *(
-                    f'zhanyou_view_lag{{view="{name}"}} {max(0, last_notification_id - n)}'
-                    for name, n in sorted(view_positions.items())
-                ),
-            ]
-    return "\n".join(lines) + "\n"

@@ -6,10 +6,14 @@ code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``..
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +29,8 @@ from application.errors import (
 )
 from application.recommendation_form import FormUnreadable
 from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
+
+log = logging.getLogger("zhanyou.api")
 
 PROBLEM_BASE = "https://zhanyou.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -146,47 +152,73 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
     return problems
 
 
+def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
+    """Every problem answer is counted by its rule (``zhanyou_refusals_total``)."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.refused(rule, answer.status_code)
+    return answer
+
+
 def install(app: FastAPI) -> None:
     """Every error leaves as problem+json."""
 
     async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
-        return refusal_response(error, request.url.path)
+        return _counted(request, refusal_response(error, request.url.path), error.rule)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101
         problems = _validation_problems(error)
         detail = "invalid_value: " + "; ".join(f"{p.field}: {p.detail}" for p in problems)
-        return problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
+        answer = problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
+        return _counted(request, answer, "invalid_value")
 
     async def api_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiProblem)  # noqa: S101
-        return problem_response(
+        answer = problem_response(
             error.status, error.rule, error.detail, instance=request.url.path, headers=error.headers
         )
+        return _counted(request, answer, error.rule)
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)  # noqa: S101
         rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             error.status_code, f"http_{error.status_code}"
         )
-        return problem_response(
+        answer = problem_response(
             error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
         )
+        return _counted(request, answer, rule)
+
+    async def store_down(request: Request, error: Exception) -> JSONResponse:
+        """A store failure that reached a route unwrapped (a view read) is the store's, not ours."""
+        answer = problem_response(
+            503,
+            "store_unavailable",
+            f"the store is unreachable: {type(error).__name__}",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
+        return _counted(request, answer, "store_unavailable")
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(
+        log.error("unexpected failure: %s", type(error).__name__, exc_info=error)
+        answer = problem_response(
             500,
             "internal_error",
             "the service failed unexpectedly; the failure is logged",
             instance=request.url.path,
         )
+        return _counted(request, answer, "internal_error")
 
     app.add_exception_handler(DomainError, domain_refusal)
     app.add_exception_handler(ApplicationError, domain_refusal)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    for failure in (OperationalError, InterfaceError, psycopg.OperationalError, sqlite3.OperationalError):
+        app.add_exception_handler(failure, store_down)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -12,16 +12,23 @@ import time
 from collections.abc import Sequence
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ApiProblem
 from application.errors import StoreUnavailable
 from application.service import CampaignService
+from node import Node
 from projections import Views
-from projections.runner import ProjectionRunner, ProjectionStalled
+from projections.runner import ProjectionStalled
 
 WAIT_SECONDS = 2.0
+
+
+def node_of(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
 
 
 def _views(request: Request) -> Views:
@@ -40,7 +47,7 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
     """Wait for the named views to reach ``min_position``; say how far behind they are."""
     service: CampaignService = request.app.state.service
     views: Views = request.app.state.views
-    runner: ProjectionRunner | None = request.app.state.projection_runner
+    runner = node_of(request).projection_runner  # None while another process runs the views
     head: int | None = None  # the log's head is read only when the client asked to wait
     if min_position is not None:
         head = service.last_notification_id()
@@ -81,8 +88,8 @@ class LogPosition:
             if message["type"] == "http.response.start" and message["status"] < 400:
                 service: CampaignService | None = getattr(scope["app"].state, "service", None)
                 if service is not None:
-                    try:
-                        position = service.last_notification_id()
+                    try:  # on a worker thread: the event loop never waits on the store
+                        position = await anyio.to_thread.run_sync(service.last_notification_id)
                     except StoreUnavailable:
                         position = None
                     if position is not None:

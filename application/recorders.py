@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
@@ -31,6 +31,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
+from application.store_policy import bounded
 from ledger.appending import append_links
 from ledger.links import StoredRow
 from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
@@ -77,7 +78,12 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
 _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHERE id = {p}"
 
 
+_Base = PostgresApplicationRecorder
+
+
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
+    """Also: every call bounded by the caller's patience (``store_policy``), not the library's retry."""
+
     chains = True  # turned off only by bench/commands.py, to measure what the chain costs
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
@@ -96,6 +102,53 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
         # The insert answers which event got which notification id, so links pair them exactly.
         self.insert_events_statement += SQL(", originator_id, originator_version")
+
+    def _pool_wait(self) -> float:
+        return float(self.datastore.pool.timeout)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        once = _Base.insert_events.__wrapped__
+        found: Sequence[int] | None = bounded(
+            lambda: once(self, stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
+        )
+        return found
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        once = _Base.select_events.__wrapped__
+        found: Sequence[StoredEvent] = bounded(
+            lambda: once(self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit),
+            pool_wait=self._pool_wait(),
+        )
+        return found
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        once = _Base.select_notifications.__wrapped__
+        found: Sequence[Notification] = bounded(
+            lambda: once(self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start),
+            pool_wait=self._pool_wait(),
+        )
+        return found
+
+    def max_notification_id(self) -> int | None:
+        once = _Base.max_notification_id.__wrapped__
+        found: int | None = bounded(lambda: once(self), pool_wait=self._pool_wait())
+        return found
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

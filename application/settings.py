@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         description="PostgreSQL schema for the event store (default: public): letters, digits, _",
     )
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connections kept open")
+    pool_timeout: int = Field(
+        default=1,
+        ge=1,
+        le=30,
+        description="seconds one try may wait for a PostgreSQL connection (a request then answers 503)",
+    )
+    pool_max_waiting: int = Field(
+        default=64, ge=0, le=10_000, description="callers queued for a PostgreSQL connection (0: no limit)"
+    )
     cipher_key: SecretStr | None = Field(
         default=None,
         description="base64 AES key (16, 24 or 32 bytes): events are encrypted at rest when set",
@@ -141,7 +150,12 @@ class Settings(BaseSettings):
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(self.pool_size),
                 "POSTGRES_LOCK_TIMEOUT": "5",
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                # The library passes this to the pool as the wait for a connection (whole seconds).
+                "POSTGRES_CONNECT_TIMEOUT": str(self.pool_timeout),
+                "POSTGRES_MAX_WAITING": str(self.pool_max_waiting),
+                # A pooled connection is checked before use: after a server restart the first
+                # requests get a live connection, not a dead one.
+                "POSTGRES_PRE_PING": "y",
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             }
             if self.database_schema:

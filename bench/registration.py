@@ -53,6 +53,7 @@ from domain.errors import DomainError
 from domain.ids import allotment_id
 from domain.places import Allotment, cap_scope
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
+from node import Roles
 
 ADMIN = Actor("bench-admin", Role.ADMIN)
 LAUNCH = datetime(2021, 5, 8, 2, tzinfo=UTC)
@@ -236,7 +237,7 @@ def http_rates(settings: Settings, count: int) -> tuple[float, float]:
     """Roster and quotas reads (a real user's token, a campaign of 60 contestants) in requests/s."""
     reader = f"bench-reader-{uuid.uuid4().hex[:8]}"
     token = new_token(reader)
-    app = create_app(settings, ApiSettings.load(), run_projections=True)
+    app = create_app(settings, ApiSettings.load(), roles=Roles(scheduler=False, projections=True))
     with TestClient(app) as client:
         service: CampaignService = app.state.service
         service.create_user(reader, "admin", None, token_hash(token), actor=ADMIN, at=LAUNCH)

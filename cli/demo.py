@@ -21,11 +21,11 @@ from application.errors import ApplicationError, CampaignExists
 from application.service import CampaignService
 from cli.people import FakePerson, fake_person
 from domain.decision import DecisionContext as Ctx
-from domain.errors import DomainError
+from domain.errors import DomainError, OutOfOrder
 from domain.ids import campaign_id
 from domain.lifecycle import Status
 from domain.team import TeamRole
-from domain.timeline import PhaseCode, day_start, shanghai_text
+from domain.timeline import PhaseCode, PhaseStatus, day_start, shanghai_text
 from domain.users import user_id
 from domain.values import CITY_QUOTAS, Actor, Channel, Person, Role
 
@@ -72,34 +72,56 @@ class Demo:
         self.tally = Tally()
         self.ids: dict[UUID, FakePerson] = {}
         self.campaign_id = campaign_id(name)
+        self.resuming = False
 
-    def run(self) -> bool:
-        """False when this store already holds the campaign: nothing is recorded twice."""
+    def run(self) -> str:
+        """``fresh``; ``done`` when this store holds the whole campaign already (nothing is recorded
+        twice); ``resumed`` when an earlier run stopped half-way: its commands are given again,
+        those already recorded are refused by the rules, and the rest completes the campaign.
+        """
         try:
             self.service.launch_campaign(self.name, actor=ADMIN, at=on(5, 20))
+            outcome = "fresh"
         except CampaignExists:
-            return False
+            if self.finished():
+                return "done"
+            outcome, self.resuming = "resumed", True
         self.scheduler_until(on(6, 10))
-        self.service.amend_timeline(
-            self.campaign_id,
-            {PhaseCode.SELF_REGISTRATION: {"opens": day_start(date(2021, 6, 15))}},
-            reason="自主报名通道开通时间另行通知: opening announced",
-            actor=ADMIN,
-            at=on(6, 10),
-        )
+        announced = day_start(date(2021, 6, 15))
+        if (
+            self.service.get_campaign(self.campaign_id).timeline[PhaseCode.SELF_REGISTRATION].opens
+            != announced
+        ):
+            self.service.amend_timeline(
+                self.campaign_id,
+                {PhaseCode.SELF_REGISTRATION: {"opens": announced}},
+                reason="自主报名通道开通时间另行通知: opening announced",
+                actor=ADMIN,
+                at=on(6, 10),
+            )
         self.nominate_everyone()
         self.review()
         self.train()
         self.compete()
         self.pick_teams()
         self.award()
-        self.scheduler_until(on(9, 16))
-        return True
+        self.scheduler_until(on(9, 16))  # the last step: the ceremony's close marks a finished run
+        return outcome
+
+    def finished(self) -> bool:
+        campaign = self.service.get_campaign(self.campaign_id)
+        return campaign.phase_status[PhaseCode.CEREMONY] is PhaseStatus.CLOSED
 
     # --- phases --------------------------------------------------------------
 
     def scheduler_until(self, at: datetime) -> None:
-        for code, side in self.service.record_due_boundaries(self.campaign_id, at=at):
+        try:
+            recorded = self.service.record_due_boundaries(self.campaign_id, at=at)
+        except OutOfOrder:
+            if not self.resuming:
+                raise
+            return  # the run that stopped half-way recorded these boundaries, and later decisions
+        for code, side in recorded:
             self.tally.outcomes[f"{code} {side}"] += 1
 
     def nominate_everyone(self) -> None:
@@ -157,12 +179,24 @@ class Demo:
                 followers=fake.followers,
                 experience=fake.experience,
             )
+            if self.resuming and (earlier := self._nominated_before(fake, channel)) is not None:
+                self.ids[earlier] = fake  # recorded by the run that stopped half-way
+                return
             contestant = self.service.nominate(
                 self.campaign_id, person, channel, Ctx(actor=actor, at=at), unit=f"{fake.city}退役军人事务局"
             )
             self.ids[contestant.id] = fake
 
         self.tally.attempt(f"nominated ({channel})", command)
+
+    def _nominated_before(self, fake: FakePerson, channel: Channel) -> UUID | None:
+        """This very row (person, channel and account) as an earlier run recorded it, if it did."""
+        try:
+            found = self.service.find_contestant(self.campaign_id, fake.id_number)
+        except (DomainError, ApplicationError):
+            return None
+        same_row = found.channel is channel and found.account.casefold() == fake.account.casefold()
+        return found.id if same_row else None
 
     def review(self) -> None:
         self.scheduler_until(on(7, 3))
@@ -301,12 +335,18 @@ class Demo:
             )
 
 
-def print_summary(demo: Demo, fresh: bool, store: str, console: Console) -> None:
+def print_summary(demo: Demo, outcome: str, store: str, console: Console) -> None:
     service = demo.service
     campaign = service.get_campaign(demo.campaign_id)
-    if not fresh:
+    fresh = outcome != "done"
+    if outcome == "done":
         console.print(
             f"[yellow]Campaign {campaign.name!r} is already in this store; nothing was recorded again."
+        )
+    elif outcome == "resumed":
+        console.print(
+            f"[yellow]Campaign {campaign.name!r} was left half-run by an earlier run; it is complete now. "
+            "The refusals below include the commands that earlier run had recorded already."
         )
     table = Table(title=f"{campaign.name} — rule version {campaign.rule_version}")
     table.add_column("phase")

@@ -7,12 +7,22 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from application.logs import configure_logging
 from application.settings import Settings, SettingsError
 from cli.audit import audit
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
 from cli.ledger import checkpoint_command, seal_command, verify_command
-from cli.startup import load_plain_settings, load_settings, open_service, require_reachable_store, with_keys
+from cli.startup import (
+    demo_settings,
+    load_plain_settings,
+    load_settings,
+    open_node,
+    open_service,
+    refuse_if_served,
+    require_signing_key,
+    with_keys,
+)
 
 app = typer.Typer(help="The Zhanyou Cup (战友杯) campaign service.", no_args_is_help=True)
 
@@ -27,6 +37,7 @@ app.add_typer(audit, name="audit")
 @app.callback()
 def main() -> None:
     """Settings come from ZHANYOU_* environment variables; see README.md."""
+    configure_logging()
 
 
 @app.command()
@@ -36,17 +47,30 @@ def demo(
     ),
     contestants: Annotated[int, typer.Option(min=17, max=5000, help="People to nominate")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the made-up people")] = 2021,
+    configured_store: Annotated[
+        bool,
+        typer.Option(
+            "--configured-store",
+            help="Run in the configured store (ZHANYOU_DATABASE_URL) instead of a demo store of its own; "
+            "refused while a service runs on it",
+        ),
+    ] = False,
 ) -> None:
-    """Run the 2021 notice end to end on a simulated clock against the configured store."""
-    settings = load_settings()
+    """Run the 2021 notice end to end on a simulated clock, in a store of its own (data/demo.db)."""
+    from node import Roles
+
+    configured = load_settings()
+    settings = configured if configured_store else demo_settings(configured)
+    if configured_store:
+        refuse_if_served(settings)
     console = Console()
-    service = open_service(settings)
-    try:
-        run = Demo(service, name, contestants, seed, console)
-        fresh = run.run()
-        print_summary(run, fresh, settings.describe_store(), console)
-    finally:
-        service.close()
+    with open_node(settings, Roles(scheduler=False, projections=True)) as node:
+        run = Demo(node.service, name, contestants, seed, console)
+        outcome = run.run()
+        runner = node.projection_runner
+        if runner is not None:  # the views of the demo store are current when it ends
+            runner.wait(node.service.last_notification_id(), timeout=120)
+        print_summary(run, outcome, settings.describe_store(), console)
 
 
 @app.command()
@@ -102,52 +126,27 @@ def scheduler(
     poll: Annotated[float, typer.Option(min=0.2, help="Seconds between polls of the event log")] = 2.0,
 ) -> None:
     """Open and close phases on the campaign dates; one instance is active, others stand by."""
-    import signal
-    import threading
-    from datetime import UTC, datetime
-
-    from ledger.keys import SigningKeyMissing, signing_key
-    from scheduler.checkpoints import checkpoint_at_boundaries
-    from scheduler.leader import Elector, identity, lock_for
+    from node import Roles, Tuning
     from scheduler.plan import RecordedEdge
-    from scheduler.runner import BoundaryRunner
 
     settings = load_settings()
-    service = open_service(settings)
-    try:
-        signing_key(settings)  # every boundary is signed: no key, no scheduler
-    except SigningKeyMissing as error:
-        service.close()
-        typer.echo(f"zhanyou: {error}", err=True)
-        raise typer.Exit(2) from None
-    me = identity()
-
-    def say(line: str) -> None:
-        print(line, flush=True)
+    require_signing_key(settings)  # every boundary is signed: no key, no scheduler
+    node = open_node(
+        settings, Roles(scheduler=True, projections=False), tuning=Tuning(scheduler_poll=poll), say=_say
+    )
 
     def recorded(edge: RecordedEdge) -> None:
         scheduled = edge.scheduled.isoformat() if edge.scheduled else "-"
-        say(
+        _say(
             f"recorded campaign={edge.campaign_id} code={edge.code.value} side={edge.side} "
-            f"scheduled={scheduled} actual={edge.actual.isoformat()} by={me}"
+            f"scheduled={scheduled} actual={edge.actual.isoformat()} by={node.me}"
         )
 
-    def now() -> datetime:
-        return datetime.now(UTC)
-
-    def make_runner() -> BoundaryRunner:
-        hook = checkpoint_at_boundaries(settings, now, then=recorded)
-        return BoundaryRunner(service, now, poll_seconds=poll, on_recorded=hook)
-
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    say(f"scheduler {me}: store {settings.describe_store()}")
-    try:
-        Elector(lock_for(settings, me), make_runner, me=me, say=say).run(stop)
-    finally:
-        service.close()
-        say(f"scheduler {me}: stopped")
+    node.on_recorded = recorded
+    _say(f"scheduler {node.me}: store {settings.describe_store()}")
+    with node:
+        _until_signalled()
+    _say(f"scheduler {node.me}: stopped")
 
 
 @app.command()
@@ -155,25 +154,26 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on")] = 8000,
     scheduler: Annotated[
-        bool | None,
+        bool,
         typer.Option(
             "--scheduler/--no-scheduler",
-            help="Run the phase scheduler in this process (default: on for SQLite, off for PostgreSQL)",
+            help="Stand for the phase scheduler (one process of the store is active, others stand by)",
         ),
-    ] = None,
+    ] = True,
     projections: Annotated[
-        bool | None,
+        bool,
         typer.Option(
             "--projections/--no-projections",
-            help="Keep the views up to date in this process (default: on for SQLite, off for PostgreSQL)",
+            help="Stand for keeping the views up to date (one process of the store is active)",
         ),
-    ] = None,
+    ] = True,
 ) -> None:
-    """Serve the HTTP API (docs at /docs) against the configured store until stopped."""
+    """Serve the HTTP API (docs at /docs) with the scheduler and the views, until stopped."""
     import uvicorn
 
     from api.app import create_app
     from api.config import ApiSettings
+    from node import Roles
 
     try:
         api_settings = ApiSettings.load()
@@ -181,30 +181,20 @@ def serve(
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
     settings = load_settings()
-    require_reachable_store(settings)
-    embedded = not settings.is_postgres
-    if scheduler or (scheduler is None and embedded):
-        from ledger.keys import SigningKeyMissing, signing_key
-
-        try:
-            signing_key(settings)  # the scheduler signs a checkpoint at every boundary
-        except SigningKeyMissing as error:
-            typer.echo(f"zhanyou: {error}", err=True)
-            raise typer.Exit(2) from None
+    if scheduler:
+        require_signing_key(settings)  # the scheduler signs a checkpoint at every boundary
+    node = open_node(settings, Roles(scheduler=scheduler, projections=projections), say=_say)
     typer.echo(f"zhanyou: serving on http://{host}:{port} (store: {settings.describe_store()})", err=True)
-    app_ = create_app(
-        settings,
-        api_settings,
-        run_scheduler=embedded if scheduler is None else scheduler,
-        run_projections=embedded if projections is None else projections,
-    )
+    app_ = create_app(settings, api_settings, node=node)
     trusted = api_settings.trusted_proxy_list
-    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the configured proxies
+    # Our JSON logs (configured in ``main``), and our access line instead of uvicorn's; uvicorn
+    # believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only the configured proxies.
     uvicorn.run(
         app_,
         host=host,
         port=port,
-        log_level="info",
+        log_config=None,
+        access_log=False,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
     )
@@ -216,30 +206,35 @@ def project(
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="Events per view per transaction")] = 1000,
     retry: Annotated[float, typer.Option(min=0.1, help="Seconds before a stopped view is retried")] = 5.0,
 ) -> None:
-    """Keep every view (roster, quotas, funnel, teams, audit, phases) caught up until SIGTERM/SIGINT."""
-    import logging
+    """Keep every view (roster, quotas, funnel, teams, audit, phases) caught up until SIGTERM/SIGINT.
+
+    One worker per store is active; a second one stands by and takes over when it dies.
+    """
+    from node import Roles, Tuning
+
+    settings = load_settings()
+    tuning = Tuning(projection_poll=poll, projection_batch=batch, projection_retry=retry)
+    node = open_node(settings, Roles(scheduler=False, projections=True), tuning=tuning, say=_say)
+    _say(f"projections {node.me}: store {settings.describe_store()}")
+    with node:
+        _until_signalled()
+        runner = node.projection_runner
+        _say(f"projections: stopped at {runner.positions() if runner else 'standby'} ({node.me})")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _until_signalled() -> None:
+    """Block until SIGTERM or SIGINT."""
     import signal
     import threading
 
-    from projections import open_views
-    from projections.runner import ProjectionRunner
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
-    service = open_service(settings)
-    views = open_views(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    runner = ProjectionRunner(service, views.all, poll_seconds=poll, batch_size=batch, retry_seconds=retry)
-    print(f"projections: store {settings.describe_store()}; positions {runner.positions()}", flush=True)
-    try:
-        with runner:
-            stop.wait()
-    finally:
-        print(f"projections: stopped at {runner.positions()}", flush=True)
-        views.close()
-        service.close()
+    stop.wait()
 
 
 @app.command()

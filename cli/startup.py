@@ -1,9 +1,11 @@
-"""What every command does first: validated settings, or one line naming the bad one."""
+"""What every command does first: validated settings and a working store, or one line naming the cause."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import typer
@@ -14,6 +16,19 @@ from application.errors import StoreUnavailable
 from application.service import CampaignService
 from application.settings import Settings, SettingsError
 from application.store_keys import is_plain, remember_keys, resolve_keys
+from node import Clock, Node, Roles, Tuning, build_node, utc_now
+from projections.sealing import KeyMismatch
+
+
+def require_signing_key(settings: Settings) -> None:
+    """The scheduler signs a checkpoint at every boundary: without a key it does not start."""
+    from ledger.keys import SigningKeyMissing, signing_key
+
+    try:
+        signing_key(settings)
+    except SigningKeyMissing as error:
+        typer.echo(f"zhanyou: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def load_settings() -> Settings:
@@ -64,7 +79,7 @@ def open_service(settings: Settings) -> CampaignService:
     try:
         service = build_service(settings)
     except (EventSourcingError, psycopg.Error, sqlite3.Error, OSError) as error:
-        typer.echo(f"zhanyou: the event store ({where}) is unreachable: {_one_line(error)}", err=True)
+        typer.echo(f"zhanyou: the event store ({where}) {_store_failure(error)}", err=True)
         raise typer.Exit(2) from None
     try:
         head = service.last_notification_id()
@@ -91,6 +106,77 @@ def open_service(settings: Settings) -> CampaignService:
             err=True,
         )
     return service
+
+
+def open_node(
+    settings: Settings,
+    roles: Roles,
+    *,
+    clock: Clock = utc_now,
+    tuning: Tuning | None = None,
+    say: Callable[[str], None] | None = None,
+) -> Node:
+    """The composition root's process, once its store and its views open; else one line and exit 2."""
+    open_service(settings).close()  # the store answers and its events read with this key
+    try:
+        return build_node(settings, roles, clock=clock, tuning=tuning, say=say)
+    except KeyMismatch as error:
+        typer.echo(f"zhanyou: {_one_line(error)} (ZHANYOU_CIPHER_KEY)", err=True)
+    except (EventSourcingError, psycopg.Error, sqlite3.Error, OSError) as error:
+        typer.echo(f"zhanyou: {_views_failure(settings, error)}", err=True)
+    raise typer.Exit(2) from None
+
+
+def _store_failure(error: BaseException) -> str:
+    """What went wrong, and the setting to look at."""
+    text = _one_line(error)
+    lowered = text.lower()
+    if "schema" in lowered and "does not exist" in lowered:
+        return f"has no such schema (ZHANYOU_DATABASE_SCHEMA): {text}"
+    if "permission denied" in lowered or "must be owner" in lowered or "readonly" in lowered:
+        return f"refuses this user the tables it needs (the user of ZHANYOU_DATABASE_URL): {text}"
+    if isinstance(error, sqlite3.Error | OSError) or "unable to open" in lowered:
+        return f"cannot be opened for writing (ZHANYOU_DATABASE_URL: the file and its directory): {text}"
+    return f"is unreachable (ZHANYOU_DATABASE_URL): {text}"
+
+
+def _views_failure(settings: Settings, error: BaseException) -> str:
+    if settings.is_postgres:
+        return f"the views in {settings.describe_store()} {_store_failure(error)}"
+    from projections.store import views_path
+
+    where = views_path(settings).resolve()
+    return (
+        f"the views file {where} cannot be opened for writing (beside ZHANYOU_DATABASE_URL; "
+        f"check its directory's permissions and free space): {type(error).__name__}: {_one_line(error)}"
+    )
+
+
+def demo_settings(configured: Settings) -> Settings:
+    """The demo's own store: ``demo.db`` beside the configured SQLite file (or in ``data/``)."""
+    folder = configured.sqlite_path.parent if not configured.is_postgres else Path("data")
+    return configured.model_copy(
+        update={"database_url": f"sqlite:///{folder / 'demo.db'}", "database_schema": None}
+    )
+
+
+def refuse_if_served(settings: Settings) -> None:
+    """One line and exit 2 when a service holds a role on this store: the demo would mix into live data."""
+    from scheduler.leader import PROJECTIONS, SCHEDULER, identity, lock_for
+
+    for role in (SCHEDULER, PROJECTIONS):
+        probe = lock_for(settings, identity(), role)
+        try:
+            holder = probe.holder()
+        finally:
+            probe.release()
+        if holder:
+            typer.echo(
+                f"zhanyou: the service {holder} is running on {settings.describe_store()} (its {role}); "
+                "the demo refuses to share a live store: stop it, or run the demo without --configured-store",
+                err=True,
+            )
+            raise typer.Exit(2)
 
 
 def require_reachable_store(settings: Settings) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from application.store_policy import patient
 from projections.base import ViewProjection
 
 log = logging.getLogger("zhanyou.projections")
@@ -330,13 +331,22 @@ class ProjectionRunner:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def _loop(self) -> None:
+        with patient():  # a worker waits out a store outage; a request does not
+            self._rounds()
+
+    def _rounds(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
-            except Exception as error:  # the store is unreachable: keep the thread, retry later
-                log.warning("projection round failed: %s", _describe(error))
+                failures = 0
+            except Exception as error:  # the store is unreachable: keep the thread, retry with backoff
+                failures += 1
+                if failures == 1:
+                    log.warning("projection round failed: %s", _describe(error))
                 self.failure = error
-                busy = False
+                self._stop.wait(min(self.poll_seconds * 2**failures, 5.0))
+                continue
             if not busy:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()

@@ -26,6 +26,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from eventsourcing.utils import Environment
 
 from application.settings import Settings
+from application.store_policy import bounded
 from projections.sealing import Sealer
 
 Row = dict[str, Any]
@@ -216,9 +217,28 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
 
 
 class PostgresViewRecorder(PostgresTrackingRecorder):
-    """A view in the event store's schema, tables prefixed ``view_``."""
+    """A view in the event store's schema, tables prefixed ``view_``.
+
+    Its calls are bounded by the caller's patience (``application.store_policy``), not by
+    the library's fixed retry.
+    """
 
     postgres = True
+
+    def _pool_wait(self) -> float:
+        return float(self.datastore.pool.timeout)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        once = PostgresTrackingRecorder.max_tracking_id.__wrapped__
+        found: int | None = bounded(lambda: once(self, application_name), pool_wait=self._pool_wait())
+        return found
+
+    def has_tracking_id(self, application_name: str, notification_id: int | None) -> bool:
+        once = PostgresTrackingRecorder.has_tracking_id.__wrapped__
+        found: bool = bounded(
+            lambda: once(self, application_name, notification_id), pool_wait=self._pool_wait()
+        )
+        return found
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table: str, ddl: Sequence[str]) -> None:
         super().__init__(datastore, tracking_table_name=tracking_table)
@@ -248,8 +268,8 @@ class ViewDatabase:
     def __init__(self, settings: Settings, *, pool_size: int = 2) -> None:
         self.settings = settings
         env = dict(settings.eventsourcing_env())
-        if settings.is_postgres:
-            env |= {"POSTGRES_POOL_SIZE": str(pool_size), "POSTGRES_MAX_OVERFLOW": str(pool_size)}
+        if settings.is_postgres:  # a few kept open; it grows for the API's view reads under load
+            env |= {"POSTGRES_POOL_SIZE": str(pool_size), "POSTGRES_MAX_OVERFLOW": str(settings.pool_size)}
         else:
             path = views_path(settings)
             path.parent.mkdir(parents=True, exist_ok=True)

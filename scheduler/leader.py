@@ -1,9 +1,9 @@
-"""Exactly one active scheduler per event store.
+"""Exactly one active instance of each background role (scheduler, projections) per event store.
 
-PostgreSQL: a session-level advisory lock held on a dedicated autocommit connection;
-when the holder dies its connection closes and the lock is free again. SQLite: an
-exclusive non-blocking ``flock`` on ``<dbfile>.scheduler.lock``, released by the
-kernel when the holding process dies. A standby retries every second and starts the
+PostgreSQL: a session-level advisory lock per role held on a dedicated autocommit
+connection; when the holder dies its connection closes and the lock is free again. SQLite:
+an exclusive non-blocking ``flock`` on ``<dbfile>.<role>.lock``, released by the kernel
+when the holding process dies. A standby retries every second and starts the role's
 runner once it holds the lock.
 """
 
@@ -26,7 +26,8 @@ from application.setup_lock import lock_key
 
 log = logging.getLogger(__name__)
 
-_LOCK_NAME = "zhanyou.scheduler"
+SCHEDULER = "scheduler"
+PROJECTIONS = "projections"
 
 
 def identity() -> str:
@@ -45,23 +46,25 @@ class LeaderLock(Protocol):
 
 
 class Runnable(Protocol):
-    def start(self) -> None: ...
+    def start(self) -> object: ...
 
     def stop(self) -> None: ...
 
 
-def advisory_key(schema: str | None) -> int:
-    """A constant lock key per store: one schema's scheduler does not block another's."""
-    return lock_key(f"{_LOCK_NAME}:{schema or 'public'}")
+def advisory_key(schema: str | None, role: str = SCHEDULER) -> int:
+    """A constant lock key per store and role: one schema's scheduler does not block another's."""
+    return lock_key(f"zhanyou.{role}:{schema or 'public'}")
 
 
 class PostgresLock:
     """``pg_try_advisory_lock(key)`` on a connection of its own, kept open while held."""
 
-    def __init__(self, conninfo: str, schema: str | None, me: str) -> None:
+    def __init__(self, conninfo: str, schema: str | None, me: str, role: str = SCHEDULER) -> None:
         self.conninfo = conninfo
-        self.key = advisory_key(schema)
+        self.role = role
+        self.key = advisory_key(schema, role)
         self.me = me
+        self._prefix = f"zhanyou-{role} "
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -70,7 +73,7 @@ class PostgresLock:
                 self.conninfo,
                 autocommit=True,
                 connect_timeout=5,
-                application_name=f"zhanyou-scheduler {self.me}"[:63],
+                application_name=f"{self._prefix}{self.me}"[:63],
                 # Let the server notice a vanished holder (a dead host, a cut cable) quickly.
                 keepalives=1,
                 keepalives_idle=5,
@@ -83,7 +86,7 @@ class PostgresLock:
         try:
             row = self._connect().execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         except psycopg.Error as error:
-            log.warning("scheduler lock: PostgreSQL is unreachable: %s", error)
+            log.warning("%s lock: PostgreSQL is unreachable: %s", self.role, error)
             self._drop()
             return False
         return bool(row and row[0])
@@ -118,7 +121,7 @@ class PostgresLock:
             return None
         if not row:
             return None
-        return str(row[0]).removeprefix("zhanyou-scheduler ")
+        return str(row[0]).removeprefix(self._prefix)
 
     def release(self) -> None:
         if self._connection is not None and not self._connection.closed:
@@ -185,12 +188,12 @@ class FileLock:
         self._fd = None
 
 
-def lock_for(settings: Settings, me: str | None = None) -> LeaderLock:
+def lock_for(settings: Settings, me: str | None = None, role: str = SCHEDULER) -> LeaderLock:
     me = me or identity()
     if settings.is_postgres:
-        return PostgresLock(settings.database_url, settings.database_schema, me)
+        return PostgresLock(settings.database_url, settings.database_schema, me, role)
     path = settings.sqlite_path
-    return FileLock(path.with_name(path.name + ".scheduler.lock"), me)
+    return FileLock(path.with_name(f"{path.name}.{role}.lock"), me)
 
 
 class Elector:
@@ -204,7 +207,9 @@ class Elector:
         me: str | None = None,
         retry_seconds: float = 1.0,
         say: Callable[[str], None] = log.info,
+        role: str = SCHEDULER,
     ) -> None:
+        self.role = role
         self.lock = lock
         self.make_runner = make_runner
         self.me = me or identity()
@@ -217,6 +222,15 @@ class Elector:
     def active(self) -> bool:
         return self._runner is not None
 
+    @property
+    def runner(self) -> Runnable | None:
+        return self._runner
+
+    def stop(self) -> None:
+        """Stop the runner and give the lock up (``run`` does this when it ends)."""
+        self._stop_runner()
+        self.lock.release()
+
     def status(self) -> dict[str, object]:
         holder = self.me if self.active else self.lock.holder()
         return {"me": self.me, "active": self.active, "holder": holder}
@@ -225,11 +239,11 @@ class Elector:
         """One round: take the lock if free and start; or notice it was lost and stop."""
         if self._runner is not None:
             if not self.lock.still_held():
-                self.say(f"scheduler {self.me}: lost the lock, standing by")
+                self.say(f"{self.role} {self.me}: lost the lock, standing by")
                 self._stop_runner()
             return
         if self.lock.try_acquire():
-            self.say(f"scheduler {self.me}: active")
+            self.say(f"{self.role} {self.me}: active")
             runner = self.make_runner()
             try:
                 runner.start()
@@ -241,17 +255,19 @@ class Elector:
             return
         holder = self.lock.holder()
         if holder != self._reported_holder:
-            self.say(f"scheduler {self.me}: standby; active instance is {holder or 'unknown'}")
+            self.say(f"{self.role} {self.me}: standby; active instance is {holder or 'unknown'}")
             self._reported_holder = holder
 
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                self.step()
+                try:
+                    self.step()
+                except Exception as error:  # e.g. the store went down while taking over: try again
+                    self.say(f"{self.role} {self.me}: could not start ({type(error).__name__}: {error})")
                 stop.wait(self.retry_seconds)
         finally:
-            self._stop_runner()
-            self.lock.release()
+            self.stop()
 
     def _stop_runner(self) -> None:
         runner, self._runner = self._runner, None

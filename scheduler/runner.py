@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import wraps
+from typing import TypeVar
 from uuid import UUID
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -21,6 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from application.service import CampaignService
+from application.store_policy import patient
 from domain.campaign import Campaign
 from domain.timeline import require_aware
 from scheduler.plan import PlannedBoundary, RecordedEdge, pending, plan_of, recorded_edges
@@ -28,6 +31,7 @@ from scheduler.plan import PlannedBoundary, RecordedEdge, pending, plan_of, reco
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 _CAMPAIGN = "domain.campaign:Campaign."
 LAUNCHED_TOPIC = _CAMPAIGN + "CampaignLaunched"
@@ -36,6 +40,17 @@ WATCHED_TOPICS = tuple(
 )
 PAGE = 500
 POLL_JOB_ID = "zhanyou:poll"
+
+
+def _patiently(job: Callable[..., T]) -> Callable[..., T]:
+    """A timer's job runs on APScheduler's thread: its store calls wait as a worker's do."""
+
+    @wraps(job)
+    def run(*args: object) -> T:
+        with patient():
+            return job(*args)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -87,7 +102,7 @@ class BoundaryRunner:
             self._refresh(campaign_id)
         if not paused:
             self.scheduler.add_job(
-                self.poll,
+                _patiently(self.poll),
                 IntervalTrigger(seconds=self.poll_seconds, timezone=UTC),
                 id=POLL_JOB_ID,
                 replace_existing=True,
@@ -224,7 +239,7 @@ class BoundaryRunner:
                 if self.scheduler.get_job(job_id) is not None:
                     continue
                 self.scheduler.add_job(
-                    self._on_timer,
+                    _patiently(self._on_timer),
                     DateTrigger(run_date=boundary.instant, timezone=UTC),
                     args=(campaign_id,),
                     id=job_id,

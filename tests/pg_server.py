@@ -94,33 +94,43 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
     raise PostgresUnavailable("running as root, and neither a 'postgres' nor a 'nobody' user exists")
 
 
-@contextlib.contextmanager
-def throwaway_server() -> Iterator[str]:
-    """Start a private server, yield its DSN, then stop it and remove its files."""
-    bindir = find_bindir()
-    user = _unprivileged_user()
-    # Under /tmp and world-traversable, so that the unprivileged user can reach it.
-    base = Path(tempfile.mkdtemp(prefix="zhanyou-pg-", dir="/tmp"))
-    base.chmod(0o755)
-    run_as: dict[str, Any] = {}
-    if user is not None:
-        os.chown(base, user.pw_uid, user.pw_gid)
-        run_as = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
-    data = base / "data"
+class ThrowawayServer:
+    """A private server in a temporary directory that a drill may stop and start again."""
 
-    def run(*args: str | Path) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # A drill that crashes the server needs commits that survive it (fsync may stay off:
+        # a crashed server process leaves the WAL in the kernel's cache).
+        self.options = (
+            _SERVER_OPTIONS.replace("synchronous_commit=off", "synchronous_commit=on")
+            if durable
+            else _SERVER_OPTIONS
+        )
+        self.bindir = find_bindir()
+        user = _unprivileged_user()
+        # Under /tmp and world-traversable, so that the unprivileged user can reach it.
+        self.base = Path(tempfile.mkdtemp(prefix="zhanyou-pg-", dir="/tmp"))
+        self.base.chmod(0o755)
+        self._run_as: dict[str, Any] = {}
+        if user is not None:
+            os.chown(self.base, user.pw_uid, user.pw_gid)
+            self._run_as = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        self.data = self.base / "data"
+        self.port = 0
+        self.dsn = ""
+
+    def _run(self, *args: str | Path) -> None:
         try:
             subprocess.run(
                 [str(arg) for arg in args],
-                cwd=base,
+                cwd=self.base,
                 capture_output=True,
                 text=True,
                 check=True,
                 timeout=120,
-                **run_as,
+                **self._run_as,
             )
         except subprocess.CalledProcessError as error:
-            log = base / "server.log"
+            log = self.base / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise PostgresUnavailable(
                 f"{Path(args[0]).name} failed ({error.returncode}): {error.stderr.strip()}\n{tail}"
@@ -128,30 +138,65 @@ def throwaway_server() -> Iterator[str]:
         except (OSError, subprocess.TimeoutExpired) as error:
             raise PostgresUnavailable(f"{Path(args[0]).name} could not run: {error}") from None
 
-    started = False
-    try:
-        run(bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        port = free_port()
-        options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
-        started = True  # from here on, stop whatever may have started
-        run(
-            bindir / "pg_ctl",
+    def init(self) -> str:
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            self.data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self.port = free_port()
+        self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.dsn
+
+    def start(self) -> None:
+        """Start (again) on the same port and data; returns once it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.base} "
+        self._run(
+            self.bindir / "pg_ctl",
             "start",
             "-w",
             "-t",
             "60",
             "-D",
-            data,
+            self.data,
             "-l",
-            base / "server.log",
+            self.base / "server.log",
             "-o",
-            options + _SERVER_OPTIONS,
+            options + self.options,
         )
-        dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        check_reachable(dsn)
-        yield dsn
+        check_reachable(self.dsn)
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop now: ``immediate`` is a crash as far as clients can tell."""
+        self._run(self.bindir / "pg_ctl", "stop", "-m", mode, "-w", "-D", self.data)
+
+    def remove(self) -> None:
+        with contextlib.suppress(PostgresUnavailable):
+            self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def controllable_server(*, durable: bool = False) -> Iterator[ThrowawayServer]:
+    """A throwaway server, started; stopped and removed afterwards."""
+    server = ThrowawayServer(durable=durable)
+    try:
+        server.init()
+        server.start()
+        yield server
     finally:
-        if started:
-            with contextlib.suppress(PostgresUnavailable):
-                run(bindir / "pg_ctl", "stop", "-m", "immediate", "-w", "-D", data)
-        shutil.rmtree(base, ignore_errors=True)
+        server.remove()
+
+
+@contextlib.contextmanager
+def throwaway_server() -> Iterator[str]:
+    """Start a private server, yield its DSN, then stop it and remove its files."""
+    with controllable_server() as server:
+        yield server.dsn

@@ -6,31 +6,38 @@ import contextlib
 import sqlite3
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CurrentActor, ServiceDep
-from api.metrics import RequestCounter, render
-from api.problems import responses
+from api.metrics import CONTENT_TYPE, Metrics
+from api.problems import ApiProblem, responses
+from api.readiness import Readiness
 from api.schemas import Health, Ready
 from api.verification import metric_lines
 from application.errors import StoreUnavailable
 from ledger.operations import last_verification
+from node import Node
 from projections import Views
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """The process answers."""
+async def healthz() -> Health:
+    """The process answers: on the event loop, never waiting on the store or the thread pool."""
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Ready, responses=responses(503))
-def readyz(service: ServiceDep) -> Ready:
-    """The event store answers (503 when it does not)."""
-    return Ready(status="ready", last_notification_id=service.last_notification_id())
+async def readyz(request: Request) -> Ready:
+    """Within 2 s: the event store takes a write and no view is stalled (503 naming the cause)."""
+    readiness: Readiness = request.app.state.readiness
+    verdict = await readiness.check()
+    if not verdict.ready or verdict.last_notification_id is None:
+        raise ApiProblem(503, "not_ready", verdict.problem or "not ready", headers={"Retry-After": "5"})
+    return Ready(status="ready", last_notification_id=verdict.last_notification_id)
 
 
 @router.get(
@@ -38,9 +45,10 @@ def readyz(service: ServiceDep) -> Ready:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **responses(401)},
 )
-def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> PlainTextResponse:
-    """Prometheus text format: request counts, the event store's head, each view's position and lag."""
-    counter: RequestCounter = request.app.state.request_counter
+def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Response:
+    """Prometheus text format: requests and latency, refusals by rule, store errors, the event store's
+    head, each view's position and lag, and the elected roles this process holds."""
+    registry: Metrics = request.app.state.metrics
     try:
         last: int | None = service.last_notification_id()
     except StoreUnavailable:
@@ -48,9 +56,12 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Plain
     views: Views = request.app.state.views
     try:
         positions = {view.name: view.position(service.name) for view in views.all}
-    except (sqlite3.Error, psycopg.Error):  # the views' store is down: metrics answer without positions
+    except (sqlite3.Error, psycopg.Error, OperationalError, InterfaceError):  # answer without positions
         positions = {}
-    text = render(counter.snapshot(), last, positions)
+    node: Node = request.app.state.node
+    body = registry.render(last, positions, node.election_state())
     with contextlib.suppress(sqlite3.Error, psycopg.Error):  # the store is down: metrics answer without it
-        text += "".join(line + "\n" for line in metric_lines(last_verification(request.app.state.settings)))
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+        body += "".join(
+            line + "\n" for line in metric_lines(last_verification(request.app.state.settings))
+        ).encode()
+    return Response(body, media_type=CONTENT_TYPE)

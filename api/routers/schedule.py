@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Request
 
 from api.deps import CurrentActor, ServiceDep
 from api.problems import responses
+from api.readmodel import node_of
 from api.schemas import ScheduledBoundary, ScheduleOut
-from scheduler.leader import LeaderLock
 from scheduler.plan import plan_of
 
 router = APIRouter(prefix="/api/campaigns", tags=["schedule"])
@@ -26,7 +26,7 @@ def schedule(
     """Every phase and channel boundary in timeline order, and which scheduler instance is active."""
     campaign = service.get_campaign(cid)
     plan = plan_of(campaign, service.events.get(cid))
-    probe: LeaderLock = request.app.state.leader_probe
+    probe = node_of(request).scheduler_probe
     return ScheduleOut(
         campaign_id=cid,
         boundaries=[ScheduledBoundary.model_validate(boundary.as_dict()) for boundary in plan],

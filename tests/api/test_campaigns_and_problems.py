@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.helpers import ADMIN_HEADERS, RECOMMENDING, Api, form
 from tests.builders import shanghai
@@ -188,10 +189,19 @@ def test_operations_endpoints(api: Api) -> None:
     assert api.client.get("/metrics").status_code == 401
     metrics = api.client.get("/metrics", headers=ADMIN_HEADERS)
     assert metrics.headers["content-type"].startswith("text/plain")
-    assert 'zhanyou_http_requests_total{method="GET",route="/healthz",status="200"} 1' in metrics.text
-    assert f"zhanyou_event_store_max_notification_id {ready['last_notification_id']}" in metrics.text
-    assert 'zhanyou_view_position{view="roster"}' in metrics.text
-    assert 'zhanyou_view_lag{view="audit"}' in metrics.text
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics.text)
+        for sample in family.samples
+    }
+    healthz = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert samples[("zhanyou_http_requests_total", healthz)] == 1
+    assert samples[("zhanyou_http_request_duration_seconds_count", healthz)] == 1
+    assert samples[("zhanyou_event_store_max_notification_id", ())] == ready["last_notification_id"]
+    assert ("zhanyou_view_position", (("view", "roster"),)) in samples
+    assert ("zhanyou_view_lag", (("view", "audit"),)) in samples
+    assert samples[("zhanyou_refusals_total", (("rule", "unauthenticated"), ("status", "401")))] >= 1
+    assert samples[("zhanyou_role_active", (("role", "projections"),))] == 1
     assert api.client.get("/openapi.json").status_code == 200
     too_big = api.client.post(
         "/api/campaigns",

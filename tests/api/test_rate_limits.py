@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import ApiSettings
 from application.settings import Settings
+from node import Roles
 from tests.api.helpers import BOOTSTRAP, Clock, form
 from tests.e2e.test_serve import _free_port
 
@@ -37,8 +38,8 @@ def _statuses(client: TestClient, forwarded: list[str]) -> list[int]:
 
 def test_the_limit_is_shared_by_every_process(settings: Settings, clock: Clock) -> None:
     limited = ApiSettings.load(bootstrap_token=BOOTSTRAP, registration_rate=2)
-    one = create_app(settings, limited, clock=clock, run_projections=False)
-    two = create_app(settings, limited, clock=clock, run_projections=False)
+    one = create_app(settings, limited, clock=clock, roles=Roles(scheduler=False, projections=False))
+    two = create_app(settings, limited, clock=clock, roles=Roles(scheduler=False, projections=False))
     with TestClient(one) as first, TestClient(two) as second:
         answers = [
             c.post(_path(), json=form(1, group="veteran")).status_code for c in (first, second, second)
@@ -48,7 +49,7 @@ def test_the_limit_is_shared_by_every_process(settings: Settings, clock: Clock) 
 
 def test_a_trusted_proxy_is_believed_and_only_its_own_hop(settings: Settings, clock: Clock) -> None:
     limited = ApiSettings.load(bootstrap_token=BOOTSTRAP, registration_rate=2, trusted_proxies="10.0.0.0/8")
-    app = create_app(settings, limited, clock=clock, run_projections=False)
+    app = create_app(settings, limited, clock=clock, roles=Roles(scheduler=False, projections=False))
     with TestClient(app, client=("10.1.2.3", 40000)) as behind_proxy:
         assert _statuses(behind_proxy, ["203.0.113.7", "203.0.113.7", "203.0.113.8"]) == [404, 404, 404]
         # what a client writes before the proxy's own entry is not believed

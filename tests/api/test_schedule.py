@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import ApiSettings
 from application.settings import Settings
+from node import Roles
 from tests.api.helpers import ADMIN_HEADERS, BOOTSTRAP, RECOMMENDING, Api
 
 
@@ -58,7 +59,9 @@ def test_the_in_process_scheduler_records_boundaries_and_names_itself(tmp_path: 
     now = datetime.now(UTC)
     opens, closes = now + timedelta(seconds=1), now + timedelta(days=30)
     timeline = {code: {"opens": opens.isoformat(), "closes": closes.isoformat()} for code in ("publicity",)}
-    app = create_app(settings, ApiSettings.load(bootstrap_token=BOOTSTRAP), run_scheduler=True)
+    app = create_app(
+        settings, ApiSettings.load(bootstrap_token=BOOTSTRAP), roles=Roles(scheduler=True, projections=True)
+    )
     with TestClient(app) as client:
         launched = client.post(
             "/api/campaigns",

@@ -180,7 +180,7 @@ def test_a_wrong_setting_stops_startup_with_one_line(tmp_path: Path, variable: s
     assert lines[0].startswith(f"zhanyou: {variable}:"), result.stderr
 
 
-@pytest.mark.parametrize("command", [["project"], ["scheduler"], ["rebuild"], ["demo"]])
+@pytest.mark.parametrize("command", [["project"], ["scheduler"], ["rebuild"], ["demo", "--configured-store"]])
 def test_every_command_stops_with_one_line_on_a_store_it_cannot_use(
     tmp_path: Path, command: list[str]
 ) -> None:

@@ -1,0 +1,156 @@
+"""Is this process ready for traffic? The store takes a write, and no view is stalled.
+
+The probe runs on two threads of its own, never on the request thread pool, and the
+route waits for it at most ``PROBE_SECONDS``: a store that hangs, or a pool that is used
+up, makes ``/readyz`` answer 503 quickly instead of waiting with everything else.
+
+"Takes a write" is tested by writing: one row of ``zhanyou_readiness`` is upserted on a
+short-lived connection of its own (PostgreSQL: with statement and lock timeouts), and on
+SQLite in the views file too. A read-only file, a full disk, a read-only replica or a
+lost permission fail it.
+
+A view is stalled when the active runner (in this process) stopped it at an event, or,
+seen from a process that is not running the views, when it is behind the log and has not
+moved for ``STALL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+from application.settings import Settings
+from node import Node
+from projections.store import views_path
+
+PROBE_SECONDS = 1.5
+STALL_SECONDS = 30.0
+_TABLE = "zhanyou_readiness"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ready: bool
+    last_notification_id: int | None
+    problem: str | None  # why not ready, naming the store or the view
+
+
+class Readiness:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhanyou-readyz")
+        self._seen: dict[str, tuple[int, float]] = {}  # view -> (position, since when unchanged)
+
+    async def check(self) -> Verdict:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._executor, self._probe), PROBE_SECONDS)
+        except TimeoutError:
+            return Verdict(
+                False,
+                None,
+                f"the event store ({self.node.settings.describe_store()}) did not take a write "
+                f"within {PROBE_SECONDS} s",
+            )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _probe(self) -> Verdict:
+        settings = self.node.settings
+        try:
+            head = write_probe(settings, self._events_table())
+        except (psycopg.Error, sqlite3.Error, OSError) as error:
+            detail = " ".join(str(error).split()) or type(error).__name__
+            return Verdict(
+                False, None, f"the event store ({settings.describe_store()}) cannot take a write: {detail}"
+            )
+        try:
+            stalled = self._stalled(head)
+        except Exception as error:  # the views' store did not answer in time
+            return Verdict(False, head, f"the views cannot be read: {type(error).__name__}: {error}")
+        if stalled:
+            return Verdict(False, head, stalled)
+        return Verdict(True, head, None)
+
+    def _events_table(self) -> str:
+        recorder = self.node.service.recorder
+        assert isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder)  # noqa: S101
+        return recorder.events_table_name
+
+    def _stalled(self, head: int) -> str | None:
+        runner = self.node.projection_runner
+        if runner is not None:
+            for status in runner.status():
+                if status.stalled is not None:
+                    return f"view {status.name} is stalled: {status.stalled}"
+            return None
+        now = time.monotonic()
+        for view in self.node.views.all:
+            position = view.position(self.node.service.name)
+            before = self._seen.get(view.name)
+            if before is None or before[0] != position or position >= head:
+                self._seen[view.name] = (position, now)
+                continue
+            if now - before[1] >= STALL_SECONDS:
+                return (
+                    f"view {view.name} is stalled at notification {position} of {head}: it has not moved "
+                    f"for {now - before[1]:.0f} s (is a projections worker running?)"
+                )
+        return None
+
+
+def write_probe(settings: Settings, events_table: str) -> int:
+    """Write one row where the data lives; answer the log's head. Raises when it cannot."""
+    if settings.is_postgres:
+        return _postgres_probe(settings, events_table)
+    head = _sqlite_probe(settings.sqlite_path, events_table)
+    _sqlite_probe(views_path(settings), None)
+    return head
+
+
+def _postgres_probe(settings: Settings, events_table: str) -> int:
+    schema = sql.Identifier(settings.database_schema or "public")
+    with psycopg.connect(settings.database_url, connect_timeout=1, autocommit=True) as connection:
+        connection.execute("SET statement_timeout = 1000")
+        connection.execute("SET lock_timeout = 1000")
+        connection.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} (id INT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)").format(
+                schema, sql.Identifier(_TABLE)
+            )
+        )
+        connection.execute(
+            sql.SQL(
+                "INSERT INTO {}.{} VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at"
+            ).format(schema, sql.Identifier(_TABLE))
+        )
+        row = connection.execute(
+            sql.SQL("SELECT max(notification_id) FROM {}.{}").format(schema, sql.Identifier(events_table))
+        ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _sqlite_probe(path: Path, events_table: str | None) -> int:
+    if not path.exists():
+        raise OSError(f"{path} does not exist")
+    connection = sqlite3.connect(path, timeout=1, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (id INTEGER PRIMARY KEY, at REAL NOT NULL)")
+        connection.execute(f"INSERT OR REPLACE INTO {_TABLE} VALUES (1, ?)", (time.time(),))  # noqa: S608
+        connection.execute("COMMIT")
+        if events_table is None:
+            return 0
+        row = connection.execute(f"SELECT max(rowid) FROM {events_table}").fetchone()  # noqa: S608
+        return int(row[0] or 0) if row else 0
+    finally:
+        connection.close()
