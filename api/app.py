@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,9 +16,21 @@ from api.background import InProcessScheduler, leader_probe
 from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
+from api.pages import routes as pages
+from api.pages.session import SessionSigner
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
-from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
+from api.routers import (
+    campaigns,
+    contestants,
+    health,
+    imports,
+    registrations,
+    reports,
+    schedule,
+    statistics,
+    users,
+)
 from application.bootstrap import build_service
 from application.settings import Settings
 from projections import open_views
@@ -83,10 +96,24 @@ def create_app(
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
+    app.state.lookup_limiter = RateLimiter(chosen.lookup_rate)
+    secret = chosen.session_secret.get_secret_value().encode() if chosen.session_secret else None
+    app.state.session_signer = SessionSigner(secret or secrets.token_bytes(32), chosen.session_hours * 3600)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
-    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants):
+    for module in (
+        health,
+        users,
+        campaigns,
+        reports,
+        statistics,
+        imports,
+        schedule,
+        registrations,
+        contestants,
+    ):
         app.include_router(module.router)
+    pages.install(app)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, counter=counter)

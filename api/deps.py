@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import authenticate
 from api.config import ApiSettings
 from api.idempotency import Idempotency
+from api.pages.session import session_token
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from application.service import CampaignService
@@ -41,15 +42,18 @@ Now = Annotated[datetime, Depends(_now)]
 
 
 def _actor(
+    request: Request,
     service: ServiceDep,
     settings: ApiSettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
+    # the pages' signed session cookie stands in for the header (CSRF-checked on writes)
+    token = credentials.credentials if credentials is not None else session_token(request)
+    if token is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    actor = authenticate(service, credentials.credentials, bootstrap)
+    actor = authenticate(service, token, bootstrap)
     if actor is None:
         raise ApiProblem(401, "unauthenticated", "the bearer token is unknown", challenge)
     return actor
