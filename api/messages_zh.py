@@ -69,10 +69,9 @@ FIELDS: dict[str, str] = {
 
 # (field, a piece of the English detail) -> the Chinese explanation; the first match wins
 _FIELD_DETAILS: list[tuple[str, str, str]] = [
-    ("id_number", "checksum", "身份证号码的校验位不正确，请核对最后一位"),
-    ("id_number", "check digit", "身份证号码的校验位不正确，请核对最后一位"),
-    ("id_number", "length", "身份证号码应为18位"),
-    ("id_number", "format", "身份证号码格式不正确（17位数字加一位数字或X）"),
+    ("id_number", "check character", "身份证号码的校验位不正确，请核对最后一位"),
+    ("id_number", "18 characters", "身份证号码应为18位"),
+    ("id_number", "digits", "身份证号码格式不正确（17位数字加一位数字或X）"),
     ("id_number", "birth date", "身份证号码中的出生日期不正确"),
     ("id_number", "", "身份证号码不正确"),
     ("mobile", "", "请填写正确的中国大陆手机号码（11位）"),

@@ -167,7 +167,7 @@ class QuotasView(ViewProjection):
     def campaign_ids(self) -> list[UUID]:
         """Every launched campaign this view has seen."""
         with self.view.read() as tx:
-            rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"), ())
+            rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"))
         return [UUID(r["campaign_id"]) for r in rows]
 
     def caps(self, campaign_id: UUID) -> list[CapRow]:

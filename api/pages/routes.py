@@ -217,10 +217,12 @@ def report_page(
     me = _actor(request, service)
     if me is None:
         return _signin_redirect(request)
-    report = daily_report(request, response, cid, service, views, me, now)
-    return _render(
-        request, "report.html", {**_campaign_context(service, cid, now), "me": me, "report": report}
-    )
+    try:
+        report = daily_report(request, response, cid, service, views, me, now)
+        context = {**_campaign_context(service, cid, now), "me": me, "report": report}
+    except (DomainError, ApplicationError) as error:
+        return _refusal_page(request, error, me)
+    return _render(request, "report.html", context)
 
 
 def install(app: FastAPI) -> None:
