@@ -18,6 +18,7 @@ from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.pages import routes as pages
 from api.pages.session import SessionSigner
+from api.problem_language import ProblemsInChinese
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
 from api.routers import (
@@ -115,6 +116,7 @@ def create_app(
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(ProblemsInChinese)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, counter=counter)
     _document_problem(app)

@@ -6,7 +6,6 @@ code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``..
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +16,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import messages_zh
 from application.errors import (
     ApplicationError,
     CampaignExists,
@@ -148,44 +146,23 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
     return problems
 
 
-def in_language(request: Request, response: JSONResponse) -> JSONResponse:
-    """The problem in Chinese (``api.messages_zh``) when the client asks for ``Accept-Language: zh``."""
-    if not messages_zh.wants_chinese(request.headers.get("accept-language")):
-        return response
-    body = json.loads(bytes(response.body))
-    headers = {
-        k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")
-    }
-    headers["Content-Language"] = "zh-CN"
-    return JSONResponse(
-        messages_zh.localised(body), status_code=response.status_code, media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
-    )  # fmt: skip
-
-
 def install(app: FastAPI) -> None:
-    """Every error leaves as problem+json (in Chinese when asked)."""
+    """Every error leaves as problem+json."""
 
     async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
-        return in_language(request, refusal_response(error, request.url.path))
+        return refusal_response(error, request.url.path)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101
         problems = _validation_problems(error)
         detail = "invalid_value: " + "; ".join(f"{p.field}: {p.detail}" for p in problems)
-        return in_language(
-            request,
-            problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems),
-        )
+        return problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
 
     async def api_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiProblem)  # noqa: S101
-        return in_language(
-            request,
-            problem_response(
-                error.status, error.rule, error.detail, instance=request.url.path, headers=error.headers
-            ),
+        return problem_response(
+            error.status, error.rule, error.detail, instance=request.url.path, headers=error.headers
         )
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
@@ -193,22 +170,16 @@ def install(app: FastAPI) -> None:
         rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             error.status_code, f"http_{error.status_code}"
         )
-        return in_language(
-            request,
-            problem_response(
-                error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
-            ),
+        return problem_response(
+            error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
         )
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        return in_language(
-            request,
-            problem_response(
-                500,
-                "internal_error",
-                "the service failed unexpectedly; the failure is logged",
-                instance=request.url.path,
-            ),
+        return problem_response(
+            500,
+            "internal_error",
+            "the service failed unexpectedly; the failure is logged",
+            instance=request.url.path,
         )
 
     app.add_exception_handler(DomainError, domain_refusal)

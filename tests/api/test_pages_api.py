@@ -57,6 +57,11 @@ def test_a_refusal_speaks_chinese_when_asked_and_keeps_its_rule(api: Api) -> Non
     assert details["id_number"] == "身份证号码的校验位不正确，请核对最后一位"
     assert details["mobile"] == "请填写正确的中国大陆手机号码（11位）"
 
+    with_key = {**ZH, "Idempotency-Key": "form-1"}
+    kept = api.client.post(f"/api/campaigns/{api.campaign_id}/registrations", json=bad, headers=with_key)
+    assert kept.status_code == 422
+    assert kept.json()["errors"] == body["errors"]  # a kept answer speaks Chinese too
+
     english = api.client.post(f"/api/campaigns/{api.campaign_id}/registrations", json=bad)
     assert english.status_code == 422
     assert "content-language" not in english.headers
