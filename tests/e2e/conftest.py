@@ -160,6 +160,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHANYOU_")}
     env |= {"ZHANYOU_BOOTSTRAP_TOKEN": BOOTSTRAP, "ZHANYOU_REGISTRATION_RATE": "1000"}
     with contextlib.ExitStack() as stack:
+        extra: tuple[str, ...] = ()
         if request.param == "postgres":
             dsn: str = request.getfixturevalue("pg_dsn")
             schema = stack.enter_context(fresh_schema(dsn))
@@ -167,7 +168,6 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             extra = ("--projections", "--no-scheduler")
         else:
             env["ZHANYOU_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'events.db'}"
-            extra = ()
         base_url = stack.enter_context(contextlib.contextmanager(_serve)(env, *extra))
         site = Site(base_url, request.param)
         _prepare(site)
