@@ -56,7 +56,7 @@
         el("dt", {}, "理由"), el("dd", {}, e.reason || "—"),
         el("dt", {}, "依据"), el("dd", {}, e.evidence || "—"),
         el("dt", {}, "规则版本"), el("dd", {}, e.rule_version ?? "—"),
-        el("dt", {}, "变更"), el("dd", {}, Object.entries(e.changes).map(([k, [before, after]]) => `${catalogue.fields[k] || k}：${show(before, k)} → ${show(after, k)}`).join("；") || "—")))));
+        el("dt", {}, "变更"), el("dd", {}, Object.entries(e.changes).filter(([k]) => k !== "campaign_id").map(([k, [before, after]]) => `${catalogue.fields[k] || k}：${show(before, k)} → ${show(after, k)}`).join("；") || "—")))));
   }
 
   async function showAsOf() {

@@ -45,6 +45,14 @@ window.ZY = (function () {
     return `${parts.year}-${parts.month}-${parts.day} ${parts.hour === "24" ? "00" : parts.hour}:${parts.minute}`;
   }
 
+  /* an exclusive end as people say it: 2021-06-11 00:00 is 2021-06-10 24:00 */
+  function until(iso) {
+    if (!iso) return "不限";
+    const shown = time(iso);
+    if (!shown.endsWith(" 00:00")) return shown;
+    return `${time(new Date(new Date(iso).getTime() - 60000).toISOString()).slice(0, 10)} 24:00`;
+  }
+
   /* el("td", {class: "n"}, "text", child...) — text is always text, never HTML */
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -93,5 +101,5 @@ window.ZY = (function () {
     for (const input of form.querySelectorAll('[aria-invalid="true"]')) input.removeAttribute("aria-invalid");
   }
 
-  return { catalogue, csrf, api, Problem, message, time, el, label, showErrors, clearErrors, markField };
+  return { catalogue, csrf, api, Problem, message, time, until, el, label, showErrors, clearErrors, markField };
 })();

@@ -1,7 +1,7 @@
 /* 市州工作台: roster, import, review (bulk, one call per contestant), scores, teams, timeline, users. */
 "use strict";
 (function () {
-  const { api, el, label, time, message, showErrors, clearErrors, catalogue } = window.ZY;
+  const { api, el, label, time, until, message, showErrors, clearErrors, catalogue } = window.ZY;
   const root = document.getElementById("console");
   const cid = root.dataset.cid;
   const ownCity = root.dataset.city;
@@ -11,6 +11,7 @@
   /* --- tabs (the address's #fragment) --- */
   const loaders = {};
   function showTab() {
+    say("");
     const name = (location.hash || "#roster").slice(1);
     for (const section of root.querySelectorAll("[data-tab]")) section.hidden = section.dataset.tab !== name;
     for (const a of root.querySelectorAll(".tabs a")) {
@@ -207,7 +208,7 @@
           try { await api("POST", `/api/campaigns/${cid}/phases/${code}/${side}`, { reason: reason.value.trim() }); say("已记录"); loadTimeline(); }
           catch (problem) { say(message(problem), false); }
         };
-        return el("tr", {}, el("td", {}, label("phases", code)), el("td", {}, time(w.opens)), el("td", {}, time(w.closes)),
+        return el("tr", {}, el("td", {}, label("phases", code)), el("td", {}, time(w.opens)), el("td", {}, until(w.closes)),
           el("td", {}, label("phase_statuses", w.status)), el("td", {}, label("phase_statuses", w.recorded)),
           el("td", {}, reason, " ", el("button", { type: "button", class: "button small", onclick: () => act("open") }, "开启"), " ",
             el("button", { type: "button", class: "button small secondary", onclick: () => act("close") }, "结束")));

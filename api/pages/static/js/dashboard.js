@@ -1,7 +1,7 @@
 /* 领导看板: counts only, from the views' JSON routes; refreshed when the log moves on. */
 "use strict";
 (function () {
-  const { api, el, label, time, catalogue, message } = window.ZY;
+  const { api, el, label, time, until, catalogue, message } = window.ZY;
   const root = document.getElementById("dashboard");
   const cid = root.dataset.cid;
   const GROUP_COLOURS = { trainee: "#a8071a", veteran: "#0a4fa3", family: "#8a4b00" };
@@ -48,7 +48,7 @@
     for (const [code, w] of Object.entries(campaign.timeline)) {
       list.append(el("li", { dataset: { phase: code } },
         el("span", {}, label("phases", code)),
-        el("span", {}, w.opens ? `${time(w.opens)} 至 ${time(w.closes)}` : "未公布"),
+        el("span", {}, w.opens ? `${time(w.opens)} 至 ${until(w.closes)}` : "未公布"),
         el("span", { class: `state ${w.status}` }, label("phase_statuses", w.status))));
       if (w.opens) boundaries.push({ at: new Date(w.opens), text: `${label("phases", code)}开始` });
       if (w.closes) boundaries.push({ at: new Date(w.closes), text: `${label("phases", code)}结束` });
