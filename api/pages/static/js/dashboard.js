@@ -47,8 +47,8 @@
     boundaries = [];
     for (const [code, w] of Object.entries(campaign.timeline)) {
       list.append(el("li", { dataset: { phase: code } },
-        el("span", {}, label("phases", code)),
-        el("span", {}, w.opens ? `${time(w.opens)} 至 ${until(w.closes)}` : "未公布"),
+        el("span", { class: "ph-name" }, label("phases", code)),
+        el("span", { class: "ph-dates" }, w.opens ? `${time(w.opens)} 至 ${until(w.closes)}` : "未公布"),
         el("span", { class: `state ${w.status}` }, label("phase_statuses", w.status))));
       if (w.opens) boundaries.push({ at: new Date(w.opens), text: `${label("phases", code)}开始` });
       if (w.closes) boundaries.push({ at: new Date(w.closes), text: `${label("phases", code)}结束` });
@@ -114,7 +114,7 @@
     const stages = Object.keys(catalogue.stages);
     const groups = Object.keys(catalogue.groups);
     const f = chart("chart-funnel");
-    if (f) f.setOption({
+    if (f) f.setOption({ animation: false,
       tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 40, right: 10, top: 30, bottom: 30 },
       xAxis: { type: "category", data: stages.map((s) => catalogue.stages[s]) }, yAxis: { type: "value" },
       series: groups.map((g) => ({
@@ -123,16 +123,18 @@
       })),
     }, true);
     const d = chart("chart-daily");
-    if (d) d.setOption({
+    if (d) d.setOption({ animation: false,
       tooltip: { trigger: "axis" }, grid: { left: 40, right: 10, top: 20, bottom: 30 },
       xAxis: { type: "category", data: stats.daily.map((x) => x.day) }, yAxis: { type: "value" },
       series: [{ name: "报名人数", type: "bar", itemStyle: { color: "#a8071a" }, data: stats.daily.map((x) => x.count) }],
     }, true);
+    const narrow = window.innerWidth < 600;  /* on a phone the counts go in the legend, not beside the ring */
     const pie = (id, counts, kind, colours) => {
       const c = chart(id);
-      if (c) c.setOption({
-        tooltip: { trigger: "item" }, legend: { bottom: 0 },
-        series: [{ type: "pie", radius: ["35%", "65%"], label: { formatter: "{b}\n{c}人 ({d}%)" },
+      const named = Object.fromEntries(Object.entries(counts).map(([k, v]) => [label(kind, k), v]));
+      if (c) c.setOption({ animation: false,
+        tooltip: { trigger: "item" }, legend: { bottom: 0, formatter: (name) => `${name} ${named[name]}人` },
+        series: [{ type: "pie", radius: ["35%", "65%"], label: { show: !narrow, formatter: "{b}\n{c}人 ({d}%)" },
           data: Object.entries(counts).map(([k, v]) => ({ name: label(kind, k), value: v, itemStyle: colours ? { color: colours[k] } : undefined })) }],
       }, true);
     };
