@@ -64,6 +64,16 @@ FIELDS: dict[str, str] = {
     "username": "用户名",
     "role": "角色",
     "file": "推荐表文件",
+    "unit": "推荐单位",
+    "contact": "联系人",
+    "training_account": "培训账号",
+    "award": "奖项",
+    "scores": "成绩",
+    "short_video": "短视频成绩",
+    "account_operation": "账号运营成绩",
+    "livestream_selling": "直播带货成绩",
+    "staff_user": "工作人员账号",
+    "timeline": "赛程",
     "body": "提交内容",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ from tests.builders import id_number, mobile
 from tests.e2e.conftest import Site, shoot, sign_in
 from tests.form_files import as_xlsx, form_cells, person_row
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+try:
+    from playwright.sync_api import expect
+except ImportError:  # in CI the browser tests must run: a missing package is a failure there
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("browser tests skipped: the playwright package is not installed", allow_module_level=True)
 
 
 def _wrong_check_character(number: str) -> str:
