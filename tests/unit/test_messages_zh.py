@@ -14,14 +14,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _subclasses(cls: type) -> set[type]:
-    found = set(cls.__subclasses__())
+    found: set[type] = set(cls.__subclasses__())
     for sub in list(found):
         found |= _subclasses(sub)
     return found
 
 
 def test_every_domain_and_application_rule_has_a_chinese_message() -> None:
-    assert application.recommendation_form.FormUnreadable  # imported so that its class is registered
+    # FormUnreadable lives beside the form reader; importing it registers the class
+    assert issubclass(application.recommendation_form.FormUnreadable, application.errors.ApplicationError)
     classes = _subclasses(domain.errors.DomainError) | _subclasses(application.errors.ApplicationError)
     rules = {getattr(cls, "rule", None) for cls in classes} - {None}
     assert rules, "no refusal classes found"
