@@ -226,4 +226,5 @@ def catalogue() -> dict[str, Any]:
         "events": EVENTS,
         "outcomes": OUTCOMES,
         "cities": list(CITY_QUOTAS),  # the 17 cities in the order of 附件1
+        "field_details": [list(entry) for entry in _FIELD_DETAILS],
     }

@@ -103,7 +103,7 @@ def test_city_staff_sign_in_once_and_import_a_recommendation_form(
     refused = page.locator("#import-table tbody tr", has_text="未导入")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("学员303")
-    expect(refused).to_contain_text("填写的内容有误")
+    expect(refused).to_contain_text("身份证号码的校验位不正确，请核对最后一位")
     shoot(page, "console-import")
 
     page.goto(site.page("console#roster"))

@@ -69,6 +69,25 @@ window.ZY = (function () {
     return node;
   }
 
+  /* a bad field's English detail in Chinese, by the catalogue's (field, piece, message) list */
+  function fieldMessage(field, detail) {
+    const leaf = String(field).split(".").pop();
+    const lowered = String(detail).toLowerCase();
+    for (const [name, piece, text] of catalogue.field_details) if (name === leaf && lowered.includes(piece)) return text;
+    return `${catalogue.fields[leaf] || leaf}填写有误`;
+  }
+
+  /* a refusal named by rule and detail (as an import row reports it), in Chinese */
+  function explain(rule, detail) {
+    if (rule === "invalid_value" && detail) {
+      return detail.replace(/^invalid_value:\s*/, "").split("; ").map((part) => {
+        const at = part.indexOf(": ");
+        return at > 0 ? fieldMessage(part.slice(0, at), part.slice(at + 2)) : part;
+      }).join("；");
+    }
+    return catalogue.rules[rule] || detail || rule;
+  }
+
   function label(kind, value) { return (catalogue[kind] && catalogue[kind][value]) || value || "—"; }
 
   /* show a problem's field errors beside the fields of a form; the rest above the button */
@@ -101,5 +120,5 @@ window.ZY = (function () {
     for (const input of form.querySelectorAll('[aria-invalid="true"]')) input.removeAttribute("aria-invalid");
   }
 
-  return { catalogue, csrf, api, Problem, message, time, until, el, label, showErrors, clearErrors, markField };
+  return { catalogue, csrf, api, Problem, message, time, until, explain, el, label, showErrors, clearErrors, markField };
 })();

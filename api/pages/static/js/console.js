@@ -1,7 +1,7 @@
 /* 市州工作台: roster, import, review (bulk, one call per contestant), scores, teams, timeline, users. */
 "use strict";
 (function () {
-  const { api, el, label, time, until, message, showErrors, clearErrors, catalogue } = window.ZY;
+  const { api, el, label, time, until, explain, message, showErrors, clearErrors, catalogue } = window.ZY;
   const root = document.getElementById("console");
   const cid = root.dataset.cid;
   const ownCity = root.dataset.city;
@@ -71,7 +71,7 @@
         `${data.filename}：已导入 ${c.created || 0} 行，此前已导入 ${c.unchanged || 0} 行，未导入 ${c.refused || 0} 行。`;
       document.querySelector("#import-table tbody").replaceChildren(...data.rows.map((r) => el("tr", { class: r.outcome === "refused" ? "bad" : "" },
         el("td", { class: "n" }, r.line), el("td", {}, r.name), el("td", {}, label("outcomes", r.outcome)),
-        el("td", {}, r.rule ? `${catalogue.rules[r.rule] || r.rule}${r.detail ? `（${r.detail}）` : ""}` : ""))));
+        el("td", {}, r.rule ? explain(r.rule, r.detail) : ""))));
       document.getElementById("import-report").hidden = false;
       say("导入完成");
     } catch (problem) {
