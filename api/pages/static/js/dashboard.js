@@ -113,13 +113,21 @@
   function renderCharts(funnel, stats) {
     const stages = Object.keys(catalogue.stages);
     const groups = Object.keys(catalogue.groups);
+    const reached = (g, s) => funnel.rows.filter((r) => r.group === g).reduce((n, r) => n + (r.reached[s] || 0), 0);
+    /* the charts' numbers as tables too, for screen readers and for copying */
+    document.getElementById("funnel-table").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "组别"), stages.map((s) => el("th", { class: "n" }, catalogue.stages[s])))),
+      el("tbody", {}, groups.map((g) => el("tr", {}, el("td", {}, catalogue.groups[g]), stages.map((s) => el("td", { class: "n" }, reached(g, s)))))));
+    document.getElementById("daily-table").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "日期"), el("th", { class: "n" }, "报名人数"))),
+      el("tbody", {}, stats.daily.map((x) => el("tr", {}, el("td", {}, x.day), el("td", { class: "n" }, x.count)))));
     const f = chart("chart-funnel");
     if (f) f.setOption({ animation: false,
       tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 40, right: 10, top: 30, bottom: 30 },
       xAxis: { type: "category", data: stages.map((s) => catalogue.stages[s]) }, yAxis: { type: "value" },
       series: groups.map((g) => ({
         name: catalogue.groups[g], type: "bar", itemStyle: { color: GROUP_COLOURS[g] },
-        data: stages.map((s) => funnel.rows.filter((r) => r.group === g).reduce((n, r) => n + (r.reached[s] || 0), 0)),
+        data: stages.map((s) => reached(g, s)),
       })),
     }, true);
     const d = chart("chart-daily");
