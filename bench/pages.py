@@ -4,11 +4,13 @@
     .venv/bin/python -m bench.pages [--base http://127.0.0.1:8000] [--token "$(cat data/bootstrap-token)"] \
         [--campaign ID] [--runs 3]
 
-Every page is opened ``--runs`` times in a fresh browser profile (nothing cached), signed in
-with ``--token`` where the page needs it, at 1440x900. Weight is the sum of the encoded bytes
-of every response the page loaded until the network was idle (its data calls included);
-first render is the browser's first-contentful-paint; "settled" is when the network had been idle
-for 0.5 s (Playwright's networkidle), so it includes that half second. One warm-up page first.
+Every page is opened ``--runs`` times in a fresh browser profile with the cache disabled, as
+the second page of the visit (after signing in with ``--token``, or after the home page for
+the public page, so that no page pays for the renderer's first start), at 1440x900. Weight is
+the sum of the encoded bytes of every response the page loaded until the network was idle
+(its data calls included); first render is the browser's first-contentful-paint; "settled"
+is when the network had been idle for 0.5 s (Playwright's networkidle), so it includes that
+half second. One warm-up page first.
 Prints one line per page (medians) and appends them to bench/results/pages.txt.
 """
 
@@ -32,6 +34,9 @@ def measure(browser: Any, base: str, token: str, path: str) -> tuple[int, float,
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     try:
         page = context.new_page()
+        if not token:  # like the staff pages (signed in first), measured as the visit's second page
+            page.goto(f"{base}/")
+            page.wait_for_load_state("networkidle")
         if token:
             page.goto(f"{base}/signin")
             page.fill("#token", token)
@@ -39,6 +44,9 @@ def measure(browser: Any, base: str, token: str, path: str) -> tuple[int, float,
             page.wait_for_load_state("networkidle")
         session = context.new_cdp_session(page)
         session.send("Network.enable")
+        session.send(
+            "Network.setCacheDisabled", {"cacheDisabled": True}
+        )  # every byte counts, as on a first visit
         sizes: dict[str, float] = {}
         session.on(
             "Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"])
