@@ -12,6 +12,7 @@ if [ $# -eq 0 ]; then
         export ZHANYOU_BOOTSTRAP_TOKEN
         echo "admin token (Authorization: Bearer ...): in data/bootstrap-token" >&2
     fi
+    .venv/bin/python -m api.pages.addresses http://127.0.0.1:8000
     set -- serve
 fi
 exec .venv/bin/zhanyou "$@"

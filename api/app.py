@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,6 +17,9 @@ from api.config import ApiSettings
 from api.idempotency import KeyLocks
 from api.logcontext import RequestContext
 from api.metrics import CountRequests, LimitBody, Metrics
+from api.pages import routes as pages
+from api.pages.session import SessionSigner
+from api.problem_language import ProblemsInChinese
 from api.ratelimit import RateLimiter, open_hits
 from api.readiness import Readiness
 from api.readmodel import LogPosition
@@ -30,6 +34,7 @@ from api.routers import (
     registrations,
     reports,
     schedule,
+    statistics,
     users,
 )
 from api.verification import VerificationJob
@@ -66,6 +71,9 @@ def create_app(
         app.state.views = built.views
         app.state.readiness = readiness = Readiness(built)
         app.state.registration_limiter = limiter = RateLimiter(open_hits(settings), chosen.registration_rate)
+        app.state.lookup_limiter = lookups = RateLimiter(
+            open_hits(settings), chosen.lookup_rate, what="status look-ups", scope="lookup:"
+        )
         app.state.verification = verification = VerificationJob(settings)
         built.start()
         try:
@@ -73,6 +81,7 @@ def create_app(
         finally:
             verification.stop()
             limiter.close()
+            lookups.close()
             readiness.close()
             built.close()
 
@@ -96,12 +105,15 @@ def create_app(
     app.state.answer_locks = KeyLocks()
     app.state.recent_tokens = RecentTokens()
     app.state.metrics = metrics = Metrics()
+    secret = chosen.session_secret.get_secret_value().encode() if chosen.session_secret else None
+    app.state.session_signer = SessionSigner(secret or secrets.token_bytes(32), chosen.session_hours * 3600)
     problems.install(app)
     for module in (
         health,
         users,
         campaigns,
         reports,
+        statistics,
         imports,
         schedule,
         registrations,
@@ -110,7 +122,9 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
+    pages.install(app)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(ProblemsInChinese)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, metrics=metrics)
     app.add_middleware(RequestContext)  # every line of the request carries its id

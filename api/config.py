@@ -30,6 +30,24 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="largest request body accepted (bytes); larger is 413"
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="key that signs the pages' session cookies (≥ 32 characters); unset: a random key "
+        "per process, so a restart signs everyone out",
+    )
+    session_hours: int = Field(default=12, ge=1, le=24 * 30, description="how long a page session lasts")
+    lookup_rate: int = Field(
+        default=10, ge=1, le=10_000, description="registration status look-ups per client address per minute"
+    )
+
+    @field_validator("session_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("a session secret needs at least 32 characters")
+        return value
 
     @field_validator("bootstrap_token")
     @classmethod

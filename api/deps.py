@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import authenticate
 from api.config import ApiSettings
 from api.idempotency import Idempotency
+from api.pages.session import session_token
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from api.recent_tokens import RecentTokens
@@ -56,11 +57,13 @@ def _actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
+    # the pages' signed session cookie stands in for the header (CSRF-checked on writes)
+    token = credentials.credentials if credentials is not None else session_token(request)
+    if token is None:
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     recent: RecentTokens = request.app.state.recent_tokens
-    actor = recent.actor(credentials.credentials, lambda token: authenticate(service, token, bootstrap, now))
+    actor = recent.actor(token, lambda given: authenticate(service, given, bootstrap, now))
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)

@@ -123,9 +123,20 @@ def open_hits(settings: Settings) -> HitStore:
 
 
 class RateLimiter:
-    def __init__(self, store: HitStore, per_minute: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: HitStore,
+        per_minute: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        what: str = "self-registrations",
+        scope: str = "",
+    ) -> None:
+        """``scope`` keeps this limit's counts apart from others' kept in the same store."""
         self._store = store
         self._limit = per_minute
+        self._what = what
+        self._scope = scope
         self._clock = clock
         self._last_minute = -1
         self._lock = threading.Lock()
@@ -137,14 +148,14 @@ class RateLimiter:
         with self._lock:  # once a minute per process, minutes that no window reaches are dropped
             forget = minute - 1 if minute != self._last_minute else None
             self._last_minute = minute
-        current, earlier = self._store.hit(client, minute, forget_before=forget)
+        current, earlier = self._store.hit(self._scope + client, minute, forget_before=forget)
         still_in_window = 1 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
         if earlier * still_in_window + current > self._limit:
             retry = max(1, int(WINDOW_SECONDS - now % WINDOW_SECONDS) + 1)
             raise ApiProblem(
                 429,
                 "rate_limited",
-                f"rate_limited: at most {self._limit} self-registrations a minute from one address",
+                f"rate_limited: at most {self._limit} {self._what} a minute from one address",
                 {"Retry-After": str(retry)},
             )
 

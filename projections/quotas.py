@@ -162,6 +162,12 @@ class QuotasView(ViewProjection):
             found.append(QuotaRow(row["city"], row["grp"], quota, active, done, quota - active))
         return found
 
+    def campaign_ids(self) -> list[UUID]:
+        """Every launched campaign this view has seen."""
+        with self.view.read() as tx:
+            rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"))
+        return [UUID(r["campaign_id"]) for r in rows]
+
     def caps(self, campaign_id: UUID) -> list[CapRow]:
         campaign = str(campaign_id)
         with self.view.read() as tx:

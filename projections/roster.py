@@ -73,6 +73,16 @@ class RosterPage:
     page_size: int
 
 
+@dataclass(frozen=True)
+class RegistrationCount:
+    utc_hour: str  # "2021-05-25T02": the nomination's hour in UTC
+    platform: str
+    group: str
+    channel: str
+    status: str
+    count: int
+
+
 class RosterView(ViewProjection):
     name = "roster"
     seals = True
@@ -252,6 +262,25 @@ class RosterView(ViewProjection):
             )
         total = int(counted["n"]) if counted else 0
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
+
+    def registrations(self, campaign_id: UUID) -> list[RegistrationCount]:
+        """How many registered, by UTC hour of nomination, platform, group, channel and status.
+
+        No person is named: only counts leave, for the leadership dashboard's splits.
+        """
+        with self.view.read() as tx:
+            rows = tx.fetchall(
+                self.sql(
+                    "SELECT substr(nominated_at, 1, 13) AS hour, platform, grp, channel, status, "
+                    "COUNT(*) AS n FROM {roster} WHERE campaign_id = ? "
+                    "GROUP BY substr(nominated_at, 1, 13), platform, grp, channel, status"
+                ),
+                (str(campaign_id),),
+            )
+        return [
+            RegistrationCount(r["hour"], r["platform"], r["grp"], r["channel"], r["status"], int(r["n"]))
+            for r in rows
+        ]
 
     def _name(self, row: Row) -> str:
         """A sealed name, opened once per process: names never change after nomination."""

@@ -1,0 +1,230 @@
+"""The one catalogue of Chinese messages: problem codes, bad fields, and the labels of the pages.
+
+The API answers with these when a client sends ``Accept-Language: zh``; the pages read the
+same catalogue (served to their scripts as JSON), so a refusal reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.values import CITY_QUOTAS
+
+# rule (the last part of a problem's ``type``) -> what a clerk or a member of the public reads
+RULES: dict[str, str] = {
+    "invalid_value": "填写的内容有误，请按提示修改",
+    "reason_required": "此操作需要填写理由",
+    "not_permitted": "您的账号无权进行此操作",
+    "phase_closed": "该环节当前未开放",
+    "invalid_transition": "该选手当前状态下不能进行此操作",
+    "group_not_allowed": "该组别不能通过此渠道报名（学员组仅由市州推荐）",
+    "quota_full": "该市州该组别的推荐名额已满",
+    "group_cap_reached": "该组别的参赛人数已达上限",
+    "duplicate_person": "该身份证号已经报名",
+    "duplicate_account": "该直播账号已被使用",
+    "team_full": "该市州代表队人数已满",
+    "team_city_mismatch": "选手不属于该市州代表队",
+    "invalid_timeline": "赛程时间设置有误",
+    "version_conflict": "记录已被他人修改，请刷新后重试",
+    "out_of_order": "决定的时间早于该记录的上一次决定",
+    "not_found": "未找到相关记录",
+    "campaign_exists": "该赛事已经存在",
+    "contended": "系统繁忙，请稍后重试",
+    "store_unavailable": "服务暂时不可用，请稍后重试",
+    "form_unreadable": "无法读取该推荐表，请使用附件2的格式（.xlsx 或 .csv）",
+    "duplicate_user": "该用户名已存在",
+    "unauthenticated": "请先登录（令牌无效或缺失）",
+    "csrf_failed": "页面已过期，请刷新页面后重试",
+    "rate_limited": "操作过于频繁，请一分钟后再试",
+    "idempotency_key_reused": "重复的提交标识用于了不同的内容",
+    "position_ahead_of_log": "请求的数据位置尚不存在",
+    "too_large": "上传的内容过大",
+    "malformed_request": "请求格式有误",
+    "method_not_allowed": "不支持该请求方式",
+    "internal_error": "服务出现意外错误，已记录，请稍后重试",
+    "domain_rule": "该操作不符合赛事规则",
+    "application_error": "该操作未能完成",
+}
+
+# field -> Chinese name, for "<字段>：<问题>" messages
+FIELDS: dict[str, str] = {
+    "name": "姓名",
+    "id_number": "身份证号码",
+    "mobile": "手机号码",
+    "city": "所在市州",
+    "group": "参赛组别",
+    "platform": "直播平台",
+    "account": "平台账号",
+    "followers": "粉丝数",
+    "experience": "直播经历",
+    "notes": "备注",
+    "reason": "理由",
+    "evidence": "依据",
+    "receipt": "回执码",
+    "username": "用户名",
+    "role": "角色",
+    "file": "推荐表文件",
+    "unit": "推荐单位",
+    "contact": "联系人",
+    "training_account": "培训账号",
+    "award": "奖项",
+    "scores": "成绩",
+    "short_video": "短视频成绩",
+    "account_operation": "账号运营成绩",
+    "livestream_selling": "直播带货成绩",
+    "staff_user": "工作人员账号",
+    "timeline": "赛程",
+    "body": "提交内容",
+}
+
+# (field, a piece of the English detail) -> the Chinese explanation; the first match wins
+_FIELD_DETAILS: list[tuple[str, str, str]] = [
+    ("id_number", "check character", "身份证号码的校验位不正确，请核对最后一位"),
+    ("id_number", "18 characters", "身份证号码应为18位"),
+    ("id_number", "digits", "身份证号码格式不正确（17位数字加一位数字或X）"),
+    ("id_number", "birth date", "身份证号码中的出生日期不正确"),
+    ("id_number", "", "身份证号码不正确"),
+    ("mobile", "", "请填写正确的中国大陆手机号码（11位）"),
+    ("city", "", "请选择附件1所列的17个市州之一"),
+    ("group", "", "请选择参赛组别"),
+    ("platform", "", "请选择抖音或快手"),
+    ("account", "empty", "请填写一个平台账号"),
+    ("account", "longer", "平台账号不能超过64个字符"),
+    ("account", "", "平台账号不正确"),
+    ("name", "", "请填写姓名"),
+    ("followers", "", "粉丝数应为不小于0的整数"),
+    ("receipt", "", "回执码不正确"),
+    ("reason", "", "请填写理由"),
+]
+
+
+def rule_message(rule: str) -> str:
+    return RULES.get(rule, RULES["domain_rule"])
+
+
+def field_message(field: str, detail: str) -> str:
+    """A bad field's explanation in Chinese, chosen by the field and its English detail."""
+    leaf = field.rsplit(".", 1)[-1]
+    lowered = detail.lower()
+    for name, piece, message in _FIELD_DETAILS:
+        if name == leaf and piece in lowered:
+            return message
+    return f"{FIELDS.get(leaf, leaf)}填写有误"
+
+
+def wants_chinese(accept_language: str | None) -> bool:
+    """``Accept-Language: zh`` (zh-CN, zh-Hans, ...) as the first choice."""
+    if not accept_language:
+        return False
+    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return first == "zh" or first.startswith("zh-")
+
+
+def localised(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body in Chinese: the title and detail from the catalogue, each bad field explained.
+
+    ``rule`` and ``type`` stay as they are, so clients keep matching on them.
+    """
+    out = dict(body)
+    rule = str(body.get("rule", ""))
+    out["title"] = rule_message(rule)
+    errors = body.get("errors")
+    if errors:
+        out["errors"] = [
+            {**e, "detail": field_message(str(e.get("field", "")), str(e.get("detail", "")))} for e in errors
+        ]
+        out["detail"] = "；".join(str(e["detail"]) for e in out["errors"])
+    else:
+        out["detail"] = rule_message(rule)
+    return out
+
+
+# --- labels of the pages ----------------------------------------------------------
+
+STATUSES = {
+    "nominated": "已报名",
+    "verified": "已审核",
+    "enrolled": "已开通培训账号",
+    "trained": "已完成培训",
+    "competed": "已参赛",
+    "advanced": "入围决赛",
+    "awarded": "获奖",
+    "rejected": "未通过审核",
+    "withdrawn": "已退出",
+    "disqualified": "已取消资格",
+}
+STAGES = {
+    "nominated": "报名",
+    "verified": "审核通过",
+    "trained": "完成培训",
+    "competed": "参加比赛",
+    "advanced": "入围决赛",
+    "awarded": "获奖",
+}
+GROUPS = {"trainee": "学员组", "veteran": "退役军人组", "family": "军属组"}
+PLATFORMS = {"douyin": "抖音", "kuaishou": "快手"}
+CHANNELS = {"recommended": "市州推荐", "self": "自主报名"}
+PHASES = {
+    "publicity": "宣传发动",
+    "registration": "报名",
+    "recommendation": "市州推荐",
+    "self_registration": "自主报名",
+    "online_training": "线上培训",
+    "contest": "线上比赛",
+    "offline_training": "线下集训",
+    "finals": "决赛",
+    "ceremony": "颁奖典礼",
+}
+PHASE_STATUSES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
+ROLES = {
+    "admin": "组委会管理员",
+    "city_staff": "市州工作人员",
+    "judge": "评委",
+    "auditor": "审计",
+    "leader": "领导",
+    "public": "公众",
+    "scheduler": "定时任务",
+}
+TEAM_ROLES = {"streamer": "主播", "assistant": "助理"}
+SCORES = {"short_video": "短视频", "account_operation": "账号运营", "livestream_selling": "直播带货"}
+EVENTS = {
+    "CampaignLaunched": "赛事启动",
+    "TimelineAmended": "调整赛程",
+    "PhaseOpened": "环节开启",
+    "PhaseClosed": "环节结束",
+    "Nominated": "报名",
+    "Verified": "审核通过",
+    "Rejected": "审核不通过",
+    "TrainingAccountAssigned": "开通培训账号",
+    "Trained": "完成培训",
+    "Competed": "录入成绩",
+    "Advanced": "入围决赛",
+    "Awarded": "获奖",
+    "Withdrawn": "退出",
+    "Disqualified": "取消资格",
+    "LeaderAppointed": "任命领队",
+    "PersonalDataRead": "查看个人信息",
+}
+OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
+
+
+def catalogue() -> dict[str, Any]:
+    """Everything the pages' scripts show, in one JSON-able object."""
+    return {
+        "rules": RULES,
+        "fields": FIELDS,
+        "statuses": STATUSES,
+        "stages": STAGES,
+        "groups": GROUPS,
+        "platforms": PLATFORMS,
+        "channels": CHANNELS,
+        "phases": PHASES,
+        "phase_statuses": PHASE_STATUSES,
+        "roles": ROLES,
+        "team_roles": TEAM_ROLES,
+        "scores": SCORES,
+        "events": EVENTS,
+        "outcomes": OUTCOMES,
+        "cities": list(CITY_QUOTAS),  # the 17 cities in the order of 附件1
+        "field_details": [list(entry) for entry in _FIELD_DETAILS],
+    }

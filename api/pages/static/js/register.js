@@ -1,0 +1,73 @@
+/* 自主报名: the form posts to the public registration endpoint; the look-up to the status endpoint. */
+"use strict";
+(function () {
+  const { api, el, label, showErrors, clearErrors, time } = window.ZY;
+  const form = document.getElementById("registration");
+  const receipt = document.getElementById("receipt");
+  const cid = form.dataset.cid;
+  const FIELD_OF_RULE = { duplicate_person: "id_number", duplicate_account: "account", group_not_allowed: "group" };
+
+  function value(name) {
+    const field = form.elements[name];
+    return field ? String(field.value || "").trim() : "";
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const followers = value("followers");
+    const body = {
+      name: value("name"), id_number: value("id_number").toUpperCase(), mobile: value("mobile"),
+      city: value("city"), group: value("group"), platform: value("platform"), account: value("account"),
+      followers: /^\d+$/.test(followers) ? Number(followers) : null,
+    };
+    if (value("experience")) body.experience = value("experience");
+    if (value("notes")) body.notes = value("notes");
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const answer = await api("POST", `/api/campaigns/${cid}/registrations`, body, { "Idempotency-Key": crypto.randomUUID() });
+      receipt.replaceChildren();
+      if (answer.status === 201 && answer.data && answer.data.id) {
+        receipt.append(
+          el("h3", {}, "报名成功"),
+          el("p", {}, "请保存以下回执码，凭回执码和身份证号码查询报名状态："),
+          el("p", { class: "code", id: "receipt-code" }, answer.data.id),
+          el("p", {}, "当前状态：", el("strong", {}, label("statuses", answer.data.status))),
+        );
+        document.getElementById("l-receipt").value = answer.data.id;
+      } else {
+        receipt.append(
+          el("h3", {}, "报名已受理"),
+          el("p", {}, "我们已收到您的报名信息。如您此前已报名，请使用首次报名时获得的回执码查询状态。"),
+        );
+      }
+      form.hidden = true;
+      receipt.hidden = false;
+      receipt.focus();
+    } catch (problem) {
+      showErrors(form, problem, document.getElementById("form-error"), FIELD_OF_RULE);
+    } finally {
+      button.disabled = form.dataset.open !== "yes";
+    }
+  });
+
+  const lookup = document.getElementById("lookup");
+  const result = document.getElementById("lookup-result");
+  lookup.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(lookup);
+    result.hidden = true;
+    const body = { receipt: lookup.elements.receipt.value.trim(), id_number: lookup.elements.id_number.value.trim().toUpperCase() };
+    try {
+      const answer = await api("POST", `/api/campaigns/${cid}/registrations/status`, body);
+      result.replaceChildren(
+        el("p", {}, "报名状态：", el("strong", { id: "own-status" }, label("statuses", answer.data.status))),
+        el("p", { class: "hint" }, "更新时间：", time(answer.data.changed_at)),
+      );
+      result.hidden = false;
+    } catch (problem) {
+      showErrors(lookup, problem, document.getElementById("lookup-error"), {});
+    }
+  });
+})();

@@ -1,0 +1,58 @@
+"""The Chinese catalogue covers every refusal the service can give."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import application.errors
+import application.recommendation_form
+import domain.errors
+from api import messages_zh
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _subclasses(cls: type) -> set[type]:
+    found: set[type] = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_domain_and_application_rule_has_a_chinese_message() -> None:
+    # FormUnreadable lives beside the form reader; importing it registers the class
+    assert issubclass(application.recommendation_form.FormUnreadable, application.errors.ApplicationError)
+    classes = _subclasses(domain.errors.DomainError) | _subclasses(application.errors.ApplicationError)
+    rules = {getattr(cls, "rule", None) for cls in classes} - {None}
+    assert rules, "no refusal classes found"
+    missing = sorted(str(rule) for rule in rules if rule not in messages_zh.RULES)
+    assert missing == []
+
+
+def test_every_rule_the_http_layer_names_has_a_chinese_message() -> None:
+    named: set[str] = set()
+    for path in (ROOT / "api").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        named |= set(re.findall(r'ApiProblem\(\s*\d{3},\s*"([a-z_]+)"', text))
+        named |= set(re.findall(r'\b\d{3}: "([a-z_]+)"', text))
+    assert "unauthenticated" in named
+    assert sorted(rule for rule in named if rule not in messages_zh.RULES) == []
+
+
+def test_a_bad_field_is_explained_by_its_field_and_detail() -> None:
+    assert messages_zh.field_message(
+        "id_number", "420102********0010: the check character does not match"
+    ) == ("身份证号码的校验位不正确，请核对最后一位")
+    assert (
+        messages_zh.field_message("person.mobile", "not a phone number")
+        == "请填写正确的中国大陆手机号码（11位）"
+    )
+    assert messages_zh.field_message("unit", "too long") == "推荐单位填写有误"
+
+
+def test_only_a_first_choice_of_chinese_asks_for_chinese() -> None:
+    assert messages_zh.wants_chinese("zh-CN,zh;q=0.9")
+    assert messages_zh.wants_chinese("zh")
+    assert not messages_zh.wants_chinese("en-US,zh;q=0.5")
+    assert not messages_zh.wants_chinese(None)
