@@ -82,7 +82,7 @@ def test_the_status_lookup_needs_the_receipt_and_the_id_number_together(api: Api
     _open_self_registration(api)
     mine = api.client.post(f"/api/campaigns/{api.campaign_id}/registrations", json=form(3, group="veteran"))
     assert mine.status_code in (201, 202), mine.text
-    receipt = mine.json()["id"]
+    receipt = mine.json()["receipt"]
     other = api.recommend(4)
     path = f"/api/campaigns/{api.campaign_id}/registrations/status"
 
@@ -91,7 +91,7 @@ def test_the_status_lookup_needs_the_receipt_and_the_id_number_together(api: Api
     assert set(own.json()) == {"status", "changed_at"}
     assert own.json()["status"] == "nominated"
 
-    for receipt_given, number in ((other, id_number(3)), (receipt, id_number(4)), (receipt, id_number(5))):
+    for receipt_given, number in ((other, id_number(4)), (receipt, id_number(4)), (receipt, id_number(5))):
         refused = api.client.post(path, json={"receipt": receipt_given, "id_number": number}, headers=ZH)
         assert refused.status_code == 404
         assert refused.json()["title"] == "未找到相关记录"

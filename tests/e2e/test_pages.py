@@ -79,7 +79,7 @@ def test_the_public_registers_is_told_what_is_wrong_then_gets_a_receipt_and_its_
     expect(code).to_be_visible()
     receipt = code.inner_text().strip()
     assert len(receipt) == 36
-    expect(page.locator("#receipt")).to_contain_text("已报名")
+    expect(page.locator("#receipt")).to_contain_text("报名已受理")
 
     page.locator("#l-id_number").fill(id_number(202))
     page.get_by_role("button", name="查询").click()

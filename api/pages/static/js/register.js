@@ -28,14 +28,16 @@
     try {
       const answer = await api("POST", `/api/campaigns/${cid}/registrations`, body, { "Idempotency-Key": crypto.randomUUID() });
       receipt.replaceChildren();
-      if (answer.status === 201 && answer.data && answer.data.id) {
+      const code = answer.data && (answer.data.receipt || answer.data.id);
+      if (code) {
         receipt.append(
-          el("h3", {}, "报名成功"),
+          el("h3", {}, "报名已受理"),
+          el("p", {}, answer.data.message || "已收到报名，审核后通知结果"),
           el("p", {}, "请保存以下回执码，凭回执码和身份证号码查询报名状态："),
-          el("p", { class: "code", id: "receipt-code" }, answer.data.id),
-          el("p", {}, "当前状态：", el("strong", {}, label("statuses", answer.data.status))),
+          el("p", { class: "code", id: "receipt-code" }, code),
+          el("p", { class: "hint" }, "如您此前已报名，请使用首次报名时获得的回执码查询状态。"),
         );
-        document.getElementById("l-receipt").value = answer.data.id;
+        document.getElementById("l-receipt").value = code;
       } else {
         receipt.append(
           el("h3", {}, "报名已受理"),
