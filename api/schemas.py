@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from domain.timeline import PhaseCode, PhaseStatus
+from domain.timeline import SHANGHAI, PhaseCode, PhaseStatus
+
+
+def _local_text(instant: datetime) -> str:
+    return instant.astimezone(SHANGHAI).isoformat()
+
+
+def _instant(value: Any) -> Any:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# A business instant as people in Hubei read it: 2021-05-24T00:00:00+08:00, not ...16:00Z of
+# the day before. The same instant; stored in UTC.
+LocalInstant = Annotated[
+    datetime, BeforeValidator(_instant), PlainSerializer(_local_text, return_type=str, when_used="json")
+]
 
 
 class _Request(BaseModel):
@@ -75,8 +90,8 @@ class Override(_Request):
 
 
 class WindowOut(BaseModel):
-    opens: datetime | None
-    closes: datetime | None
+    opens: LocalInstant | None
+    closes: LocalInstant | None
     status: PhaseStatus = Field(description="by the dates, now")
     recorded: PhaseStatus = Field(description="as last recorded by the scheduler or an organiser")
 
@@ -151,8 +166,8 @@ class ContestantOut(BaseModel):
     results: dict[str, float] | None
     team_role: str | None
     award: str | None
-    nominated_at: datetime
-    modified_at: datetime
+    nominated_at: LocalInstant
+    modified_at: LocalInstant
 
 
 class PersonalData(BaseModel):
@@ -165,7 +180,7 @@ class PersonalData(BaseModel):
 class HistoryEntryOut(BaseModel):
     version: int
     type: str
-    at: datetime
+    at: LocalInstant
     user: str | None
     role: str | None
     city: str | None
@@ -240,11 +255,11 @@ class ImportOut(BaseModel):
 class ScheduledBoundary(BaseModel):
     code: PhaseCode
     side: Literal["opens", "closes"]
-    instant: datetime = Field(description="when the timeline says the boundary passes")
+    instant: LocalInstant = Field(description="when the timeline says the boundary passes")
     state: Literal["pending", "done", "late", "overridden", "blocked"]
     by: str | None = Field(default=None, description="scheduler or organiser, once recorded")
-    scheduled: datetime | None = None
-    actual: datetime | None = Field(default=None, description="when it was recorded")
+    scheduled: LocalInstant | None = None
+    actual: LocalInstant | None = Field(default=None, description="when it was recorded")
 
 
 class ScheduleOut(BaseModel):
@@ -272,8 +287,8 @@ class RosterEntry(BaseModel):
     results: dict[str, float] | None
     team_role: str | None
     award: str | None
-    nominated_at: str
-    changed_at: str
+    nominated_at: LocalInstant
+    changed_at: LocalInstant
     version: int
 
 
@@ -339,7 +354,7 @@ class TeamsOut(BaseModel):
 
 class AuditEntryOut(BaseModel):
     notification_id: int
-    at: str
+    at: LocalInstant
     event_type: str
     aggregate_type: str
     aggregate_id: str

@@ -12,8 +12,17 @@ from eventsourcing.domain import Aggregate, event
 from domain.decision import Decision
 from domain.errors import InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
 from domain.ids import campaign_id
-from domain.timeline import PhaseCode, PhaseStatus, Side, Timeline, shanghai_text, to_utc
-from domain.values import CITY_QUOTAS, GROUP_CAP, Actor, Group, Role
+from domain.timeline import (
+    CHANNELS_OF_PHASE,
+    PHASE_OF_CHANNEL,
+    PhaseCode,
+    PhaseStatus,
+    Side,
+    Timeline,
+    shanghai_text,
+    to_utc,
+)
+from domain.values import CITY_QUOTAS, GROUP_CAP, SCHEDULER, Actor, Group, Role
 
 
 class Campaign(Aggregate):
@@ -109,12 +118,13 @@ class Campaign(Aggregate):
         _require_organiser(actor, "amend timeline")
         _require_reason(reason, "amend timeline")
         self._require_in_order(at, "amend timeline")
-        timeline = self.timeline.amended(changes).validated()
+        timeline = self.timeline.amended(changes).validated(in_order=False)
         diff = _diff(self.timeline, timeline)
         if not diff:
             raise InvalidTimeline("amend timeline: the amendment changes nothing")
         for code_text, moved in diff.items():
             self._check_history_kept(PhaseCode(code_text), moved, at)
+        timeline.require_phases_in_order()
         self._timeline_amended(
             timeline=timeline.to_data(),
             contest_pinned=timeline.contest_pinned,
@@ -162,7 +172,10 @@ class Campaign(Aggregate):
         self.rule_version = decision.rule_version
 
     def open_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
-        """Organiser override: open a pending phase now, moving its opening to now."""
+        """Organiser override: open a pending phase now, moving its opening to now.
+
+        A channel opens only while its phase is open: self-registration inside registration.
+        """
         _require_organiser(actor, f"open {code}")
         _require_reason(reason, f"open {code}")
         self._require_in_order(at, f"open {code}")
@@ -175,24 +188,59 @@ class Campaign(Aggregate):
                 f"open {code}: it closed at {shanghai_text(window.closes)}; "
                 "amend its closing date to extend it"
             )
+        phase = PHASE_OF_CHANNEL.get(code)
+        if phase is not None and self.timeline[phase].status_at(at) is not PhaseStatus.OPEN:
+            raise InvalidTimeline(
+                f"open {code}: {phase} is {self.timeline[phase].status_at(at)}; "
+                f"a channel opens only while {phase} is open"
+            )
+        if phase is not None:
+            self._catch_up(phase, at)
         if window.opens is None or window.opens > at:
             self.amend_timeline({code: {"opens": at}}, reason=reason, actor=actor, at=at)
         self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=reason)
 
     def close_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
-        """Organiser override: close an open phase now, moving its closing to now."""
+        """Organiser override: close an open phase now, moving its closing to now.
+
+        Closing a phase closes the channels inside it; a channel not yet open loses its
+        opening. Boundaries that fell due by date and were not recorded yet are recorded
+        first, as the scheduler's, at the instant their dates gave.
+        """
         _require_organiser(actor, f"close {code}")
         _require_reason(reason, f"close {code}")
         self._require_in_order(at, f"close {code}")
         window = self.timeline[code]
         if PhaseStatus.OPEN not in (self.phase_status[code], window.status_at(at)):
             raise InvalidTimeline(f"close {code}: it is {window.status_at(at)}, not open")
-        if self.phase_status[code] is not PhaseStatus.OPEN:
-            # Its opening (or reopening) has passed but was not recorded yet: record it first.
-            self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=None)
+        channels = CHANNELS_OF_PHASE.get(code, ())
+        phase = PHASE_OF_CHANNEL.get(code)
+        for due in (*([phase] if phase else []), code, *channels):
+            self._catch_up(due, at)
+        changes: dict[PhaseCode, dict[Side, datetime | None]] = {}
         if window.closes is None or window.closes > at:
-            self.amend_timeline({code: {"closes": at}}, reason=reason, actor=actor, at=at)
-        self._record_edge(code, "closes", window.closes, actor=actor, at=at, reason=reason)
+            changes[code] = {"closes": at}
+        open_channels = [c for c in channels if self.phase_status[c] is PhaseStatus.OPEN]
+        for channel in channels:
+            inner = self.timeline[channel]
+            if inner.closes is not None and inner.closes <= at:
+                continue
+            edges: dict[Side, datetime | None] = {"closes": at}
+            if self.phase_status[channel] is PhaseStatus.PENDING:
+                edges["opens"] = None  # it can no longer open: its phase is over
+            changes[channel] = edges
+        scheduled = {c: self.timeline[c].closes for c in (code, *channels)}
+        if changes:
+            self.amend_timeline(changes, reason=reason, actor=actor, at=at)
+        for channel in open_channels:
+            self._record_edge(channel, "closes", scheduled[channel], actor=actor, at=at, reason=reason)
+        self._record_edge(code, "closes", scheduled[code], actor=actor, at=at, reason=reason)
+
+    def _catch_up(self, code: PhaseCode, at: datetime) -> None:
+        """Record an opening that passed by date but is not on record, as the scheduler's."""
+        window = self.timeline[code]
+        if self.phase_status[code] is not PhaseStatus.OPEN and window.status_at(at) is PhaseStatus.OPEN:
+            self._record_edge(code, "opens", window.opens, actor=SCHEDULER, at=at, reason=None)
 
     def record_due_boundaries(self, *, actor: Actor, at: datetime) -> list[tuple[PhaseCode, Side]]:
         """Record every boundary the timeline says has passed by ``at``, in timeline order.

@@ -230,7 +230,7 @@ def audit(
                                  **_view_headers(response)})  # fmt: skip
     entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
     next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
-    return AuditOut(entries=[AuditEntryOut(**vars(e)) for e in entries], next_after=next_after)
+    return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
 
 
 def _entry(row: RosterRow) -> RosterEntry:
@@ -238,8 +238,9 @@ def _entry(row: RosterRow) -> RosterEntry:
         id=row.contestant_id, city=row.city, group=row.group, channel=row.channel, name=row.name,
         id_number=row.id_number, mobile=row.mobile, platform=row.platform, account=row.account,
         followers=row.followers, status=row.status, training_account=row.training_account,
-        results=row.results, team_role=row.team_role, award=row.award, nominated_at=row.nominated_at,
-        changed_at=row.changed_at, version=row.version,
+        results=row.results, team_role=row.team_role, award=row.award,
+        nominated_at=datetime.fromisoformat(row.nominated_at), changed_at=datetime.fromisoformat(row.changed_at),
+        version=row.version,
     )  # fmt: skip
 
 
