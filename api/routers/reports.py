@@ -239,8 +239,8 @@ def _entry(row: RosterRow) -> RosterEntry:
         id_number=row.id_number, mobile=row.mobile, platform=row.platform, account=row.account,
         followers=row.followers, status=row.status, training_account=row.training_account,
         results=row.results, team_role=row.team_role, award=row.award,
-        nominated_at=datetime.fromisoformat(row.nominated_at), changed_at=datetime.fromisoformat(row.changed_at),
-        version=row.version,
+        nominated_at=datetime.fromisoformat(row.nominated_at),
+        changed_at=datetime.fromisoformat(row.changed_at), version=row.version,
     )  # fmt: skip
 
 

@@ -26,5 +26,6 @@ def test_every_answer_gives_instants_with_the_shanghai_offset(api: Api) -> None:
     assert single.json()["nominated_at"] == "2021-06-10T10:00:00+08:00"
     assert history[0]["at"] == "2021-06-10T10:00:00+08:00"
     assert roster["contestants"][0]["nominated_at"] == "2021-06-10T10:00:00+08:00"
-    assert audit["entries"] and all(e["at"].endswith("+08:00") for e in audit["entries"])
+    assert audit["entries"]
+    assert all(e["at"].endswith("+08:00") for e in audit["entries"])
     assert schedule["boundaries"][0]["instant"] == "2021-05-24T00:00:00+08:00"
