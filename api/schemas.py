@@ -345,7 +345,11 @@ class TeamOut(BaseModel):
     leader: str | None
     assistant: TeamMember | None
     streamers: list[TeamMember]
-    complete: bool = Field(description="4 to 6 streamers")
+    complete: bool = Field(description="1 leader, 1 assistant and 4 to 6 streamers (6 to 8 people)")
+    gaps: list[str] = Field(description="what the team lacks to be complete")
+    finals: Literal["entered", "overridden"] | None = Field(
+        description="entered for the finals: complete, or incomplete by an organiser's override"
+    )
 
 
 class TeamsOut(BaseModel):
@@ -379,6 +383,18 @@ class LeaderAppointment(_Request):
         min_length=1, max_length=50, description="the team leader, a staff member of the city bureau"
     )
     staff_user: str = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
+
+
+class FinalsEntry(_Request):
+    reason: str | None = Field(
+        default=None, max_length=500, description="required to enter an incomplete team (organisers only)"
+    )
+
+
+class FinalsEntryOut(BaseModel):
+    city: str
+    finals: Literal["entered", "overridden"]
+    gaps: list[str]
 
 
 class LeaderOut(BaseModel):

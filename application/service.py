@@ -388,13 +388,30 @@ class CampaignService(Application[UUID]):
         self, campaign_id: UUID, city: str, *, name: str, staff_user: str, actor: Actor, at: datetime
     ) -> None:
         def attempt() -> None:
-            self.get_campaign(campaign_id)
+            campaign = self.get_campaign(campaign_id)
             team = self._team(campaign_id, city, at)
             appointee = self.get_user(user_id(staff_user))
-            team.appoint_leader(name=name, staff_user=staff_user, appointee=appointee, actor=actor, at=at)
-            self.save(team)
+            team.appoint_leader(name=name, staff_user=staff_user, appointee=appointee, actor=actor, at=at,
+                                rule_version=campaign.rule_version)  # fmt: skip
+            if team.pending_events:
+                self.save(team, **_unchanged(campaign))
 
         self._retrying(attempt)
+
+    @_utc_instant
+    def enter_team_for_finals(
+        self, campaign_id: UUID, city: str, *, actor: Actor, at: datetime, reason: str | None = None
+    ) -> CityTeam:
+        """A complete team, or an incomplete one by an organiser's override with a reason."""
+
+        def attempt() -> CityTeam:
+            campaign = self.get_campaign(campaign_id)
+            team = self._team(campaign_id, city, at)
+            team.enter_finals(campaign.timeline, campaign.rule_version, actor=actor, at=at, reason=reason)
+            self.save(team, **_unchanged(campaign))
+            return team
+
+        return self._retrying(attempt)
 
     # --- queries -------------------------------------------------------------
 

@@ -79,6 +79,12 @@ class TeamFull(DomainError):
     rule = "team_full"
 
 
+class TeamIncomplete(DomainError):
+    """A finals team lacks its leader, its assistant or 4 to 6 streamers."""
+
+    rule = "team_incomplete"
+
+
 class TeamCityMismatch(DomainError):
     rule = "team_city_mismatch"
 

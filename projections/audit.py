@@ -28,7 +28,7 @@ _CONTESTANT_DECISIONS = (
 
 
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed")
+AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", "FinalsEntered")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class AuditView(ViewProjection):
             found[event_class(Contestant, name)] = self._decision
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
+        found[event_class(CityTeam, "FinalsEntered")] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
@@ -140,7 +141,7 @@ class AuditView(ViewProjection):
                 e.originator_version, campaign_id, city, actor.user, str(actor.role), actor.city,
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
-                decision.rule_version if decision else None,
+                decision.rule_version if decision else getattr(e, "rule_version", None),
             ),
             row=("audit", self.current_id),
         )  # fmt: skip

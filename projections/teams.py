@@ -1,4 +1,4 @@
-"""City finals teams: leader, assistant, streamers, and whether the team is complete (4-6 streamers)."""
+"""City finals teams: leader, assistant, streamers, whether complete, and their finals entry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.contestant import Contestant
-from domain.team import MAX_STREAMERS, MIN_STREAMERS, CityTeam, TeamRole
+from domain.team import CityTeam, TeamRole, completeness_gaps
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.store import Tx
 
@@ -26,10 +26,18 @@ class TeamRow:
     assistant: Member | None
     streamers: list[Member]
     changed_at: str
+    finals: str | None = None  # "entered", "overridden" (incomplete, by an organiser), or not yet
+
+    @property
+    def gaps(self) -> list[str]:
+        return completeness_gaps(
+            self.leader_name is not None, 1 if self.assistant else 0, len(self.streamers)
+        )
 
     @property
     def complete(self) -> bool:
-        return MIN_STREAMERS <= len(self.streamers) <= MAX_STREAMERS
+        """1 leader, 1 assistant and 4 to 6 streamers."""
+        return not self.gaps
 
 
 class TeamsView(ViewProjection):
@@ -37,7 +45,7 @@ class TeamsView(ViewProjection):
     seals = True
     tables = {  # noqa: RUF012
         "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
-        "leader_name TEXT, leader_user TEXT, changed_at TEXT NOT NULL",
+        "leader_name TEXT, leader_user TEXT, finals TEXT, changed_at TEXT NOT NULL",
         "team_members": "team_id TEXT NOT NULL, contestant_id TEXT NOT NULL, role TEXT NOT NULL, "
         "PRIMARY KEY (team_id, contestant_id)",
         "team_people": "contestant_id TEXT PRIMARY KEY, name TEXT NOT NULL",
@@ -50,6 +58,7 @@ class TeamsView(ViewProjection):
             event_class(CityTeam, "MemberAdded"): self._added,
             event_class(CityTeam, "MemberRemoved"): self._removed,
             event_class(CityTeam, "LeaderAppointed"): self._leader,
+            event_class(CityTeam, "FinalsEntered"): self._finals,
             event_class(Contestant, "Nominated"): self._person,
         }
 
@@ -92,6 +101,14 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
+    def _finals(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.write(
+            self.sql("UPDATE {teams} SET finals = ? WHERE team_id = ?"),
+            ("overridden" if e.overridden else "entered", str(e.originator_id)),
+            row=("teams", e.originator_id),
+        )
+
     def _person(self, tx: Tx, e: Any) -> None:
         tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
@@ -126,6 +143,6 @@ class TeamsView(ViewProjection):
             streamers = [self._member(m) for m in mine if m["role"] == TeamRole.STREAMER]
             found.append(
                 TeamRow(t["city"], self.sealer.open(t["leader_name"]), t["leader_user"],
-                        assistants[0] if assistants else None, streamers, t["changed_at"])
+                        assistants[0] if assistants else None, streamers, t["changed_at"], t["finals"])
             )  # fmt: skip
         return found

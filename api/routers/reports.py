@@ -19,6 +19,8 @@ from api.schemas import (
     AuditEntryOut,
     AuditOut,
     CapEntry,
+    FinalsEntry,
+    FinalsEntryOut,
     FunnelEntry,
     FunnelOut,
     LeaderAppointment,
@@ -174,6 +176,8 @@ def teams(
                 assistant=member(t.assistant.contestant_id, t.assistant.name) if t.assistant else None,
                 streamers=[member(s.contestant_id, s.name) for s in t.streamers],
                 complete=t.complete,
+                gaps=t.gaps,
+                finals=t.finals,  # type: ignore[arg-type]  # the view stores only these two words
             )
             for t in views.teams.teams(cid)
         ]
@@ -266,5 +270,30 @@ def appoint_leader(
             cid, team_city, name=body.name, staff_user=body.staff_user, actor=actor, at=now
         )
         return LeaderOut(city=team_city, leader=body.name.strip(), staff_user=body.staff_user.strip())
+
+    return idem.answer(200, body, decide)
+
+
+@router.post(
+    "/{cid}/teams/{city}/finals",
+    response_model=FinalsEntryOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def enter_finals(
+    cid: CampaignId,
+    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    body: FinalsEntry,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Enter the city's team for the finals; an incomplete team only by an organiser, with a reason."""
+
+    def decide() -> FinalsEntryOut:
+        team_city = parse_city(city)
+        team = service.enter_team_for_finals(cid, team_city, actor=actor, at=now, reason=body.reason)
+        gaps = team.gaps
+        return FinalsEntryOut(city=team_city, finals="overridden" if gaps else "entered", gaps=gaps)
 
     return idem.answer(200, body, decide)
