@@ -78,6 +78,18 @@ class CampaignCreate(_Request):
         description="explicit windows per phase or channel code; with a template they amend it, "
         "without one they are the whole timeline (codes left out are not announced)",
     )
+    age_rules: dict[Literal["trainee", "veteran", "family"], AgeRuleIn] | None = Field(
+        default=None, description="age at nomination per group; a group left out takes adults (18 or over)"
+    )
+
+
+class AgeRuleIn(_Request):
+    min_age: int | None = Field(
+        default=18, ge=0, le=150, description="youngest age at nomination; null: none"
+    )
+    max_age: int | None = Field(
+        default=None, ge=0, le=150, description="oldest age at nomination; null: none"
+    )
 
 
 class TimelineAmend(_Request):
@@ -105,6 +117,9 @@ class CampaignOut(BaseModel):
     timeline: dict[str, WindowOut]
     quotas: dict[str, dict[str, int]] = Field(description="city -> group -> recommendation places")
     caps: dict[str, int] = Field(description="group -> most contestants")
+    age_rules: dict[str, dict[str, int | None]] = Field(
+        description="group -> {min_age, max_age} at nomination (null: no bound)"
+    )
 
 
 # --- contestants ----------------------------------------------------------------

@@ -30,6 +30,7 @@ def campaign_out(campaign: Campaign, now: datetime) -> CampaignOut:
         },
         quotas=campaign.quotas,
         caps=campaign.caps,
+        age_rules={group.value: rule.to_data() for group, rule in campaign.age_rules.items()},
     )
 
 

@@ -37,6 +37,7 @@ from application.history import HistoryEntry, history_of
 from application.recorders import UNCHANGED
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
+from domain.ages import AgeRule
 from domain.answers import RecordedAnswer, answer_id
 from domain.campaign import Campaign
 from domain.contestant import Contestant
@@ -123,6 +124,7 @@ class CampaignService(Application[UUID]):
         changes: Mapping[PhaseCode, Mapping[Side, datetime | None]] | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
+        age_rules: Mapping[Group, AgeRule] | None = None,
     ) -> UUID:
         """Launch from a template (optionally shifted to ``start``) and/or explicit dates."""
         existing = campaign_id(name)
@@ -139,6 +141,7 @@ class CampaignService(Application[UUID]):
             template=template if timeline is None else None,
             quotas=quotas,
             caps=caps,
+            age_rules=age_rules,
         )
         self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
         return campaign.id

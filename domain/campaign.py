@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.ages import AgeRule, default_age_rules
 from domain.decision import Decision
-from domain.errors import InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
+from domain.errors import AgeNotAllowed, InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
 from domain.ids import campaign_id
 from domain.timeline import (
     CHANNELS_OF_PHASE,
     PHASE_OF_CHANNEL,
+    SHANGHAI,
     PhaseCode,
     PhaseStatus,
     Side,
@@ -43,6 +45,7 @@ class Campaign(Aggregate):
         template: str | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
+        age_rules: Mapping[Group, AgeRule] | None = None,
         reason: str | None = None,
     ) -> Campaign:
         _require_organiser(actor, "launch campaign")
@@ -54,6 +57,9 @@ class Campaign(Aggregate):
             for city, (trainee, veteran) in CITY_QUOTAS.items()
         }
         group_caps = {**dict.fromkeys(Group, GROUP_CAP), **(caps or {})}
+        ages = {**default_age_rules(), **(age_rules or {})}
+        for group, rule in ages.items():
+            rule.check(f"launch campaign: the age rule of the {group} group")
         return cls(
             name=name.strip(),
             timeline=checked.to_data(),
@@ -61,6 +67,7 @@ class Campaign(Aggregate):
             template=template,
             quotas={city: {g.value: n for g, n in row.items()} for city, row in quota_table.items()},
             caps={g.value: n for g, n in group_caps.items()},
+            age_rules={g.value: rule.to_data() for g, rule in ages.items()},
             decision=Decision.of(actor, 1, reason),
             timestamp=at,
         )
@@ -76,12 +83,19 @@ class Campaign(Aggregate):
         caps: dict[str, int],
         decision: Decision,
         timestamp: datetime,
+        age_rules: dict[str, dict[str, int | None]] | None = None,
     ) -> None:
         self.name = name
         self.timeline = Timeline.from_data(timeline, contest_pinned)
         self.template = template
         self.quotas = quotas
         self.caps = caps
+        # Campaigns launched before age rules were settings had none on record: the default.
+        self.age_rules = (
+            {Group(g): AgeRule.from_data(rule) for g, rule in age_rules.items()}
+            if age_rules is not None
+            else default_age_rules()
+        )
         self.rule_version = 1
         self.phase_status = dict.fromkeys(PhaseCode, PhaseStatus.PENDING)
 
@@ -92,6 +106,18 @@ class Campaign(Aggregate):
         if group is Group.FAMILY:
             return None
         return self.quotas.get(city, {}).get(group.value, 0)
+
+    def require_age(self, group: Group, born: date, at: datetime, masked_id: str, verb: str) -> None:
+        """The group's age rule at the decision's instant (Asia/Shanghai calendar)."""
+        rule = self.age_rules.get(group)
+        if rule is None:
+            return
+        problem = rule.refusal(born, at.astimezone(SHANGHAI).date())
+        if problem:
+            raise AgeNotAllowed(
+                f"{verb}: the {group} group ({group.title}) takes people {rule.describe()} at nomination; "
+                f"the person with ID number {masked_id} is {problem}"
+            )
 
     def cap(self, group: Group) -> int:
         return self.caps.get(group.value, GROUP_CAP)

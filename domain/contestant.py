@@ -57,6 +57,7 @@ class Contestant(Aggregate):
             group=person.group,
             reason=reason,
         )
+        campaign.require_age(person.group, person.id_number.birth_date, at, person.id_number.masked, trigger)
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,

@@ -59,6 +59,12 @@ class GroupNotAllowed(DomainError):
     rule = "group_not_allowed"
 
 
+class AgeNotAllowed(DomainError):
+    """The person's age at nomination is outside the group's age rule."""
+
+    rule = "age_not_allowed"
+
+
 class QuotaFull(DomainError):
     rule = "quota_full"
 

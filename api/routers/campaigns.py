@@ -12,8 +12,9 @@ from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
 from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
+from domain.ages import AgeRule
 from domain.timeline import PhaseCode, Timeline, Window
-from domain.values import Channel
+from domain.values import Channel, Group
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -34,15 +35,19 @@ def launch(
 
     def decide() -> CampaignOut:
         changes = timeline_changes(body.timeline or {})
+        ages = {
+            Group(group): AgeRule(rule.min_age, rule.max_age)
+            for group, rule in (body.age_rules or {}).items()
+        }
         if body.timeline is not None and body.template is None and body.start is None:
             explicit = Timeline({code: Window(None, None) for code in PhaseCode}).amended(changes)
             campaign_id = service.launch_campaign(
-                body.name, actor=actor, at=now, template=None, timeline=explicit
+                body.name, actor=actor, at=now, template=None, timeline=explicit, age_rules=ages
             )
         else:
             campaign_id = service.launch_campaign(
                 body.name, actor=actor, at=now, template=body.template or "hubei-2021",
-                start=body.start, changes=changes or None,
+                start=body.start, changes=changes or None, age_rules=ages,
             )  # fmt: skip
         return campaign_out(service.get_campaign(campaign_id), now)
 
