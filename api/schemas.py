@@ -254,14 +254,23 @@ class ImportedRow(BaseModel):
     rule: str | None = Field(default=None, description="the refusing rule, e.g. quota_full")
     detail: str | None = None
     contestant_id: UUID | None = None
+    sheet: str | None = Field(default=None, description="the sheet, when the workbook has several")
+
+
+class ImportedSheet(BaseModel):
+    name: str
+    outcome: Literal["imported", "skipped"]
+    group: str | None = None
+    detail: str | None = Field(default=None, description="why a sheet was skipped")
 
 
 class ImportOut(BaseModel):
     filename: str
-    group: str
+    group: str = Field(description="the group of the first imported sheet")
     unit: str | None
     counts: dict[str, int] = Field(description="rows created, unchanged (imported before) and refused")
     rows: list[ImportedRow]
+    sheets: list[ImportedSheet] = Field(description="every sheet of the file, imported or skipped and why")
 
 
 # --- schedule -------------------------------------------------------------------

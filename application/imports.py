@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from application.errors import ApplicationError, NotFound
-from application.recommendation_form import FormRow, FormUnreadable, read_form
+from application.recommendation_form import FormRow, FormSheet, FormUnreadable, read_sheets
 from application.service import CampaignService
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.lifecycle import MOVES_BY_TRIGGER
@@ -27,6 +27,17 @@ class RowReport:
     rule: str | None = None
     detail: str | None = None
     contestant_id: UUID | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetReport:
+    """What became of one sheet: imported, or skipped (empty, not a form, no group) and why."""
+
+    name: str
+    outcome: Literal["imported", "skipped"]
+    group: Group | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class ImportReport:
     unit: str | None
     group: Group
     rows: list[RowReport]
+    sheets: list[SheetReport]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -63,24 +75,48 @@ def import_recommendations(
     if actor.role not in recommend.roles:
         allowed = ", ".join(sorted(role.value for role in recommend.roles))
         raise NotPermitted(f"import: the role {actor.role} may not recommend (allowed: {allowed})")
-    form = read_form(content, filename)
-    group_text = group or form.group
-    if not group_text:
-        raise FormUnreadable(f"{filename}: the form names no 参赛组别 (group); give the group")
-    try:
-        chosen = Group.parse(group_text)
-    except InvalidValue as error:
-        raise FormUnreadable(f"{filename}: {error.detail}") from None
+    sheets = read_sheets(content, filename)
     service.get_campaign(campaign_id)  # an unknown campaign refuses the whole file
-    recommending_unit = unit or form.unit
+    chosen = [(sheet, _group_of(sheet, group, filename)) for sheet in sheets]
+    forms = [(sheet, found) for sheet, found in chosen if sheet.form is not None]
+    if not any(isinstance(found, Group) for _, found in forms):
+        raise FormUnreadable(next(str(found) for _, found in forms))  # the only problem there is
+    todo = sum(len(sheet.form.rows) for sheet, found in forms if isinstance(found, Group) and sheet.form)
     reports: list[RowReport] = []
-    for done, row in enumerate(form.rows, start=1):
-        reports.append(
-            _import_row(service, campaign_id, row, chosen, recommending_unit, form.contact, actor, at)
-        )
-        if progress is not None:
-            progress(done, len(form.rows))
-    return ImportReport(filename, recommending_unit, chosen, reports)
+    sheet_reports: list[SheetReport] = []
+    first: tuple[Group, str | None] | None = None
+    for sheet, found in chosen:
+        form = sheet.form
+        if form is None or not isinstance(found, Group):
+            detail = sheet.problem if form is None else str(found)
+            sheet_reports.append(SheetReport(sheet.name, "skipped", detail=detail or "the sheet is empty"))
+            continue
+        recommending_unit = unit or form.unit
+        first = first or (found, recommending_unit)
+        sheet_reports.append(SheetReport(sheet.name, "imported", found))
+        label = sheet.name if len(sheets) > 1 else None
+        for row in form.rows:
+            report = _import_row(service, campaign_id, row, found, recommending_unit, form.contact, actor, at)
+            reports.append(replace(report, sheet=label))
+            if progress is not None:
+                progress(len(reports), todo)
+    group_of_file, unit_of_file = first or (Group.TRAINEE, unit)  # some sheet has a group: see above
+    return ImportReport(filename, unit_of_file, group_of_file, reports, sheet_reports)
+
+
+def _group_of(sheet: FormSheet, given: str | None, filename: str) -> Group | str:
+    """The sheet's group (given, its 参赛组别, or its name, e.g. 退役军人组), or why there is none."""
+    where = filename if sheet.name == filename else f"{filename}, sheet {sheet.name!r}"
+    candidates = [given] if given else [sheet.form.group if sheet.form else None, sheet.name]
+    for text in candidates:
+        if not text:
+            continue
+        try:
+            return Group.parse(text)
+        except InvalidValue as error:
+            if given or text != sheet.name:
+                return f"{where}: {error.detail}"
+    return f"{where}: the form names no 参赛组别 (group); give the group"
 
 
 def _import_row(

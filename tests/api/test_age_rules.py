@@ -38,10 +38,16 @@ def test_a_campaign_sets_its_own_age_rules(api: Api) -> None:
     api.clock.now = LAUNCH
     launched = api.client.post(
         "/api/campaigns",
-        json={"name": "少年组", "template": "hubei-2021",
-              "age_rules": {"family": {"min_age": 6, "max_age": None}, "veteran": {"min_age": 18, "max_age": 60}}},
+        json={
+            "name": "少年组",
+            "template": "hubei-2021",
+            "age_rules": {
+                "family": {"min_age": 6, "max_age": None},
+                "veteran": {"min_age": 18, "max_age": 60},
+            },
+        },
         headers=ADMIN_HEADERS,
-    )  # fmt: skip
+    )
     assert launched.status_code == 201, launched.text
     cid = launched.json()["id"]
     assert launched.json()["age_rules"]["trainee"] == {"min_age": 18, "max_age": None}
@@ -50,7 +56,8 @@ def test_a_campaign_sets_its_own_age_rules(api: Api) -> None:
     def recommend(seq: int, group: str, year: int) -> int:
         body = form(seq, group=group, id_number=born_in(year, seq))
         answer = api.client.post(f"/api/campaigns/{cid}/contestants", json=body, headers=ADMIN_HEADERS)
-        return answer.status_code
+        status: int = answer.status_code
+        return status
 
     assert recommend(1, "family", 2012) == 201
     assert recommend(2, "veteran", 1950) == 409  # over 60
