@@ -17,7 +17,17 @@ from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
-from api.routers import campaigns, contestants, health, imports, registrations, reports, schedule, users
+from api.routers import (
+    campaigns,
+    contestants,
+    health,
+    imports,
+    listings,
+    registrations,
+    reports,
+    schedule,
+    users,
+)
 from application.bootstrap import build_service
 from application.settings import Settings
 from projections import open_views
@@ -85,7 +95,17 @@ def create_app(
     app.state.registration_limiter = RateLimiter(chosen.registration_rate)
     app.state.request_counter = counter = RequestCounter()
     problems.install(app)
-    for module in (health, users, campaigns, reports, imports, schedule, registrations, contestants):
+    for module in (
+        health,
+        users,
+        listings,
+        campaigns,
+        reports,
+        imports,
+        schedule,
+        registrations,
+        contestants,
+    ):
         app.include_router(module.router)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)

@@ -122,6 +122,21 @@ class CampaignOut(BaseModel):
     )
 
 
+class CampaignSummary(BaseModel):
+    id: UUID
+    name: str
+    template: str | None
+    rule_version: int
+    launched_at: LocalInstant
+    open_now: list[str] = Field(description="phase and channel codes open now, by the dates")
+
+
+class UserSummary(BaseModel):
+    username: str
+    role: str
+    city: str | None
+
+
 # --- contestants ----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.values import Group
 from projections.base import Handler, ViewProjection, event_class
+from projections.ordering import city_order, group_order
 from projections.store import Tx
 
 STAGES = ("nominated", "verified", "trained", "competed", "advanced", "awarded")
@@ -105,6 +106,7 @@ class FunnelView(ViewProjection):
             )
             for r in rows
         ]
+        found.sort(key=lambda r: (city_order(r.city), group_order(r.group)))  # 附件1's order
         finalists = sum(r.finalists for r in found)
         trainees = sum(r.finalists for r in found if r.group == Group.TRAINEE.value)
         return Funnel(found, finalists, trainees)

@@ -16,6 +16,7 @@ from domain.contestant import Contestant
 from domain.places import Allotment
 from domain.values import Channel, Group
 from projections.base import Handler, ViewProjection, event_class
+from projections.ordering import city_order, group_order
 from projections.store import Tx
 
 
@@ -136,7 +137,7 @@ class QuotasView(ViewProjection):
         return {r["scope"]: int(r["taken"]) for r in rows}
 
     def quotas(self, campaign_id: UUID) -> list[QuotaRow]:
-        """Every city and group with a quota, in city then group order."""
+        """Every city and group with a quota, cities in 附件1's order, groups in the notice's."""
         campaign = str(campaign_id)
         with self.view.read() as tx:
             limits = tx.fetchall(
@@ -162,7 +163,7 @@ class QuotasView(ViewProjection):
             quota = int(row["quota"])
             done = verified.get((row["city"], row["grp"]), 0)
             found.append(QuotaRow(row["city"], row["grp"], quota, active, done, quota - active))
-        return found
+        return sorted(found, key=lambda r: (city_order(r.city), group_order(r.group)))
 
     def caps(self, campaign_id: UUID) -> list[CapRow]:
         campaign = str(campaign_id)
@@ -175,7 +176,7 @@ class QuotasView(ViewProjection):
         for r in caps:
             cap, active = int(r["cap"]), places.get(f"cap:{r['grp']}", 0)
             found.append(CapRow(r["grp"], cap, active, cap - active))
-        return found
+        return sorted(found, key=lambda r: group_order(r.group))
 
     def taken(self, campaign_id: UUID, scope: str) -> int:
         """Places taken in ``quota:<city>:<group>`` or ``cap:<group>``, as the domain counts them."""

@@ -11,6 +11,7 @@ from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
 from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.ordering import name_order
 from projections.sealing import Sealer
 from projections.store import Row, Tx, ViewDatabase
 
@@ -79,12 +80,13 @@ class RosterView(ViewProjection):
         "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
         "grp TEXT NOT NULL, channel TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL, "
         "mobile_masked TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL, "
-        "account_folded TEXT NOT NULL, name_index TEXT, followers BIGINT NOT NULL, status TEXT NOT NULL, "
+        "account_folded TEXT NOT NULL, name_index TEXT, name_sort TEXT, followers BIGINT NOT NULL, "
+        "status TEXT NOT NULL, "
         "training_account TEXT, results TEXT, team_role TEXT, award TEXT, "
         "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL",
     }
     indexes = {  # noqa: RUF012
-        "ix_view_roster_name": ("roster", "campaign_id, name, contestant_id"),
+        "ix_view_roster_name": ("roster", "campaign_id, name_sort, contestant_id"),
         "ix_view_roster_time": ("roster", "campaign_id, changed_at, contestant_id"),
         "ix_view_roster_name_index": ("roster", "name_index"),
         "ix_view_roster_account": ("roster", "account_folded"),
@@ -92,7 +94,7 @@ class RosterView(ViewProjection):
     }
 
     def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
-        self._names: dict[str, str] = {}  # contestant id -> opened name, when names are sealed
+        self._names: dict[str, str] = {}  # contestant id -> sort key of the opened sealed name
         super().__init__(db, suffix=suffix)
 
     def handlers(self) -> dict[type[Any], Handler]:
@@ -117,17 +119,19 @@ class RosterView(ViewProjection):
         name, account = str(person["name"]), str(person["account"])
         # sealed: whole-value digests to search by; plain: the text itself, for substrings
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
+        # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
+        sort_key = None if seal.enabled else name_order(name)
         at = utc_text(e.timestamp)
         tx.write(
             self.sql(
                 "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
-                "mobile_masked, platform, account, account_folded, name_index, followers, status, "
-                "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "mobile_masked, platform, account, account_folded, name_index, name_sort, followers, status, "
+                "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 str(e.originator_id), str(e.campaign_id), person["city"], person["group"], e.channel,
                 seal.seal(name), mask_id_number(e.id_number), mask_mobile(person["mobile"]),
-                person["platform"], seal.seal(account), *found_by,
+                person["platform"], seal.seal(account), *found_by, sort_key,
                 int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
             ),
             row=("roster", e.originator_id),
@@ -207,7 +211,7 @@ class RosterView(ViewProjection):
         if sort == "name" and self.sealer.enabled:
             return self._sorted_by_sealed_name(clause, params, descending, page, page_size)
         direction = "DESC" if descending else "ASC"
-        key = "name" if sort == "name" else "changed_at"
+        key = "name_sort" if sort == "name" else "changed_at"
         with self.view.read() as tx:
             counted = tx.fetchone(self.sql("SELECT COUNT(*) AS n FROM {roster} WHERE ") + clause, params)
             rows = tx.fetchall(
@@ -220,11 +224,11 @@ class RosterView(ViewProjection):
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
 
     def _name(self, row: Row) -> str:
-        """A sealed name, opened once per process: names never change after nomination."""
-        name = self._names.get(row["contestant_id"])
-        if name is None:
-            name = self._names[row["contestant_id"]] = str(self.sealer.open(row["name"]))
-        return name
+        """A sealed name's pinyin sort key, opened once per process: names never change."""
+        key = self._names.get(row["contestant_id"])
+        if key is None:
+            key = self._names[row["contestant_id"]] = name_order(str(self.sealer.open(row["name"])))
+        return key
 
     def _sorted_by_sealed_name(
         self, clause: str, params: list[Any], descending: bool, page: int, page_size: int
@@ -232,7 +236,9 @@ class RosterView(ViewProjection):
         """Sealed names sort only once opened: every match's name is read, one page's rows after."""
         with self.view.read() as tx:
             names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
-            keys = sorted(((self._name(r), r["contestant_id"]) for r in names), reverse=descending)
+            keys = sorted(
+                ((name_order(self._name(r)), r["contestant_id"]) for r in names), reverse=descending
+            )
             wanted = [cid for _, cid in keys[(page - 1) * page_size : page * page_size]]
             rows = tx.fetchall(
                 self.sql("SELECT * FROM {roster} WHERE contestant_id IN (")

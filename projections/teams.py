@@ -9,6 +9,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.team import CityTeam, TeamRole, completeness_gaps
 from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.ordering import city_order
 from projections.store import Tx
 
 
@@ -145,4 +146,4 @@ class TeamsView(ViewProjection):
                 TeamRow(t["city"], self.sealer.open(t["leader_name"]), t["leader_user"],
                         assistants[0] if assistants else None, streamers, t["changed_at"], t["finals"])
             )  # fmt: skip
-        return found
+        return sorted(found, key=lambda t: city_order(t.city))  # 附件1's order

@@ -37,7 +37,7 @@ from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
-from domain.values import parse_city
+from domain.values import Group, Platform, parse_city
 from projections.audit import AUDITED, AuditFilter, write_csv, write_xlsx
 from projections.roster import RosterRow
 
@@ -58,9 +58,11 @@ def roster(
     actor: CurrentActor,
     min_position: MinPosition = None,
     city: str | None = None,
-    group: Literal["trainee", "veteran", "family"] | None = None,
+    group: str | None = Query(
+        default=None, max_length=32, description="trainee, veteran, family, or the Chinese title (退役军人组)"
+    ),
     status: Status | None = None,
-    platform: Literal["douyin", "kuaishou"] | None = None,
+    platform: str | None = Query(default=None, max_length=32, description="douyin (抖音) or kuaishou (快手)"),
     q: str | None = Query(
         default=None,
         max_length=64,
@@ -76,7 +78,9 @@ def roster(
     service.get_campaign(cid)
     read_after(request, response, ["roster"], min_position)
     found = views.roster.query(
-        cid, city=limited_to, group=group, status=status.value if status else None, platform=platform,
+        cid, city=limited_to, group=Group.parse(group).value if group else None,
+        status=status.value if status else None,
+        platform=Platform.parse(platform).value if platform else None,
         search=q, sort=sort,
         descending=order == "desc", page=page, page_size=page_size,
     )  # fmt: skip
