@@ -39,6 +39,8 @@ class RosterRow:
     nominated_at: str
     changed_at: str
     version: int
+    experience: str = "无"
+    notes: str = ""  # the bureau's own 备注
 
     @classmethod
     def of(cls, row: Row, sealer: Sealer) -> RosterRow:
@@ -62,6 +64,8 @@ class RosterRow:
             nominated_at=row["nominated_at"],
             changed_at=row["changed_at"],
             version=int(row["version"]),
+            experience=str(sealer.open(row["experience"]) or "无"),
+            notes=str(sealer.open(row["notes"]) or ""),
         )
 
 
@@ -83,7 +87,8 @@ class RosterView(ViewProjection):
         "account_folded TEXT NOT NULL, name_index TEXT, name_sort TEXT, followers BIGINT NOT NULL, "
         "status TEXT NOT NULL, "
         "training_account TEXT, results TEXT, team_role TEXT, award TEXT, "
-        "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL",
+        "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL, "
+        "experience TEXT, notes TEXT",
     }
     indexes = {  # noqa: RUF012
         "ix_view_roster_name": ("roster", "campaign_id, name_sort, contestant_id"),
@@ -126,13 +131,15 @@ class RosterView(ViewProjection):
             self.sql(
                 "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
                 "mobile_masked, platform, account, account_folded, name_index, name_sort, followers, status, "
-                "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "nominated_at, changed_at, version, experience, notes) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 str(e.originator_id), str(e.campaign_id), person["city"], person["group"], e.channel,
                 seal.seal(name), mask_id_number(e.id_number), mask_mobile(person["mobile"]),
                 person["platform"], seal.seal(account), *found_by, sort_key,
                 int(person["followers"]), Status.NOMINATED.value, at, at, e.originator_version,
+                seal.seal(person.get("experience")), seal.seal(person.get("notes")),
             ),
             row=("roster", e.originator_id),
         )  # fmt: skip
@@ -175,6 +182,13 @@ class RosterView(ViewProjection):
                 self.sql("SELECT * FROM {roster} WHERE contestant_id = ?"), (str(contestant_id),)
             )
         return None if row is None else RosterRow.of(row, self.sealer)
+
+    def names(self, campaign_id: UUID) -> dict[str, str]:
+        """Contestant id -> name, for exports that show a person where the log has an id."""
+        with self.view.read() as tx:
+            statement = self.sql("SELECT contestant_id, name FROM {roster} WHERE campaign_id = ?")
+            rows = tx.fetchall(statement, (str(campaign_id),))
+        return {r["contestant_id"]: str(self.sealer.open(r["name"])) for r in rows}
 
     def query(
         self,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import tempfile
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.exports import AUDIT_HEADER, AUDIT_WIDTHS, audit_rows, csv_bytes, workbook_bytes
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import (
@@ -38,7 +36,7 @@ from domain.access import require_may_read_audit, require_may_read_reports, rost
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
 from domain.values import Group, Platform, parse_city
-from projections.audit import AUDITED, AuditFilter, write_csv, write_xlsx
+from projections.audit import AUDITED, AuditFilter
 from projections.roster import RosterRow
 
 router = APIRouter(prefix="/api/campaigns", tags=["reports and teams"])
@@ -211,8 +209,9 @@ def audit(
 ) -> Response | AuditOut:
     """Every decision with time, actor, reason, evidence and rule version; CSV and .xlsx too."""
     require_may_read_audit(actor)
-    service.get_campaign(cid)
-    read_after(request, response, ["audit"], min_position)
+    campaign = service.get_campaign(cid)
+    # exports name the people, read from the roster: both views are waited for
+    read_after(request, response, ["audit"] if format == "json" else ["audit", "roster"], min_position)
     unknown = sorted(set(type or ()) - set(AUDITED))
     if unknown:
         raise InvalidValue("type", f"{unknown[0]!r} is not an audited decision ({', '.join(AUDITED)})")
@@ -222,20 +221,19 @@ def audit(
         campaign_id=cid, actor=actor_user, city=parse_city(city) if city else None,
         event_types=tuple(type or ()), since=from_, until=to,
     )  # fmt: skip
-    if format == "csv":
-        out = io.StringIO()
-        write_csv(views.audit.entries(where, after=after), out)
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="audit.csv"',
-                                 **_view_headers(response)})  # fmt: skip
-    if format == "xlsx":
-        with tempfile.TemporaryDirectory() as scratch:
-            path = FilePath(scratch) / "audit.xlsx"
-            write_xlsx(views.audit.entries(where, after=after), path)
-            content = path.read_bytes()
-        return Response(content, media_type=XLSX,
-                        headers={"Content-Disposition": 'attachment; filename="audit.xlsx"',
-                                 **_view_headers(response)})  # fmt: skip
+    if format in ("csv", "xlsx"):
+        # For clerks: Chinese headers and event names, Beijing time, names where ids were.
+        rows = list(audit_rows(
+            views.audit.entries(where, after=after), names=views.roster.names(cid),
+            campaign_name=campaign.name, named=sees_names(actor),
+        ))  # fmt: skip
+        if format == "csv":
+            content, media = csv_bytes(AUDIT_HEADER, rows), "text/csv; charset=utf-8"
+        else:
+            content, media = workbook_bytes("审计记录", AUDIT_HEADER, rows, AUDIT_WIDTHS), XLSX
+        disposition = f'attachment; filename="audit.{format}"'
+        return Response(content, media_type=media,
+                        headers={"Content-Disposition": disposition, **_view_headers(response)})  # fmt: skip
     entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
     next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
     return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
