@@ -18,6 +18,7 @@ from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
 from api.readmodel import LogPosition
 from api.routers import (
+    bulk,
     campaigns,
     contestants,
     health,
@@ -102,6 +103,7 @@ def create_app(
         campaigns,
         reports,
         imports,
+        bulk,
         schedule,
         registrations,
         contestants,

@@ -440,3 +440,47 @@ class LeaderOut(BaseModel):
     city: str
     leader: str
     staff_user: str
+
+
+# --- bulk work ------------------------------------------------------------------
+
+
+class BulkReview(_Request):
+    contestants: list[UUID] = Field(min_length=1, max_length=5000, description="contestant ids")
+    reason: str | None = Field(default=None, max_length=500, description="one reason for every decision")
+
+
+class BulkRowOut(BaseModel):
+    line: int = Field(description="the item's position in the list, or the row's number in its sheet")
+    outcome: Literal["done", "refused"]
+    contestant_id: UUID | None = None
+    version: int | None = Field(default=None, description="the contestant's version after the decision")
+    rule: str | None = None
+    detail: str | None = None
+    sheet: str | None = None
+
+
+class BulkOut(BaseModel):
+    counts: dict[str, int] = Field(description="decisions done and refused")
+    rows: list[BulkRowOut]
+
+
+class RankedOut(BaseModel):
+    rank: int
+    id: UUID
+    name: str
+    status: str
+    team_role: str | None
+    total: float
+    results: dict[str, float]
+
+
+class RankingOut(BaseModel):
+    city: str
+    group: str
+    group_title: str
+    entries: list[RankedOut]
+
+
+class RankingsOut(BaseModel):
+    rankings: list[RankingOut] = Field(description="per city (附件1's order), trainee group first")
