@@ -26,6 +26,7 @@ from api.routers import (
     listings,
     registrations,
     reports,
+    review,
     schedule,
     users,
 )
@@ -104,6 +105,7 @@ def create_app(
         reports,
         imports,
         bulk,
+        review,
         schedule,
         registrations,
         contestants,

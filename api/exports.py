@@ -22,6 +22,7 @@ from projections.cells import csv_value, xlsx_row
 EVENT_TITLES = {
     "CampaignLaunched": "发布活动", "TimelineAmended": "调整日程", "PhaseOpened": "阶段开始",
     "PhaseClosed": "阶段结束", "Nominated": "报名", "Verified": "审核通过", "Rejected": "审核未通过",
+    "Reconsidered": "重新审核",
     "TrainingAccountAssigned": "分配培训账号", "Trained": "完成培训", "Competed": "记录比赛成绩",
     "Advanced": "入选决赛", "Awarded": "获奖", "Withdrawn": "退出", "Disqualified": "取消资格",
     "LeaderAppointed": "任命领队", "FinalsEntered": "报名决赛",

@@ -266,6 +266,20 @@ class CampaignService(Application[UUID]):
             expected_version=expected_version), at)  # fmt: skip
 
     @_utc_instant
+    def reconsider(
+        self, contestant_id: UUID, *, actor: Actor, at: datetime, reason: str, evidence: str | None = None
+    ) -> int:
+        """A rejected person back to review, retaking their places under the quota."""
+
+        def act(contestant: Contestant, campaign: Campaign) -> Sequence[Aggregate]:
+            contestant.reconsider(campaign, actor=actor, at=at, reason=reason, evidence=evidence)
+            allotments = self._allotments(campaign.id, contestant_scopes(contestant), at)
+            take_places(contestant, campaign, allotments, at)
+            return list(allotments.values())
+
+        return self._on_contestant(contestant_id, act)
+
+    @_utc_instant
     def assign_training_account(
         self,
         contestant_id: UUID,

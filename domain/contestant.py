@@ -194,6 +194,22 @@ class Contestant(Aggregate):
     def _rejected(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.REJECTED
 
+    def reconsider(
+        self,
+        campaign: Campaign,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str | None,
+        evidence: str | None = None,
+    ) -> None:
+        decision = self._decide("reconsider", campaign, actor, at, reason, evidence, None)
+        self._reconsidered(decision=decision, timestamp=at)
+
+    @event("Reconsidered")
+    def _reconsidered(self, decision: Decision, timestamp: datetime) -> None:
+        self.status = Status.NOMINATED
+
     def assign_training_account(
         self,
         campaign: Campaign,

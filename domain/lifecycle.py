@@ -110,7 +110,11 @@ MOVES: tuple[Move, ...] = (
          (during(PhaseCode.SELF_REGISTRATION),), frozenset({Role.PUBLIC, Role.ADMIN}),
          groups=frozenset({Group.VETERAN, Group.FAMILY})),
     Move("verify", (Status.NOMINATED,), Status.VERIFIED, (_REVIEW,), _ORGANISERS),
-    Move("reject", (Status.NOMINATED,), Status.REJECTED, (_REVIEW,), _ORGANISERS,
+    # Who is still unreviewed when training opens may be rejected then, in bulk with one reason.
+    Move("reject", (Status.NOMINATED,), Status.REJECTED, (_REVIEW, during(PhaseCode.ONLINE_TRAINING)),
+         _ORGANISERS, reason_required=True),
+    # Reconsideration (e.g. the missing 退役证 is brought): back to review, places retaken.
+    Move("reconsider", (Status.REJECTED,), Status.NOMINATED, (_REVIEW,), _ORGANISERS,
          reason_required=True),
     Move("assign_training_account", (Status.VERIFIED,), Status.ENROLLED,
          (during(PhaseCode.ONLINE_TRAINING),), _ORGANISERS),

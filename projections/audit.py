@@ -22,7 +22,7 @@ from projections.store import Tx
 
 _CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
 _CONTESTANT_DECISIONS = (
-    "Nominated", "Verified", "Rejected", "TrainingAccountAssigned", "Trained", "Competed",
+    "Nominated", "Verified", "Rejected", "Reconsidered", "TrainingAccountAssigned", "Trained", "Competed",
     "Advanced", "Awarded", "Withdrawn", "Disqualified",
 )  # fmt: skip
 

@@ -62,6 +62,7 @@ class FunnelView(ViewProjection):
         found: dict[type[Any], Handler] = {event_class(Contestant, "Nominated"): self._nominated}
         for name, flag in _FLAGS.items():
             found[event_class(Contestant, name)] = self._flag(flag)
+        found[event_class(Contestant, "Reconsidered")] = self._flag("rejected", 0)  # back in review
         return found
 
     def _nominated(self, tx: Tx, e: Any) -> None:
@@ -74,11 +75,11 @@ class FunnelView(ViewProjection):
             row=("funnel_members", e.originator_id),
         )
 
-    def _flag(self, flag: str) -> Handler:
+    def _flag(self, flag: str, value: int = 1) -> Handler:
         def handle(tx: Tx, e: Any) -> None:
             tx.change_one(
-                self.sql("UPDATE {funnel_members} SET " + flag + " = 1 WHERE contestant_id = ?"),
-                (str(e.originator_id),),
+                self.sql("UPDATE {funnel_members} SET " + flag + " = ? WHERE contestant_id = ?"),
+                (value, str(e.originator_id)),
                 f"funnel: contestant {e.originator_id} has no row to update",
                 row=("funnel_members", e.originator_id),
             )

@@ -57,7 +57,7 @@ class QuotasView(ViewProjection):
     }
 
     def handlers(self) -> dict[type[Any], Handler]:
-        names = ("Nominated", "Verified", "Rejected", "Withdrawn", "Disqualified")
+        names = ("Nominated", "Verified", "Rejected", "Reconsidered", "Withdrawn", "Disqualified")
         contestant = {name: event_class(Contestant, name) for name in names}
         return {
             event_class(Campaign, "CampaignLaunched"): self._launched,
@@ -67,6 +67,7 @@ class QuotasView(ViewProjection):
             contestant["Nominated"]: self._nominated,
             contestant["Verified"]: self._verified,
             contestant["Rejected"]: self._left,
+            contestant["Reconsidered"]: self._back,
             contestant["Withdrawn"]: self._left,
             contestant["Disqualified"]: self._left,
         }
@@ -123,6 +124,14 @@ class QuotasView(ViewProjection):
     def _left(self, tx: Tx, e: Any) -> None:
         tx.change_one(
             self.sql("UPDATE {quota_members} SET active = 0 WHERE contestant_id = ?"),
+            (str(e.originator_id),),
+            f"quotas: contestant {e.originator_id} was never nominated",
+            row=("quota_members", e.originator_id),
+        )
+
+    def _back(self, tx: Tx, e: Any) -> None:
+        tx.change_one(
+            self.sql("UPDATE {quota_members} SET active = 1, verified = 0 WHERE contestant_id = ?"),
             (str(e.originator_id),),
             f"quotas: contestant {e.originator_id} was never nominated",
             row=("quota_members", e.originator_id),

@@ -110,6 +110,7 @@ class RosterView(ViewProjection):
             on("Nominated"): self._nominated,
             on("Verified"): self._status(Status.VERIFIED),
             on("Rejected"): self._status(Status.REJECTED),
+            on("Reconsidered"): self._status(Status.NOMINATED),
             on("TrainingAccountAssigned"): self._training_account,
             on("Trained"): self._status(Status.TRAINED),
             on("Competed"): self._competed,

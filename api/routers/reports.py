@@ -84,7 +84,7 @@ def roster(
     )  # fmt: skip
     return RosterOut(
         total=found.total, page=found.page, page_size=found.page_size,
-        contestants=[_entry(row) for row in found.rows],
+        contestants=[roster_entry(row) for row in found.rows],
     )  # fmt: skip
 
 
@@ -239,7 +239,7 @@ def audit(
     return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
 
 
-def _entry(row: RosterRow) -> RosterEntry:
+def roster_entry(row: RosterRow) -> RosterEntry:
     return RosterEntry(
         id=row.contestant_id, city=row.city, group=row.group, channel=row.channel, name=row.name,
         id_number=row.id_number, mobile=row.mobile, platform=row.platform, account=row.account,

@@ -30,8 +30,12 @@ EDGES: list[tuple[str, Status, Actor, datetime, str | None]] = [
     ("verify", Status.NOMINATED, ADMIN, sh(2021, 7, 10),
      "verify: online_training opened at 2021-07-10T00:00+08:00"),
     ("reject", Status.NOMINATED, ADMIN, sh(2021, 7, 9, 23, 59, 59), None),
-    ("reject", Status.NOMINATED, ADMIN, sh(2021, 7, 10),
-     "reject: online_training opened at 2021-07-10T00:00+08:00"),
+    ("reject", Status.NOMINATED, ADMIN, sh(2021, 7, 10), None),  # the unreviewed, when training opens
+    ("reject", Status.NOMINATED, ADMIN, sh(2021, 9, 1),
+     "reject: online_training opened at 2021-07-10T00:00+08:00; "
+     "online_training closed at 2021-09-01T00:00+08:00"),
+    ("reconsider", Status.REJECTED, ADMIN, sh(2021, 7, 10),
+     "reconsider: online_training opened at 2021-07-10T00:00+08:00"),
     ("assign_training_account", Status.VERIFIED, ADMIN, sh(2021, 7, 9, 23, 59, 59),
      "assign training account: online_training opens at 2021-07-10T00:00+08:00"),
     ("assign_training_account", Status.VERIFIED, ADMIN, sh(2021, 7, 10), None),
@@ -74,7 +78,7 @@ def _decide(trigger: str, current: Status, actor: Actor, at: datetime) -> Status
         at=at,
         city=actor.city or "武汉市",
         group=Group.VETERAN,
-        reason="not eligible" if trigger == "reject" else None,
+        reason="not eligible" if trigger in ("reject", "reconsider") else None,
     )
 
 
