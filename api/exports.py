@@ -25,7 +25,7 @@ EVENT_TITLES = {
     "Reconsidered": "重新审核",
     "TrainingAccountAssigned": "分配培训账号", "Trained": "完成培训", "Competed": "记录比赛成绩",
     "Advanced": "入选决赛", "Awarded": "获奖", "Withdrawn": "退出", "Disqualified": "取消资格",
-    "LeaderAppointed": "任命领队", "FinalsEntered": "报名决赛",
+    "LeaderAppointed": "任命领队", "FinalsEntered": "报名决赛", "TeamAwarded": "团体获奖",
 }  # fmt: skip
 ROLE_TITLES = {
     "admin": "组委会", "city_staff": "市州退役军人局", "judge": "评委", "auditor": "审计",

@@ -81,6 +81,7 @@ class CampaignCreate(_Request):
     age_rules: dict[Literal["trainee", "veteran", "family"], AgeRuleIn] | None = Field(
         default=None, description="age at nomination per group; a group left out takes adults (18 or over)"
     )
+    awards: AwardsIn | None = Field(default=None, description="award kinds and the score scale")
 
 
 class AgeRuleIn(_Request):
@@ -89,6 +90,16 @@ class AgeRuleIn(_Request):
     )
     max_age: int | None = Field(
         default=None, ge=0, le=150, description="oldest age at nomination; null: none"
+    )
+
+
+class AwardsIn(_Request):
+    individual: list[str] = Field(
+        default=["一等奖", "二等奖", "三等奖", "优秀奖"], max_length=50, description="prizes for a person"
+    )
+    team: list[str] = Field(default=["优秀组织奖"], max_length=50, description="prizes for a city's team")
+    score_max: float = Field(
+        default=100, gt=0, le=10_000, description="each contest event is scored 0 to this"
     )
 
 
@@ -120,6 +131,7 @@ class CampaignOut(BaseModel):
     age_rules: dict[str, dict[str, int | None]] = Field(
         description="group -> {min_age, max_age} at nomination (null: no bound)"
     )
+    awards: dict[str, Any] = Field(description="individual and team award kinds, and score_max")
 
 
 class CampaignSummary(BaseModel):
@@ -195,7 +207,8 @@ class ContestantOut(BaseModel):
     training_account: str | None
     results: dict[str, float] | None
     team_role: str | None
-    award: str | None
+    award: str | None = Field(description="the latest award")
+    awards: list[str] = Field(description="every award, in the order given")
     nominated_at: LocalInstant
     modified_at: LocalInstant
 
@@ -389,6 +402,7 @@ class TeamOut(BaseModel):
     finals: Literal["entered", "overridden"] | None = Field(
         description="entered for the finals: complete, or incomplete by an organiser's override"
     )
+    awards: list[str] = Field(default_factory=list, description="team prizes, e.g. 优秀组织奖")
 
 
 class TeamsOut(BaseModel):
@@ -428,6 +442,16 @@ class FinalsEntry(_Request):
     reason: str | None = Field(
         default=None, max_length=500, description="required to enter an incomplete team (organisers only)"
     )
+
+
+class TeamAward(_Request):
+    award: str = Field(min_length=1, max_length=50, examples=["优秀组织奖"])
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TeamAwardOut(BaseModel):
+    city: str
+    awards: list[str]
 
 
 class FinalsEntryOut(BaseModel):

@@ -39,6 +39,7 @@ from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.ages import AgeRule
 from domain.answers import RecordedAnswer, answer_id
+from domain.awards import AwardRules
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.enrolment import contestant_scopes, free_places, take_places
@@ -125,6 +126,7 @@ class CampaignService(Application[UUID]):
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
         age_rules: Mapping[Group, AgeRule] | None = None,
+        awards: AwardRules | None = None,
     ) -> UUID:
         """Launch from a template (optionally shifted to ``start``) and/or explicit dates."""
         existing = campaign_id(name)
@@ -142,6 +144,7 @@ class CampaignService(Application[UUID]):
             quotas=quotas,
             caps=caps,
             age_rules=age_rules,
+            awards=awards,
         )
         self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
         return campaign.id
@@ -414,6 +417,27 @@ class CampaignService(Application[UUID]):
                 self.save(team, **_unchanged(campaign))
 
         self._retrying(attempt)
+
+    @_utc_instant
+    def award_team(
+        self,
+        campaign_id: UUID,
+        city: str,
+        kind: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+    ) -> CityTeam:
+        def attempt() -> CityTeam:
+            campaign = self.get_campaign(campaign_id)
+            team = self._team(campaign_id, city, at)
+            team.award_team(kind, campaign.awards, campaign.timeline, campaign.rule_version,
+                            actor=actor, at=at, reason=reason)  # fmt: skip
+            self.save(team, **_unchanged(campaign))
+            return team
+
+        return self._retrying(attempt)
 
     @_utc_instant
     def enter_team_for_finals(

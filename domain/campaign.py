@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.ages import AgeRule, default_age_rules
+from domain.awards import AwardRules
 from domain.decision import Decision
 from domain.errors import AgeNotAllowed, InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
 from domain.ids import campaign_id
@@ -46,6 +47,7 @@ class Campaign(Aggregate):
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
         age_rules: Mapping[Group, AgeRule] | None = None,
+        awards: AwardRules | None = None,
         reason: str | None = None,
     ) -> Campaign:
         _require_organiser(actor, "launch campaign")
@@ -68,6 +70,7 @@ class Campaign(Aggregate):
             quotas={city: {g.value: n for g, n in row.items()} for city, row in quota_table.items()},
             caps={g.value: n for g, n in group_caps.items()},
             age_rules={g.value: rule.to_data() for g, rule in ages.items()},
+            awards=(awards or AwardRules()).checked().to_data(),
             decision=Decision.of(actor, 1, reason),
             timestamp=at,
         )
@@ -84,6 +87,7 @@ class Campaign(Aggregate):
         decision: Decision,
         timestamp: datetime,
         age_rules: dict[str, dict[str, int | None]] | None = None,
+        awards: dict[str, object] | None = None,
     ) -> None:
         self.name = name
         self.timeline = Timeline.from_data(timeline, contest_pinned)
@@ -96,6 +100,7 @@ class Campaign(Aggregate):
             if age_rules is not None
             else default_age_rules()
         )
+        self.awards = AwardRules.from_data(awards)  # the defaults for campaigns launched before
         self.rule_version = 1
         self.phase_status = dict.fromkeys(PhaseCode, PhaseStatus.PENDING)
 

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.campaign import Campaign
 from domain.decision import Decision
-from domain.errors import InvalidValue, OutOfOrder, VersionConflict
+from domain.errors import InvalidValue, OutOfOrder, ReasonRequired, VersionConflict
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
@@ -110,6 +110,7 @@ class Contestant(Aggregate):
         self.results: dict[str, float] | None = None
         self.team_role: str | None = None
         self.award: str | None = None
+        self.awards: list[str] = []
 
     # --- derived -------------------------------------------------------------
 
@@ -266,17 +267,20 @@ class Contestant(Aggregate):
         expected_version: int | None = None,
     ) -> None:
         """Scores of the three contest events; recording again corrects them while the contest is open."""
+        top = campaign.awards.score_max
         problems = {
-            name: "a score of 0 or more is required"
+            name: f"a score from 0 to {top:g} is required"
             for name in CONTEST_EVENTS
             if not isinstance(scores.get(name), int | float)
             or not math.isfinite(scores[name])  # NaN would pass `< 0` and poison every ranking
-            or scores[name] < 0
+            or not 0 <= scores[name] <= top
         }
         problems.update({name: "not a contest event" for name in scores if name not in CONTEST_EVENTS})
         if problems:
             raise InvalidValue.many(problems)
         decision = self._decide("record_results", campaign, actor, at, reason, evidence, expected_version)
+        if self.results is not None and decision.reason is None:
+            raise ReasonRequired("record results: scores already recorded are corrected only with a reason")
         self._competed(results={n: float(scores[n]) for n in CONTEST_EVENTS}, decision=decision, timestamp=at)
 
     @event("Competed")
@@ -320,11 +324,15 @@ class Contestant(Aggregate):
         if not award.strip():
             raise InvalidValue("award", "the award's name is empty")
         decision = self._decide("award", campaign, actor, at, reason, evidence, expected_version)
-        self._awarded(award=award.strip(), decision=decision, timestamp=at)
+        kind = campaign.awards.require(award, team=False)
+        if kind in self.awards:
+            raise InvalidValue("award", f"the contestant already has the award {kind!r}")
+        self._awarded(award=kind, decision=decision, timestamp=at)
 
     @event("Awarded")
     def _awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
-        self.award = award
+        self.award = award  # the latest; a person may receive several
+        self.awards = [*getattr(self, "awards", []), award]
         self.status = Status.AWARDED
 
     def withdraw(

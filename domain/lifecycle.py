@@ -123,7 +123,7 @@ MOVES: tuple[Move, ...] = (
     Move("record_results", (Status.TRAINED, Status.COMPETED), Status.COMPETED,
          (during(PhaseCode.CONTEST),), _JUDGES),
     Move("advance", (Status.COMPETED,), Status.ADVANCED, (_TEAM_PICKING,), _CITY_OR_ORGANISERS),
-    Move("award", (Status.COMPETED, Status.ADVANCED), Status.AWARDED,
+    Move("award", (Status.ADVANCED, Status.AWARDED), Status.AWARDED,
          (during(PhaseCode.FINALS), during(PhaseCode.CEREMONY)), _ORGANISERS),
     Move("withdraw", _EVERYONE_ACTIVE, Status.WITHDRAWN, (), _CITY_OR_ORGANISERS,
          reason_required=True),

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.awards import AwardRules
 from domain.decision import Decision
 from domain.errors import (
     InvalidTimeline,
@@ -58,6 +59,9 @@ class TeamRole(StrEnum):
 
 
 class CityTeam(Aggregate):
+    # Defaults for snapshots taken before these were recorded (a snapshot restores the state as saved).
+    entered_finals = False
+    awards: tuple[str, ...] = ()
     @staticmethod
     def create_id(campaign_id: UUID, city: str) -> UUID:
         return team_id(campaign_id, city)
@@ -69,6 +73,7 @@ class CityTeam(Aggregate):
         self.leader: dict[str, str] | None = None
         self.members: dict[str, str] = {}  # contestant id -> TeamRole value
         self.entered_finals = False
+        self.awards = ()
 
     def count(self, role: TeamRole) -> int:
         return sum(1 for r in self.members.values() if r == role.value)
@@ -181,3 +186,24 @@ class CityTeam(Aggregate):
         self, overridden: bool, gaps: list[str], decision: Decision, timestamp: datetime
     ) -> None:
         self.entered_finals = True
+
+    def award_team(
+        self, kind: str, rules: AwardRules, timeline: Timeline, rule_version: int, *,
+        actor: Actor, at: datetime, reason: str | None = None,
+    ) -> None:  # fmt: skip
+        """A team prize (e.g. 优秀组织奖) for the city, by organisers, during the finals or the ceremony."""
+        if actor.role is not Role.ADMIN:
+            raise NotPermitted(f"award team: only organisers (admin) may do this, not {actor.role}")
+        name = rules.require(kind, team=True)
+        if name in self.awards:
+            raise InvalidValue("award", f"the {self.city} team already has the award {name!r}")
+        opens, closes = timeline[PhaseCode.FINALS].opens, timeline[PhaseCode.CEREMONY].closes
+        if opens is None or at < opens or (closes is not None and at >= closes):
+            raise PhaseClosed(
+                "award team: team prizes are awarded from the finals to the end of the ceremony"
+            )
+        self._team_awarded(award=name, decision=Decision.of(actor, rule_version, reason), timestamp=at)
+
+    @event("TeamAwarded")
+    def _team_awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
+        self.awards = (*self.awards, award)

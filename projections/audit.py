@@ -28,7 +28,7 @@ _CONTESTANT_DECISIONS = (
 
 
 #: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", "FinalsEntered")
+AUDITED = (*_CAMPAIGN_DECISIONS, *_CONTESTANT_DECISIONS, "LeaderAppointed", "FinalsEntered", "TeamAwarded")
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class AuditView(ViewProjection):
         found[event_class(CityTeam, "TeamFormed")] = self._team_formed
         found[event_class(CityTeam, "LeaderAppointed")] = self._decision
         found[event_class(CityTeam, "FinalsEntered")] = self._decision
+        found[event_class(CityTeam, "TeamAwarded")] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:

@@ -173,7 +173,17 @@ class RosterView(ViewProjection):
         self._update(tx, e, Status.ADVANCED, {"team_role": e.team_role})
 
     def _awarded(self, tx: Tx, e: Any) -> None:
-        self._update(tx, e, Status.AWARDED, {"award": e.award})
+        """A person may receive several awards: the column lists them, 、 between."""
+        tx.change_one(
+            self.sql(
+                "UPDATE {roster} SET status = ?, award = CASE WHEN award IS NULL THEN ? "
+                "ELSE award || '、' || ? END, changed_at = ?, version = ? WHERE contestant_id = ?"
+            ),
+            (Status.AWARDED.value, e.award, e.award, utc_text(e.timestamp), e.originator_version,
+             str(e.originator_id)),
+            f"roster: contestant {e.originator_id} has no row to update",
+            row=("roster", e.originator_id),
+        )  # fmt: skip
 
     # --- queries -------------------------------------------------------------
 

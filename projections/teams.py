@@ -28,6 +28,7 @@ class TeamRow:
     streamers: list[Member]
     changed_at: str
     finals: str | None = None  # "entered", "overridden" (incomplete, by an organiser), or not yet
+    awards: str | None = None  # team prizes, 、 between
 
     @property
     def gaps(self) -> list[str]:
@@ -46,7 +47,7 @@ class TeamsView(ViewProjection):
     seals = True
     tables = {  # noqa: RUF012
         "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
-        "leader_name TEXT, leader_user TEXT, finals TEXT, changed_at TEXT NOT NULL",
+        "leader_name TEXT, leader_user TEXT, finals TEXT, awards TEXT, changed_at TEXT NOT NULL",
         "team_members": "team_id TEXT NOT NULL, contestant_id TEXT NOT NULL, role TEXT NOT NULL, "
         "PRIMARY KEY (team_id, contestant_id)",
         "team_people": "contestant_id TEXT PRIMARY KEY, name TEXT NOT NULL",
@@ -60,6 +61,7 @@ class TeamsView(ViewProjection):
             event_class(CityTeam, "MemberRemoved"): self._removed,
             event_class(CityTeam, "LeaderAppointed"): self._leader,
             event_class(CityTeam, "FinalsEntered"): self._finals,
+            event_class(CityTeam, "TeamAwarded"): self._awarded,
             event_class(Contestant, "Nominated"): self._person,
         }
 
@@ -110,6 +112,17 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
+    def _awarded(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.write(
+            self.sql(
+                "UPDATE {teams} SET awards = CASE WHEN awards IS NULL THEN ? ELSE awards || '、' || ? END "
+                "WHERE team_id = ?"
+            ),
+            (e.award, e.award, str(e.originator_id)),
+            row=("teams", e.originator_id),
+        )
+
     def _person(self, tx: Tx, e: Any) -> None:
         tx.write(
             self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
@@ -144,6 +157,7 @@ class TeamsView(ViewProjection):
             streamers = [self._member(m) for m in mine if m["role"] == TeamRole.STREAMER]
             found.append(
                 TeamRow(t["city"], self.sealer.open(t["leader_name"]), t["leader_user"],
-                        assistants[0] if assistants else None, streamers, t["changed_at"], t["finals"])
+                        assistants[0] if assistants else None, streamers, t["changed_at"], t["finals"],
+                        t["awards"])
             )  # fmt: skip
         return sorted(found, key=lambda t: city_order(t.city))  # 附件1's order

@@ -27,6 +27,8 @@ from api.schemas import (
     QuotasOut,
     RosterEntry,
     RosterOut,
+    TeamAward,
+    TeamAwardOut,
     TeamMember,
     TeamOut,
     TeamsOut,
@@ -179,6 +181,7 @@ def teams(
                 streamers=[member(s.contestant_id, s.name) for s in t.streamers],
                 complete=t.complete,
                 gaps=t.gaps,
+                awards=t.awards.split("、") if t.awards else [],
                 finals=t.finals,  # type: ignore[arg-type]  # the view stores only these two words
             )
             for t in views.teams.teams(cid)
@@ -297,5 +300,29 @@ def enter_finals(
         team = service.enter_team_for_finals(cid, team_city, actor=actor, at=now, reason=body.reason)
         gaps = team.gaps
         return FinalsEntryOut(city=team_city, finals="overridden" if gaps else "entered", gaps=gaps)
+
+    return idem.answer(200, body, decide)
+
+
+@router.post(
+    "/{cid}/teams/{city}/awards",
+    response_model=TeamAwardOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def award_team(
+    cid: CampaignId,
+    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    body: TeamAward,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """A team prize of the campaign's kinds (e.g. 优秀组织奖) for a city, by organisers."""
+
+    def decide() -> TeamAwardOut:
+        team_city = parse_city(city)
+        team = service.award_team(cid, team_city, body.award, actor=actor, at=now, reason=body.reason)
+        return TeamAwardOut(city=team_city, awards=list(team.awards))
 
     return idem.answer(200, body, decide)

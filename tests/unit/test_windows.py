@@ -60,11 +60,11 @@ EDGES: list[tuple[str, Status, Actor, datetime, str | None]] = [
     ("award", Status.ADVANCED, ADMIN, sh(2021, 9, 7, 23, 59, 59), None),
     ("award", Status.ADVANCED, ADMIN, sh(2021, 9, 8),
      "award: finals closed at 2021-09-08T00:00+08:00; ceremony opens at 2021-09-15T00:00+08:00"),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 14, 23, 59, 59),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 14, 23, 59, 59),
      "award: finals closed at 2021-09-08T00:00+08:00; ceremony opens at 2021-09-15T00:00+08:00"),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 15), None),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 15, 23, 59, 59), None),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 16),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 15), None),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 15, 23, 59, 59), None),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 16),
      "award: finals closed at 2021-09-08T00:00+08:00; ceremony closed at 2021-09-16T00:00+08:00"),
 ]  # fmt: skip
 
