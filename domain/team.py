@@ -62,6 +62,7 @@ class CityTeam(Aggregate):
     # Defaults for snapshots taken before these were recorded (a snapshot restores the state as saved).
     entered_finals = False
     awards: tuple[str, ...] = ()
+
     @staticmethod
     def create_id(campaign_id: UUID, city: str) -> UUID:
         return team_id(campaign_id, city)
