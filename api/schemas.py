@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from domain.timeline import PhaseCode, PhaseStatus
+from domain.timeline import SHANGHAI, PhaseCode, PhaseStatus
+
+
+def _local_text(instant: datetime) -> str:
+    return instant.astimezone(SHANGHAI).isoformat()
+
+
+def _instant(value: Any) -> Any:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# A business instant as people in Hubei read it: 2021-05-24T00:00:00+08:00, not ...16:00Z of
+# the day before. The same instant; stored in UTC.
+LocalInstant = Annotated[
+    datetime, BeforeValidator(_instant), PlainSerializer(_local_text, return_type=str, when_used="json")
+]
 
 
 class _Request(BaseModel):
@@ -107,6 +122,29 @@ class CampaignCreate(_Request):
         description="explicit windows per phase or channel code; with a template they amend it, "
         "without one they are the whole timeline (codes left out are not announced)",
     )
+    age_rules: dict[Literal["trainee", "veteran", "family"], AgeRuleIn] | None = Field(
+        default=None, description="age at nomination per group; a group left out takes adults (18 or over)"
+    )
+    awards: AwardsIn | None = Field(default=None, description="award kinds and the score scale")
+
+
+class AgeRuleIn(_Request):
+    min_age: int | None = Field(
+        default=18, ge=0, le=150, description="youngest age at nomination; null: none"
+    )
+    max_age: int | None = Field(
+        default=None, ge=0, le=150, description="oldest age at nomination; null: none"
+    )
+
+
+class AwardsIn(_Request):
+    individual: list[str] = Field(
+        default=["一等奖", "二等奖", "三等奖", "优秀奖"], max_length=50, description="prizes for a person"
+    )
+    team: list[str] = Field(default=["优秀组织奖"], max_length=50, description="prizes for a city's team")
+    score_max: float = Field(
+        default=100, gt=0, le=10_000, description="each contest event is scored 0 to this"
+    )
 
 
 class TimelineAmend(_Request):
@@ -119,8 +157,8 @@ class Override(_Request):
 
 
 class WindowOut(BaseModel):
-    opens: datetime | None
-    closes: datetime | None
+    opens: LocalInstant | None
+    closes: LocalInstant | None
     status: PhaseStatus = Field(description="by the dates, now")
     recorded: PhaseStatus = Field(description="as last recorded by the scheduler or an organiser")
 
@@ -134,6 +172,25 @@ class CampaignOut(BaseModel):
     timeline: dict[str, WindowOut]
     quotas: dict[str, dict[str, int]] = Field(description="city -> group -> recommendation places")
     caps: dict[str, int] = Field(description="group -> most contestants")
+    age_rules: dict[str, dict[str, int | None]] = Field(
+        description="group -> {min_age, max_age} at nomination (null: no bound)"
+    )
+    awards: dict[str, Any] = Field(description="individual and team award kinds, and score_max")
+
+
+class CampaignSummary(BaseModel):
+    id: UUID
+    name: str
+    template: str | None
+    rule_version: int
+    launched_at: LocalInstant
+    open_now: list[str] = Field(description="phase and channel codes open now, by the dates")
+
+
+class UserSummary(BaseModel):
+    username: str
+    role: str
+    city: str | None
 
 
 # --- contestants ----------------------------------------------------------------
@@ -194,9 +251,10 @@ class ContestantOut(BaseModel):
     training_account: str | None
     results: dict[str, float] | None
     team_role: str | None
-    award: str | None
-    nominated_at: datetime
-    modified_at: datetime
+    award: str | None = Field(description="the latest award")
+    awards: list[str] = Field(description="every award, in the order given")
+    nominated_at: LocalInstant
+    modified_at: LocalInstant
 
 
 class PersonalData(BaseModel):
@@ -209,7 +267,7 @@ class PersonalData(BaseModel):
 class HistoryEntryOut(BaseModel):
     version: int
     type: str
-    at: datetime
+    at: LocalInstant
     user: str | None
     role: str | None
     city: str | None
@@ -272,14 +330,23 @@ class ImportedRow(BaseModel):
     rule: str | None = Field(default=None, description="the refusing rule, e.g. quota_full")
     detail: str | None = None
     contestant_id: UUID | None = None
+    sheet: str | None = Field(default=None, description="the sheet, when the workbook has several")
+
+
+class ImportedSheet(BaseModel):
+    name: str
+    outcome: Literal["imported", "skipped"]
+    group: str | None = None
+    detail: str | None = Field(default=None, description="why a sheet was skipped")
 
 
 class ImportOut(BaseModel):
     filename: str
-    group: str
+    group: str = Field(description="the group of the first imported sheet")
     unit: str | None
     counts: dict[str, int] = Field(description="rows created, unchanged (imported before) and refused")
     rows: list[ImportedRow]
+    sheets: list[ImportedSheet] = Field(description="every sheet of the file, imported or skipped and why")
 
 
 # --- schedule -------------------------------------------------------------------
@@ -288,11 +355,11 @@ class ImportOut(BaseModel):
 class ScheduledBoundary(BaseModel):
     code: PhaseCode
     side: Literal["opens", "closes"]
-    instant: datetime = Field(description="when the timeline says the boundary passes")
+    instant: LocalInstant = Field(description="when the timeline says the boundary passes")
     state: Literal["pending", "done", "late", "overridden", "blocked"]
     by: str | None = Field(default=None, description="scheduler or organiser, once recorded")
-    scheduled: datetime | None = None
-    actual: datetime | None = Field(default=None, description="when it was recorded")
+    scheduled: LocalInstant | None = None
+    actual: LocalInstant | None = Field(default=None, description="when it was recorded")
 
 
 class ScheduleOut(BaseModel):
@@ -320,8 +387,8 @@ class RosterEntry(BaseModel):
     results: dict[str, float] | None
     team_role: str | None
     award: str | None
-    nominated_at: str
-    changed_at: str
+    nominated_at: LocalInstant
+    changed_at: LocalInstant
     version: int
 
 
@@ -378,7 +445,12 @@ class TeamOut(BaseModel):
     leader: str | None
     assistant: TeamMember | None
     streamers: list[TeamMember]
-    complete: bool = Field(description="4 to 6 streamers")
+    complete: bool = Field(description="1 leader, 1 assistant and 4 to 6 streamers (6 to 8 people)")
+    gaps: list[str] = Field(description="what the team lacks to be complete")
+    finals: Literal["entered", "overridden"] | None = Field(
+        description="entered for the finals: complete, or incomplete by an organiser's override"
+    )
+    awards: list[str] = Field(default_factory=list, description="team prizes, e.g. 优秀组织奖")
 
 
 class TeamsOut(BaseModel):
@@ -387,7 +459,7 @@ class TeamsOut(BaseModel):
 
 class AuditEntryOut(BaseModel):
     notification_id: int
-    at: str
+    at: LocalInstant
     event_type: str
     aggregate_type: str
     aggregate_id: str
@@ -414,7 +486,73 @@ class LeaderAppointment(_Request):
     staff_user: str = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
 
 
+class FinalsEntry(_Request):
+    reason: str | None = Field(
+        default=None, max_length=500, description="required to enter an incomplete team (organisers only)"
+    )
+
+
+class TeamAward(_Request):
+    award: str = Field(min_length=1, max_length=50, examples=["优秀组织奖"])
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TeamAwardOut(BaseModel):
+    city: str
+    awards: list[str]
+
+
+class FinalsEntryOut(BaseModel):
+    city: str
+    finals: Literal["entered", "overridden"]
+    gaps: list[str]
+
+
 class LeaderOut(BaseModel):
     city: str
     leader: str
     staff_user: str
+
+
+# --- bulk work ------------------------------------------------------------------
+
+
+class BulkReview(_Request):
+    contestants: list[UUID] = Field(min_length=1, max_length=5000, description="contestant ids")
+    reason: str | None = Field(default=None, max_length=500, description="one reason for every decision")
+
+
+class BulkRowOut(BaseModel):
+    line: int = Field(description="the item's position in the list, or the row's number in its sheet")
+    outcome: Literal["done", "refused"]
+    contestant_id: UUID | None = None
+    version: int | None = Field(default=None, description="the contestant's version after the decision")
+    rule: str | None = None
+    detail: str | None = None
+    sheet: str | None = None
+
+
+class BulkOut(BaseModel):
+    counts: dict[str, int] = Field(description="decisions done and refused")
+    rows: list[BulkRowOut]
+
+
+class RankedOut(BaseModel):
+    rank: int
+    id: UUID
+    name: str
+    status: str
+    team_role: str | None
+    total: float
+    results: dict[str, float]
+
+
+class RankingOut(BaseModel):
+    city: str
+    group: str
+    group_title: str
+    entries: list[RankedOut]
+
+
+class RankingsOut(BaseModel):
+    rankings: list[RankingOut] = Field(description="per city (附件1's order), trainee group first")

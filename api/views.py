@@ -30,6 +30,8 @@ def campaign_out(campaign: Campaign, now: datetime) -> CampaignOut:
         },
         quotas=campaign.quotas,
         caps=campaign.caps,
+        age_rules={group.value: rule.to_data() for group, rule in campaign.age_rules.items()},
+        awards=campaign.awards.to_data(),
     )
 
 
@@ -60,6 +62,7 @@ def contestant_out(contestant: Contestant) -> ContestantOut:
         results=contestant.results,
         team_role=contestant.team_role,
         award=contestant.award,
+        awards=list(getattr(contestant, "awards", [])),
         nominated_at=contestant.created_on,
         modified_at=contestant.modified_on,
     )

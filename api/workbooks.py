@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-
+from api.exports import workbook_bytes
 from domain.values import Group
-from projections.cells import xlsx_row
+from projections.ordering import city_order, name_order
 from projections.roster import RosterRow
 
 TITLE = "湖北省退役军人“全媒体运营师”培训成果展示暨“战友杯”直播大赛选手名单"
@@ -20,10 +18,13 @@ HEADER = [
     "手机号",
     "参赛直播平台及账号(只限填一个)",
     "粉丝数量",
+    "直播经验、亮点战绩、荣誉",
+    "备注",
     "参赛组别",
     "状态",
-    "备注",
+    "获奖",
 ]
+WIDTHS = [6, 12, 10, 22, 14, 30, 10, 40, 24, 20, 14, 14]
 _PLATFORMS = {"douyin": "抖音", "kuaishou": "快手"}
 _STATUSES = {
     "nominated": "已报名",
@@ -40,30 +41,28 @@ _STATUSES = {
 
 
 def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
-    """One sheet: the notice's title, the campaign, then 附件2's columns with masked numbers."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("名单")
-    sheet.append([TITLE])
-    sheet.append([f"活动: {campaign_name}"])
-    sheet.append(HEADER)
-    for serial, row in enumerate(rows, start=1):
-        sheet.append(
-            xlsx_row(
-                sheet,
-                [
-                    serial,
-                    row.city,
-                    row.name,
-                    row.id_number,
-                    row.mobile,
-                    f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}",
-                    row.followers,
-                    Group(row.group).title,
-                    _STATUSES.get(row.status, row.status),
-                    row.award or "",
-                ],
-            )
-        )
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    """One sheet: the notice's title, the campaign, then 附件2's columns with masked numbers.
+
+    Cities in 附件1's order, names by pinyin within a city; the header row is frozen and
+    filtered.
+    """
+    ordered = sorted(rows, key=lambda r: (city_order(r.city), name_order(r.name), str(r.contestant_id)))
+    body = [
+        [
+            serial,
+            row.city,
+            row.name,
+            row.id_number,
+            row.mobile,
+            f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}",
+            row.followers,
+            row.experience,
+            row.notes,
+            Group(row.group).title,
+            _STATUSES.get(row.status, row.status),
+            row.award or "",
+        ]
+        for serial, row in enumerate(ordered, start=1)
+    ]
+    preamble = [[TITLE], [f"活动: {campaign_name}"]]
+    return workbook_bytes("名单", HEADER, body, WIDTHS, preamble=preamble)

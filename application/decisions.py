@@ -31,11 +31,14 @@ Method = Callable[[Contestant, Campaign, DecisionContext], None]
 
 @dataclass(frozen=True)
 class ContestantCommand:
-    """:ivar leaves: the decision ends the contestant's part, freeing places and team seat."""
+    """:ivar leaves: the decision ends the contestant's part, freeing places and team seat.
+    :ivar rejoins: the decision brings the contestant back, taking their places again.
+    """
 
     trigger: str
     act: Act
     leaves: bool = False
+    rejoins: bool = False
 
 
 def _alone(method: Method) -> Act:
@@ -50,6 +53,7 @@ def _alone(method: Method) -> Act:
 
 VERIFY = ContestantCommand("verify", _alone(Contestant.verify))
 REJECT = ContestantCommand("reject", _alone(Contestant.reject), leaves=True)
+RECONSIDER = ContestantCommand("reconsider", _alone(Contestant.reconsider), rejoins=True)
 RECORD_TRAINING = ContestantCommand("record_training", _alone(Contestant.record_training))
 WITHDRAW = ContestantCommand("withdraw", _alone(Contestant.withdraw), leaves=True)
 DISQUALIFY = ContestantCommand("disqualify", _alone(Contestant.disqualify), leaves=True)

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from application.combining import Nomination
 from application.errors import ApplicationError, NotFound
-from application.recommendation_form import FormRow, FormUnreadable, read_form
+from application.recommendation_form import (
+    FormRow,
+    FormSheet,
+    FormUnreadable,
+    RecommendationForm,
+    read_sheets,
+)
 from application.service import CampaignService
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
@@ -37,6 +43,17 @@ class RowReport:
     rule: str | None = None
     detail: str | None = None
     contestant_id: UUID | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetReport:
+    """What became of one sheet: imported, or skipped (empty, not a form, no group) and why."""
+
+    name: str
+    outcome: Literal["imported", "skipped"]
+    group: Group | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,7 @@ class ImportReport:
     unit: str | None
     group: Group
     rows: list[RowReport]
+    sheets: list[SheetReport]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -73,17 +91,64 @@ def import_recommendations(
     if actor.role not in recommend.roles:
         allowed = ", ".join(sorted(role.value for role in recommend.roles))
         raise NotPermitted(f"import: the role {actor.role} may not recommend (allowed: {allowed})")
-    form = read_form(content, filename)
-    group_text = group or form.group
-    if not group_text:
-        raise FormUnreadable(f"{filename}: the form names no 参赛组别 (group); give the group")
-    try:
-        chosen = Group.parse(group_text)
-    except InvalidValue as error:
-        raise FormUnreadable(f"{filename}: {error.detail}") from None
+    sheets = read_sheets(content, filename)
     service.get_campaign(campaign_id)  # an unknown campaign refuses the whole file
-    recommending_unit = unit or form.unit
-    people = [_person(row, chosen, recommending_unit, actor) for row in form.rows]
+    chosen = [(sheet, _group_of(sheet, group, filename)) for sheet in sheets]
+    forms = [(sheet, found) for sheet, found in chosen if sheet.form is not None]
+    if not any(isinstance(found, Group) for _, found in forms):
+        raise FormUnreadable(next(str(found) for _, found in forms))  # the only problem there is
+    todo = sum(len(sheet.form.rows) for sheet, found in forms if isinstance(found, Group) and sheet.form)
+    reports: list[RowReport] = []
+    sheet_reports: list[SheetReport] = []
+    first: tuple[Group, str | None] | None = None
+    for sheet, found in chosen:
+        form = sheet.form
+        if form is None or not isinstance(found, Group):
+            detail = sheet.problem if form is None else str(found)
+            sheet_reports.append(SheetReport(sheet.name, "skipped", detail=detail or "the sheet is empty"))
+            continue
+        recommending_unit = unit or form.unit
+        first = first or (found, recommending_unit)
+        sheet_reports.append(SheetReport(sheet.name, "imported", found))
+        label = sheet.name if len(sheets) > 1 else None
+
+        def advanced(done: int, _: int, before: int = len(reports)) -> None:
+            if progress is not None:
+                progress(before + done, todo)
+
+        rows = _import_sheet(service, campaign_id, form, found, recommending_unit, actor, at, advanced)
+        reports += [replace(report, sheet=label) for report in rows]
+    group_of_file, unit_of_file = first or (Group.TRAINEE, unit)  # some sheet has a group: see above
+    return ImportReport(filename, unit_of_file, group_of_file, reports, sheet_reports)
+
+
+def _group_of(sheet: FormSheet, given: str | None, filename: str) -> Group | str:
+    """The sheet's group (given, its 参赛组别, or its name, e.g. 退役军人组), or why there is none."""
+    where = filename if sheet.name == filename else f"{filename}, sheet {sheet.name!r}"
+    candidates = [given] if given else [sheet.form.group if sheet.form else None, sheet.name]
+    for text in candidates:
+        if not text:
+            continue
+        try:
+            return Group.parse(text)
+        except InvalidValue as error:
+            if given or text != sheet.name:
+                return f"{where}: {error.detail}"
+    return f"{where}: the form names no 参赛组别 (group); give the group"
+
+
+def _import_sheet(
+    service: CampaignService,
+    campaign_id: UUID,
+    form: RecommendationForm,
+    group: Group,
+    recommending_unit: str | None,
+    actor: Actor,
+    at: datetime,
+    progress: Callable[[int, int], None],
+) -> list[RowReport]:
+    """One sheet's rows: checked first, then nominated a batch at a time."""
+    people = [_person(row, group, recommending_unit, actor) for row in form.rows]
     reports: list[RowReport | None] = [p if isinstance(p, RowReport) else None for p in people]
     pending = [(n, p) for n, p in enumerate(people) if isinstance(p, Person)]
     done = len(form.rows) - len(pending)
@@ -103,9 +168,8 @@ def import_recommendations(
                     service, campaign_id, row, person, recommending_unit, form.contact, actor, at
                 )
         done += len(batch)
-        if progress is not None:
-            progress(done, len(form.rows))
-    return ImportReport(filename, recommending_unit, chosen, [r for r in reports if r is not None])
+        progress(done, len(form.rows))
+    return [r for r in reports if r is not None]
 
 
 def _nominate_batch(

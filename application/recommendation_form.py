@@ -72,26 +72,62 @@ class RecommendationForm:
     rows: list[FormRow]
 
 
+@dataclass(frozen=True)
+class FormSheet:
+    """One sheet of a workbook (a CSV is one sheet): its form, or why it holds none."""
+
+    name: str
+    form: RecommendationForm | None
+    problem: str | None = None  # None with no form: the sheet is empty
+
+
 def read_form(content: bytes, filename: str) -> RecommendationForm:
-    """Parse a .xlsx or .csv recommendation form, or raise FormUnreadable naming why."""
+    """The first form of a .xlsx or .csv file, or FormUnreadable naming why there is none."""
+    return next(sheet.form for sheet in read_sheets(content, filename) if sheet.form is not None)
+
+
+def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
+    """Every sheet of the file, each a form or reported as not one (a workbook may hold one
+    sheet per group); FormUnreadable when no sheet is a form."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xlsx":
-        cells = _xlsx_cells(content)
+        sheets = _xlsx_sheets(content)
     elif suffix == "csv":
-        cells = _csv_cells(content)
+        sheets = [(filename, _csv_cells(content))]
     else:
         raise FormUnreadable(f"{filename}: only .xlsx and .csv forms are read")
-    return _parse(cells, filename)
+    found: list[FormSheet] = []
+    total_rows = 0
+    for name, cells in sheets:
+        where = filename if len(sheets) == 1 else f"{filename}, sheet {name!r}"
+        if not any(_text(cell) for row in cells for cell in row):
+            found.append(FormSheet(name, None))
+            continue
+        try:
+            form = _parse(cells, where)
+        except FormUnreadable as error:
+            found.append(FormSheet(name, None, error.detail))
+            continue
+        total_rows += len(form.rows)
+        if total_rows > MAX_ROWS:
+            raise FormUnreadable(f"{filename}: more than {MAX_ROWS} rows; one file holds at most {MAX_ROWS}")
+        found.append(FormSheet(name, form))
+    if not any(sheet.form for sheet in found):
+        problems = [sheet.problem for sheet in found if sheet.problem]
+        raise FormUnreadable(problems[0] if problems else f"{filename}: every sheet is empty")
+    return found
 
 
-def _xlsx_cells(content: bytes) -> list[list[Any]]:
+def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
     try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [
+            (sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
+            for sheet in workbook.worksheets
+        ]
     finally:
         workbook.close()
 
@@ -192,6 +228,8 @@ def _row(line: int, raw: Sequence[Any], columns: dict[str, int]) -> FormRow:
     platform, account = split_account(_text(cell("account")))
     if not platform:
         problems["platform"] = "name the platform before the account, e.g. 抖音: zhangsan"
+    elif any(word in account.lower() for word in _PLATFORM_WORDS):
+        problems["account"] = "one account per contestant (只限填一个): the cell names a second platform"
     followers = parse_followers(_text(cell("followers")))
     if followers is None:
         problems["followers"] = f"{_text(cell('followers'))!r} is not a follower count"

@@ -49,6 +49,8 @@ from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignReco
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
+from domain.ages import AgeRule
+from domain.awards import AwardRules
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
@@ -178,6 +180,8 @@ class CampaignService(Application[UUID]):
         changes: Mapping[PhaseCode, Mapping[Side, datetime | None]] | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
+        age_rules: Mapping[Group, AgeRule] | None = None,
+        awards: AwardRules | None = None,
     ) -> UUID:
         """Launch from a template (optionally shifted to ``start``) and/or explicit dates."""
         existing = campaign_id(name)
@@ -194,6 +198,8 @@ class CampaignService(Application[UUID]):
             template=template if timeline is None else None,
             quotas=quotas,
             caps=caps,
+            age_rules=age_rules,
+            awards=awards,
         )
         self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
         return campaign.id
@@ -410,7 +416,8 @@ class CampaignService(Application[UUID]):
     def decide(self, contestant_id: UUID, command: ContestantCommand, context: DecisionContext) -> int:
         """Load, let the contestant decide, save it with whatever else changed; return its version.
 
-        Leaving (reject, withdraw, disqualify) also frees the contestant's places and team seat.
+        Leaving (reject, withdraw, disqualify) also frees the contestant's places and team seat;
+        coming back (reconsider) takes the places again.
         """
 
         def attempt() -> int:
@@ -422,6 +429,10 @@ class CampaignService(Application[UUID]):
                 team = self.get_team(campaign.id, contestant.city)
                 free_places(contestant, allotments, team, context.at)
                 others += [*allotments.values(), *([team] if team else [])]
+            if command.rejoins:  # under the quota, as a nomination would
+                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+                take_places(contestant, campaign, allotments, context.at)
+                others += allotments.values()
             self.save(contestant, *others, **_unchanged(campaign))
             return contestant.version
 
@@ -484,13 +495,64 @@ class CampaignService(Application[UUID]):
         self, campaign_id: UUID, city: str, *, name: str, staff_user: str, actor: Actor, at: datetime
     ) -> None:
         def attempt() -> None:
-            self.get_campaign(campaign_id)
+            campaign = self.get_campaign(campaign_id)
             team = self.team_for(campaign_id, city, at)
             appointee = self.get_user(user_id(staff_user))
-            team.appoint_leader(name=name, staff_user=staff_user, appointee=appointee, actor=actor, at=at)
-            self.save(team)
+            team.appoint_leader(
+                name=name,
+                staff_user=staff_user,
+                appointee=appointee,
+                actor=actor,
+                at=at,
+                rule_version=campaign.rule_version,
+            )
+            if team.pending_events:
+                self.save(team, **_unchanged(campaign))
 
         self._retrying(attempt)
+
+    @_utc_instant
+    def award_team(
+        self,
+        campaign_id: UUID,
+        city: str,
+        kind: str,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+    ) -> CityTeam:
+        def attempt() -> CityTeam:
+            campaign = self.get_campaign(campaign_id)
+            team = self.team_for(campaign_id, city, at)
+            team.award_team(
+                kind,
+                campaign.awards,
+                campaign.timeline,
+                campaign.rule_version,
+                actor=actor,
+                at=at,
+                reason=reason,
+            )
+            self.save(team, **_unchanged(campaign))
+            return team
+
+        return self._retrying(attempt)
+
+    @_utc_instant
+    def enter_team_for_finals(
+        self, campaign_id: UUID, city: str, *, actor: Actor, at: datetime, reason: str | None = None
+    ) -> CityTeam:
+        """A complete team, or an incomplete one by an organiser's override with a reason."""
+
+        def attempt() -> CityTeam:
+            campaign = self.get_campaign(campaign_id)
+            team = self.team_for(campaign_id, city, at)
+            team.enter_finals(campaign.timeline, campaign.rule_version, actor=actor, at=at, reason=reason)
+            self.save(team, **_unchanged(campaign))
+            return team
+
+        return self._retrying(attempt)
 
     # --- queries -------------------------------------------------------------
 

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.ages import AgeRule, default_age_rules
+from domain.awards import AwardRules
 from domain.decision import Decision
-from domain.errors import InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
+from domain.errors import AgeNotAllowed, InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
 from domain.ids import campaign_id
-from domain.timeline import PhaseCode, PhaseStatus, Side, Timeline, shanghai_text, to_utc
-from domain.values import CITY_QUOTAS, GROUP_CAP, Actor, Group, Role
+from domain.timeline import (
+    CHANNELS_OF_PHASE,
+    PHASE_OF_CHANNEL,
+    SHANGHAI,
+    PhaseCode,
+    PhaseStatus,
+    Side,
+    Timeline,
+    shanghai_text,
+    to_utc,
+)
+from domain.values import CITY_QUOTAS, GROUP_CAP, SCHEDULER, Actor, Group, Role
 
 
 class Campaign(Aggregate):
@@ -34,6 +46,8 @@ class Campaign(Aggregate):
         template: str | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
+        age_rules: Mapping[Group, AgeRule] | None = None,
+        awards: AwardRules | None = None,
         reason: str | None = None,
     ) -> Campaign:
         _require_organiser(actor, "launch campaign")
@@ -45,6 +59,9 @@ class Campaign(Aggregate):
             for city, (trainee, veteran) in CITY_QUOTAS.items()
         }
         group_caps = {**dict.fromkeys(Group, GROUP_CAP), **(caps or {})}
+        ages = {**default_age_rules(), **(age_rules or {})}
+        for group, rule in ages.items():
+            rule.check(f"launch campaign: the age rule of the {group} group")
         return cls(
             name=name.strip(),
             timeline=checked.to_data(),
@@ -52,6 +69,8 @@ class Campaign(Aggregate):
             template=template,
             quotas={city: {g.value: n for g, n in row.items()} for city, row in quota_table.items()},
             caps={g.value: n for g, n in group_caps.items()},
+            age_rules={g.value: rule.to_data() for g, rule in ages.items()},
+            awards=(awards or AwardRules()).checked().to_data(),
             decision=Decision.of(actor, 1, reason),
             timestamp=at,
         )
@@ -67,12 +86,21 @@ class Campaign(Aggregate):
         caps: dict[str, int],
         decision: Decision,
         timestamp: datetime,
+        age_rules: dict[str, dict[str, int | None]] | None = None,
+        awards: dict[str, object] | None = None,
     ) -> None:
         self.name = name
         self.timeline = Timeline.from_data(timeline, contest_pinned)
         self.template = template
         self.quotas = quotas
         self.caps = caps
+        # Campaigns launched before age rules were settings had none on record: the default.
+        self.age_rules = (
+            {Group(g): AgeRule.from_data(rule) for g, rule in age_rules.items()}
+            if age_rules is not None
+            else default_age_rules()
+        )
+        self.awards = AwardRules.from_data(awards)  # the defaults for campaigns launched before
         self.rule_version = 1
         self.phase_status = dict.fromkeys(PhaseCode, PhaseStatus.PENDING)
 
@@ -83,6 +111,18 @@ class Campaign(Aggregate):
         if group is Group.FAMILY:
             return None
         return self.quotas.get(city, {}).get(group.value, 0)
+
+    def require_age(self, group: Group, born: date, at: datetime, masked_id: str, verb: str) -> None:
+        """The group's age rule at the decision's instant (Asia/Shanghai calendar)."""
+        rule = self.age_rules.get(group)
+        if rule is None:
+            return
+        problem = rule.refusal(born, at.astimezone(SHANGHAI).date())
+        if problem:
+            raise AgeNotAllowed(
+                f"{verb}: the {group} group ({group.title}) takes people {rule.describe()} at nomination; "
+                f"the person with ID number {masked_id} is {problem}"
+            )
 
     def cap(self, group: Group) -> int:
         return self.caps.get(group.value, GROUP_CAP)
@@ -109,12 +149,13 @@ class Campaign(Aggregate):
         _require_organiser(actor, "amend timeline")
         _require_reason(reason, "amend timeline")
         self._require_in_order(at, "amend timeline")
-        timeline = self.timeline.amended(changes).validated()
+        timeline = self.timeline.amended(changes).validated(in_order=False)
         diff = _diff(self.timeline, timeline)
         if not diff:
             raise InvalidTimeline("amend timeline: the amendment changes nothing")
         for code_text, moved in diff.items():
             self._check_history_kept(PhaseCode(code_text), moved, at)
+        timeline.require_phases_in_order()
         self._timeline_amended(
             timeline=timeline.to_data(),
             contest_pinned=timeline.contest_pinned,
@@ -162,7 +203,10 @@ class Campaign(Aggregate):
         self.rule_version = decision.rule_version
 
     def open_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
-        """Organiser override: open a pending phase now, moving its opening to now."""
+        """Organiser override: open a pending phase now, moving its opening to now.
+
+        A channel opens only while its phase is open: self-registration inside registration.
+        """
         _require_organiser(actor, f"open {code}")
         _require_reason(reason, f"open {code}")
         self._require_in_order(at, f"open {code}")
@@ -175,24 +219,59 @@ class Campaign(Aggregate):
                 f"open {code}: it closed at {shanghai_text(window.closes)}; "
                 "amend its closing date to extend it"
             )
+        phase = PHASE_OF_CHANNEL.get(code)
+        if phase is not None and self.timeline[phase].status_at(at) is not PhaseStatus.OPEN:
+            raise InvalidTimeline(
+                f"open {code}: {phase} is {self.timeline[phase].status_at(at)}; "
+                f"a channel opens only while {phase} is open"
+            )
+        if phase is not None:
+            self._catch_up(phase, at)
         if window.opens is None or window.opens > at:
             self.amend_timeline({code: {"opens": at}}, reason=reason, actor=actor, at=at)
         self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=reason)
 
     def close_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
-        """Organiser override: close an open phase now, moving its closing to now."""
+        """Organiser override: close an open phase now, moving its closing to now.
+
+        Closing a phase closes the channels inside it; a channel not yet open loses its
+        opening. Boundaries that fell due by date and were not recorded yet are recorded
+        first, as the scheduler's, at the instant their dates gave.
+        """
         _require_organiser(actor, f"close {code}")
         _require_reason(reason, f"close {code}")
         self._require_in_order(at, f"close {code}")
         window = self.timeline[code]
         if PhaseStatus.OPEN not in (self.phase_status[code], window.status_at(at)):
             raise InvalidTimeline(f"close {code}: it is {window.status_at(at)}, not open")
-        if self.phase_status[code] is not PhaseStatus.OPEN:
-            # Its opening (or reopening) has passed but was not recorded yet: record it first.
-            self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=None)
+        channels = CHANNELS_OF_PHASE.get(code, ())
+        phase = PHASE_OF_CHANNEL.get(code)
+        for due in (*([phase] if phase else []), code, *channels):
+            self._catch_up(due, at)
+        changes: dict[PhaseCode, dict[Side, datetime | None]] = {}
         if window.closes is None or window.closes > at:
-            self.amend_timeline({code: {"closes": at}}, reason=reason, actor=actor, at=at)
-        self._record_edge(code, "closes", window.closes, actor=actor, at=at, reason=reason)
+            changes[code] = {"closes": at}
+        open_channels = [c for c in channels if self.phase_status[c] is PhaseStatus.OPEN]
+        for channel in channels:
+            inner = self.timeline[channel]
+            if inner.closes is not None and inner.closes <= at:
+                continue
+            edges: dict[Side, datetime | None] = {"closes": at}
+            if self.phase_status[channel] is PhaseStatus.PENDING:
+                edges["opens"] = None  # it can no longer open: its phase is over
+            changes[channel] = edges
+        scheduled = {c: self.timeline[c].closes for c in (code, *channels)}
+        if changes:
+            self.amend_timeline(changes, reason=reason, actor=actor, at=at)
+        for channel in open_channels:
+            self._record_edge(channel, "closes", scheduled[channel], actor=actor, at=at, reason=reason)
+        self._record_edge(code, "closes", scheduled[code], actor=actor, at=at, reason=reason)
+
+    def _catch_up(self, code: PhaseCode, at: datetime) -> None:
+        """Record an opening that passed by date but is not on record, as the scheduler's."""
+        window = self.timeline[code]
+        if self.phase_status[code] is not PhaseStatus.OPEN and window.status_at(at) is PhaseStatus.OPEN:
+            self._record_edge(code, "opens", window.opens, actor=SCHEDULER, at=at, reason=None)
 
     def record_due_boundaries(self, *, actor: Actor, at: datetime) -> list[tuple[PhaseCode, Side]]:
         """Record every boundary the timeline says has passed by ``at``, in timeline order.

@@ -60,6 +60,9 @@ class Contestant(Aggregate):
     class Rejected(DecisionEvent):
         """Eligibility refused; places freed."""
 
+    class Reconsidered(DecisionEvent):
+        """A rejection taken back during review; the places are taken again."""
+
     class TrainingAccountAssigned(DecisionEvent):
         """:ivar training_account: the account on the training platform."""
 
@@ -141,6 +144,7 @@ class Contestant(Aggregate):
             unit=(unit or "").strip() or None,
             contact=(contact or "").strip() or None,
         )
+        campaign.require_age(person.group, person.id_number.birth_date, at, person.id_number.masked, trigger)
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,
@@ -168,6 +172,7 @@ class Contestant(Aggregate):
         self.results: dict[str, float] | None = None
         self.team_role: str | None = None
         self.award: str | None = None
+        self.awards: list[str] = []
 
     def _take_person(self, person: PersonRecord) -> None:
         self.erased = person.is_erased
@@ -239,6 +244,14 @@ class Contestant(Aggregate):
     def _rejected(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.REJECTED
 
+    def reconsider(self, campaign: Campaign, context: DecisionContext) -> None:
+        """A rejection taken back during review (the missing certificate came): nominated again."""
+        self._reconsidered(decision=self._decide("reconsider", campaign, context), timestamp=context.at)
+
+    @event(Reconsidered)
+    def _reconsidered(self, decision: Decision, timestamp: datetime) -> None:
+        self.status = Status.NOMINATED
+
     def assign_training_account(
         self, campaign: Campaign, context: DecisionContext, training_account: str
     ) -> None:
@@ -265,17 +278,20 @@ class Contestant(Aggregate):
 
     def record_results(self, campaign: Campaign, context: DecisionContext, scores: dict[str, float]) -> None:
         """Scores of the three contest events; recording again corrects them while the contest is open."""
+        top = campaign.awards.score_max
         problems = {
-            name: "a score of 0 or more is required"
+            name: f"a score from 0 to {top:g} is required"
             for name in CONTEST_EVENTS
             if not isinstance(scores.get(name), int | float)
             or not math.isfinite(scores[name])  # NaN would pass `< 0` and poison every ranking
-            or scores[name] < 0
+            or not 0 <= scores[name] <= top
         }
         problems.update({name: "not a contest event" for name in scores if name not in CONTEST_EVENTS})
         if problems:
             raise InvalidValue.many(problems)
         decision = self._decide("record_results", campaign, context)
+        if self.results is not None and decision.reason is None:
+            raise ReasonRequired("record results: scores already recorded are corrected only with a reason")
         results = {name: float(scores[name]) for name in CONTEST_EVENTS}
         self._competed(results=results, decision=decision, timestamp=context.at)
 
@@ -299,11 +315,15 @@ class Contestant(Aggregate):
         if not award.strip():
             raise InvalidValue("award", "the award's name is empty")
         decision = self._decide("award", campaign, context)
-        self._awarded(award=award.strip(), decision=decision, timestamp=context.at)
+        kind = campaign.awards.require(award, team=False)
+        if kind in self.awards:
+            raise InvalidValue("award", f"the contestant already has the award {kind!r}")
+        self._awarded(award=kind, decision=decision, timestamp=context.at)
 
     @event(Awarded)
     def _awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
-        self.award = award
+        self.award = award  # the latest; a person may receive several
+        self.awards = [*getattr(self, "awards", []), award]
         self.status = Status.AWARDED
 
     def withdraw(self, campaign: Campaign, context: DecisionContext) -> None:
@@ -365,6 +385,7 @@ EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
     "register": Contestant.Nominated,
     "verify": Contestant.Verified,
     "reject": Contestant.Rejected,
+    "reconsider": Contestant.Reconsidered,
     "assign_training_account": Contestant.TrainingAccountAssigned,
     "record_training": Contestant.Trained,
     "record_results": Contestant.Competed,

@@ -59,6 +59,12 @@ class GroupNotAllowed(DomainError):
     rule = "group_not_allowed"
 
 
+class AgeNotAllowed(DomainError):
+    """The person's age at nomination is outside the group's age rule."""
+
+    rule = "age_not_allowed"
+
+
 class QuotaFull(DomainError):
     rule = "quota_full"
 
@@ -77,6 +83,12 @@ class DuplicateAccount(DomainError):
 
 class TeamFull(DomainError):
     rule = "team_full"
+
+
+class TeamIncomplete(DomainError):
+    """A finals team lacks its leader, its assistant or 4 to 6 streamers."""
+
+    rule = "team_incomplete"
 
 
 class TeamCityMismatch(DomainError):

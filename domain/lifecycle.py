@@ -111,7 +111,11 @@ MOVES: tuple[Move, ...] = (
          (during(PhaseCode.SELF_REGISTRATION),), frozenset({Role.PUBLIC, Role.ADMIN}),
          groups=frozenset({Group.VETERAN, Group.FAMILY})),
     Move("verify", (Status.NOMINATED,), Status.VERIFIED, (_REVIEW,), _ORGANISERS),
-    Move("reject", (Status.NOMINATED,), Status.REJECTED, (_REVIEW,), _ORGANISERS,
+    # Who is still unreviewed when training opens may be rejected then, in bulk with one reason.
+    Move("reject", (Status.NOMINATED,), Status.REJECTED, (_REVIEW, during(PhaseCode.ONLINE_TRAINING)),
+         _ORGANISERS, reason_required=True),
+    # Reconsideration (e.g. the missing 退役证 is brought): back to review, places retaken.
+    Move("reconsider", (Status.REJECTED,), Status.NOMINATED, (_REVIEW,), _ORGANISERS,
          reason_required=True),
     Move("assign_training_account", (Status.VERIFIED,), Status.ENROLLED,
          (during(PhaseCode.ONLINE_TRAINING),), _ORGANISERS),
@@ -120,7 +124,7 @@ MOVES: tuple[Move, ...] = (
     Move("record_results", (Status.TRAINED, Status.COMPETED), Status.COMPETED,
          (during(PhaseCode.CONTEST),), _JUDGES),
     Move("advance", (Status.COMPETED,), Status.ADVANCED, (_TEAM_PICKING,), _CITY_OR_ORGANISERS),
-    Move("award", (Status.COMPETED, Status.ADVANCED), Status.AWARDED,
+    Move("award", (Status.ADVANCED, Status.AWARDED), Status.AWARDED,
          (during(PhaseCode.FINALS), during(PhaseCode.CEREMONY)), _ORGANISERS),
     Move("withdraw", _EVERYONE_ACTIVE, Status.WITHDRAWN, (), _CITY_OR_ORGANISERS,
          reason_required=True),

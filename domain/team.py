@@ -1,4 +1,4 @@
-"""A city's finals team: 1 leader (bureau staff), 1 assistant, 4 to 6 streamers."""
+"""A city's finals team: 1 leader (bureau staff), 1 assistant, 4 to 6 streamers: 6 to 8 people."""
 
 from __future__ import annotations
 
@@ -8,14 +8,38 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue, NotPermitted, TeamCityMismatch, TeamFull
+from domain.awards import AwardRules
+from domain.decision import Decision
+from domain.errors import (
+    InvalidTimeline,
+    InvalidValue,
+    NotPermitted,
+    PhaseClosed,
+    TeamCityMismatch,
+    TeamFull,
+    TeamIncomplete,
+)
 from domain.ids import team_id
+from domain.timeline import PhaseCode, Timeline, shanghai_text
 from domain.users import User
 from domain.values import Actor, Role
 
 MAX_STREAMERS = 6
 MIN_STREAMERS = 4
 MAX_ASSISTANTS = 1
+MIN_PEOPLE, MAX_PEOPLE = 6, 8  # "每个市州6-8人": the leader, the assistant and the streamers
+
+
+def completeness_gaps(has_leader: bool, assistants: int, streamers: int) -> list[str]:
+    """What a team lacks to be complete (empty when complete), in words for the organisers."""
+    gaps = []
+    if not has_leader:
+        gaps.append("no team leader")
+    if assistants != MAX_ASSISTANTS:
+        gaps.append(f"{assistants} assistants, not {MAX_ASSISTANTS}")
+    if not MIN_STREAMERS <= streamers <= MAX_STREAMERS:
+        gaps.append(f"{streamers} streamers, not {MIN_STREAMERS} to {MAX_STREAMERS}")
+    return gaps
 
 
 class TeamRole(StrEnum):
@@ -35,6 +59,10 @@ class TeamRole(StrEnum):
 
 
 class CityTeam(Aggregate):
+    # Defaults for snapshots taken before these were recorded (a snapshot restores the state as saved).
+    entered_finals = False
+    awards: tuple[str, ...] = ()
+
     @staticmethod
     def create_id(campaign_id: UUID, city: str) -> UUID:
         return team_id(campaign_id, city)
@@ -45,13 +73,22 @@ class CityTeam(Aggregate):
         self.city = city
         self.leader: dict[str, str] | None = None
         self.members: dict[str, str] = {}  # contestant id -> TeamRole value
+        self.entered_finals = False
+        self.awards = ()
 
     def count(self, role: TeamRole) -> int:
         return sum(1 for r in self.members.values() if r == role.value)
 
     @property
+    def gaps(self) -> list[str]:
+        return completeness_gaps(
+            self.leader is not None, self.count(TeamRole.ASSISTANT), self.count(TeamRole.STREAMER)
+        )
+
+    @property
     def is_complete(self) -> bool:
-        return MIN_STREAMERS <= self.count(TeamRole.STREAMER) <= MAX_STREAMERS
+        """1 leader, 1 assistant and 4 to 6 streamers (so 6 to 8 people), as the notice says."""
+        return not self.gaps
 
     def add(self, contestant_id: UUID, city: str, role: TeamRole, *, at: datetime) -> None:
         if city != self.city:
@@ -74,11 +111,19 @@ class CityTeam(Aggregate):
         del self.members[contestant_id]
 
     def appoint_leader(
-        self, *, name: str, staff_user: str, appointee: User | None, actor: Actor, at: datetime
-    ) -> None:
+        self,
+        *,
+        name: str,
+        staff_user: str,
+        appointee: User | None,
+        actor: Actor,
+        at: datetime,
+        rule_version: int = 1,
+    ) -> bool:
         """The team leader is a staff member of the city bureau, not a contestant.
 
-        ``appointee`` is the user named ``staff_user``, or None when there is none.
+        ``appointee`` is the user named ``staff_user``, or None when there is none. Appointing
+        the leader the team already has records nothing (returns False).
         """
         if actor.role not in (Role.ADMIN, Role.CITY_STAFF):
             raise NotPermitted(f"appoint leader: the role {actor.role} may not do this")
@@ -96,8 +141,77 @@ class CityTeam(Aggregate):
                 "staff_user",
                 f"the team leader must be staff of {self.city}, which {appointee.username!r} is not",
             )
-        self._leader_appointed(name=name.strip(), staff_user=appointee.username, actor=actor, timestamp=at)
+        leader = {"name": name.strip(), "staff_user": appointee.username}
+        if leader == self.leader:
+            return False
+        self._leader_appointed(**leader, actor=actor, rule_version=rule_version, timestamp=at)
+        return True
 
     @event("LeaderAppointed")
-    def _leader_appointed(self, name: str, staff_user: str, actor: Actor, timestamp: datetime) -> None:
+    def _leader_appointed(
+        self, name: str, staff_user: str, actor: Actor, timestamp: datetime, rule_version: int | None = None
+    ) -> None:
         self.leader = {"name": name, "staff_user": staff_user}
+
+    def enter_finals(
+        self, timeline: Timeline, rule_version: int, *, actor: Actor, at: datetime, reason: str | None
+    ) -> None:
+        """Enter the team for the finals: complete, or incomplete by an organiser's override with a reason.
+
+        Possible from the end of the contest (when teams are picked) until the finals close.
+        """
+        if actor.role not in (Role.ADMIN, Role.CITY_STAFF):
+            raise NotPermitted(f"enter finals: the role {actor.role} may not do this")
+        if actor.role is Role.CITY_STAFF and actor.city != self.city:
+            raise NotPermitted(f"enter finals: staff of {actor.city} may not enter the {self.city} team")
+        if self.entered_finals:
+            raise InvalidTimeline(f"enter finals: the {self.city} team is already entered")
+        starts, ends = timeline[PhaseCode.CONTEST].closes, timeline[PhaseCode.FINALS].closes
+        if starts is None or at < starts:
+            raise PhaseClosed("enter finals: teams are entered once the contest has closed")
+        if ends is not None and at >= ends:
+            raise PhaseClosed(f"enter finals: the finals closed at {shanghai_text(ends)}")
+        gaps = self.gaps
+        overridden = bool(gaps)
+        if overridden and not (actor.role is Role.ADMIN and reason and reason.strip()):
+            raise TeamIncomplete(
+                f"enter finals: the {self.city} team is incomplete ({'; '.join(gaps)}); "
+                "only an organiser (admin) may enter it, with a reason"
+            )
+        self._finals_entered(
+            overridden=overridden, gaps=gaps, decision=Decision.of(actor, rule_version, reason), timestamp=at
+        )
+
+    @event("FinalsEntered")
+    def _finals_entered(
+        self, overridden: bool, gaps: list[str], decision: Decision, timestamp: datetime
+    ) -> None:
+        self.entered_finals = True
+
+    def award_team(
+        self,
+        kind: str,
+        rules: AwardRules,
+        timeline: Timeline,
+        rule_version: int,
+        *,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        """A team prize (e.g. 优秀组织奖) for the city, by organisers, during the finals or the ceremony."""
+        if actor.role is not Role.ADMIN:
+            raise NotPermitted(f"award team: only organisers (admin) may do this, not {actor.role}")
+        name = rules.require(kind, team=True)
+        if name in self.awards:
+            raise InvalidValue("award", f"the {self.city} team already has the award {name!r}")
+        opens, closes = timeline[PhaseCode.FINALS].opens, timeline[PhaseCode.CEREMONY].closes
+        if opens is None or at < opens or (closes is not None and at >= closes):
+            raise PhaseClosed(
+                "award team: team prizes are awarded from the finals to the end of the ceremony"
+            )
+        self._team_awarded(award=name, decision=Decision.of(actor, rule_version, reason), timestamp=at)
+
+    @event("TeamAwarded")
+    def _team_awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
+        self.awards = (*self.awards, award)

@@ -37,6 +37,17 @@ class PhaseCode(StrEnum):
             raise InvalidTimeline(f"unknown phase or channel {raw!r}; known: {known}") from None
 
 
+# The registration channels lie inside their phase: they open only while it is open and
+# close when it closes.
+CHANNELS_OF_PHASE: dict[PhaseCode, tuple[PhaseCode, ...]] = {
+    PhaseCode.REGISTRATION: (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION),
+}
+PHASE_OF_CHANNEL = {channel: phase for phase, channels in CHANNELS_OF_PHASE.items() for channel in channels}
+# The phases of the notice in the order they happen; a phase may overlap the one before
+# (the contest runs inside training) but does not open before it.
+PHASE_ORDER = tuple(code for code in PhaseCode if code not in PHASE_OF_CHANNEL)
+
+
 class PhaseStatus(StrEnum):
     PENDING = "pending"
     OPEN = "open"
@@ -111,7 +122,7 @@ class Timeline:
         """Copies of a campaign may share its timeline: nothing ever changes one in place."""
         return self
 
-    def validated(self) -> Timeline:
+    def validated(self, *, in_order: bool = True) -> Timeline:
         """Check the calendar rules; only deciding code calls this, never an event's apply."""
         missing = [code.value for code in PhaseCode if code not in self.windows]
         if missing:
@@ -129,7 +140,26 @@ class Timeline:
         registration = self.windows[PhaseCode.REGISTRATION]
         for channel in (PhaseCode.RECOMMENDATION, PhaseCode.SELF_REGISTRATION):
             self._require_inside(channel, registration)
+        if in_order:
+            self.require_phases_in_order()
         return self
+
+    def require_phases_in_order(self) -> None:
+        """Each phase opens no earlier than the one before it (unannounced dates set aside).
+
+        Closings are free: the contest may end before training does, a phase may end early.
+        """
+        latest: tuple[PhaseCode, datetime] | None = None
+        for code in PHASE_ORDER:
+            instant = self.windows[code].opens
+            if instant is None:
+                continue
+            if latest is not None and instant < latest[1]:
+                raise InvalidTimeline(
+                    f"{code} cannot open ({shanghai_text(instant)}) before {latest[0]} opens "
+                    f"({shanghai_text(latest[1])}): the phases follow the notice's order"
+                )
+            latest = (code, instant)
 
     def _require_inside(self, channel: PhaseCode, registration: Window) -> None:
         window = self.windows[channel]
@@ -226,7 +256,8 @@ class Timeline:
 
 
 def derived_contest_opens(training_opens: datetime) -> datetime:
-    return training_opens + CONTEST_DELAY
+    """00:00 (Asia/Shanghai) of the 10th day after the first training day."""
+    return day_start(training_opens.astimezone(SHANGHAI).date() + CONTEST_DELAY)
 
 
 HUBEI_2021_START = date(2021, 5, 24)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,6 +212,41 @@ def mask_id_number(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class HandleRule:
+    """What a platform accepts as an account id (抖音号, 快手号): the characters and the length."""
+
+    title: str
+    allowed: re.Pattern[str]
+    allowed_words: str
+    shortest: int
+    longest: int
+
+    def refusal(self, handle: str) -> str | None:
+        """None when ``handle`` follows the rule; otherwise what is wrong, in words."""
+        lowered = handle.lower()
+        if "://" in lowered or lowered.startswith("www."):
+            return f"a web address is not an account; give the {self.title}"
+        if any(c.isspace() for c in handle):
+            return f"one {self.title} without spaces (one account per contestant)"
+        if ":" in handle or "：" in handle:
+            return f"one {self.title} without a colon (one account per contestant)"
+        if not self.allowed.fullmatch(handle):
+            return f"a {self.title} has only {self.allowed_words}"
+        if not self.shortest <= len(handle) <= self.longest:
+            return f"a {self.title} has {self.shortest} to {self.longest} characters"
+        return None
+
+
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.\-]+")
+_ID_WORDS = "letters, digits, _ . and -"
+# Both platforms' account ids are ASCII letters, digits and a few marks; nicknames are not ids.
+HANDLE_RULES = {
+    Platform.DOUYIN: HandleRule("抖音号 (Douyin id)", _ID_CHARACTERS, _ID_WORDS, 2, 30),
+    Platform.KUAISHOU: HandleRule("快手号 (Kuaishou id)", _ID_CHARACTERS, _ID_WORDS, 2, 30),
+}
+
+
+@dataclass(frozen=True)
 class Account:
     """One livestream account on Douyin or Kuaishou; handles compare case-insensitively."""
 
@@ -222,9 +258,11 @@ class Account:
         text = _normalise(handle).lstrip("@").strip()
         if not text:
             raise InvalidValue("account", "the account handle is empty")
-        if len(text) > 64:
-            raise InvalidValue("account", "the account handle is longer than 64 characters")
-        return cls(Platform.parse(platform), text)
+        chosen = Platform.parse(platform)
+        problem = HANDLE_RULES[chosen].refusal(text)
+        if problem:
+            raise InvalidValue("account", problem)
+        return cls(chosen, text)
 
     @property
     def key(self) -> str:

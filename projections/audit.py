@@ -34,6 +34,8 @@ AUDITED = (
     *_CAMPAIGN_DECISIONS,
     *_CONTESTANT_DECISIONS,
     "LeaderAppointed",
+    "FinalsEntered",
+    "TeamAwarded",
     "RegistrationDuplicated",
     *USER_DECISIONS,
 )
@@ -103,6 +105,8 @@ class AuditView(ViewProjection):
         found[event_class(DuplicateRegistration, "RegistrationDuplicated")] = self._decision
         for name in USER_DECISIONS:
             found[event_class(User, name)] = self._decision
+        found[event_class(CityTeam, "FinalsEntered")] = self._decision
+        found[event_class(CityTeam, "TeamAwarded")] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
@@ -166,7 +170,7 @@ class AuditView(ViewProjection):
                 actor.city,
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
-                decision.rule_version if decision else None,
+                decision.rule_version if decision else getattr(e, "rule_version", None),
             ),
             row=("audit", self.current_id),
         )

@@ -9,6 +9,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.values import Group
 from projections.base import Handler, ViewProjection
+from projections.ordering import city_order, group_order
 from projections.store import Tx
 
 _STAGE_EVENTS = (
@@ -61,6 +62,7 @@ class FunnelView(ViewProjection):
         found: dict[type[Any], Handler] = {Contestant.Nominated: self._nominated}
         for kind, flag in _FLAGS.items():
             found[kind] = self._flag(flag)
+        found[Contestant.Reconsidered] = self._flag("rejected", 0)  # back in review
         return found
 
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
@@ -73,11 +75,11 @@ class FunnelView(ViewProjection):
             row=("funnel_members", e.originator_id),
         )
 
-    def _flag(self, flag: str) -> Handler:
+    def _flag(self, flag: str, value: int = 1) -> Handler:
         def handle(tx: Tx, e: Any) -> None:
             tx.change_one(
-                self.sql("UPDATE {funnel_members} SET " + flag + " = 1 WHERE contestant_id = ?"),
-                (str(e.originator_id),),
+                self.sql("UPDATE {funnel_members} SET " + flag + " = ? WHERE contestant_id = ?"),
+                (value, str(e.originator_id)),
                 f"funnel: contestant {e.originator_id} has no row to update",
                 row=("funnel_members", e.originator_id),
             )
@@ -105,6 +107,7 @@ class FunnelView(ViewProjection):
             )
             for r in rows
         ]
+        found.sort(key=lambda r: (city_order(r.city), group_order(r.group)))  # 附件1's order
         finalists = sum(r.finalists for r in found)
         trainees = sum(r.finalists for r in found if r.group == Group.TRAINEE.value)
         return Funnel(found, finalists, trainees)

@@ -16,6 +16,7 @@ from domain.contestant import Contestant
 from domain.places import Allotment
 from domain.values import Channel, Group
 from projections.base import Handler, ViewProjection, event_class
+from projections.ordering import city_order, group_order
 from projections.store import Tx
 
 
@@ -64,6 +65,7 @@ class QuotasView(ViewProjection):
             Contestant.Nominated: self._nominated,
             Contestant.Verified: self._verified,
             Contestant.Rejected: self._left,
+            Contestant.Reconsidered: self._back,
             Contestant.Withdrawn: self._left,
             Contestant.Disqualified: self._left,
         }
@@ -125,6 +127,14 @@ class QuotasView(ViewProjection):
             row=("quota_members", e.originator_id),
         )
 
+    def _back(self, tx: Tx, e: Any) -> None:
+        tx.change_one(
+            self.sql("UPDATE {quota_members} SET active = 1, verified = 0 WHERE contestant_id = ?"),
+            (str(e.originator_id),),
+            f"quotas: contestant {e.originator_id} was never nominated",
+            row=("quota_members", e.originator_id),
+        )
+
     # --- queries -------------------------------------------------------------
 
     def _places(self, tx: Tx, campaign: str) -> dict[str, int]:
@@ -134,7 +144,7 @@ class QuotasView(ViewProjection):
         return {r["scope"]: int(r["taken"]) for r in rows}
 
     def quotas(self, campaign_id: UUID) -> list[QuotaRow]:
-        """Every city and group with a quota, in city then group order."""
+        """Every city and group with a quota, cities in 附件1's order, groups in the notice's."""
         campaign = str(campaign_id)
         with self.view.read() as tx:
             limits = tx.fetchall(
@@ -160,7 +170,7 @@ class QuotasView(ViewProjection):
             quota = int(row["quota"])
             done = verified.get((row["city"], row["grp"]), 0)
             found.append(QuotaRow(row["city"], row["grp"], quota, active, done, quota - active))
-        return found
+        return sorted(found, key=lambda r: (city_order(r.city), group_order(r.group)))
 
     def campaign_ids(self) -> list[UUID]:
         """Every launched campaign this view has seen."""
@@ -179,7 +189,7 @@ class QuotasView(ViewProjection):
         for r in caps:
             cap, active = int(r["cap"]), places.get(f"cap:{r['grp']}", 0)
             found.append(CapRow(r["grp"], cap, active, cap - active))
-        return found
+        return sorted(found, key=lambda r: group_order(r.group))
 
     def taken(self, campaign_id: UUID, scope: str) -> int:
         """Places taken in ``quota:<city>:<group>`` or ``cap:<group>``, as the domain counts them."""

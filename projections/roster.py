@@ -12,6 +12,7 @@ from domain.events import ERASED
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
 from projections.base import Handler, ViewProjection, utc_text
+from projections.ordering import name_order
 from projections.sealing import Sealer
 from projections.store import Row, Tx, ViewDatabase
 
@@ -39,6 +40,8 @@ class RosterRow:
     nominated_at: str
     changed_at: str
     version: int
+    experience: str = "无"
+    notes: str = ""  # the bureau's own 备注
 
     @classmethod
     def of(cls, row: Row, sealer: Sealer) -> RosterRow:
@@ -62,6 +65,8 @@ class RosterRow:
             nominated_at=row["nominated_at"],
             changed_at=row["changed_at"],
             version=int(row["version"]),
+            experience=str(sealer.open(row["experience"]) or "无"),
+            notes=str(sealer.open(row["notes"]) or ""),
         )
 
 
@@ -90,12 +95,14 @@ class RosterView(ViewProjection):
         "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
         "grp TEXT NOT NULL, channel TEXT NOT NULL, name TEXT NOT NULL, id_masked TEXT NOT NULL, "
         "mobile_masked TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL, "
-        "account_folded TEXT NOT NULL, name_index TEXT, followers BIGINT NOT NULL, status TEXT NOT NULL, "
+        "account_folded TEXT NOT NULL, name_index TEXT, name_sort TEXT, followers BIGINT NOT NULL, "
+        "status TEXT NOT NULL, "
         "training_account TEXT, results TEXT, team_role TEXT, award TEXT, "
-        "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL",
+        "nominated_at TEXT NOT NULL, changed_at TEXT NOT NULL, version BIGINT NOT NULL, "
+        "experience TEXT, notes TEXT",
     }
     indexes = {  # noqa: RUF012
-        "ix_view_roster_name": ("roster", "campaign_id, name, contestant_id"),
+        "ix_view_roster_name": ("roster", "campaign_id, name_sort, contestant_id"),
         "ix_view_roster_time": ("roster", "campaign_id, changed_at, contestant_id"),
         "ix_view_roster_name_index": ("roster", "name_index"),
         "ix_view_roster_account": ("roster", "account_folded"),
@@ -103,7 +110,7 @@ class RosterView(ViewProjection):
     }
 
     def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
-        self._names: dict[str, str] = {}  # contestant id -> opened name, when names are sealed
+        self._names: dict[str, str] = {}  # contestant id -> sort key of the opened sealed name
         super().__init__(db, suffix=suffix)
 
     def handlers(self) -> dict[type[Any], Handler]:
@@ -111,6 +118,7 @@ class RosterView(ViewProjection):
             Contestant.Nominated: self._nominated,
             Contestant.Verified: self._status(Status.VERIFIED),
             Contestant.Rejected: self._status(Status.REJECTED),
+            Contestant.Reconsidered: self._status(Status.NOMINATED),
             Contestant.TrainingAccountAssigned: self._training_account,
             Contestant.Trained: self._status(Status.TRAINED),
             Contestant.Competed: self._competed,
@@ -126,12 +134,15 @@ class RosterView(ViewProjection):
         name, account = person.name, person.account
         # sealed: whole-value digests to search by; plain: the text itself, for substrings
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
+        # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
+        sort_key = None if seal.enabled else name_order(name)
         at = utc_text(e.timestamp)
         tx.write(
             self.sql(
                 "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
-                "mobile_masked, platform, account, account_folded, name_index, followers, status, "
-                "nominated_at, changed_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "mobile_masked, platform, account, account_folded, name_index, name_sort, followers, status, "
+                "nominated_at, changed_at, version, experience, notes) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 str(e.originator_id),
@@ -145,11 +156,14 @@ class RosterView(ViewProjection):
                 person.platform.value,
                 seal.seal(account),
                 *found_by,
+                sort_key,
                 person.followers,
                 Status.NOMINATED.value,
                 at,
                 at,
                 e.originator_version,
+                seal.seal(person.experience),
+                seal.seal(person.notes),
             ),
             row=("roster", e.originator_id),
         )
@@ -205,7 +219,23 @@ class RosterView(ViewProjection):
         self._update(tx, e, Status.ADVANCED, {"team_role": e.team_role})
 
     def _awarded(self, tx: Tx, e: Contestant.Awarded) -> None:
-        self._update(tx, e, Status.AWARDED, {"award": e.award})
+        """A person may receive several awards: the column lists them, 、 between."""
+        tx.change_one(
+            self.sql(
+                "UPDATE {roster} SET status = ?, award = CASE WHEN award IS NULL THEN ? "
+                "ELSE award || '、' || ? END, changed_at = ?, version = ? WHERE contestant_id = ?"
+            ),
+            (
+                Status.AWARDED.value,
+                e.award,
+                e.award,
+                utc_text(e.timestamp),
+                e.originator_version,
+                str(e.originator_id),
+            ),
+            f"roster: contestant {e.originator_id} has no row to update",
+            row=("roster", e.originator_id),
+        )
 
     # --- queries -------------------------------------------------------------
 
@@ -215,6 +245,13 @@ class RosterView(ViewProjection):
                 self.sql("SELECT * FROM {roster} WHERE contestant_id = ?"), (str(contestant_id),)
             )
         return None if row is None else RosterRow.of(row, self.sealer)
+
+    def names(self, campaign_id: UUID) -> dict[str, str]:
+        """Contestant id -> name, for exports that show a person where the log has an id."""
+        with self.view.read() as tx:
+            statement = self.sql("SELECT contestant_id, name FROM {roster} WHERE campaign_id = ?")
+            rows = tx.fetchall(statement, (str(campaign_id),))
+        return {r["contestant_id"]: str(self.sealer.open(r["name"])) for r in rows}
 
     def query(
         self,
@@ -251,7 +288,7 @@ class RosterView(ViewProjection):
         if sort == "name" and self.sealer.enabled:
             return self._sorted_by_sealed_name(clause, params, descending, page, page_size)
         direction = "DESC" if descending else "ASC"
-        key = "name" if sort == "name" else "changed_at"
+        key = "name_sort" if sort == "name" else "changed_at"
         with self.view.read() as tx:
             counted = tx.fetchone(self.sql("SELECT COUNT(*) AS n FROM {roster} WHERE ") + clause, params)
             rows = tx.fetchall(
@@ -283,11 +320,11 @@ class RosterView(ViewProjection):
         ]
 
     def _name(self, row: Row) -> str:
-        """A sealed name, opened once per process: names never change after nomination."""
-        name = self._names.get(row["contestant_id"])
-        if name is None:
-            name = self._names[row["contestant_id"]] = str(self.sealer.open(row["name"]))
-        return name
+        """A sealed name's pinyin sort key, opened once per process: names never change."""
+        key = self._names.get(row["contestant_id"])
+        if key is None:
+            key = self._names[row["contestant_id"]] = name_order(str(self.sealer.open(row["name"])))
+        return key
 
     def _sorted_by_sealed_name(
         self, clause: str, params: list[Any], descending: bool, page: int, page_size: int
@@ -295,7 +332,9 @@ class RosterView(ViewProjection):
         """Sealed names sort only once opened: every match's name is read, one page's rows after."""
         with self.view.read() as tx:
             names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
-            keys = sorted(((self._name(r), r["contestant_id"]) for r in names), reverse=descending)
+            keys = sorted(
+                ((name_order(self._name(r)), r["contestant_id"]) for r in names), reverse=descending
+            )
             wanted = [cid for _, cid in keys[(page - 1) * page_size : page * page_size]]
             rows = (
                 tx.fetchall(

@@ -1,4 +1,4 @@
-"""City finals teams: leader, assistant, streamers, and whether the team is complete (4-6 streamers)."""
+"""City finals teams: leader, assistant, streamers, whether complete, and their finals entry."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from uuid import UUID
 
 from domain.contestant import Contestant
 from domain.events import ERASED
-from domain.team import MAX_STREAMERS, MIN_STREAMERS, CityTeam, TeamRole
+from domain.team import CityTeam, TeamRole, completeness_gaps
 from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.ordering import city_order
 from projections.store import Tx
 
 
@@ -27,10 +28,19 @@ class TeamRow:
     assistant: Member | None
     streamers: list[Member]
     changed_at: str
+    finals: str | None = None  # "entered", "overridden" (incomplete, by an organiser), or not yet
+    awards: str | None = None  # team prizes, 、 between
+
+    @property
+    def gaps(self) -> list[str]:
+        return completeness_gaps(
+            self.leader_name is not None, 1 if self.assistant else 0, len(self.streamers)
+        )
 
     @property
     def complete(self) -> bool:
-        return MIN_STREAMERS <= len(self.streamers) <= MAX_STREAMERS
+        """1 leader, 1 assistant and 4 to 6 streamers."""
+        return not self.gaps
 
 
 class TeamsView(ViewProjection):
@@ -38,7 +48,7 @@ class TeamsView(ViewProjection):
     seals = True
     tables = {  # noqa: RUF012
         "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
-        "leader_name TEXT, leader_user TEXT, changed_at TEXT NOT NULL",
+        "leader_name TEXT, leader_user TEXT, finals TEXT, awards TEXT, changed_at TEXT NOT NULL",
         "team_members": "team_id TEXT NOT NULL, contestant_id TEXT NOT NULL, role TEXT NOT NULL, "
         "PRIMARY KEY (team_id, contestant_id)",
         "team_people": "contestant_id TEXT PRIMARY KEY, name TEXT NOT NULL",
@@ -51,6 +61,8 @@ class TeamsView(ViewProjection):
             event_class(CityTeam, "MemberAdded"): self._added,
             event_class(CityTeam, "MemberRemoved"): self._removed,
             event_class(CityTeam, "LeaderAppointed"): self._leader,
+            event_class(CityTeam, "FinalsEntered"): self._finals,
+            event_class(CityTeam, "TeamAwarded"): self._awarded,
             Contestant.Nominated: self._person,
             Contestant.Erased: self._erased,
         }
@@ -91,6 +103,25 @@ class TeamsView(ViewProjection):
         tx.write(
             self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
             (self.sealer.seal(e.name), e.staff_user, str(e.originator_id)),
+            row=("teams", e.originator_id),
+        )
+
+    def _finals(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.write(
+            self.sql("UPDATE {teams} SET finals = ? WHERE team_id = ?"),
+            ("overridden" if e.overridden else "entered", str(e.originator_id)),
+            row=("teams", e.originator_id),
+        )
+
+    def _awarded(self, tx: Tx, e: Any) -> None:
+        self._touch(tx, e)
+        tx.write(
+            self.sql(
+                "UPDATE {teams} SET awards = CASE WHEN awards IS NULL THEN ? ELSE awards || '、' || ? END "
+                "WHERE team_id = ?"
+            ),
+            (e.award, e.award, str(e.originator_id)),
             row=("teams", e.originator_id),
         )
 
@@ -142,6 +173,8 @@ class TeamsView(ViewProjection):
                     assistants[0] if assistants else None,
                     streamers,
                     t["changed_at"],
+                    t["finals"],
+                    t["awards"],
                 )
             )
-        return found
+        return sorted(found, key=lambda t: city_order(t.city))  # 附件1's order

@@ -14,10 +14,12 @@ from api.idempotency import rendered
 from api.problems import responses
 from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
+from domain.ages import AgeRule
+from domain.awards import AwardRules
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.timeline import PhaseCode, Timeline, Window
-from domain.values import Channel
+from domain.values import Channel, Group
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -38,10 +40,22 @@ def launch(
 
     def decide() -> CampaignOut:
         changes = timeline_changes(body.timeline or {})
+        ages = {
+            Group(group): AgeRule(rule.min_age, rule.max_age)
+            for group, rule in (body.age_rules or {}).items()
+        }
+        given = body.awards
+        awards = AwardRules(tuple(given.individual), tuple(given.team), given.score_max) if given else None
         if body.timeline is not None and body.template is None and body.start is None:
             explicit = Timeline({code: Window(None, None) for code in PhaseCode}).amended(changes)
             campaign_id = service.launch_campaign(
-                body.name, actor=actor, at=now, template=None, timeline=explicit
+                body.name,
+                actor=actor,
+                at=now,
+                template=None,
+                timeline=explicit,
+                age_rules=ages,
+                awards=awards,
             )
         else:
             campaign_id = service.launch_campaign(
@@ -51,6 +65,8 @@ def launch(
                 template=body.template or "hubei-2021",
                 start=body.start,
                 changes=changes or None,
+                age_rules=ages,
+                awards=awards,
             )
         return campaign_out(service.get_campaign(campaign_id), now)
 

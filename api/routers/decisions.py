@@ -52,6 +52,14 @@ ROUTES = (
         lambda _: decisions.REJECT,
     ),
     DecisionRoute(
+        "reconsider",
+        Decide,
+        "Reconsider a rejection",
+        "Organisers take a rejection back during review, with a reason (e.g. the 退役证 was brought); "
+        "the person is nominated again and retakes their places under the city quota and group cap.",
+        lambda _: decisions.RECONSIDER,
+    ),
+    DecisionRoute(
         "training-account",
         TrainingAccount,
         "Assign the training account",

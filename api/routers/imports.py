@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 
 from api.deps import CurrentActor, Now, ServiceDep
 from api.problems import responses
-from api.schemas import ImportedRow, ImportOut
+from api.schemas import ImportedRow, ImportedSheet, ImportOut
 from application.imports import import_recommendations
 
 router = APIRouter(prefix="/api/campaigns", tags=["imports"])
@@ -40,4 +40,8 @@ def import_form(
         unit=report.unit,
         counts=report.counts,
         rows=[ImportedRow(**asdict(row)) for row in report.rows],
+        sheets=[
+            ImportedSheet(name=sheet.name, outcome=sheet.outcome, group=sheet.group, detail=sheet.detail)
+            for sheet in report.sheets
+        ],
     )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import tempfile
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.exports import AUDIT_HEADER, AUDIT_WIDTHS, audit_rows, csv_bytes, workbook_bytes
 from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
@@ -20,6 +18,8 @@ from api.schemas import (
     AuditEntryOut,
     AuditOut,
     CapEntry,
+    FinalsEntry,
+    FinalsEntryOut,
     FunnelEntry,
     FunnelOut,
     LeaderAppointment,
@@ -28,6 +28,8 @@ from api.schemas import (
     QuotasOut,
     RosterEntry,
     RosterOut,
+    TeamAward,
+    TeamAwardOut,
     TeamMember,
     TeamOut,
     TeamsOut,
@@ -37,8 +39,8 @@ from domain.access import require_may_read_audit, require_may_read_reports, rost
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
 from domain.team import CityTeam
-from domain.values import parse_city
-from projections.audit import AUDITED, AuditFilter, write_csv, write_xlsx
+from domain.values import Group, Platform, parse_city
+from projections.audit import AUDITED, AuditFilter
 from projections.roster import RosterRow
 
 router = APIRouter(prefix="/api/campaigns", tags=["reports and teams"])
@@ -58,9 +60,11 @@ def roster(
     actor: CurrentActor,
     min_position: MinPosition = None,
     city: str | None = None,
-    group: Literal["trainee", "veteran", "family"] | None = None,
+    group: str | None = Query(
+        default=None, max_length=32, description="trainee, veteran, family, or the Chinese title (退役军人组)"
+    ),
     status: Status | None = None,
-    platform: Literal["douyin", "kuaishou"] | None = None,
+    platform: str | None = Query(default=None, max_length=32, description="douyin (抖音) or kuaishou (快手)"),
     q: str | None = Query(
         default=None,
         max_length=64,
@@ -78,9 +82,9 @@ def roster(
     found = views.roster.query(
         cid,
         city=limited_to,
-        group=group,
+        group=Group.parse(group).value if group else None,
         status=status.value if status else None,
-        platform=platform,
+        platform=Platform.parse(platform).value if platform else None,
         search=q,
         sort=sort,
         descending=order == "desc",
@@ -91,7 +95,7 @@ def roster(
         total=found.total,
         page=found.page,
         page_size=found.page_size,
-        contestants=[_entry(row) for row in found.rows],
+        contestants=[roster_entry(row) for row in found.rows],
     )
 
 
@@ -217,6 +221,9 @@ def teams(
                 assistant=member(t.assistant.contestant_id, t.assistant.name) if t.assistant else None,
                 streamers=[member(s.contestant_id, s.name) for s in t.streamers],
                 complete=t.complete,
+                gaps=t.gaps,
+                awards=t.awards.split("、") if t.awards else [],
+                finals=t.finals,  # type: ignore[arg-type]  # the view stores only these two words
             )
             for t in views.teams.teams(cid)
         ]
@@ -246,8 +253,9 @@ def audit(
 ) -> Response | AuditOut:
     """Every decision with time, actor, reason, evidence and rule version; CSV and .xlsx too."""
     require_may_read_audit(actor)
-    service.get_campaign(cid)
-    read_after(request, response, ["audit"], min_position)
+    campaign = service.get_campaign(cid)
+    # exports name the people, read from the roster: both views are waited for
+    read_after(request, response, ["audit"] if format == "json" else ["audit", "roster"], min_position)
     unknown = sorted(set(type or ()) - set(AUDITED))
     if unknown:
         raise InvalidValue("type", f"{unknown[0]!r} is not an audited decision ({', '.join(AUDITED)})")
@@ -261,30 +269,30 @@ def audit(
         since=from_,
         until=to,
     )
-    if format == "csv":
-        out = io.StringIO()
-        write_csv(views.audit.entries(where, after=after), out)
-        return Response(
-            out.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit.csv"', **_view_headers(response)},
+    if format in ("csv", "xlsx"):
+        # For clerks: Chinese headers and event names, Beijing time, names where ids were.
+        rows = list(
+            audit_rows(
+                views.audit.entries(where, after=after),
+                names=views.roster.names(cid),
+                campaign_name=campaign.name,
+                named=sees_names(actor),
+            )
         )
-    if format == "xlsx":
-        with tempfile.TemporaryDirectory() as scratch:
-            path = FilePath(scratch) / "audit.xlsx"
-            write_xlsx(views.audit.entries(where, after=after), path)
-            content = path.read_bytes()
+        if format == "csv":
+            content, media = csv_bytes(AUDIT_HEADER, rows), "text/csv; charset=utf-8"
+        else:
+            content, media = workbook_bytes("审计记录", AUDIT_HEADER, rows, AUDIT_WIDTHS), XLSX
+        disposition = f'attachment; filename="audit.{format}"'
         return Response(
-            content,
-            media_type=XLSX,
-            headers={"Content-Disposition": 'attachment; filename="audit.xlsx"', **_view_headers(response)},
+            content, media_type=media, headers={"Content-Disposition": disposition, **_view_headers(response)}
         )
     entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
     next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
-    return AuditOut(entries=[AuditEntryOut(**vars(e)) for e in entries], next_after=next_after)
+    return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
 
 
-def _entry(row: RosterRow) -> RosterEntry:
+def roster_entry(row: RosterRow) -> RosterEntry:
     return RosterEntry(
         id=row.contestant_id,
         city=row.city,
@@ -301,8 +309,8 @@ def _entry(row: RosterRow) -> RosterEntry:
         results=row.results,
         team_role=row.team_role,
         award=row.award,
-        nominated_at=row.nominated_at,
-        changed_at=row.changed_at,
+        nominated_at=datetime.fromisoformat(row.nominated_at),
+        changed_at=datetime.fromisoformat(row.changed_at),
         version=row.version,
     )
 
@@ -334,3 +342,52 @@ def appoint_leader(
         return LeaderOut(city=team.city, leader=body.name.strip(), staff_user=body.staff_user.strip())
 
     return idem.answer(200, body, decide, rendered(CityTeam, kept))
+
+
+@router.post(
+    "/{cid}/teams/{city}/finals",
+    response_model=FinalsEntryOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def enter_finals(
+    cid: CampaignId,
+    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    body: FinalsEntry,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Enter the city's team for the finals; an incomplete team only by an organiser, with a reason."""
+
+    def decide() -> FinalsEntryOut:
+        team_city = parse_city(city)
+        team = service.enter_team_for_finals(cid, team_city, actor=actor, at=now, reason=body.reason)
+        gaps = team.gaps
+        return FinalsEntryOut(city=team_city, finals="overridden" if gaps else "entered", gaps=gaps)
+
+    return idem.answer(200, body, decide)
+
+
+@router.post(
+    "/{cid}/teams/{city}/awards",
+    response_model=TeamAwardOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def award_team(
+    cid: CampaignId,
+    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    body: TeamAward,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """A team prize of the campaign's kinds (e.g. 优秀组织奖) for a city, by organisers."""
+
+    def decide() -> TeamAwardOut:
+        team_city = parse_city(city)
+        team = service.award_team(cid, team_city, body.award, actor=actor, at=now, reason=body.reason)
+        return TeamAwardOut(city=team_city, awards=list(team.awards))
+
+    return idem.answer(200, body, decide)

@@ -32,6 +32,7 @@ TO_STATE: dict[str, list[tuple[str, datetime, dict[str, Any]]]] = {
 TO_STATE["enrolled"] = [*TO_STATE["verified"], ("training-account", TRAINING, {"training_account": "t-1"})]
 TO_STATE["trained"] = [*TO_STATE["enrolled"], ("trained", TRAINED, {})]
 TO_STATE["competed"] = [*TO_STATE["trained"], ("results", COMPETING, {"scores": SCORES})]
+TO_STATE["advanced"] = [*TO_STATE["competed"], ("advance", PICKING, {"role": "streamer"})]
 
 # endpoint, state it needs, when it is tried, its body, the roles allowed
 MATRIX: list[tuple[str, str, datetime, dict[str, Any], set[str]]] = [
@@ -41,7 +42,7 @@ MATRIX: list[tuple[str, str, datetime, dict[str, Any], set[str]]] = [
     ("trained", "enrolled", TRAINED, {}, {"admin", "judge"}),
     ("results", "trained", COMPETING, {"scores": SCORES}, {"admin", "judge"}),
     ("advance", "competed", PICKING, {"role": "streamer"}, {"admin", "city_staff"}),
-    ("award", "competed", AWARDING, {"award": "一等奖"}, {"admin"}),
+    ("award", "advanced", AWARDING, {"award": "一等奖"}, {"admin"}),
     ("withdraw", "nominated", REVIEWING, {"reason": "moved away"}, {"admin", "city_staff"}),
     ("disqualify", "nominated", REVIEWING, {"reason": "fake followers"}, {"admin"}),
 ]

@@ -79,7 +79,7 @@ def test_the_roster_workbook_is_laid_out_like_the_form_and_masked(api: Api) -> N
     people = rows[3:]
     assert len(people) == 4
     assert all(str(row[3]).count("*") == 8 and str(row[4]).count("*") == 4 for row in people)
-    assert sorted(str(row[8]) for row in people) == ["审核通过", "已报名", "已报名", "已报名"]
+    assert sorted(str(row[10]) for row in people) == ["审核通过", "已报名", "已报名", "已报名"]
 
 
 def test_quotas_agree_with_the_domain_and_leaders_may_read_them(api: Api) -> None:
@@ -138,9 +138,9 @@ def test_the_audit_trail_filters_and_exports(api: Api) -> None:
     assert {e["event_type"] for e in everything} >= {"CampaignLaunched", "Nominated", "Verified"}
     exported = get(api, "auditor", "audit", format="csv", type="Nominated")
     assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(rows) == 5
-    assert {r["event_type"] for r in rows} == {"Nominated"}
+    assert {r["决定"] for r in rows} == {"报名"}
     workbook = get(api, "admin", "audit", format="xlsx")
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     assert sheet is not None

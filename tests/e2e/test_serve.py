@@ -139,6 +139,7 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
         assert step("results", {"scores": scores}, judge) == "competed"
         post(f"/api/campaigns/{cid}/phases/contest/close", {"reason": "contest ends"})
         assert step("advance", {"role": "streamer"}, staff) == "advanced"
+        post(f"/api/campaigns/{cid}/phases/offline_training/open", {"reason": "training before the finals"})
         post(f"/api/campaigns/{cid}/phases/finals/open", {"reason": "finals day"})
         assert step("award", {"award": "一等奖"}) == "awarded"
 

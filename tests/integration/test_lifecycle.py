@@ -125,7 +125,11 @@ def test_a_contestant_goes_from_recommendation_to_award(service: CampaignService
     assert nominated["status"] == [None, "nominated"]
     assert nominated["channel"] == [None, "recommended"]
     assert history[4].changes["status"] == ["trained", "competed"]
-    assert history[6].changes == {"status": ["advanced", "awarded"], "award": [None, "一等奖"]}
+    assert history[6].changes == {
+        "status": ["advanced", "awarded"],
+        "award": [None, "一等奖"],
+        "awards": [[], ["一等奖"]],
+    }
     shown = repr(history)
     assert person.id_number.value not in shown
     assert person.mobile.value not in shown

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from domain.ages import AgeRule
 from domain.contestant import Contestant
 from domain.errors import InvalidValue
 from domain.values import Channel, Group, ResidentId
@@ -36,6 +37,7 @@ def test_a_birth_date_after_the_nomination_is_refused(channel: Channel) -> None:
 
 def test_the_nomination_day_is_taken_in_shanghai() -> None:
     campaign = launched()
+    campaign.age_rules = dict.fromkeys(Group, AgeRule(min_age=None))  # newborns, to test the day only
     born_today = person(id_number=resident_id("42010220210610060"))  # born 10 Jun 2021
     # 10 Jun 00:30 in Shanghai is still 9 Jun in UTC: the person is already born.
     contestant = nominated(campaign, born_today, at=sh(2021, 6, 10, 0, 30))

@@ -181,8 +181,13 @@ def test_open_now_opens_an_unannounced_channel_and_moves_its_opening() -> None:
     at = sh(2021, 6, 20, 9, 30)
     campaign.open_now(P.SELF_REGISTRATION, reason="WeChat account ready", actor=ADMIN, at=at)
     events = campaign.collect_events()
-    assert names(events) == ["TimelineAmended", "PhaseOpened"]
-    opened = events[1]
+    # registration's own opening fell due by date: it is the scheduler's, not the organiser's
+    assert edges([events[0], events[2]]) == [
+        ("PhaseOpened", "registration", "scheduler"),
+        ("PhaseOpened", "self_registration", "organiser"),
+    ]
+    assert names(events)[1] == "TimelineAmended"
+    opened = events[2]
     assert (opened.code, opened.by, opened.scheduled) == ("self_registration", "organiser", None)  # type: ignore[attr-defined]
     assert opened.decision == Decision(ADMIN, 2, "WeChat account ready")  # type: ignore[attr-defined]
     assert campaign.phase_status[P.SELF_REGISTRATION] is PhaseStatus.OPEN
@@ -343,8 +348,12 @@ def test_close_now_records_an_opening_the_scheduler_has_not_recorded_yet() -> No
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.PENDING
     campaign.close_now(P.RECOMMENDATION, reason="all lists in", actor=ADMIN, at=sh(2021, 6, 20))
     events = campaign.collect_events()
-    assert names(events) == ["PhaseOpened", "TimelineAmended", "PhaseClosed"]
-    assert events[0].scheduled == sh(2021, 6, 7)  # type: ignore[attr-defined]
+    # registration, then the channel inside it: both fell due by date, so both are the scheduler's
+    assert names(events) == ["PhaseOpened", "PhaseOpened", "TimelineAmended", "PhaseClosed"]
+    assert [(e.code, e.by, e.scheduled) for e in events[:2]] == [  # type: ignore[attr-defined]
+        ("registration", "scheduler", sh(2021, 6, 7)),
+        ("recommendation", "scheduler", sh(2021, 6, 7)),
+    ]
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.CLOSED
 
 

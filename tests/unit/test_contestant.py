@@ -336,7 +336,7 @@ def test_a_team_takes_at_most_six_streamers_and_one_assistant() -> None:
         competed(campaign, serial).advance(
             campaign, DecisionContext(actor=staff(), at=sh(2021, 9, 2)), team, TeamRole.STREAMER
         )
-    assert team.is_complete
+    assert team.gaps == ["no team leader", "0 assistants, not 1"]  # streamers alone are not a team
     seventh = competed(campaign, 7)
     with pytest.raises(TeamFull, match="already has 6 streamer"):
         seventh.advance(campaign, DecisionContext(actor=staff(), at=sh(2021, 9, 2)), team, TeamRole.STREAMER)

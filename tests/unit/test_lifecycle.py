@@ -141,11 +141,12 @@ EXPECTED: dict[str, tuple[set[Status], Status, set[Role], bool]] = {
     "register": ({Status.NEW}, N, {A, P}, False),
     "verify": ({N}, V, {A}, False),
     "reject": ({N}, Status.REJECTED, {A}, True),
+    "reconsider": ({Status.REJECTED}, N, {A}, True),
     "assign_training_account": ({V}, E, {A}, False),
     "record_training": ({E}, T, {A, J}, False),
     "record_results": ({T, CO}, CO, {A, J}, False),
     "advance": ({CO}, AD, {A, C}, False),
-    "award": ({CO, AD}, AW, {A}, False),
+    "award": ({AD, AW}, AW, {A}, False),  # several awards; never straight from the contest
     "withdraw": (ACTIVE, Status.WITHDRAWN, {A, C}, True),
     "disqualify": (ACTIVE | {AW}, Status.DISQUALIFIED, {A}, True),
 }
@@ -165,7 +166,7 @@ def test_explicit_allowed_and_refused_cases() -> None:
     assert run("record_training", Status.ENROLLED, JUDGE) is Status.TRAINED
     assert run("record_results", Status.COMPETED, JUDGE) is Status.COMPETED  # a correction
     assert run("award", Status.ADVANCED, ADMIN) is Status.AWARDED
-    assert run("award", Status.COMPETED, ADMIN) is Status.AWARDED
+    assert run("award", Status.AWARDED, ADMIN) is Status.AWARDED  # a second award
     assert run("disqualify", Status.AWARDED, ADMIN) is Status.DISQUALIFIED
     with pytest.raises(NotPermitted):
         run("recommend", Status.NEW, PUBLIC)
@@ -201,7 +202,7 @@ def test_the_refusal_names_the_states_the_move_starts_from() -> None:
     with pytest.raises(InvalidTransition) as refused:
         run("award", Status.NOMINATED, ADMIN)
     assert refused.value.detail == (
-        "award: not possible for a contestant who is nominated (only from competed, advanced)"
+        "award: not possible for a contestant who is nominated (only from advanced, awarded)"
     )
     assert refused.value.rule == "invalid_transition"
 
@@ -216,9 +217,9 @@ def test_role_is_checked_before_state() -> None:
     [
         (Status.NEW, ["recommend", "register"]),
         (Status.NOMINATED, ["verify", "reject", "withdraw", "disqualify"]),
-        (Status.COMPETED, ["record_results", "advance", "award", "withdraw", "disqualify"]),
-        (Status.AWARDED, ["disqualify"]),
-        (Status.REJECTED, []),
+        (Status.COMPETED, ["record_results", "advance", "withdraw", "disqualify"]),
+        (Status.AWARDED, ["award", "disqualify"]),
+        (Status.REJECTED, ["reconsider"]),
         (Status.WITHDRAWN, []),
         (Status.DISQUALIFIED, []),
     ],

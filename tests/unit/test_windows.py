@@ -50,12 +50,21 @@ EDGES: list[tuple[str, Status, Actor, datetime, str | None]] = [
         "verify: online_training opened at 2021-07-10T00:00+08:00",
     ),
     ("reject", Status.NOMINATED, ADMIN, sh(2021, 7, 9, 23, 59, 59), None),
+    ("reject", Status.NOMINATED, ADMIN, sh(2021, 7, 10), None),  # the unreviewed, when training opens
     (
         "reject",
         Status.NOMINATED,
         ADMIN,
+        sh(2021, 9, 1),
+        "reject: online_training opened at 2021-07-10T00:00+08:00; "
+        "online_training closed at 2021-09-01T00:00+08:00",
+    ),
+    (
+        "reconsider",
+        Status.REJECTED,
+        ADMIN,
         sh(2021, 7, 10),
-        "reject: online_training opened at 2021-07-10T00:00+08:00",
+        "reconsider: online_training opened at 2021-07-10T00:00+08:00",
     ),
     (
         "assign_training_account",
@@ -117,16 +126,16 @@ EDGES: list[tuple[str, Status, Actor, datetime, str | None]] = [
     ),
     (
         "award",
-        Status.COMPETED,
+        Status.AWARDED,
         ADMIN,
         sh(2021, 9, 14, 23, 59, 59),
         "award: finals closed at 2021-09-08T00:00+08:00; ceremony opens at 2021-09-15T00:00+08:00",
     ),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 15), None),
-    ("award", Status.COMPETED, ADMIN, sh(2021, 9, 15, 23, 59, 59), None),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 15), None),
+    ("award", Status.AWARDED, ADMIN, sh(2021, 9, 15, 23, 59, 59), None),
     (
         "award",
-        Status.COMPETED,
+        Status.AWARDED,
         ADMIN,
         sh(2021, 9, 16),
         "award: finals closed at 2021-09-08T00:00+08:00; ceremony closed at 2021-09-16T00:00+08:00",
@@ -143,7 +152,7 @@ def _decide(trigger: str, current: Status, actor: Actor, at: datetime) -> Status
         at=at,
         city=actor.city or "武汉市",
         group=Group.VETERAN,
-        reason="not eligible" if trigger == "reject" else None,
+        reason="not eligible" if trigger in ("reject", "reconsider") else None,
     )
 
 

@@ -1,0 +1,102 @@
+"""Reading a simple uploaded table (.xlsx, every sheet, or .csv): a header row, then a row per item.
+
+Bulk uploads (training accounts, score sheets) name their columns in Chinese or English;
+the header is found among the first rows of each sheet by the words it contains.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import load_workbook
+
+from application.recommendation_form import FormUnreadable
+
+MAX_ROWS = 20_000
+HEADER_SEARCH = 10
+
+
+@dataclass(frozen=True)
+class TableRow:
+    sheet: str | None  # None for a CSV or a one-sheet workbook
+    line: int  # the row's number in its sheet
+    cells: dict[str, Any]  # column key -> the cell's value (None when blank)
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def read_table(
+    content: bytes, filename: str, columns: Mapping[str, Sequence[str]], required: Sequence[str]
+) -> list[TableRow]:
+    """Rows of every sheet that has a header naming the ``required`` columns; FormUnreadable if none has."""
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if suffix == "xlsx":
+        sheets = _xlsx(content)
+    elif suffix == "csv":
+        sheets = [("", _csv(content))]
+    else:
+        raise FormUnreadable(f"{filename}: only .xlsx and .csv files are read")
+    found: list[TableRow] = []
+    headed = 0
+    for name, cells in sheets:
+        heads = (
+            i for i, row in enumerate(cells[:HEADER_SEARCH]) if _header(row, columns).keys() >= set(required)
+        )
+        header_at = next(heads, None)
+        if header_at is None:
+            continue
+        headed += 1
+        where = _header(cells[header_at], columns)
+        for offset, raw in enumerate(cells[header_at + 1 :], start=header_at + 2):
+            values = {key: raw[index] if index < len(raw) else None for key, index in where.items()}
+            if any(cell_text(v) for v in values.values()):
+                found.append(TableRow(name if len(sheets) > 1 else None, offset, values))
+        if len(found) > MAX_ROWS:
+            raise FormUnreadable(f"{filename}: more than {MAX_ROWS} rows")
+    if not headed:
+        words = "、".join(columns[key][0] for key in required)
+        raise FormUnreadable(f"{filename}: no sheet has a header row with the columns {words}")
+    return found
+
+
+def _header(row: Sequence[Any], columns: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        text = cell_text(cell).lower()
+        for key, words in columns.items():
+            if key not in found and text and any(word.lower() in text for word in words):
+                found[key] = index
+                break
+    return found
+
+
+def _xlsx(content: bytes) -> list[tuple[str, list[list[Any]]]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
+    try:
+        return [(s.title, [list(r) for r in s.iter_rows(values_only=True)]) for s in workbook.worksheets]
+    finally:
+        workbook.close()
+
+
+def _csv(content: bytes) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return [list(row) for row in csv.reader(io.StringIO(content.decode(encoding)))]
+        except UnicodeDecodeError:
+            continue
+    raise FormUnreadable("the .csv file is neither UTF-8 nor GBK text")

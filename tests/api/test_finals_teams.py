@@ -1,0 +1,90 @@
+"""Finals teams as the notice sets them: 1 leader, 1 assistant, 4-6 streamers (6-8 people)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import (
+    ADMIN_HEADERS,
+    COMPETING,
+    OTHER_CITY,
+    OWN_CITY,
+    PICKING,
+    REVIEWING,
+    SCORES,
+    TRAINED,
+    TRAINING,
+    Api,
+)
+
+
+def finalist(api: Api, seq: int, city: str, role: str) -> None:
+    contestant = api.recommend(seq, city)
+    for action, at, body in (
+        ("verify", REVIEWING, {}),
+        ("training-account", TRAINING, {"training_account": f"t-{seq}"}),
+        ("trained", TRAINED, {}),
+        ("results", COMPETING, {"scores": SCORES}),
+        ("advance", PICKING, {"role": role}),
+    ):
+        api.step(contestant, action, at, body)
+
+
+def post(api: Api, path: str, body: dict[str, Any], who: str = "admin") -> Any:
+    api.clock.now = PICKING
+    return api.client.post(f"/api/campaigns/{api.campaign_id}/{path}", json=body, headers=api.as_(who))
+
+
+def teams(api: Api) -> dict[str, Any]:
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    answer = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/teams", params={"min_position": position}, headers=ADMIN_HEADERS
+    )
+    return {t["city"]: t for t in answer.json()["teams"]}
+
+
+def test_a_team_is_complete_only_with_its_leader_assistant_and_streamers(api: Api) -> None:
+    for seq in range(1, 5):
+        finalist(api, seq, OWN_CITY, "streamer")
+
+    four_streamers = teams(api)[OWN_CITY]
+    assert four_streamers["complete"] is False
+    assert four_streamers["gaps"] == ["no team leader", "0 assistants, not 1"]
+
+    finalist(api, 5, OWN_CITY, "assistant")
+    leader = {"name": "王科长", "staff_user": "wuhan-1"}
+    assert post(api, f"teams/{OWN_CITY}/leader", leader).status_code == 200
+    assert post(api, f"teams/{OWN_CITY}/leader", leader).status_code == 200  # the same leader again
+
+    whole = teams(api)[OWN_CITY]
+    assert (whole["complete"], whole["gaps"]) == (True, [])
+    entered = post(api, f"teams/{OWN_CITY}/finals", {}, who="city_staff")
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["finals"] == "entered"
+    assert teams(api)[OWN_CITY]["finals"] == "entered"
+
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    audit = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/audit",
+        params={"type": "LeaderAppointed", "min_position": position},
+        headers=ADMIN_HEADERS,
+    ).json()["entries"]
+    assert [(e["actor_user"], e["rule_version"]) for e in audit] == [("admin-1", 1)]  # once, with its rules
+
+
+def test_an_incomplete_team_enters_the_finals_only_by_an_organisers_reasoned_override(api: Api) -> None:
+    finalist(api, 1, OTHER_CITY, "streamer")
+
+    by_staff = post(api, f"teams/{OTHER_CITY}/finals", {"reason": "人手不足"}, who="other_city_staff")
+    assert (by_staff.status_code, by_staff.json()["rule"]) == (409, "team_incomplete")
+    assert "1 streamers, not 4 to 6" in by_staff.json()["detail"]
+    no_reason = post(api, f"teams/{OTHER_CITY}/finals", {})
+    assert (no_reason.status_code, no_reason.json()["rule"]) == (409, "team_incomplete")
+
+    overridden = post(api, f"teams/{OTHER_CITY}/finals", {"reason": "疫情原因人员不足，经组委会同意"})
+
+    assert overridden.status_code == 200, overridden.text
+    assert overridden.json()["finals"] == "overridden"
+    assert teams(api)[OTHER_CITY]["finals"] == "overridden"
+    again = post(api, f"teams/{OTHER_CITY}/finals", {"reason": "again"})
+    assert (again.status_code, again.json()["rule"]) == (409, "invalid_timeline")
