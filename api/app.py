@@ -52,7 +52,9 @@ def create_app(
         app.state.service = service
         app.state.leader_probe = probe = leader_probe(settings)
         app.state.views = views = open_views(settings)
-        runner = ProjectionRunner(service, views.all).start() if run_projections else None
+        runner = None
+        if run_projections:
+            runner = ProjectionRunner(service, views.all, stalls=views.stalls).start()
         app.state.projection_runner = runner
         background = InProcessScheduler(service, settings, clock) if run_scheduler else None
         if background is not None:

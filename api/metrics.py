@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,6 +79,7 @@ def render(
     counts: dict[tuple[str, str, str], int],
     last_notification_id: int | None,
     view_positions: Mapping[str, int] | None = None,
+    stalled_views: Set[str] = frozenset(),
 ) -> str:
     lines = [
         "# HELP zhanyou_http_requests_total HTTP requests answered, by method, route and status.",
@@ -103,6 +104,14 @@ def render(
             "# HELP zhanyou_view_position Last notification id each view has processed.",
             "# TYPE zhanyou_view_position gauge",
             *(f'zhanyou_view_position{{view="{name}"}} {n}' for name, n in sorted(view_positions.items())),
+        ]
+        lines += [
+            "# HELP zhanyou_view_stalled 1 when the view is stopped at an event it cannot store.",
+            "# TYPE zhanyou_view_stalled gauge",
+            *(
+                f'zhanyou_view_stalled{{view="{name}"}} {int(name in stalled_views)}'
+                for name in sorted(view_positions)
+            ),
         ]
         if last_notification_id is not None:
             lines += [

@@ -23,7 +23,7 @@ from application.errors import (
     NotFound,
     StoreUnavailable,
 )
-from application.recommendation_form import FormUnreadable
+from application.recommendation_form import FormTooLarge, FormUnreadable
 from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
 
 PROBLEM_BASE = "https://zhanyou.example/problems/"
@@ -96,6 +96,8 @@ def problem_response(
 
 def status_of(error: DomainError | ApplicationError) -> int:
     """The HTTP status of a refusal by the domain or the application."""
+    if isinstance(error, FormTooLarge):
+        return 413
     if isinstance(error, InvalidValue | ReasonRequired | FormUnreadable):
         return 422
     if isinstance(error, NotPermitted):
@@ -140,9 +142,8 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
         location = [str(part) for part in item.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
-        problems.append(
-            FieldProblem(field=".".join(location) or "body", detail=str(item.get("msg", "invalid")))
-        )
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")  # our validators' own words
+        problems.append(FieldProblem(field=".".join(location) or "body", detail=message))
     return problems
 
 

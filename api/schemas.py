@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.text import text_problem
 from domain.timeline import PhaseCode, PhaseStatus
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: Text of one line: control characters, lone surrogates and bidi overrides refused (422 naming the field).
+Line = Annotated[str, AfterValidator(_one_line)]
+#: Text of several lines (experience, notes, reason, evidence): tab and line breaks allowed too.
+Lines = Annotated[str, AfterValidator(_lines)]
 
 
 class _Request(BaseModel):
@@ -19,9 +40,11 @@ class _Request(BaseModel):
 
 
 class UserCreate(_Request):
-    username: str = Field(min_length=1, max_length=64, examples=["wuhan-staff-1"])
+    username: Line = Field(min_length=1, max_length=64, examples=["wuhan-staff-1"])
     role: Literal["admin", "city_staff", "judge", "auditor", "leader"]
-    city: str | None = Field(default=None, max_length=32, description="required for city_staff, one of 附件1")
+    city: Line | None = Field(
+        default=None, max_length=32, description="required for city_staff, one of 附件1"
+    )
 
 
 class UserCreated(BaseModel):
@@ -51,7 +74,7 @@ Timeline = dict[PhaseCode, WindowIn]
 
 
 class CampaignCreate(_Request):
-    name: str = Field(min_length=1, max_length=200, examples=["战友杯 2021"])
+    name: Line = Field(min_length=1, max_length=200, examples=["战友杯 2021"])
     template: Literal["hubei-2021"] | None = Field(
         default=None, description="a built-in timeline; the default when no timeline is given"
     )
@@ -67,11 +90,11 @@ class CampaignCreate(_Request):
 
 class TimelineAmend(_Request):
     timeline: Timeline = Field(description="only the entries (and sides) that change")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Lines = Field(min_length=1, max_length=500)
 
 
 class Override(_Request):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Lines = Field(min_length=1, max_length=500)
 
 
 class WindowOut(BaseModel):
@@ -96,25 +119,25 @@ class CampaignOut(BaseModel):
 
 
 class Nomination(_Request):
-    group: str = Field(
+    group: Line = Field(
         max_length=32, examples=["veteran"], description="trainee, veteran, family (or 中文 title)"
     )
-    city: str = Field(max_length=32, examples=["武汉市"])
-    name: str = Field(max_length=100, examples=["张三"])
-    id_number: str = Field(max_length=40, examples=["420102199001011234"])
-    mobile: str = Field(max_length=40, examples=["13812345678"])
-    platform: str = Field(max_length=32, examples=["douyin"], description="douyin (抖音) or kuaishou (快手)")
-    account: str = Field(max_length=100, examples=["zhanyou_zhang"])
+    city: Line = Field(max_length=32, examples=["武汉市"])
+    name: Line = Field(max_length=100, examples=["张三"])
+    id_number: Line = Field(max_length=40, examples=["420102199001011234"])
+    mobile: Line = Field(max_length=40, examples=["13812345678"])
+    platform: Line = Field(max_length=32, examples=["douyin"], description="douyin (抖音) or kuaishou (快手)")
+    account: Line = Field(max_length=100, examples=["zhanyou_zhang"])
     followers: int = Field(ge=0, le=10**12)
-    experience: str | None = Field(default=None, max_length=2000)
-    notes: str | None = Field(default=None, max_length=2000)
+    experience: Lines | None = Field(default=None, max_length=2000)
+    notes: Lines | None = Field(default=None, max_length=2000)
 
 
 class Recommendation(Nomination):
-    unit: str | None = Field(default=None, max_length=200, description="推荐单位")
-    contact: str | None = Field(default=None, max_length=100, description="联系人")
-    reason: str | None = Field(default=None, max_length=500)
-    evidence: str | None = Field(default=None, max_length=500)
+    unit: Line | None = Field(default=None, max_length=200, description="推荐单位")
+    contact: Line | None = Field(default=None, max_length=100, description="联系人")
+    reason: Lines | None = Field(default=None, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500)
 
 
 class Registration(Nomination):
@@ -176,12 +199,12 @@ class HistoryEntryOut(BaseModel):
 
 
 class Decide(_Request):
-    reason: str | None = Field(default=None, max_length=500)
-    evidence: str | None = Field(default=None, max_length=500)
+    reason: Lines | None = Field(default=None, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500)
 
 
 class TrainingAccount(Decide):
-    training_account: str = Field(min_length=1, max_length=100)
+    training_account: Line = Field(min_length=1, max_length=100)
 
 
 class Scores(_Request):
@@ -195,11 +218,11 @@ class Results(Decide):
 
 
 class Advance(Decide):
-    role: str = Field(default="streamer", max_length=16, description="streamer (主播) or assistant (助理)")
+    role: Line = Field(default="streamer", max_length=16, description="streamer (主播) or assistant (助理)")
 
 
 class Award(Decide):
-    award: str = Field(min_length=1, max_length=200)
+    award: Line = Field(min_length=1, max_length=200)
 
 
 # --- operations -----------------------------------------------------------------
@@ -360,10 +383,10 @@ class AuditOut(BaseModel):
 
 
 class LeaderAppointment(_Request):
-    name: str = Field(
+    name: Line = Field(
         min_length=1, max_length=50, description="the team leader, a staff member of the city bureau"
     )
-    staff_user: str = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
+    staff_user: Line = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
 
 
 class LeaderOut(BaseModel):

@@ -29,7 +29,7 @@ def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("名单")
     sheet.append([TITLE])
-    sheet.append([f"活动: {campaign_name}"])
+    sheet.append(xlsx_row(sheet, [f"活动: {campaign_name}"]))
     sheet.append(HEADER)
     for serial, row in enumerate(rows, start=1):
         sheet.append(xlsx_row(sheet, [

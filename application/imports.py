@@ -14,6 +14,7 @@ from application.recommendation_form import FormRow, FormUnreadable, read_form
 from application.service import CampaignService
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.lifecycle import MOVES_BY_TRIGGER
+from domain.text import check_text
 from domain.values import CITY_QUOTAS, Account, Actor, Channel, Group, Person
 
 Outcome = Literal["created", "unchanged", "refused"]
@@ -96,6 +97,7 @@ def _import_row(
     try:
         if row.problems:
             raise InvalidValue.many(row.problems)
+        check_text({"unit": unit, "contact": contact})  # the form's header, refused with each row
         person = Person.parse(
             name=row.name,
             id_number=row.id_number,

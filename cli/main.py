@@ -148,7 +148,9 @@ def project(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    runner = ProjectionRunner(service, views.all, poll_seconds=poll, batch_size=batch, retry_seconds=retry)
+    runner = ProjectionRunner(
+        service, views.all, poll_seconds=poll, batch_size=batch, retry_seconds=retry, stalls=views.stalls
+    )
     print(f"projections: store {settings.describe_store()}; positions {runner.positions()}", flush=True)
     try:
         with runner:

@@ -14,6 +14,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from domain.errors import InvalidValue
+from domain.text import check_text
 
 _T = TypeVar("_T")
 
@@ -219,6 +220,7 @@ class Account:
 
     @classmethod
     def parse(cls, platform: str, handle: str) -> Self:
+        check_text({"account": handle})
         text = _normalise(handle).lstrip("@").strip()
         if not text:
             raise InvalidValue("account", "the account handle is empty")
@@ -246,6 +248,9 @@ class Actor:
         if self.role is Role.CITY_STAFF and self.city is None:
             raise InvalidValue("actor", "city staff act for one city, which is missing")
 
+
+#: Fields of the form meant for several lines: tab and line breaks are allowed there.
+_MULTILINE = frozenset({"experience", "notes"})
 
 SCHEDULER = Actor(user="scheduler", role=Role.SCHEDULER)
 
@@ -279,6 +284,11 @@ class Person:
         experience: str | None = None,
         notes: str | None = None,
     ) -> Self:
+        check_text(
+            {"name": name, "id_number": id_number, "mobile": mobile, "city": city, "group": group,
+             "platform": platform, "account": account, "experience": experience, "notes": notes},
+            multiline=_MULTILINE,
+        )  # fmt: skip
         problems: dict[str, str] = {}
 
         def check(parse: Callable[[], _T]) -> _T:

@@ -10,10 +10,11 @@ from fastapi.responses import PlainTextResponse
 
 from api.deps import CurrentActor, ServiceDep
 from api.metrics import RequestCounter, render
-from api.problems import responses
+from api.problems import ApiProblem, responses
 from api.schemas import Health, Ready
 from application.errors import StoreUnavailable
 from projections import Views
+from projections.stalls import Stall
 
 router = APIRouter(tags=["operations"])
 
@@ -25,9 +26,23 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Ready, responses=responses(503))
-def readyz(service: ServiceDep) -> Ready:
-    """The event store answers (503 when it does not)."""
-    return Ready(status="ready", last_notification_id=service.last_notification_id())
+def readyz(request: Request, service: ServiceDep) -> Ready:
+    """The event store answers and no view is stopped at an event (503 naming the view otherwise)."""
+    last = service.last_notification_id()
+    stalls = _stalls(request.app.state.views)
+    if stalls:
+        named = "; ".join(f"{s.view} before notification {s.notification_id} ({s.error})" for s in stalls)
+        raise ApiProblem(
+            503, "view_stalled", f"view_stalled: views stopped at an event they cannot store: {named}"
+        )
+    return Ready(status="ready", last_notification_id=last)
+
+
+def _stalls(views: Views) -> list[Stall]:
+    try:
+        return views.stalls.current()
+    except (sqlite3.Error, psycopg.Error):  # the views' store is down: the store check speaks for it
+        return []
 
 
 @router.get(
@@ -47,5 +62,6 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Plain
         positions = {view.name: view.position(service.name) for view in views.all}
     except (sqlite3.Error, psycopg.Error):  # the views' store is down: metrics answer without positions
         positions = {}
-    text = render(counter.snapshot(), last, positions)
+    stalled = {s.view for s in _stalls(views)}
+    text = render(counter.snapshot(), last, positions, stalled)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

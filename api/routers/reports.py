@@ -23,6 +23,7 @@ from api.schemas import (
     FunnelOut,
     LeaderAppointment,
     LeaderOut,
+    Line,
     QuotaEntry,
     QuotasOut,
     RosterEntry,
@@ -55,15 +56,18 @@ def roster(
     views: ViewsDep,
     actor: CurrentActor,
     min_position: MinPosition = None,
-    city: str | None = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
     group: Literal["trainee", "veteran", "family"] | None = None,
     status: Status | None = None,
     platform: Literal["douyin", "kuaishou"] | None = None,
-    q: str | None = Query(
-        default=None,
-        max_length=64,
-        description="part of a name or an account; a whole one when the views are encrypted (cipher key set)",
-    ),
+    q: Annotated[
+        Line | None,
+        Query(
+            max_length=64,
+            description="part of a name or an account; a whole one when the views are encrypted "
+            "(cipher key set)",
+        ),
+    ] = None,
     sort: Literal["name", "time"] = "name",
     order: Literal["asc", "desc"] = "asc",
     page: int = Query(default=1, ge=1, le=100_000),
@@ -91,7 +95,8 @@ def roster(
 )
 def roster_xlsx(
     cid: CampaignId, request: Request, response: Response, service: ServiceDep, views: ViewsDep,
-    actor: CurrentActor, min_position: MinPosition = None, city: str | None = None,
+    actor: CurrentActor, min_position: MinPosition = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
 ) -> Response:  # fmt: skip
     """The roster as a workbook laid out like 附件2, ID and mobile numbers masked."""
     limited_to = roster_city(actor, city)
@@ -193,9 +198,9 @@ def audit(
     views: ViewsDep,
     actor: CurrentActor,
     min_position: MinPosition = None,
-    actor_user: Annotated[str | None, Query(alias="actor", max_length=64)] = None,
-    city: str | None = Query(default=None, max_length=32),
-    type: Annotated[list[str] | None, Query(description="event types, e.g. Verified")] = None,
+    actor_user: Annotated[Line | None, Query(alias="actor", max_length=64)] = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
+    type: Annotated[list[Line] | None, Query(description="event types, e.g. Verified")] = None,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     after: int = Query(default=0, ge=0, le=2**62),
@@ -250,7 +255,7 @@ def _entry(row: RosterRow) -> RosterEntry:
 )
 def appoint_leader(
     cid: CampaignId,
-    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    city: Annotated[Line, Path(max_length=32, description="one of the 17 cities of 附件1")],
     body: LeaderAppointment,
     service: ServiceDep,
     actor: CurrentActor,
