@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from api import problems
 from api.background import InProcessScheduler, leader_probe
 from api.config import ApiSettings
+from api.headers import SecurityHeaders
 from api.idempotency import KeyLocks
 from api.metrics import CountRequests, LimitBody, RequestCounter
 from api.ratelimit import RateLimiter
@@ -92,6 +93,7 @@ def create_app(
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, counter=counter)
+    app.add_middleware(SecurityHeaders)  # outermost: refusals by the other middlewares carry them too
     _document_problem(app)
     return app
 

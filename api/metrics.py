@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Set
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -50,25 +51,51 @@ class CountRequests:
             self.counter.count(scope["method"], template, status)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body is read past the limit: FastAPI passes HTTP exceptions on as they are."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"too_large: the request body exceeds {max_bytes} bytes")
+
+
 class LimitBody:
-    """ASGI middleware: a declared body larger than the limit is refused with 413 before it is read."""
+    """ASGI middleware: a body larger than the limit is refused with 413.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read. A body
+    without one (chunked) is counted as it arrives: once past the limit, reading it raises
+    ``BodyTooLarge``, so at most ``max_bytes`` are ever held, and a route's dependencies
+    (authentication included) never run, since FastAPI reads the body before solving them.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                from api.problems import problem_response
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            from api.problems import problem_response
 
-                response = problem_response(
-                    413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+            response = problem_response(
+                413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, counting_receive, send)
 
 
 def _escape(value: str) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from domain.text import text_problem
 from domain.timeline import PhaseCode, PhaseStatus
+from domain.values import mask_free_text
 
 
 def _one_line(value: str) -> str:
@@ -26,10 +27,32 @@ def _lines(value: str) -> str:
     return value
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+_Dated = TypeVar("_Dated", date, datetime)
+
+
+def _in_years(value: _Dated) -> _Dated:
+    """Checked on the instant's own calendar date: converting 9999-12-31T23:59:59-14:00 to UTC overflows."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
 #: Text of one line: control characters, lone surrogates and bidi overrides refused (422 naming the field).
 Line = Annotated[str, AfterValidator(_one_line)]
 #: Text of several lines (experience, notes, reason, evidence): tab and line breaks allowed too.
 Lines = Annotated[str, AfterValidator(_lines)]
+#: Typed text in an answer (reason, evidence, contact, notes): ID and mobile numbers in it masked.
+Masked = Annotated[str, AfterValidator(mask_free_text)]
+#: The free-text fields among a history entry's changes.
+FREE_TEXT = frozenset({"experience", "notes", "contact", "unit", "reason", "evidence"})
+
+#: An instant with a time zone in the years 1900 to 2100 (422 naming the field otherwise).
+Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
+#: An instant, with or without a time zone, in the years 1900 to 2100.
+AnyInstant = Annotated[datetime, AfterValidator(_in_years)]
+#: A day in the years 1900 to 2100.
+Day = Annotated[date, AfterValidator(_in_years)]
 
 
 class _Request(BaseModel):
@@ -64,10 +87,10 @@ class Me(BaseModel):
 
 
 class WindowIn(_Request):
-    opens: AwareDatetime | None = Field(
+    opens: Instant | None = Field(
         default=None, description="ISO instant with a time zone; null: not announced"
     )
-    closes: AwareDatetime | None = Field(default=None, description="exclusive end; null: open-ended")
+    closes: Instant | None = Field(default=None, description="exclusive end; null: open-ended")
 
 
 Timeline = dict[PhaseCode, WindowIn]
@@ -78,7 +101,7 @@ class CampaignCreate(_Request):
     template: Literal["hubei-2021"] | None = Field(
         default=None, description="a built-in timeline; the default when no timeline is given"
     )
-    start: date | None = Field(
+    start: Day | None = Field(
         default=None, description="shift the template so that publicity opens on this day"
     )
     timeline: Timeline | None = Field(
@@ -166,10 +189,10 @@ class ContestantOut(BaseModel):
     platform: str
     account: str
     followers: int
-    experience: str
-    notes: str
-    unit: str | None
-    contact: str | None
+    experience: Masked
+    notes: Masked
+    unit: Masked | None
+    contact: Masked | None
     training_account: str | None
     results: dict[str, float] | None
     team_role: str | None
@@ -192,10 +215,18 @@ class HistoryEntryOut(BaseModel):
     user: str | None
     role: str | None
     city: str | None
-    reason: str | None
-    evidence: str | None
+    reason: Masked | None
+    evidence: Masked | None
     rule_version: int | None
     changes: dict[str, list[Any]] = Field(description="field -> [before, after], personal numbers masked")
+
+    @field_validator("changes")
+    @classmethod
+    def _mask_free_text(cls, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return {
+            field: [mask_free_text(v) if isinstance(v, str) and field in FREE_TEXT else v for v in values]
+            for field, values in changes.items()
+        }
 
 
 class Decide(_Request):
@@ -273,7 +304,10 @@ class ScheduledBoundary(BaseModel):
 class ScheduleOut(BaseModel):
     campaign_id: UUID
     boundaries: list[ScheduledBoundary]
-    active_instance: str | None = Field(description="host:pid of the scheduler holding the lock, if any")
+    active_instance: str | None = Field(
+        description="the scheduler holding the lock, if any: host:pid for admins, an instance name "
+        "(scheduler-<8 hex digits>) for every other role"
+    )
 
 
 # --- views ----------------------------------------------------------------------
@@ -372,8 +406,8 @@ class AuditEntryOut(BaseModel):
     actor_user: str
     actor_role: str
     actor_city: str | None
-    reason: str | None
-    evidence: str | None
+    reason: Masked | None
+    evidence: Masked | None
     rule_version: int | None
 
 

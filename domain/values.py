@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -317,3 +318,23 @@ class Person:
         if problems:
             raise InvalidValue.many(problems)
         return person
+
+
+# A resident ID number (6 + 8 + 3 digits and a check character) or a mainland mobile number
+# (optionally +86), with the spaces or dashes people put between the groups.
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx](?![\dA-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+＋])(?:[+＋]?\d\d[ -]?)?\d{3}[ -]?\d{4}[ -]?\d{4}(?!\d)")
+
+
+def mask_free_text(text: str) -> str:
+    """Typed text (a reason, evidence, a contact, notes) with any ID or mobile number in it masked."""
+    masked = _ID_IN_TEXT.sub(lambda found: _mask_id(re.sub(r"[ -]", "", found.group())), text)
+    return _MOBILE_IN_TEXT.sub(_mask_mobile_match, masked)
+
+
+def _mask_mobile_match(found: re.Match[str]) -> str:
+    digits = unicodedata.normalize("NFKC", "".join(c for c in found.group() if c.isdigit()))  # full-width too
+    national = digits[-11:]
+    if (len(digits) == 13 and not digits.startswith("86")) or not re.fullmatch(r"1[3-9]\d{9}", national):
+        return found.group()  # another number (an order, a landline): left as typed
+    return mask_mobile(national)

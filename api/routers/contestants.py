@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from api.deps import CurrentActor, ExpectedVersion, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
@@ -18,6 +17,7 @@ from api.schemas import (
     ContestantOut,
     Decide,
     HistoryEntryOut,
+    Instant,
     PersonalData,
     Results,
     TrainingAccount,
@@ -39,7 +39,7 @@ def get_contestant(
     service: ServiceDep,
     actor: CurrentActor,
     response: Response,
-    as_of: Annotated[AwareDatetime | None, Query(description="the state as it was at this instant")] = None,
+    as_of: Annotated[Instant | None, Query(description="the state as it was at this instant")] = None,
 ) -> ContestantOut:
     """Current state (or as it was at ``as_of``), ID and mobile numbers masked."""
     contestant = service.get_contestant(id, as_of=as_of)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 from uuid import UUID
@@ -16,6 +15,7 @@ from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import (
+    AnyInstant,
     AuditEntryOut,
     AuditOut,
     CapEntry,
@@ -32,6 +32,7 @@ from api.schemas import (
     TeamOut,
     TeamsOut,
 )
+from api.views import masked_entries
 from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
@@ -201,8 +202,8 @@ def audit(
     actor_user: Annotated[Line | None, Query(alias="actor", max_length=64)] = None,
     city: Annotated[Line | None, Query(max_length=32)] = None,
     type: Annotated[list[Line] | None, Query(description="event types, e.g. Verified")] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[AnyInstant | None, Query(alias="from")] = None,
+    to: AnyInstant | None = None,
     after: int = Query(default=0, ge=0, le=2**62),
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response | AuditOut:
@@ -221,14 +222,14 @@ def audit(
     )  # fmt: skip
     if format == "csv":
         out = io.StringIO()
-        write_csv(views.audit.entries(where, after=after), out)
+        write_csv(masked_entries(views.audit.entries(where, after=after)), out)
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"',
                                  **_view_headers(response)})  # fmt: skip
     if format == "xlsx":
         with tempfile.TemporaryDirectory() as scratch:
             path = FilePath(scratch) / "audit.xlsx"
-            write_xlsx(views.audit.entries(where, after=after), path)
+            write_xlsx(masked_entries(views.audit.entries(where, after=after)), path)
             content = path.read_bytes()
         return Response(content, media_type=XLSX,
                         headers={"Content-Disposition": 'attachment; filename="audit.xlsx"',
