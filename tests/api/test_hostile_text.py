@@ -19,7 +19,7 @@ from application.service import CampaignService
 from application.settings import Settings
 from projections import open_views
 from projections.runner import ProjectionRunner
-from tests.api.helpers import ADMIN_HEADERS, BOOTSTRAP, RECOMMENDING, REVIEWING, Api, form
+from tests.api.helpers import ADMIN_HEADERS, BOOTSTRAP, RECOMMENDING, REVIEWING, Api, Clock, form
 from tests.builders import ADMIN, id_number, mobile
 from tests.form_files import as_csv, form_cells, person_row
 from tests.projections.test_stall import BuggyRoster
@@ -140,7 +140,7 @@ def test_text_stored_before_the_rule_never_stops_a_view_or_an_export(
 def test_a_view_that_cannot_store_an_event_makes_the_service_not_ready(settings: Settings) -> None:
     app = create_app(settings, ApiSettings.load(bootstrap_token=BOOTSTRAP), run_projections=False)
     with TestClient(app, raise_server_exceptions=False) as client:
-        api = Api(client, clock=None)
+        api = Api(client, Clock())
         service = _service(api)
         launched = client.post(
             "/api/campaigns", json={"name": "x", "template": "hubei-2021"}, headers=ADMIN_HEADERS
