@@ -28,6 +28,8 @@ from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequire
 
 PROBLEM_BASE = "https://zhanyou.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: The most bad fields a 422 lists one by one.
+MAX_FIELD_PROBLEMS = 50
 
 
 class FieldProblem(BaseModel):
@@ -157,6 +159,10 @@ def install(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101
         problems = _validation_problems(error)
+        if len(problems) > MAX_FIELD_PROBLEMS:  # 300,000 unknown keys need not come back one by one
+            more = len(problems) - MAX_FIELD_PROBLEMS
+            problems = problems[:MAX_FIELD_PROBLEMS]
+            problems.append(FieldProblem(field="body", detail=f"and {more} more problems"))
         detail = "invalid_value: " + "; ".join(f"{p.field}: {p.detail}" for p in problems)
         return problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
 
