@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import docs, problems
 from api.config import ApiSettings
+from api.headers import SecurityHeaders
 from api.idempotency import KeyLocks
 from api.logcontext import RequestContext
 from api.metrics import CountRequests, LimitBody, Metrics
@@ -134,6 +135,7 @@ def create_app(
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, metrics=metrics)
     app.add_middleware(RequestContext)  # every line of the request carries its id
+    app.add_middleware(SecurityHeaders)  # refusals by the other middlewares carry them too
     if chosen.trusted_proxy_list:  # outermost: every layer sees the client the proxies forwarded
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=chosen.trusted_proxy_list)
     _document_problem(app)

@@ -9,9 +9,10 @@ roles this process holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -62,6 +63,12 @@ class Metrics:
             ("view",),
             registry=registry,
         )
+        self.view_stalled = Gauge(
+            "zhanyou_view_stalled",
+            "1 when the view is stopped at an event it cannot store.",
+            ("view",),
+            registry=registry,
+        )
         self.view_lag = Gauge(
             "zhanyou_view_lag",
             "Notifications each view is behind the event store.",
@@ -85,12 +92,14 @@ class Metrics:
         last_notification_id: int | None,
         view_positions: Mapping[str, int],
         roles: Mapping[str, bool | None],
+        stalled_views: Set[str] = frozenset(),
     ) -> bytes:
         self.store_up.set(0 if last_notification_id is None else 1)
         if last_notification_id is not None:
             self.head.set(last_notification_id)
         for name, position in view_positions.items():
             self.view_position.labels(view=name).set(position)
+            self.view_stalled.labels(view=name).set(int(name in stalled_views))
             if last_notification_id is not None:
                 self.view_lag.labels(view=name).set(max(0, last_notification_id - position))
         for role, active in roles.items():
@@ -129,22 +138,48 @@ class CountRequests:
             self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body is read past the limit: FastAPI passes HTTP exceptions on as they are."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"too_large: the request body exceeds {max_bytes} bytes")
+
+
 class LimitBody:
-    """ASGI middleware: a declared body larger than the limit is refused with 413 before it is read."""
+    """ASGI middleware: a body larger than the limit is refused with 413.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read. A body
+    without one (chunked) is counted as it arrives: once past the limit, reading it raises
+    ``BodyTooLarge``, so at most ``max_bytes`` are ever held, and a route's dependencies
+    (authentication included) never run, since FastAPI reads the body before solving them.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                from api.problems import problem_response
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            from api.problems import problem_response
 
-                response = problem_response(
-                    413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+            response = problem_response(
+                413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, counting_receive, send)

@@ -27,13 +27,15 @@ from application.errors import (
     NotFound,
     StoreUnavailable,
 )
-from application.recommendation_form import FormUnreadable
+from application.recommendation_form import FormTooLarge, FormUnreadable
 from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
 
 log = logging.getLogger("zhanyou.api")
 
 PROBLEM_BASE = "https://zhanyou.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: The most bad fields a 422 lists one by one.
+MAX_FIELD_PROBLEMS = 50
 
 
 class FieldProblem(BaseModel):
@@ -102,6 +104,8 @@ def problem_response(
 
 def status_of(error: DomainError | ApplicationError) -> int:
     """The HTTP status of a refusal by the domain or the application."""
+    if isinstance(error, FormTooLarge):
+        return 413
     if isinstance(error, InvalidValue | ReasonRequired | FormUnreadable):
         return 422
     if isinstance(error, NotPermitted):
@@ -146,9 +150,8 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
         location = [str(part) for part in item.get("loc", ())]
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
-        problems.append(
-            FieldProblem(field=".".join(location) or "body", detail=str(item.get("msg", "invalid")))
-        )
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")  # our validators' own words
+        problems.append(FieldProblem(field=".".join(location) or "body", detail=message))
     return problems
 
 
@@ -170,6 +173,10 @@ def install(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101
         problems = _validation_problems(error)
+        if len(problems) > MAX_FIELD_PROBLEMS:  # 300,000 unknown keys need not come back one by one
+            more = len(problems) - MAX_FIELD_PROBLEMS
+            problems = problems[:MAX_FIELD_PROBLEMS]
+            problems.append(FieldProblem(field="body", detail=f"and {more} more problems"))
         detail = "invalid_value: " + "; ".join(f"{p.field}: {p.detail}" for p in problems)
         answer = problem_response(422, "invalid_value", detail, instance=request.url.path, errors=problems)
         return _counted(request, answer, "invalid_value")

@@ -3,12 +3,65 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
 
+from domain.text import text_problem
 from domain.timeline import SHANGHAI, PhaseCode, PhaseStatus
+from domain.values import mask_free_text
+
+
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _lines(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+_Dated = TypeVar("_Dated", date, datetime)
+
+
+def _in_years(value: _Dated) -> _Dated:
+    """Checked on the instant's own calendar date: converting 9999-12-31T23:59:59-14:00 to UTC overflows."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+#: Text of one line: control characters, lone surrogates and bidi overrides refused (422 naming the field).
+Line = Annotated[str, AfterValidator(_one_line)]
+#: Text of several lines (experience, notes, reason, evidence): tab and line breaks allowed too.
+Lines = Annotated[str, AfterValidator(_lines)]
+#: Typed text in an answer (reason, evidence, contact, notes): ID and mobile numbers in it masked.
+Masked = Annotated[str, AfterValidator(mask_free_text)]
+#: The free-text fields among a history entry's changes.
+FREE_TEXT = frozenset({"experience", "notes", "contact", "unit", "reason", "evidence"})
+
+#: An instant with a time zone in the years 1900 to 2100 (422 naming the field otherwise).
+Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
+#: An instant, with or without a time zone, in the years 1900 to 2100.
+AnyInstant = Annotated[datetime, AfterValidator(_in_years)]
+#: A day in the years 1900 to 2100.
+Day = Annotated[date, AfterValidator(_in_years)]
 
 
 def _local_text(instant: datetime) -> str:
@@ -34,7 +87,7 @@ class _Request(BaseModel):
 
 
 class UserCreate(_Request):
-    username: str = Field(
+    username: Line = Field(
         min_length=1,
         max_length=64,
         examples=["wuhan-staff-1"],
@@ -42,10 +95,10 @@ class UserCreate(_Request):
         "of an existing user (other case, Cyrillic or Greek letters) are refused",
     )
     role: Literal["admin", "city_staff", "judge", "auditor", "leader"]
-    city: str | None = Field(default=None, max_length=32, description="required for city_staff, one of 附件1")
-    token_expires_at: AwareDatetime | None = Field(
-        default=None, description="the token stops at this instant"
+    city: Line | None = Field(
+        default=None, max_length=32, description="required for city_staff, one of 附件1"
     )
+    token_expires_at: Instant | None = Field(default=None, description="the token stops at this instant")
 
 
 class UserCreated(BaseModel):
@@ -100,21 +153,21 @@ class Me(BaseModel):
 
 
 class WindowIn(_Request):
-    opens: AwareDatetime | None = Field(
+    opens: Instant | None = Field(
         default=None, description="ISO instant with a time zone; null: not announced"
     )
-    closes: AwareDatetime | None = Field(default=None, description="exclusive end; null: open-ended")
+    closes: Instant | None = Field(default=None, description="exclusive end; null: open-ended")
 
 
 Timeline = dict[PhaseCode, WindowIn]
 
 
 class CampaignCreate(_Request):
-    name: str = Field(min_length=1, max_length=200, examples=["战友杯 2021"])
+    name: Line = Field(min_length=1, max_length=200, examples=["战友杯 2021"])
     template: Literal["hubei-2021"] | None = Field(
         default=None, description="a built-in timeline; the default when no timeline is given"
     )
-    start: date | None = Field(
+    start: Day | None = Field(
         default=None, description="shift the template so that publicity opens on this day"
     )
     timeline: Timeline | None = Field(
@@ -149,11 +202,11 @@ class AwardsIn(_Request):
 
 class TimelineAmend(_Request):
     timeline: Timeline = Field(description="only the entries (and sides) that change")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Lines = Field(min_length=1, max_length=500)
 
 
 class Override(_Request):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Lines = Field(min_length=1, max_length=500)
 
 
 class WindowOut(BaseModel):
@@ -197,25 +250,25 @@ class UserSummary(BaseModel):
 
 
 class Nomination(_Request):
-    group: str = Field(
+    group: Line = Field(
         max_length=32, examples=["veteran"], description="trainee, veteran, family (or 中文 title)"
     )
-    city: str = Field(max_length=32, examples=["武汉市"])
-    name: str = Field(max_length=100, examples=["张三"])
-    id_number: str = Field(max_length=40, examples=["420102199001011234"])
-    mobile: str = Field(max_length=40, examples=["13812345678"])
-    platform: str = Field(max_length=32, examples=["douyin"], description="douyin (抖音) or kuaishou (快手)")
-    account: str = Field(max_length=100, examples=["zhanyou_zhang"])
+    city: Line = Field(max_length=32, examples=["武汉市"])
+    name: Line = Field(max_length=100, examples=["张三"])
+    id_number: Line = Field(max_length=40, examples=["420102199001011234"])
+    mobile: Line = Field(max_length=40, examples=["13812345678"])
+    platform: Line = Field(max_length=32, examples=["douyin"], description="douyin (抖音) or kuaishou (快手)")
+    account: Line = Field(max_length=100, examples=["zhanyou_zhang"])
     followers: int = Field(ge=0, le=10**12)
-    experience: str | None = Field(default=None, max_length=2000)
-    notes: str | None = Field(default=None, max_length=2000)
+    experience: Lines | None = Field(default=None, max_length=2000)
+    notes: Lines | None = Field(default=None, max_length=2000)
 
 
 class Recommendation(Nomination):
-    unit: str | None = Field(default=None, max_length=200, description="推荐单位")
-    contact: str | None = Field(default=None, max_length=100, description="联系人")
-    reason: str | None = Field(default=None, max_length=500)
-    evidence: str | None = Field(default=None, max_length=500)
+    unit: Line | None = Field(default=None, max_length=200, description="推荐单位")
+    contact: Line | None = Field(default=None, max_length=100, description="联系人")
+    reason: Lines | None = Field(default=None, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500)
 
 
 class Registration(Nomination):
@@ -244,10 +297,10 @@ class ContestantOut(BaseModel):
     platform: str
     account: str
     followers: int
-    experience: str
-    notes: str
-    unit: str | None
-    contact: str | None
+    experience: Masked
+    notes: Masked
+    unit: Masked | None
+    contact: Masked | None
     training_account: str | None
     results: dict[str, float] | None
     team_role: str | None
@@ -271,15 +324,23 @@ class HistoryEntryOut(BaseModel):
     user: str | None
     role: str | None
     city: str | None
-    reason: str | None
-    evidence: str | None
+    reason: Masked | None
+    evidence: Masked | None
     rule_version: int | None
     changes: dict[str, list[Any]] = Field(description="field -> [before, after], personal numbers masked")
 
+    @field_validator("changes")
+    @classmethod
+    def _mask_free_text(cls, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return {
+            field: [mask_free_text(v) if isinstance(v, str) and field in FREE_TEXT else v for v in values]
+            for field, values in changes.items()
+        }
+
 
 class Decide(_Request):
-    reason: str | None = Field(default=None, max_length=500)
-    evidence: str | None = Field(default=None, max_length=500)
+    reason: Lines | None = Field(default=None, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500)
 
 
 class Erase(Decide):
@@ -287,7 +348,7 @@ class Erase(Decide):
 
 
 class TrainingAccount(Decide):
-    training_account: str = Field(min_length=1, max_length=100)
+    training_account: Line = Field(min_length=1, max_length=100)
 
 
 class Scores(_Request):
@@ -301,11 +362,11 @@ class Results(Decide):
 
 
 class Advance(Decide):
-    role: str = Field(default="streamer", max_length=16, description="streamer (主播) or assistant (助理)")
+    role: Line = Field(default="streamer", max_length=16, description="streamer (主播) or assistant (助理)")
 
 
 class Award(Decide):
-    award: str = Field(min_length=1, max_length=200)
+    award: Line = Field(min_length=1, max_length=200)
 
 
 # --- operations -----------------------------------------------------------------
@@ -365,7 +426,10 @@ class ScheduledBoundary(BaseModel):
 class ScheduleOut(BaseModel):
     campaign_id: UUID
     boundaries: list[ScheduledBoundary]
-    active_instance: str | None = Field(description="host:pid of the scheduler holding the lock, if any")
+    active_instance: str | None = Field(
+        description="the scheduler holding the lock, if any: host:pid for admins, an instance name "
+        "(scheduler-<8 hex digits>) for every other role"
+    )
 
 
 # --- views ----------------------------------------------------------------------
@@ -469,8 +533,8 @@ class AuditEntryOut(BaseModel):
     actor_user: str
     actor_role: str
     actor_city: str | None
-    reason: str | None
-    evidence: str | None
+    reason: Masked | None
+    evidence: Masked | None
     rule_version: int | None
 
 
@@ -480,10 +544,10 @@ class AuditOut(BaseModel):
 
 
 class LeaderAppointment(_Request):
-    name: str = Field(
+    name: Line = Field(
         min_length=1, max_length=50, description="the team leader, a staff member of the city bureau"
     )
-    staff_user: str = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
+    staff_user: Line = Field(min_length=1, max_length=64, description="the leader's user id at the bureau")
 
 
 class FinalsEntry(_Request):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from api.schemas import CampaignOut, ContestantOut, ContestantRef, Nomination, WindowIn, WindowOut
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.timeline import PhaseCode, Side
-from domain.values import Person
+from domain.values import Person, mask_free_text
+from projections.audit import AuditEntry
 
 
 def campaign_out(campaign: Campaign, now: datetime) -> CampaignOut:
@@ -95,3 +97,13 @@ def person_of(body: Nomination) -> Person:
         experience=body.experience,
         notes=body.notes,
     )
+
+
+def masked_entries(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+    """Audit entries for an export: ID and mobile numbers typed into a reason or evidence masked."""
+    for entry in entries:
+        yield replace(
+            entry,
+            reason=mask_free_text(entry.reason) if entry.reason else entry.reason,
+            evidence=mask_free_text(entry.evidence) if entry.evidence else entry.evidence,
+        )

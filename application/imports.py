@@ -29,6 +29,7 @@ from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.lifecycle import MOVES_BY_TRIGGER
+from domain.text import check_text
 from domain.values import CITY_QUOTAS, Account, Actor, Channel, Group, Person
 
 Outcome = Literal["created", "unchanged", "refused"]
@@ -148,7 +149,7 @@ def _import_sheet(
     progress: Callable[[int, int], None],
 ) -> list[RowReport]:
     """One sheet's rows: checked first, then nominated a batch at a time."""
-    people = [_person(row, group, recommending_unit, actor) for row in form.rows]
+    people = [_person(row, group, recommending_unit, form.contact, actor) for row in form.rows]
     reports: list[RowReport | None] = [p if isinstance(p, RowReport) else None for p in people]
     pending = [(n, p) for n, p in enumerate(people) if isinstance(p, Person)]
     done = len(form.rows) - len(pending)
@@ -195,11 +196,14 @@ def _nominate_batch(
     return [None] * len(people) if outcomes is None else outcomes
 
 
-def _person(row: FormRow, group: Group, unit: str | None, actor: Actor) -> Person | RowReport:
+def _person(
+    row: FormRow, group: Group, unit: str | None, contact: str | None, actor: Actor
+) -> Person | RowReport:
     """The row as a valid person, or its refusal; nothing is read or written yet."""
     try:
         if row.problems:
             raise InvalidValue.many(row.problems)
+        check_text({"unit": unit, "contact": contact})  # the form's header, refused with each row
         return Person.parse(
             name=row.name,
             id_number=row.id_number,

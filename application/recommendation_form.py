@@ -8,26 +8,15 @@ are validated by the domain when it is nominated.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
+from application.form_files import HEADER_ROWS, MAX_ROWS, FormTooLarge, FormUnreadable, csv_rows, xlsx_sheets
 
-from application.errors import ApplicationError
-
-MAX_ROWS = 20_000
-
-
-class FormUnreadable(ApplicationError):
-    """The file is not a recommendation form: nothing of it is imported."""
-
-    rule = "form_unreadable"
+__all__ = ["FormTooLarge", "FormUnreadable", "RecommendationForm", "read_form"]
 
 
 # Column -> words that identify its header cell (the first match wins, in this order).
@@ -119,17 +108,7 @@ def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
 
 
 def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
-    try:
-        return [
-            (sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
-            for sheet in workbook.worksheets
-        ]
-    finally:
-        workbook.close()
+    return xlsx_sheets(content)
 
 
 def _csv_cells(content: bytes) -> list[list[Any]]:
@@ -141,7 +120,7 @@ def _csv_cells(content: bytes) -> list[list[Any]]:
             continue
     else:
         raise FormUnreadable("the .csv file is neither UTF-8 nor GBK text")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    return csv_rows(text)
 
 
 def _text(value: Any) -> str:
@@ -154,7 +133,8 @@ def _text(value: Any) -> str:
 
 def _parse(cells: list[list[Any]], filename: str) -> RecommendationForm:
     header_at = next(
-        (i for i, row in enumerate(cells[:30]) if _header_columns(row).keys() >= set(_REQUIRED)), None
+        (i for i, row in enumerate(cells[:HEADER_ROWS]) if _header_columns(row).keys() >= set(_REQUIRED)),
+        None,
     )
     if header_at is None:
         missing = "、".join(words[0] for key, words in _COLUMNS.items() if key in _REQUIRED)
@@ -165,7 +145,7 @@ def _parse(cells: list[list[Any]], filename: str) -> RecommendationForm:
     meta = _meta(cells[:header_at])
     body = cells[header_at + 1 :]
     if len(body) > MAX_ROWS:
-        raise FormUnreadable(f"{filename}: {len(body)} rows; one form holds at most {MAX_ROWS}")
+        raise FormTooLarge(f"{filename}: {len(body)} rows; one form holds at most {MAX_ROWS}")
     rows = [
         _row(header_at + 2 + offset, raw, columns)
         for offset, raw in enumerate(body)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidValue
+from domain.text import check_text
 from domain.timeline import to_utc
 from domain.values import Actor
 
@@ -36,6 +37,7 @@ class Decision:
         evidence: str | None = None,
         command_id: str | None = None,
     ) -> Decision:
+        check_text({"reason": reason, "evidence": evidence}, multiline=frozenset({"reason", "evidence"}))
         return cls(actor, rule_version, _text(reason), _text(evidence), command_id)
 
 

@@ -15,6 +15,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from domain.errors import InvalidValue
+from domain.text import check_text
 
 _T = TypeVar("_T")
 
@@ -255,6 +256,7 @@ class Account:
 
     @classmethod
     def parse(cls, platform: str, handle: str) -> Self:
+        check_text({"account": handle})
         text = _normalise(handle).lstrip("@").strip()
         if not text:
             raise InvalidValue("account", "the account handle is empty")
@@ -284,6 +286,9 @@ class Actor:
         if self.role is Role.CITY_STAFF and self.city is None:
             raise InvalidValue("actor", "city staff act for one city, which is missing")
 
+
+#: Fields of the form meant for several lines: tab and line breaks are allowed there.
+_MULTILINE = frozenset({"experience", "notes"})
 
 SCHEDULER = Actor(user="scheduler", role=Role.SCHEDULER)
 
@@ -317,6 +322,20 @@ class Person:
         experience: str | None = None,
         notes: str | None = None,
     ) -> Self:
+        check_text(
+            {
+                "name": name,
+                "id_number": id_number,
+                "mobile": mobile,
+                "city": city,
+                "group": group,
+                "platform": platform,
+                "account": account,
+                "experience": experience,
+                "notes": notes,
+            },
+            multiline=_MULTILINE,
+        )
         problems: dict[str, str] = {}
 
         def check(parse: Callable[[], _T]) -> _T:
@@ -345,3 +364,23 @@ class Person:
         if problems:
             raise InvalidValue.many(problems)
         return person
+
+
+# A resident ID number (6 + 8 + 3 digits and a check character) or a mainland mobile number
+# (optionally +86), with the spaces or dashes people put between the groups.
+_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx](?![\dA-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+＋])(?:[+＋]?\d\d[ -]?)?\d{3}[ -]?\d{4}[ -]?\d{4}(?!\d)")
+
+
+def mask_free_text(text: str) -> str:
+    """Typed text (a reason, evidence, a contact, notes) with any ID or mobile number in it masked."""
+    masked = _ID_IN_TEXT.sub(lambda found: _mask_id(re.sub(r"[ -]", "", found.group())), text)
+    return _MOBILE_IN_TEXT.sub(_mask_mobile_match, masked)
+
+
+def _mask_mobile_match(found: re.Match[str]) -> str:
+    digits = unicodedata.normalize("NFKC", "".join(c for c in found.group() if c.isdigit()))  # full-width too
+    national = digits[-11:]
+    if (len(digits) == 13 and not digits.startswith("86")) or not re.fullmatch(r"1[3-9]\d{9}", national):
+        return found.group()  # another number (an order, a landline): left as typed
+    return mask_mobile(national)

@@ -141,6 +141,7 @@ class Node:
             poll_seconds=t.projection_poll,
             batch_size=t.projection_batch,
             retry_seconds=t.projection_retry,
+            stalls=self.views.stalls,
         )
 
     def _boundary_runner(self) -> BoundaryRunner:

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from application.settings import Settings
+from application.setup_lock import setup_lock
 from projections.audit import AuditView
 from projections.base import ViewProjection
 from projections.funnel import FunnelView
 from projections.phases import PhasesView
 from projections.quotas import QuotasView
 from projections.roster import RosterView
+from projections.stalls import StallBoard
 from projections.store import ViewDatabase
 from projections.teams import TeamsView
 
@@ -25,6 +27,7 @@ class Views:
     """Every view on one datastore; typed accessors for the queries."""
 
     db: ViewDatabase
+    stalls: StallBoard
     by_name: dict[str, ViewProjection] = field(default_factory=dict)
 
     @property
@@ -73,8 +76,9 @@ class Views:
 def open_views(settings: Settings, *, names: list[str] | None = None, suffix: str = "") -> Views:
     """Open (and create if missing) the views' tables beside the event store."""
     db = ViewDatabase(settings)
-    views = Views(db)
     try:
+        with setup_lock(settings):  # other processes open the views too
+            views = Views(db, StallBoard(db))
         for name in names or list(VIEW_CLASSES):
             views.by_name[name] = VIEW_CLASSES[name](db, suffix=suffix)
     except BaseException:

@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from application.store_policy import patient
 from projections.base import ViewProjection
+from projections.stalls import Stall, StallBoard
 
 log = logging.getLogger("zhanyou.projections")
 
@@ -228,8 +229,10 @@ class ProjectionRunner:
         poll_seconds: float = 0.2,
         batch_size: int = 500,
         retry_seconds: float = 5.0,
+        stalls: StallBoard | None = None,
     ) -> None:
         self.app = app
+        self.stalls = stalls  # where a stop is put on record for /readyz and /metrics
         self.projections = list(projections)
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
@@ -244,6 +247,7 @@ class ProjectionRunner:
         self._failures: dict[str, int] = {}  # failed attempts per view, so wait() sees a fresh failure
         self._head = self._read_head()
         self.failure: BaseException | None = None
+        self._recorded = {s.view for s in stalls.current()} if stalls is not None else set()
 
     # --- control -------------------------------------------------------------
 
@@ -410,8 +414,19 @@ class ProjectionRunner:
             log.info("view %s resumed at notification %d", name, progress.position)
         with self._changed:
             self._stalled.pop(name, None)
+        if name in self._recorded and self.stalls is not None:
+            self._on_record(lambda board: board.clear(name))
+            self._recorded.discard(name)
         self._set_position(name, progress.position)
         return not progress.caught_up
+
+    def _on_record(self, change: Callable[[StallBoard], None]) -> None:
+        if self.stalls is None:
+            return
+        try:
+            change(self.stalls)
+        except Exception as error:  # the views' store is down: the log still has the stop
+            log.warning("could not update the record of stopped views: %s", _describe(error))
 
     def _apply_prefix(self, projection: ViewProjection, position: int, failing_id: int) -> None:
         """Commit the events before the failing one, so the view stops exactly there."""
@@ -434,6 +449,10 @@ class ProjectionRunner:
             self._failures[projection.name] = self._failures.get(projection.name, 0) + 1
             self._retry_at[projection.name] = time.monotonic() + self.retry_seconds
             self._changed.notify_all()
+        if self.stalls is not None and not projection.suffix:  # a rebuild's generation is not live
+            kind = stalled.error.split(":", 1)[0]
+            self._on_record(lambda board: board.record(Stall(projection.name, stalled.notification_id, kind)))
+            self._recorded.add(projection.name)
 
     def _set_position(self, name: str, position: int) -> None:
         with self._changed:

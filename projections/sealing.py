@@ -17,6 +17,7 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import Environment
 
 from application.settings import Settings
+from domain.text import printable
 
 SEALED = "sealed:"
 
@@ -49,7 +50,8 @@ class Sealer:
     def seal(self, text: str | None) -> str | None:
         if text is None or self.cipher is None:
             return text
-        return SEALED + b64encode(self.cipher.encrypt(text.encode())).decode()
+        # the same printable copy an unsealed view stores (projections/store.py)
+        return SEALED + b64encode(self.cipher.encrypt(printable(text).encode())).decode()
 
     def open(self, stored: str | None) -> str | None:
         """The text; unsealed views hold it as it is (their layout records which they are)."""

@@ -27,9 +27,17 @@ from eventsourcing.utils import Environment
 
 from application.settings import Settings
 from application.store_policy import bounded
+from domain.text import printable
 from projections.sealing import Sealer
 
 Row = dict[str, Any]
+
+
+def storable(params: Sequence[Any]) -> tuple[Any, ...]:
+    """Parameters a view can store on both backends: text already in the log may hold a NUL
+    (which PostgreSQL text refuses) or a lone surrogate (which no encoding takes); the view
+    keeps a copy with those replaced by U+FFFD rather than stopping at the event."""
+    return tuple(printable(p) if isinstance(p, str) else p for p in params)
 
 
 def views_path(settings: Settings) -> Path:
@@ -70,14 +78,14 @@ class Tx:
     def write(self, statement: str, params: Sequence[Any], *, row: Hashable) -> None:
         """Insert, update or delete the one row ``row`` identifies (buffered when pipelined)."""
         if self._pipeline is not None:
-            self._writes.append(_Write(statement, tuple(params), row, checked=False))
+            self._writes.append(_Write(statement, storable(params), row, checked=False))
         else:
             self.execute(statement, params)
 
     def change_one(self, statement: str, params: Sequence[Any], what: str, *, row: Hashable) -> None:
         """A write that must change exactly one row: checked now, or by ``verify`` when pipelined."""
         if self._pipeline is not None:
-            self._writes.append(_Write(statement, tuple(params), row, checked=True))
+            self._writes.append(_Write(statement, storable(params), row, checked=True))
         elif self.execute(statement, params) != 1:
             raise LookupError(what)
 
@@ -127,9 +135,9 @@ class Tx:
         if self._writes:
             self.flush()
         if self.postgres:
-            self.cursor.execute(statement.replace("?", "%s"), tuple(params))
+            self.cursor.execute(statement.replace("?", "%s"), storable(params))
         else:
-            self.cursor.execute(statement, tuple(params))
+            self.cursor.execute(statement, storable(params))
         rowcount: int = self._raw().rowcount
         return rowcount
 
@@ -139,9 +147,9 @@ class Tx:
         if self._writes:
             self.flush()
         if self.postgres:
-            self.cursor.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
+            self.cursor.executemany(statement.replace("?", "%s"), [storable(r) for r in rows])
         else:
-            self.cursor.executemany(statement, [tuple(r) for r in rows])
+            self.cursor.executemany(statement, [storable(r) for r in rows])
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
         self.execute(statement, params)

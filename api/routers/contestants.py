@@ -8,12 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from api.concealment import concealed, readable
 from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
-from api.schemas import ContestantOut, Erase, HistoryEntryOut, PersonalData
+from api.schemas import ContestantOut, Erase, HistoryEntryOut, Instant, PersonalData
 from api.views import contestant_out
 from domain.access import require_may_read, require_may_read_history
 
@@ -28,7 +27,7 @@ def get_contestant(
     service: ServiceDep,
     actor: CurrentActor,
     response: Response,
-    as_of: Annotated[AwareDatetime | None, Query(description="the state as it was at this instant")] = None,
+    as_of: Annotated[Instant | None, Query(description="the state as it was at this instant")] = None,
 ) -> ContestantOut:
     """Current state (or as it was at ``as_of``), ID and mobile numbers masked."""
     contestant = readable(service, actor, id)  # 404 alike for unknown and unreadable ids

@@ -9,6 +9,7 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentActor, ServiceDep
 from api.metrics import CONTENT_TYPE, Metrics
@@ -20,6 +21,7 @@ from application.errors import StoreUnavailable
 from ledger.operations import last_verification
 from node import Node
 from projections import Views
+from projections.stalls import Stall
 
 router = APIRouter(tags=["operations"])
 
@@ -32,12 +34,26 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Ready, responses=responses(503))
 async def readyz(request: Request) -> Ready:
-    """Within 2 s: the event store takes a write and no view is stalled (503 naming the cause)."""
+    """Within 2 s: the event store takes a write and no view is stalled or stopped at an event it
+    cannot store (503 naming the cause)."""
     readiness: Readiness = request.app.state.readiness
     verdict = await readiness.check()
     if not verdict.ready or verdict.last_notification_id is None:
         raise ApiProblem(503, "not_ready", verdict.problem or "not ready", headers={"Retry-After": "5"})
+    stalls = await run_in_threadpool(_stalls, request.app.state.views)
+    if stalls:
+        named = "; ".join(f"{s.view} before notification {s.notification_id} ({s.error})" for s in stalls)
+        raise ApiProblem(
+            503, "view_stalled", f"view_stalled: views stopped at an event they cannot store: {named}"
+        )
     return Ready(status="ready", last_notification_id=verdict.last_notification_id)
+
+
+def _stalls(views: Views) -> list[Stall]:
+    try:
+        return views.stalls.current()
+    except (sqlite3.Error, psycopg.Error):  # the views' store is down: the store check speaks for it
+        return []
 
 
 @router.get(
@@ -59,7 +75,8 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Respo
     except (sqlite3.Error, psycopg.Error, OperationalError, InterfaceError):  # answer without positions
         positions = {}
     node: Node = request.app.state.node
-    body = registry.render(last, positions, node.election_state())
+    stalled = {s.view for s in _stalls(views)}
+    body = registry.render(last, positions, node.election_state(), stalled)
     with contextlib.suppress(sqlite3.Error, psycopg.Error):  # the store is down: metrics answer without it
         body += "".join(
             line + "\n" for line in metric_lines(last_verification(request.app.state.settings))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 
 from api.deps import CurrentActor, Now, ServiceDep
 from api.problems import responses
-from api.schemas import ImportedRow, ImportedSheet, ImportOut
+from api.schemas import ImportedRow, ImportedSheet, ImportOut, Line
 from application.imports import import_recommendations
 
 router = APIRouter(prefix="/api/campaigns", tags=["imports"])
@@ -23,8 +23,8 @@ def import_form(
     service: ServiceDep,
     actor: CurrentActor,
     now: Now,
-    group: Annotated[str | None, Form(description="the group, when the form's 参赛组别 is blank")] = None,
-    unit: Annotated[str | None, Form(description="the recommending unit, when the form's is blank")] = None,
+    group: Annotated[Line | None, Form(description="the group, when the form's 参赛组别 is blank")] = None,
+    unit: Annotated[Line | None, Form(description="the recommending unit, when the form's is blank")] = None,
 ) -> ImportOut:
     """Nominate every row; each row is reported created, unchanged or refused with its rule.
 

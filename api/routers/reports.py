@@ -15,6 +15,7 @@ from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import (
+    AnyInstant,
     AuditEntryOut,
     AuditOut,
     CapEntry,
@@ -24,6 +25,7 @@ from api.schemas import (
     FunnelOut,
     LeaderAppointment,
     LeaderOut,
+    Line,
     QuotaEntry,
     QuotasOut,
     RosterEntry,
@@ -34,6 +36,7 @@ from api.schemas import (
     TeamOut,
     TeamsOut,
 )
+from api.views import masked_entries
 from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
@@ -59,17 +62,23 @@ def roster(
     views: ViewsDep,
     actor: CurrentActor,
     min_position: MinPosition = None,
-    city: str | None = None,
-    group: str | None = Query(
-        default=None, max_length=32, description="trainee, veteran, family, or the Chinese title (退役军人组)"
-    ),
+    city: Annotated[Line | None, Query(max_length=32)] = None,
+    group: Annotated[
+        Line | None,
+        Query(max_length=32, description="trainee, veteran, family, or the Chinese title (退役军人组)"),
+    ] = None,
     status: Status | None = None,
-    platform: str | None = Query(default=None, max_length=32, description="douyin (抖音) or kuaishou (快手)"),
-    q: str | None = Query(
-        default=None,
-        max_length=64,
-        description="part of a name or an account; a whole one when the views are encrypted (cipher key set)",
-    ),
+    platform: Annotated[
+        Line | None, Query(max_length=32, description="douyin (抖音) or kuaishou (快手)")
+    ] = None,
+    q: Annotated[
+        Line | None,
+        Query(
+            max_length=64,
+            description="part of a name or an account; a whole one when the views are encrypted "
+            "(cipher key set)",
+        ),
+    ] = None,
     sort: Literal["name", "time"] = "name",
     order: Literal["asc", "desc"] = "asc",
     page: int = Query(default=1, ge=1, le=100_000),
@@ -112,7 +121,7 @@ def roster_xlsx(
     views: ViewsDep,
     actor: CurrentActor,
     min_position: MinPosition = None,
-    city: str | None = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
 ) -> Response:
     """The roster as a workbook laid out like 附件2, ID and mobile numbers masked."""
     limited_to = roster_city(actor, city)
@@ -243,11 +252,11 @@ def audit(
     views: ViewsDep,
     actor: CurrentActor,
     min_position: MinPosition = None,
-    actor_user: Annotated[str | None, Query(alias="actor", max_length=64)] = None,
-    city: str | None = Query(default=None, max_length=32),
-    type: Annotated[list[str] | None, Query(description="event types, e.g. Verified")] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    actor_user: Annotated[Line | None, Query(alias="actor", max_length=64)] = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
+    type: Annotated[list[Line] | None, Query(description="event types, e.g. Verified")] = None,
+    from_: Annotated[AnyInstant | None, Query(alias="from")] = None,
+    to: AnyInstant | None = None,
     after: int = Query(default=0, ge=0, le=2**62),
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response | AuditOut:
@@ -273,7 +282,7 @@ def audit(
         # For clerks: Chinese headers and event names, Beijing time, names where ids were.
         rows = list(
             audit_rows(
-                views.audit.entries(where, after=after),
+                masked_entries(views.audit.entries(where, after=after)),
                 names=views.roster.names(cid),
                 campaign_name=campaign.name,
                 named=sees_names(actor),
@@ -322,7 +331,7 @@ def roster_entry(row: RosterRow) -> RosterEntry:
 )
 def appoint_leader(
     cid: CampaignId,
-    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
+    city: Annotated[Line, Path(max_length=32, description="one of the 17 cities of 附件1")],
     body: LeaderAppointment,
     service: ServiceDep,
     actor: CurrentActor,

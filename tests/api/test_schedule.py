@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
+from api.routers.schedule import instance_name
 from application.settings import Settings
 from node import Roles
 from tests.api.helpers import ADMIN_HEADERS, BOOTSTRAP, RECOMMENDING, Api
@@ -88,3 +89,9 @@ def test_the_in_process_scheduler_records_boundaries_and_names_itself(tmp_path: 
         body = wait_for(publicity_opened)
         assert body["active_instance"] is not None
         assert body["active_instance"].endswith(f":{os.getpid()}")
+        judge = client.post(
+            "/api/users", json={"username": "judge-1", "role": "judge"}, headers=ADMIN_HEADERS
+        )
+        seen = client.get(url, headers={"Authorization": f"Bearer {judge.json()['token']}"}).json()
+        assert seen["active_instance"] == instance_name(body["active_instance"])  # no host, no pid
+        assert str(os.getpid()) not in seen["active_instance"]

@@ -1,0 +1,156 @@
+"""Reading the cells of an uploaded form under caps, checked while reading, never after.
+
+A hostile workbook can be small and still expand without bound: a ``<dimension>`` of
+``A1:XFD1048576`` makes a reader pad every row to 16,384 cells and add a million rows, a
+zip member can inflate a thousandfold, one shared string can be hundreds of megabytes. So
+before openpyxl opens a workbook, the zip's directory is checked (member count, declared
+sizes, compression methods zipfile bounds by the declared size); the sheet is then read in
+openpyxl's read-only mode with its declared dimension ignored, at most ``MAX_COLUMNS``
+columns and ``MAX_ROWS + HEADER_ROWS`` rows, each cell's length checked as it comes. CSV
+is read line by line with a cap on a line's length, which also bounds the cells of a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from openpyxl import load_workbook
+
+from application.errors import ApplicationError
+
+MAX_ROWS = 20_000
+#: Rows before the header (title, 推荐单位 / 联系人 / 参赛组别) that are searched for it.
+HEADER_ROWS = 30
+#: The form has ten columns; anything far to the right is not part of it and is not read.
+MAX_COLUMNS = 64
+#: Excel's own limit for one cell.
+MAX_CELL_CHARS = 32_767
+#: A CSV line (Python's csv module refuses a field over 131,072 characters by default).
+MAX_LINE_CHARS = 131_072
+#: What the members of a workbook may declare in all, unpacked.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_MEMBERS = 1_000
+#: Compression methods for which zipfile never inflates a member beyond its declared size.
+_BOUNDED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+#: What a damaged workbook raises in zipfile, zlib, the XML parser (SyntaxError) and openpyxl.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    IndexError,
+    OSError,
+    ValueError,
+    TypeError,
+    SyntaxError,
+)
+
+
+class FormUnreadable(ApplicationError):
+    """The file is not a recommendation form: nothing of it is imported."""
+
+    rule = "form_unreadable"
+
+
+class FormTooLarge(FormUnreadable):
+    """The file exceeds a cap of the reader (413): nothing of it is imported."""
+
+    rule = "form_too_large"
+
+
+def xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet's name and rows (at most ``MAX_COLUMNS`` cells each), or a refusal naming why.
+
+    The archive is checked before anything is unpacked, and rows are read as they stream, so
+    no declared size is trusted: a sheet past the row cap is refused while it is read.
+    """
+    _check_archive(content)
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except _DAMAGED as error:
+        raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
+    try:
+        if not workbook.worksheets:
+            raise FormUnreadable("the workbook has no sheet")
+        found: list[tuple[str, list[list[Any]]]] = []
+        limit = HEADER_ROWS + MAX_ROWS
+        for sheet in workbook.worksheets:
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()  # the declared <dimension> is not trusted: rows are not padded
+            rows = sheet.iter_rows(max_row=limit + 1, max_col=MAX_COLUMNS, values_only=True)
+            found.append((str(sheet.title), _bounded(rows, limit)))
+        return found
+    except _DAMAGED as error:
+        # a truncated or damaged sheet fails while it is read, not when it is opened
+        raise FormUnreadable(f"the workbook's sheet cannot be read ({type(error).__name__})") from None
+    finally:
+        workbook.close()
+
+
+def xlsx_rows(content: bytes) -> list[list[Any]]:
+    """The first sheet's rows."""
+    return xlsx_sheets(content)[0][1]
+
+
+def _check_archive(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
+    if len(members) > MAX_MEMBERS:
+        raise FormTooLarge(f"the workbook holds {len(members)} parts; a form has at most {MAX_MEMBERS}")
+    odd = next((m for m in members if m.compress_type not in _BOUNDED_METHODS), None)
+    if odd is not None:
+        raise FormUnreadable(
+            f"the workbook uses a compression method Excel does not write ({odd.compress_type})"
+        )
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FormTooLarge(
+            f"the workbook unpacks to {unpacked} bytes; a form may unpack to at most {MAX_UNPACKED_BYTES}"
+        )
+
+
+def csv_rows(text: str) -> list[list[Any]]:
+    """The rows of CSV text, each line and cell checked as it is read."""
+    try:
+        return _bounded(csv.reader(_lines(text)), HEADER_ROWS + MAX_ROWS)
+    except csv.Error as error:
+        raise FormUnreadable(f"the .csv file cannot be read: {error}") from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (ends kept), a line's length checked before it is copied out."""
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start, start + MAX_LINE_CHARS + 1)
+        if end < 0:
+            end = len(text) - 1 if len(text) - start <= MAX_LINE_CHARS else -1
+        if end < 0:
+            raise FormTooLarge(f"line {number} of the .csv file is longer than {MAX_LINE_CHARS} characters")
+        yield text[start : end + 1]
+        start, number = end + 1, number + 1
+
+
+def _bounded(rows: Iterable[Iterable[Any]], limit: int) -> list[list[Any]]:
+    found: list[list[Any]] = []
+    for number, row in enumerate(rows, start=1):
+        if number > limit:
+            raise FormTooLarge(f"the form has more than {limit} rows; one form holds at most {MAX_ROWS}")
+        cells = list(row)[:MAX_COLUMNS]
+        for column, cell in enumerate(cells, start=1):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                raise FormTooLarge(
+                    f"the cell in row {number}, column {column} holds {len(cell)} characters; "
+                    f"a cell holds at most {MAX_CELL_CHARS}"
+                )
+        while cells and cells[-1] in (None, ""):
+            cells.pop()
+        found.append(cells)
+    return found

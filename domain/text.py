@@ -1,0 +1,67 @@
+"""Typed text: which characters a field may hold, and safe copies of text already stored.
+
+People type names, reasons and notes; some clients (and some attackers) send characters no
+person types: NUL, which PostgreSQL text cannot hold; other C0 and C1 control characters,
+which spreadsheets refuse; lone UTF-16 surrogates, which cannot be encoded at all; and the
+bidirectional overrides that make ``abc`` display as ``cba`` in a reviewer's screen.
+These are refused where text enters. Tab and line breaks are allowed only in fields meant
+for several lines (experience, notes, reason, evidence).
+
+Events recorded before this rule may still hold such characters: ``printable`` gives the
+copy that views and exports store and show, so old text never stops them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from domain.errors import InvalidValue
+
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_SURROGATES = "\ud800-\udfff"
+#: Never allowed: C0 but tab and line breaks, DEL, C1, surrogates, bidirectional overrides.
+_ALWAYS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_SURROGATES}{_BIDI}]")
+#: In a one-line field tab and line breaks are refused as well.
+_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_SURROGATES}{_BIDI}]")
+#: What a stored copy may not hold: every character refused at the door (tab and breaks stay).
+_UNSTORABLE = _ALWAYS
+REPLACEMENT = "\ufffd"
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` cannot be accepted, naming the first bad character; None when it can."""
+    found = (_ALWAYS if multiline else _ONE_LINE).search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = _kind(code)
+    return f"contains {what} U+{code:04X} at character {found.start() + 1}; type the text again without it"
+
+
+def _kind(code: int) -> str:
+    if code == 0:
+        return "a NUL character"
+    if 0xD800 <= code <= 0xDFFF:
+        return "a lone surrogate"
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return "a bidirectional override"
+    return "a control character"
+
+
+def check_text(fields: Mapping[str, str | None], *, multiline: frozenset[str] = frozenset()) -> None:
+    """Raise ``InvalidValue`` naming every field whose text holds a refused character."""
+    problems = {
+        name: problem
+        for name, value in fields.items()
+        if value is not None and (problem := text_problem(value, multiline=name in multiline)) is not None
+    }
+    if problems:
+        raise InvalidValue.many(problems)
+
+
+def printable(text: str) -> str:
+    """``text`` with every refused character replaced by U+FFFD: safe to store, show and export."""
+    if _UNSTORABLE.search(text) is None:  # the common case costs one scan and no copy
+        return text
+    return _UNSTORABLE.sub(REPLACEMENT, text)

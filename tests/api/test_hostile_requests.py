@@ -1,0 +1,103 @@
+"""Hostile uploads, streamed bodies, extreme instants, headers: each a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.headers import SECURITY_HEADERS
+from bench.bombs import BOMBS
+from tests.api.helpers import ADMIN_HEADERS, RECOMMENDING, Api
+
+
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+def test_an_import_bomb_is_refused_whole(api: Api, bomb: str) -> None:
+    build, filename = BOMBS[bomb]
+    api.clock.now = RECOMMENDING
+    answer = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/imports",
+        files={"file": (filename, build())},
+        data={"group": "trainee"},
+        headers=ADMIN_HEADERS,
+    )
+    if bomb == "dimension":  # a real form under a lying <dimension>: read as the one row it has
+        assert answer.status_code == 200, answer.text
+        assert sum(answer.json()["counts"].values()) == 1
+        return
+    assert answer.status_code in (413, 422), answer.text
+    assert answer.json()["rule"] in ("form_too_large", "form_unreadable")
+
+
+def test_a_streamed_body_over_the_limit_is_refused_before_authentication(api: Api) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(12):  # 12 MiB in 1 MiB chunks, no Content-Length
+            yield b" " * (1024 * 1024)
+
+    answer = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/contestants",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert (answer.status_code, answer.json()["rule"]) == (413, "too_large"), answer.text
+
+
+EXTREMES = ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:59:59+08:00")
+
+
+@pytest.mark.parametrize("instant", EXTREMES)
+def test_instants_outside_1900_to_2100_are_422_naming_the_field(api: Api, instant: str) -> None:
+    contestant_id = api.recommend(1)
+    cid = api.campaign_id
+    asks = {
+        "as_of": api.client.get(
+            f"/api/contestants/{contestant_id}", params={"as_of": instant}, headers=ADMIN_HEADERS
+        ),
+        "from": api.client.get(
+            f"/api/campaigns/{cid}/audit", params={"from": instant}, headers=ADMIN_HEADERS
+        ),
+        "to": api.client.get(f"/api/campaigns/{cid}/audit", params={"to": instant}, headers=ADMIN_HEADERS),
+        "timeline.contest.opens": api.client.post(
+            "/api/campaigns",
+            json={"name": "x", "template": "hubei-2021", "timeline": {"contest": {"opens": instant}}},
+            headers=ADMIN_HEADERS,
+        ),
+        "start": api.client.post(
+            "/api/campaigns",
+            json={"name": "y", "template": "hubei-2021", "start": instant[:10]},
+            headers=ADMIN_HEADERS,
+        ),
+        "timeline.finals.closes": api.client.post(
+            f"/api/campaigns/{cid}/timeline",
+            json={"timeline": {"finals": {"closes": instant}}, "reason": "改期"},
+            headers=ADMIN_HEADERS,
+        ),
+    }
+    for field, answer in asks.items():
+        assert answer.status_code == 422, (field, answer.text)
+        assert field in [problem["field"] for problem in answer.json()["errors"]], (field, answer.text)
+
+
+def test_every_answer_carries_the_security_headers(api: Api) -> None:
+    answers = [
+        api.client.get("/healthz"),
+        api.client.get("/api/nowhere"),
+        api.client.get(f"/api/campaigns/{api.campaign_id}/contestants"),  # 401
+        api.client.post("/api/campaigns", content=b"x" * 11_000_000, headers=ADMIN_HEADERS),  # 413
+    ]
+    for answer in answers:
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(name) == value, (answer.status_code, name)
+        assert "no-store" not in answer.headers.get("cache-control", "")
+
+
+def test_three_hundred_thousand_unknown_keys_are_one_short_problem(api: Api) -> None:
+    body = "{" + ",".join(f'"k{i}":0' for i in range(300_000)) + "}"
+    answer = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/contestants",
+        content=body.encode(),
+        headers={**ADMIN_HEADERS, "content-type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert len(answer.json()["errors"]) == 51
+    assert len(answer.content) < 20_000
