@@ -63,7 +63,7 @@ def _actor(
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     recent: RecentTokens = request.app.state.recent_tokens
-    actor = recent.actor(token, lambda given: authenticate(service, given, bootstrap, now))
+    actor = recent.actor(token, lambda given: authenticate(service, given, bootstrap, now), now)
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from domain.values import Actor
 
@@ -24,20 +25,31 @@ class RecentTokens:
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._known: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self._known: OrderedDict[str, tuple[float, datetime, Actor]] = OrderedDict()
 
-    def actor(self, token: str, authenticate: Callable[[str], Actor | None]) -> Actor | None:
-        """The actor ``token`` stands for: from a recent answer, or asked of ``authenticate``."""
+    def actor(
+        self, token: str, authenticate: Callable[[str], Actor | None], at: datetime | None = None
+    ) -> Actor | None:
+        """The actor ``token`` stands for: from a recent answer, or asked of ``authenticate``.
+
+        ``at`` is the instant the request is decided at; an answer is reused only within
+        ``TTL_SECONDS`` of it too, so a token's expiry is never passed over.
+        """
         key = hashlib.sha256(token.encode()).hexdigest()
         now = self._clock()
+        instant = at or datetime.now(UTC)
         with self._lock:
             found = self._known.get(key)
-            if found is not None and found[0] > now:
-                return found[1]
+            if (
+                found is not None
+                and found[0] > now
+                and found[1] <= instant < found[1] + timedelta(seconds=self._ttl)
+            ):
+                return found[2]
         actor = authenticate(token)
         if actor is not None:
             with self._lock:
-                self._known[key] = (now + self._ttl, actor)
+                self._known[key] = (now + self._ttl, instant, actor)
                 self._known.move_to_end(key)
                 while len(self._known) > MAX_TOKENS:
                     self._known.popitem(last=False)
@@ -46,5 +58,5 @@ class RecentTokens:
     def forget_user(self, user: str) -> None:
         """A user disabled or given a new token here stops at once in this process."""
         with self._lock:
-            for key in [k for k, (_, actor) in self._known.items() if actor.user == user]:
+            for key in [k for k, (_, _, actor) in self._known.items() if actor.user == user]:
                 del self._known[key]
