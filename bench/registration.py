@@ -244,7 +244,7 @@ def http_rates(settings: Settings, count: int) -> tuple[float, float]:
         campaign = launch(service)
         for n in range(60):
             nominate(service, campaign, person(Group.TRAINEE), n)
-        app.state.projection_runner.wait(service.last_notification_id(), timeout=60)
+        app.state.node.projection_runner.wait(service.last_notification_id(), timeout=60)
         headers = {"Authorization": f"Bearer {token}"}
 
         def get(path: str) -> Callable[[int], None]:

@@ -59,10 +59,10 @@ def demo(
     """Run the 2021 notice end to end on a simulated clock, in a store of its own (data/demo.db)."""
     from node import Roles
 
-    configured = load_settings()
-    settings = configured if configured_store else demo_settings(configured)
+    configured = load_plain_settings()  # the configured store is not opened unless asked for
     if configured_store:
-        refuse_if_served(settings)
+        refuse_if_served(configured)
+    settings = with_keys(configured if configured_store else demo_settings(configured))
     console = Console()
     with open_node(settings, Roles(scheduler=False, projections=True)) as node:
         run = Demo(node.service, name, contestants, seed, console)

@@ -54,10 +54,15 @@ def with_keys(settings: Settings) -> Settings:
         typer.echo(f"zhanyou: {error}", err=True)
         raise typer.Exit(2) from None
     except (psycopg.Error, sqlite3.Error, OSError) as error:
-        typer.echo(
-            f"zhanyou: the event store ({settings.describe_store()}) is unreachable: {_one_line(error)}",
-            err=True,
-        )
+        from projections.store import views_path
+
+        filename = getattr(error, "filename", None)
+        if not settings.is_postgres and filename and Path(filename) == views_path(settings):
+            typer.echo(f"zhanyou: {_views_failure(settings, error)}", err=True)
+        else:
+            typer.echo(
+                f"zhanyou: the event store ({settings.describe_store()}) {_store_failure(error)}", err=True
+            )
         raise typer.Exit(2) from None
     if resolved.generated is not None:
         typer.echo(

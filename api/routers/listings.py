@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentActor, Now, ServiceDep
-from api.problems import ApiProblem, responses
-from api.schemas import CampaignSummary, UserSummary
-from application.listing import campaigns, users
+from api.problems import responses
+from api.schemas import CampaignSummary
+from application.listing import campaigns
 from domain.timeline import PhaseCode, PhaseStatus
-from domain.values import Role
 
 router = APIRouter(tags=["campaigns"])
 
@@ -28,13 +27,3 @@ def list_campaigns(service: ServiceDep, actor: CurrentActor, now: Now) -> list[C
         )
         for campaign in campaigns(service)
     ]
-
-
-@router.get(
-    "/api/users", response_model=list[UserSummary], tags=["users"], responses=responses(401, 403, 503)
-)
-def list_users(service: ServiceDep, actor: CurrentActor) -> list[UserSummary]:
-    """Every user in creation order (never their tokens): organisers only."""
-    if actor.role is not Role.ADMIN:
-        raise ApiProblem(403, "not_permitted", f"list users: only organisers (admin) may, not {actor.role}")
-    return [UserSummary(username=u.username, role=u.role.value, city=u.city) for u in users(service)]

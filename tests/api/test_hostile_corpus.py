@@ -188,7 +188,7 @@ def test_the_hostile_corpus_meets_no_5xx_and_every_view_reaches_the_log_head(api
 
     service: CampaignService = client.app.state.service  # type: ignore[attr-defined]
     head = service.last_notification_id()
-    client.app.state.projection_runner.wait(head, timeout=120)  # type: ignore[attr-defined]
+    client.app.state.node.projection_runner.wait(head, timeout=120)  # type: ignore[attr-defined]
     for export in ("roster.xlsx", "audit?format=xlsx", "audit?format=csv", "teams", "quotas", "funnel"):
         answer = client.get(f"/api/campaigns/{cid}/{export}", headers=ADMIN_HEADERS)
         assert answer.status_code == 200, (export, answer.text[:300])

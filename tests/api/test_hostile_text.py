@@ -139,7 +139,7 @@ def test_text_stored_before_the_rule_never_stops_a_view_or_an_export(
     monkeypatch.undo()
     head = service.last_notification_id()
 
-    api.client.app.state.projection_runner.wait(head, timeout=30)  # type: ignore[attr-defined]
+    api.client.app.state.node.projection_runner.wait(head, timeout=30)  # type: ignore[attr-defined]
 
     roster = api.client.get(f"/api/campaigns/{api.campaign_id}/contestants", headers=ADMIN_HEADERS)
     assert roster.status_code == 200
@@ -207,7 +207,7 @@ def test_numbers_typed_into_free_text_are_masked_everywhere_but_pii(api: Api) ->
     contestant_id = created.json()["id"]
     api.step(contestant_id, "verify", REVIEWING, {"reason": f"电话核实 {full_mobile}", "evidence": full_id})
     head = _service(api).last_notification_id()
-    api.client.app.state.projection_runner.wait(head, timeout=30)  # type: ignore[attr-defined]
+    api.client.app.state.node.projection_runner.wait(head, timeout=30)  # type: ignore[attr-defined]
 
     answers = [
         api.client.get(f"/api/contestants/{contestant_id}", headers=api.as_("judge")),

@@ -18,9 +18,18 @@ TOKEN = "drill-bootstrap-token-0123456789"  # noqa: S105 - a throwaway test toke
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
+#: A PostgreSQL deployment must be given its keys (a new SQLite store makes its own).
+PG_KEYS = {
+    "ZHANYOU_CIPHER_KEY": "dGVzdC1jaXBoZXIta2V5LW9mLTMyLWJ5dGVzLTAwMDA=",
+    "ZHANYOU_ID_SECRET": "test-id-secret-of-the-drills-0123456789",
+    "ZHANYOU_SIGNING_KEY": "dGVzdC1zaWduaW5nLWtleS1vZi0zMi1ieXRlcy0wMDA=",
+}
+
+
 def store_env(dsn: str, schema: str | None = None, **more: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHANYOU_")}
-    env |= {"ZHANYOU_DATABASE_URL": dsn, "ZHANYOU_BOOTSTRAP_TOKEN": TOKEN, **more}
+    keys = PG_KEYS if dsn.startswith("postgres") else {}
+    env |= {"ZHANYOU_DATABASE_URL": dsn, "ZHANYOU_BOOTSTRAP_TOKEN": TOKEN, **keys, **more}
     if schema:
         env["ZHANYOU_DATABASE_SCHEMA"] = schema
     return env

@@ -25,6 +25,7 @@ import pytest
 
 from domain.timeline import SHANGHAI
 from tests.conftest import BACKENDS, fresh_schema
+from tests.drills.processes import PG_KEYS
 
 ZHANYOU = str(Path(sys.executable).parent / "zhanyou")
 BOOTSTRAP = "e2e-pages-bootstrap-token-0123456789"
@@ -178,7 +179,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         if request.param == "postgres":
             dsn: str = request.getfixturevalue("pg_dsn")
             schema = stack.enter_context(fresh_schema(dsn))
-            env |= {"ZHANYOU_DATABASE_URL": dsn, "ZHANYOU_DATABASE_SCHEMA": schema}
+            env |= {"ZHANYOU_DATABASE_URL": dsn, "ZHANYOU_DATABASE_SCHEMA": schema, **PG_KEYS}
             extra = ("--projections", "--no-scheduler")
         else:
             env["ZHANYOU_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'events.db'}"
