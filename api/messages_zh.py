@@ -12,6 +12,14 @@ from domain.values import CITY_QUOTAS
 
 # rule (the last part of a problem's ``type``) -> what a clerk or a member of the public reads
 RULES: dict[str, str] = {
+    "age_not_allowed": "年龄不符合该组别的参赛要求",
+    "reserved_username": "该用户名为系统保留名称，请换一个",
+    "confusable_username": "该用户名与已有用户过于相似，请换一个",
+    "already_erased": "该选手的个人信息已删除",
+    "form_too_large": "上传的表格过大，请拆分后再上传",
+    "team_incomplete": "参赛队人员不齐（需领队1名、助理1名、主播4至6名），组织方可注明理由后放行",
+    "not_ready": "服务暂未就绪，请稍后再试",
+    "view_stalled": "统计视图暂停更新，技术人员正在处理",
     "invalid_value": "填写的内容有误，请按提示修改",
     "reason_required": "此操作需要填写理由",
     "not_permitted": "您的账号无权进行此操作",

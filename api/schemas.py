@@ -122,14 +122,12 @@ class UserOut(BaseModel):
 
 
 class UserChange(_Request):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Lines | None = Field(default=None, max_length=500)
 
 
 class TokenRotation(_Request):
-    token_expires_at: AwareDatetime | None = Field(
-        default=None, description="the new token stops at this instant"
-    )
-    reason: str | None = Field(default=None, max_length=500)
+    token_expires_at: Instant | None = Field(default=None, description="the new token stops at this instant")
+    reason: Lines | None = Field(default=None, max_length=500)
 
 
 class TokenIssued(BaseModel):
@@ -344,7 +342,7 @@ class Decide(_Request):
 
 
 class Erase(Decide):
-    reason: str | None = Field(default=None, max_length=500, description="why (required)")
+    reason: Lines | None = Field(default=None, max_length=500, description="why (required)")
 
 
 class TrainingAccount(Decide):
@@ -551,14 +549,14 @@ class LeaderAppointment(_Request):
 
 
 class FinalsEntry(_Request):
-    reason: str | None = Field(
+    reason: Lines | None = Field(
         default=None, max_length=500, description="required to enter an incomplete team (organisers only)"
     )
 
 
 class TeamAward(_Request):
-    award: str = Field(min_length=1, max_length=50, examples=["优秀组织奖"])
-    reason: str | None = Field(default=None, max_length=500)
+    award: Line = Field(min_length=1, max_length=50, examples=["优秀组织奖"])
+    reason: Lines | None = Field(default=None, max_length=500)
 
 
 class TeamAwardOut(BaseModel):
@@ -583,7 +581,7 @@ class LeaderOut(BaseModel):
 
 class BulkReview(_Request):
     contestants: list[UUID] = Field(min_length=1, max_length=5000, description="contestant ids")
-    reason: str | None = Field(default=None, max_length=500, description="one reason for every decision")
+    reason: Lines | None = Field(default=None, max_length=500, description="one reason for every decision")
 
 
 class BulkRowOut(BaseModel):

@@ -26,6 +26,11 @@ PG_KEYS = {
 }
 
 
+def pg_key_fields() -> dict[str, str]:
+    """The same keys as settings fields, for a test's own service on the processes' store."""
+    return {name.removeprefix("ZHANYOU_").lower(): value for name, value in PG_KEYS.items()}
+
+
 def store_env(dsn: str, schema: str | None = None, **more: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHANYOU_")}
     keys = PG_KEYS if dsn.startswith("postgres") else {}

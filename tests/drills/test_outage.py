@@ -24,7 +24,7 @@ from application.bootstrap import build_service
 from domain.ids import campaign_id
 from tests import pg_server
 from tests.conftest import load_settings
-from tests.drills.processes import ADMIN, Server, store_env
+from tests.drills.processes import ADMIN, Server, pg_key_fields, store_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -135,7 +135,7 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
     recovered_at = load.first_success_after(up)
     acknowledged = [a for a in attempts if 200 <= a.status < 300]
 
-    settings = load_settings(database_url=server.dsn)
+    settings = load_settings(database_url=server.dsn, **pg_key_fields())
     service = build_service(settings)
     try:
         stored = {a.name for a in attempts if service._exists(campaign_id(a.name))}
@@ -223,7 +223,7 @@ def test_repeated_restarts_under_load_misreport_no_write(
         api.stop()
     attempts = load.attempts
     acknowledged = [a for a in attempts if 200 <= a.status < 300]
-    service = build_service(load_settings(database_url=server.dsn))
+    service = build_service(load_settings(database_url=server.dsn, **pg_key_fields()))
     try:
         stored = {a.name for a in attempts if service._exists(campaign_id(a.name))}
     finally:

@@ -29,7 +29,7 @@ from scheduler.plan import recorded_edges
 from tests.builders import ADMIN, id_number, mobile
 from tests.conftest import fresh_schema, load_settings
 from tests.drills.processes import ADMIN as ADMIN_HEADERS
-from tests.drills.processes import Process, Server, store_env, wait_until
+from tests.drills.processes import Process, Server, pg_key_fields, store_env, wait_until
 from tests.scheduler.helpers import soon, timeline
 from tests.topology_timeline import open_timeline
 
@@ -87,7 +87,7 @@ class Clerk:
 
 
 def test_two_apis_two_schedulers_and_a_worker_cooperate(pg_dsn: str, schema: str, tmp_path: Path) -> None:
-    settings = load_settings(database_url=pg_dsn, database_schema=schema)
+    settings = load_settings(database_url=pg_dsn, database_schema=schema, **pg_key_fields())
     env = store_env(pg_dsn, schema)
     service = build_service(settings)  # the store exists before the processes race for it
     processes: dict[str, Process] = {}

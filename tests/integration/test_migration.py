@@ -19,7 +19,7 @@ from application.settings import Settings
 from domain.access import personal_data_log_id
 from domain.decision import DecisionContext
 from domain.ids import allotment_id
-from domain.places import cap_scope
+from domain.places import Allotment, cap_scope
 from domain.values import Channel, Group
 from tests.builders import ADMIN, city_staff, make_person
 from tests.conftest import StoreFactory
@@ -71,8 +71,9 @@ def test_a_plain_store_is_copied_into_a_protected_one(settings: Settings, new_st
         read = new.find_contestant(campaign, numbers[1])
         assert len(new.personal_data_reads(read.id)) == 1
         assert new.repository.get(personal_data_log_id(read.id)).contestant_id == read.id
-        holders: list[str] = new.repository.get(allotment_id(campaign, cap_scope(Group.TRAINEE))).holders
-        assert sorted(holders) == sorted([str(verified.id), str(read.id)])
+        cap: Allotment = new.repository.get(allotment_id(campaign, cap_scope(Group.TRAINEE)))
+        assert cap.taken == 2  # both places kept under the new ids
+        assert {verified.group, read.group} == {Group.TRAINEE}
         assert [u.username for u in new.list_users()] == ["judge-1"]
         # the new store's ids are the ones it derives, so its uniqueness checks still hold
         again = make_person(31, handle="another-handle")

@@ -256,14 +256,19 @@ def run_decision(service: CampaignService, command: Decide, known: Known) -> Non
             service.decide(cid, decisions.RECORD_TRAINING, DecisionContext(actor=actor, at=at, reason=reason))
         case "record_results":
             service.decide(
-                cid, decisions.record_results(SCORES), DecisionContext(actor=actor, at=at, reason=reason)
+                # a correction needs a reason: the scores are given with one
+                cid,
+                decisions.record_results(SCORES),
+                DecisionContext(actor=actor, at=at, reason=reason or "评分"),
             )
         case "advance":
             service.decide(
                 cid, decisions.advance(command.team_role), DecisionContext(actor=actor, at=at, reason=reason)
             )
-        case "award":
-            service.decide(cid, decisions.award("优秀奖"), DecisionContext(actor=actor, at=at, reason=reason))
+        case "award":  # one award of each kind at most: the next kind the contestant lacks
+            held = service.get_contestant(cid).awards
+            kind = next((k for k in ("一等奖", "二等奖", "三等奖", "优秀奖") if k not in held), "优秀奖")
+            service.decide(cid, decisions.award(kind), DecisionContext(actor=actor, at=at, reason=reason))
         case _:
             raise AssertionError(command.trigger)
 
