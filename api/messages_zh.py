@@ -13,6 +13,7 @@ from domain.values import CITY_QUOTAS
 # rule (the last part of a problem's ``type``) -> what a clerk or a member of the public reads
 RULES: dict[str, str] = {
     "age_not_allowed": "年龄不符合该组别的参赛要求",
+    "migration_refused": "无法迁移：目标库须为空且已设置密钥",
     "reserved_username": "该用户名为系统保留名称，请换一个",
     "confusable_username": "该用户名与已有用户过于相似，请换一个",
     "already_erased": "该选手的个人信息已删除",
