@@ -163,11 +163,21 @@ def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
     return answer
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A connection lost during the commit leaves the write's fate unknown to the service too.
+UNKNOWN_OUTCOME = (
+    "the write may have been recorded before the store failed: send it again with the same "
+    "Idempotency-Key to get its outcome"
+)
+
+
 def install(app: FastAPI) -> None:
     """Every error leaves as problem+json."""
 
     async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
+        if isinstance(error, StoreUnavailable) and request.method not in SAFE_METHODS:
+            error = StoreUnavailable(f"{error.detail}; {UNKNOWN_OUTCOME}")
         return _counted(request, refusal_response(error, request.url.path), error.rule)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -200,10 +210,13 @@ def install(app: FastAPI) -> None:
 
     async def store_down(request: Request, error: Exception) -> JSONResponse:
         """A store failure that reached a route unwrapped (a view read) is the store's, not ours."""
+        detail = f"the store is unreachable: {type(error).__name__}"
+        if request.method not in SAFE_METHODS:
+            detail = f"{detail}; {UNKNOWN_OUTCOME}"
         answer = problem_response(
             503,
             "store_unavailable",
-            f"the store is unreachable: {type(error).__name__}",
+            detail,
             instance=request.url.path,
             headers={"Retry-After": "5"},
         )
