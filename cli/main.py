@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -139,7 +140,8 @@ def scheduler(
         scheduled = edge.scheduled.isoformat() if edge.scheduled else "-"
         _say(
             f"recorded campaign={edge.campaign_id} code={edge.code.value} side={edge.side} "
-            f"scheduled={scheduled} actual={edge.actual.isoformat()} by={node.me}"
+            f"scheduled={scheduled} actual={edge.actual.isoformat()} by={node.me}",
+            campaign=str(edge.campaign_id),
         )
 
     node.on_recorded = recorded
@@ -222,8 +224,9 @@ def project(
         _say(f"projections: stopped at {runner.positions() if runner else 'standby'} ({node.me})")
 
 
-def _say(line: str) -> None:
-    print(line, flush=True)
+def _say(line: str, **fields: object) -> None:
+    """A line of a long-running command: a JSON log line like every other."""
+    logging.getLogger("zhanyou").info(line, extra=fields)
 
 
 def _until_signalled() -> None:
