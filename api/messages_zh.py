@@ -204,6 +204,8 @@ EVENTS = {
     "Nominated": "报名",
     "Verified": "审核通过",
     "Rejected": "审核不通过",
+    "Reconsidered": "重新审核",
+    "Renominated": "重新报名",
     "TrainingAccountAssigned": "开通培训账号",
     "Trained": "完成培训",
     "Competed": "录入成绩",
