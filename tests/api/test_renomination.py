@@ -40,6 +40,11 @@ def quota_taken(api: Api, position: str, city: str = OWN_CITY, group: str = "tra
     return taken
 
 
+def status_of(api: Api, contestant: str) -> str:
+    status: str = status_of(api, contestant)
+    return status
+
+
 def history(api: Api, contestant: str) -> list[dict[str, Any]]:
     answer = api.client.get(f"/api/contestants/{contestant}/history", headers=ADMIN_HEADERS)
     assert answer.status_code == 200, answer.text
@@ -86,7 +91,7 @@ def test_a_withdrawn_person_is_refused_with_the_quota_rule_while_the_quota_is_fu
     assert full.json()["rule"] == "quota_full"
     assert "quota for the trainee group" in full.json()["detail"]
     assert "3 of 3 places taken" in full.json()["detail"]
-    assert api.client.get(f"/api/contestants/{first[0]}", headers=ADMIN_HEADERS).json()["status"] == "withdrawn"
+    assert status_of(api, first[0]) == "withdrawn"
 
     withdraw(api, taken.json()["id"], shanghai(2021, 6, 16, 9))
     back = nominate(api, form(1, city), shanghai(2021, 6, 17, 9))
@@ -115,7 +120,7 @@ def test_the_way_back_is_only_while_a_channel_is_open_and_not_for_the_disqualifi
     elsewhere = nominate(api, form(1, city="黄石市"), RETURNING)
     assert (elsewhere.status_code, elsewhere.json()["rule"]) == (409, "duplicate_person")
     assert "return with the name, city and group of their first nomination" in elsewhere.json()["detail"]
-    assert api.client.get(f"/api/contestants/{active}", headers=ADMIN_HEADERS).json()["status"] == "nominated"
+    assert status_of(api, active) == "nominated"
 
 
 def test_an_erased_person_does_not_come_back(api: Api) -> None:
@@ -130,7 +135,7 @@ def test_an_erased_person_does_not_come_back(api: Api) -> None:
     again = nominate(api, form(1), RETURNING)
     assert (again.status_code, again.json()["rule"]) == (409, "duplicate_person")
     assert "data were erased" in again.json()["detail"]
-    assert api.client.get(f"/api/contestants/{contestant}", headers=ADMIN_HEADERS).json()["status"] == "withdrawn"
+    assert status_of(api, contestant) == "withdrawn"
 
 
 def test_a_withdrawn_person_registers_again_on_the_public_page_and_holds_no_quota_place(api: Api) -> None:

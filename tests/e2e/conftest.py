@@ -86,6 +86,15 @@ class Site:
     backend: str
     campaign_id: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # the server's, for `zhanyou` commands on its store
+
+    def command(self, *args: str) -> str:
+        """Run a `zhanyou` command on the site's store; its output."""
+        done = subprocess.run(
+            [ZHANYOU, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -164,6 +173,7 @@ def _prepare(site: Site) -> None:
         ("leader-1", "leader", None),
         ("auditor-1", "auditor", None),
         ("organiser-1", "admin", None),
+        ("judge-1", "judge", None),
     ):
         created = site.call("POST", "/api/users", json={"username": username, "role": role, "city": city})
         assert created.status_code == 201, created.text
@@ -184,7 +194,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         else:
             env["ZHANYOU_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'events.db'}"
         base_url = stack.enter_context(contextlib.contextmanager(_serve)(env, *extra))
-        site = Site(base_url, request.param)
+        site = Site(base_url, request.param, env=env)
         _prepare(site)
         yield site
 
