@@ -41,7 +41,7 @@ def quota_taken(api: Api, position: str, city: str = OWN_CITY, group: str = "tra
 
 
 def status_of(api: Api, contestant: str) -> str:
-    status: str = status_of(api, contestant)
+    status: str = api.client.get(f"/api/contestants/{contestant}", headers=ADMIN_HEADERS).json()["status"]
     return status
 
 

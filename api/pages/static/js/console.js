@@ -126,9 +126,11 @@
 
   /* --- scores --- */
   const scoreKeys = Object.keys(catalogue.scores);
-  async function loadScores() {
+  async function loadScores(position) {
     try {
-      const found = await roster({ status: "trained", city: cityOf("s-city"), page_size: 200 });
+      /* after a write, read the roster once it holds that write (X-Log-Position) */
+      const after = typeof position === "string" ? { min_position: position } : {};
+      const found = await roster({ status: "trained", city: cityOf("s-city"), page_size: 200, ...after });
       document.querySelector("#scores-table tbody").replaceChildren(...found.contestants.map((c) => {
         const tr = el("tr", { dataset: { id: c.id, version: c.version } }, el("td", {}, c.name), el("td", {}, c.city), el("td", {}, label("groups", c.group)),
           ...scoreKeys.map((k) => el("td", {}, el("input", { type: "number", min: 0, step: "0.5", name: k, "aria-label": `${c.name} ${catalogue.scores[k]}` }))),
@@ -160,7 +162,7 @@
     const button = sheetForm.querySelector("button");
     button.disabled = true;
     try {
-      const { data } = await api("POST", `/api/campaigns/${cid}/scores`, new FormData(sheetForm));
+      const { data, headers } = await api("POST", `/api/campaigns/${cid}/scores`, new FormData(sheetForm));
       const c = data.counts;
       document.getElementById("sheet-counts").textContent = `已录入 ${c.done || 0} 行，未录入 ${c.refused || 0} 行。`;
       const sheets = data.rows.some((r) => r.sheet);  /* a one-sheet workbook or a CSV names none */
@@ -171,13 +173,13 @@
         el("td", {}, r.rule ? sheetReason(r) : ""))));
       document.getElementById("sheet-report").hidden = false;
       say("评分表已处理", c.refused === 0);
-      loadScores();
+      loadScores(headers.get("X-Log-Position"));
     } catch (problem) {
       showErrors(sheetForm, problem, document.getElementById("sheet-error"), {});
     } finally { button.disabled = false; }
   });
-  document.getElementById("scores-load").addEventListener("click", loadScores);
-  document.getElementById("s-city").addEventListener("change", loadScores);
+  document.getElementById("scores-load").addEventListener("click", () => loadScores());
+  document.getElementById("s-city").addEventListener("change", () => loadScores());
   loaders.scores = loadScores;
 
   /* --- teams: the view's team, and the city's ranking by total score --- */
