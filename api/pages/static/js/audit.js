@@ -82,6 +82,7 @@
 
   /* --- audit trail --- */
   const trailForm = document.getElementById("trail-form");
+  const TRAIL_PAGE = 100;  /* the rest on 更多; the exports hold everything */
   let after = 0;
   function trailQuery() {
     const f = Object.fromEntries(new FormData(trailForm));
@@ -92,6 +93,7 @@
   }
   async function loadTrail(more) {
     const q = trailQuery();
+    q.set("limit", String(TRAIL_PAGE));
     if (more) q.set("after", String(after));
     try {
       const { data } = await api("GET", `/api/campaigns/${cid}/audit?${q}`);
