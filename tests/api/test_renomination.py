@@ -76,6 +76,16 @@ def test_city_staff_nominate_a_withdrawn_person_again_and_the_place_is_retaken(a
         headers=ADMIN_HEADERS,
     ).json()["contestants"]
     assert [(c["id"], c["status"]) for c in roster] == [(contestant, "nominated")]
+    funnel = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/funnel",
+        params={"min_position": again.headers["X-Log-Position"]},
+        headers=ADMIN_HEADERS,
+    ).json()["rows"]
+    assert [
+        (r["reached"]["nominated"], r["reached"]["verified"], r["left"]["withdrawn"]) for r in funnel
+    ] == [
+        (1, 0, 0)  # counted afresh: the earlier review and the withdrawal are on record only
+    ]
     api.step(contestant, "verify", REVIEWING)  # reviewed again like anyone nominated
 
 
