@@ -28,6 +28,7 @@ EVENT_TITLES = {
     "Verified": "审核通过",
     "Rejected": "审核未通过",
     "Reconsidered": "重新审核",
+    "Renominated": "重新报名",
     "TrainingAccountAssigned": "分配培训账号",
     "Trained": "完成培训",
     "Competed": "记录比赛成绩",

@@ -82,6 +82,8 @@ FIELDS: dict[str, str] = {
     "account_operation": "账号运营成绩",
     "livestream_selling": "直播带货成绩",
     "staff_user": "工作人员账号",
+    "contestant": "选手",
+    "contestant_id": "选手编号",
     "timeline": "赛程",
     "body": "提交内容",
 }
@@ -104,6 +106,14 @@ _FIELD_DETAILS: list[tuple[str, str, str]] = [
     ("followers", "", "粉丝数应为不小于0的整数"),
     ("receipt", "", "回执码不正确"),
     ("reason", "", "请填写理由"),
+    ("contestant", "names no contestant", "该行未填写选手编号或身份证号"),
+    ("contestant_id", "", "选手编号格式不正确"),
+    ("short_video", "not a score", "短视频成绩应为数字"),
+    ("short_video", "", "短视频成绩应在0分到满分之间"),
+    ("account_operation", "not a score", "账号运营成绩应为数字"),
+    ("account_operation", "", "账号运营成绩应在0分到满分之间"),
+    ("livestream_selling", "not a score", "直播带货成绩应为数字"),
+    ("livestream_selling", "", "直播带货成绩应在0分到满分之间"),
 ]
 
 
@@ -204,6 +214,8 @@ EVENTS = {
     "Nominated": "报名",
     "Verified": "审核通过",
     "Rejected": "审核不通过",
+    "Reconsidered": "重新审核",
+    "Renominated": "重新报名",
     "TrainingAccountAssigned": "开通培训账号",
     "Trained": "完成培训",
     "Competed": "录入成绩",
@@ -215,6 +227,8 @@ EVENTS = {
     "PersonalDataRead": "查看个人信息",
 }
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
+#: A score sheet's rows: each recorded on its own, or refused with its rule.
+SHEET_OUTCOMES = {"done": "已录入", "refused": "未录入"}
 
 
 def catalogue() -> dict[str, Any]:
@@ -234,6 +248,7 @@ def catalogue() -> dict[str, Any]:
         "scores": SCORES,
         "events": EVENTS,
         "outcomes": OUTCOMES,
+        "sheet_outcomes": SHEET_OUTCOMES,
         "cities": list(CITY_QUOTAS),  # the 17 cities in the order of 附件1
         "field_details": [list(entry) for entry in _FIELD_DETAILS],
     }

@@ -592,6 +592,7 @@ class BulkRowOut(BaseModel):
     rule: str | None = None
     detail: str | None = None
     sheet: str | None = None
+    name: str | None = Field(default=None, description="the row's 姓名 as the sheet gives it, if it has one")
 
 
 class BulkOut(BaseModel):

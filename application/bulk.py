@@ -28,7 +28,11 @@ from domain.values import Actor
 Outcome = Literal["done", "refused"]
 ReviewVerdict = Literal["verify", "reject"]
 
-_WHO = {"contestant": ("选手编号", "contestant_id"), "id_number": ("身份证", "id_number")}
+_WHO = {
+    "contestant": ("选手编号", "contestant_id"),
+    "id_number": ("身份证", "id_number"),
+    "name": ("姓名", "name"),  # only echoed in the report, so a clerk finds the row
+}
 TRAINING_COLUMNS = {**_WHO, "training_account": ("培训", "training_account")}
 SCORE_COLUMNS = {
     **_WHO,
@@ -47,6 +51,7 @@ class BulkRow:
     rule: str | None = None
     detail: str | None = None
     sheet: str | None = None
+    name: str | None = None  # as the sheet gives it
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,17 @@ class BulkReport:
         return {outcome: found[outcome] for outcome in ("done", "refused")}
 
 
-def _one(line: int, decide: Callable[[], tuple[UUID, int]], sheet: str | None = None) -> BulkRow:
+def _one(line: int, decide: Callable[[], tuple[UUID, int]], row: TableRow | None = None) -> BulkRow:
     """One decision; a refusal is the row's outcome. An unreachable store stops the whole act."""
+    sheet = row.sheet if row else None
+    name = (cell_text(row.cells.get("name")) or None) if row else None
     try:
         contestant_id, version = decide()
     except StoreUnavailable:
         raise
     except (DomainError, ApplicationError) as refusal:
-        return BulkRow(line, "refused", rule=refusal.rule, detail=refusal.detail, sheet=sheet)
-    return BulkRow(line, "done", contestant_id, version, sheet=sheet)
+        return BulkRow(line, "refused", rule=refusal.rule, detail=refusal.detail, sheet=sheet, name=name)
+    return BulkRow(line, "done", contestant_id, version, sheet=sheet, name=name)
 
 
 def _in_campaign(service: CampaignService, campaign_id: UUID, contestant_id: UUID) -> UUID:
@@ -127,7 +134,7 @@ def assign_training_accounts(
         command = decisions.assign_training_account(account)
         return contestant_id, service.decide(contestant_id, command, DecisionContext(actor=actor, at=at))
 
-    return BulkReport([_one(row.line, partial(act, row), row.sheet) for row in table])
+    return BulkReport([_one(row.line, partial(act, row), row) for row in table])
 
 
 def record_score_sheet(
@@ -143,7 +150,7 @@ def record_score_sheet(
         command = decisions.record_results(scores)
         return contestant_id, service.decide(contestant_id, command, DecisionContext(actor=actor, at=at))
 
-    return BulkReport([_one(row.line, partial(act, row), row.sheet) for row in table])
+    return BulkReport([_one(row.line, partial(act, row), row) for row in table])
 
 
 def _score(name: str, value: object) -> float:

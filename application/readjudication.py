@@ -25,6 +25,7 @@ from domain.values import Channel, Group
 TRIGGERS = {
     "Verified": "verify",
     "Rejected": "reject",
+    "Reconsidered": "reconsider",
     "TrainingAccountAssigned": "assign_training_account",
     "Trained": "record_training",
     "Competed": "record_results",
@@ -63,7 +64,7 @@ class Readjudication:
 
 def _trigger(event: Any) -> str | None:
     name = type(event).__name__
-    if name == "Nominated":
+    if name in ("Nominated", "Renominated"):  # the same moves, from new or from withdrawn
         return "recommend" if Channel(event.channel) is Channel.RECOMMENDED else "register"
     return TRIGGERS.get(name)
 

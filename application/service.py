@@ -44,7 +44,14 @@ from application.errors import (
 )
 from application.history import HistoryEntry, history_of
 from application.limits import LimitLocks
-from application.person_keys import KeyTable, MemoryKeyTable, PersonKeys, SealedPersonRecord, SubjectMapper
+from application.person_keys import (
+    ErasedSubject,
+    KeyTable,
+    MemoryKeyTable,
+    PersonKeys,
+    SealedPersonRecord,
+    SubjectMapper,
+)
 from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
@@ -66,6 +73,7 @@ from domain.errors import (
 )
 from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
+from domain.lifecycle import Status
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
@@ -293,17 +301,31 @@ class CampaignService(Application[UUID]):
                 raise
             account_key = self.pseudonym(person.account.key)
             if not first:
-                self._refuse_duplicates(contestant, account_key, person, context.actor)
+                returning = self._returning(contestant, account_key, person, context.actor)
+                if returning is not None:
+                    return self._renominate(returning, campaign, nomination, account_key, cached=False)
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, context.at)
             allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
             try:
                 take_places(contestant, campaign, allotments, context.at)
             except (QuotaFull, GroupCapReached):
                 if first:  # a duplicate is refused as one, also when no place is left
-                    self._refuse_duplicates(contestant, account_key, person, context.actor)
+                    returning = self._returning(contestant, account_key, person, context.actor)
+                    if returning is not None:
+                        return self._renominate(
+                            returning, campaign, nomination, account_key, cached=True, held=allotments
+                        )
                     self._confirm_current(campaign)
                 raise
-            self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
+            try:
+                self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
+            except ErasedSubject:  # on record, their key destroyed: nothing new is sealed for them
+                returning = self._returning(contestant, account_key, person, context.actor)
+                if returning is None:
+                    raise
+                return self._renominate(
+                    returning, campaign, nomination, account_key, cached=first, held=allotments
+                )
             return contestant
 
         def own_write() -> Contestant | None:
@@ -317,25 +339,85 @@ class CampaignService(Application[UUID]):
         if stored.version != campaign.version:
             raise CampaignMoved(f"campaign {campaign.id} changed after version {campaign.version}")
 
-    def _refuse_duplicates(
+    def _returning(
         self, contestant: Contestant, account_key: str, person: Person, actor: Actor
-    ) -> None:
+    ) -> Contestant | None:
+        """The withdrawn contestant this nomination brings back, or None for a new person.
+
+        Refused when the person is on record otherwise (active, rejected, disqualified,
+        erased) or the account belongs to another contestant.
+        """
         verb = "register" if contestant.channel is Channel.SELF else "nominate"
-        if self._exists(contestant.id):
+        try:
+            stored = self.get_contestant(contestant.id)
+        except ContestantNotFound:
+            stored = None
+        if stored is not None and stored.status is Status.WITHDRAWN:
+            return stored
+        if stored is not None:
             # Not echoed to anonymous callers (the refusal itself still tells them; it is
             # rate-limited per address).
-            who = (
-                "a person with this ID number"
-                if actor.role is Role.PUBLIC
-                else f"the person with ID number {person.id_number.masked}"
-            )
+            if actor.role is Role.PUBLIC:
+                raise DuplicatePerson(
+                    f"{verb}: a person with this ID number is already a contestant of this campaign"
+                )
+            who = f"the person with ID number {person.id_number.masked}"
+            way_back = _NO_WAY_BACK.get(stored.status)
+            if way_back is not None:
+                raise DuplicatePerson(f"{verb}: {who} {way_back}")
             raise DuplicatePerson(f"{verb}: {who} is already a contestant of this campaign")
         if self._exists(account_claim_id(contestant.campaign_id, account_key)):
-            account = person.account
-            raise DuplicateAccount(
-                f"{verb}: the {account.platform} account {account.handle!r} "
-                "already belongs to another contestant"
+            raise _account_taken(verb, person)
+        return None
+
+    def _renominate(
+        self,
+        returning: Contestant,
+        campaign: Campaign,
+        nomination: Nomination,
+        account_key: str,
+        *,
+        cached: bool,
+        held: dict[str, Allotment] | None = None,
+    ) -> Contestant:
+        """Nominate a withdrawn person again, under the quota and the group cap like anyone new.
+
+        ``held``: the pools this attempt already holds (a new person's, which are the same).
+        """
+        person, context = nomination.person, nomination.context
+        try:
+            returning.renominate(
+                campaign,
+                person,
+                nomination.channel,
+                context,
+                unit=nomination.unit,
+                contact=nomination.contact,
             )
+            claims = self._claims_for(returning, account_key, person, context.at)
+            scopes = contestant_scopes(returning)
+            allotments = held if held is not None else self._allotments(campaign.id, scopes, context.at)
+            take_places(returning, campaign, allotments, context.at)
+        except DomainError:
+            if cached:  # refused under the cached rules: only if they are still the rules
+                self._confirm_current(campaign)
+            raise
+        self.save(returning, *claims, *allotments.values(), **_unchanged(campaign))
+        return returning
+
+    def _claims_for(
+        self, returning: Contestant, account_key: str, person: Person, at: datetime
+    ) -> list[AccountClaim]:
+        """A claim for the account the person returns with, unless it is already theirs."""
+        try:
+            claim = self._get(
+                AccountClaim, account_claim_id(returning.campaign_id, account_key), NothingStored
+            )
+        except NothingStored:
+            return [AccountClaim.claim(returning.campaign_id, account_key, returning.id, at)]
+        if claim.contestant_id == returning.id:
+            return []
+        raise _account_taken("register" if returning.channel is Channel.SELF else "nominate", person)
 
     def nominate_together(
         self, campaign_id: UUID, nominations: Sequence[Nomination]
@@ -354,7 +436,7 @@ class CampaignService(Application[UUID]):
                     return self._nominate_together(campaign_id, nominations, fresh)
             except CampaignMoved:
                 continue
-            except IntegrityError:
+            except (IntegrityError, ErasedSubject):  # someone of the batch is on record already
                 return None
         return None
 
@@ -829,6 +911,20 @@ class CampaignService(Application[UUID]):
         """The event store's highest notification id (0 when empty); raises StoreUnavailable."""
         with _store_errors():
             return self.recorder.max_notification_id() or 0
+
+
+#: Why a person on record in these statuses is not nominated again (told to staff only).
+_NO_WAY_BACK = {
+    Status.REJECTED: "was rejected in this campaign; an organiser may reconsider the rejection during review",
+    Status.DISQUALIFIED: "was disqualified from this campaign and may not be nominated again",
+}
+
+
+def _account_taken(verb: str, person: Person) -> DuplicateAccount:
+    account = person.account
+    return DuplicateAccount(
+        f"{verb}: the {account.platform} account {account.handle!r} already belongs to another contestant"
+    )
 
 
 def _unchanged(campaign: Campaign) -> dict[str, Any]:

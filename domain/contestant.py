@@ -13,6 +13,7 @@ from domain.campaign import Campaign
 from domain.decision import Decision, DecisionContext
 from domain.errors import (
     AlreadyErased,
+    DuplicatePerson,
     InvalidValue,
     NotPermitted,
     OutOfOrder,
@@ -62,6 +63,17 @@ class Contestant(Aggregate):
 
     class Reconsidered(DecisionEvent):
         """A rejection taken back during review; the places are taken again."""
+
+    class Renominated(DecisionEvent):
+        """A withdrawn person nominated again while a channel is open; the places are taken again.
+
+        :ivar channel: ``recommended`` or ``self``: how this nomination came, which may differ
+            from the first (a recommendation takes a city quota place, a registration none).
+        :ivar person: the person as this nomination gives them (same name, city and group).
+        """
+
+        channel: str
+        person: PersonRecord
 
     class TrainingAccountAssigned(DecisionEvent):
         """:ivar training_account: the account on the training platform."""
@@ -130,26 +142,12 @@ class Contestant(Aggregate):
             group=person.group,
             reason=context.reason,
         )
-        record = PersonRecord(
-            name=person.name,
-            id_number=person.id_number.value,
-            mobile=person.mobile.value,
-            city=person.city,
-            group=person.group,
-            platform=person.account.platform,
-            account=person.account.handle,
-            followers=person.followers,
-            experience=person.experience,
-            notes=person.notes,
-            unit=(unit or "").strip() or None,
-            contact=(contact or "").strip() or None,
-        )
         campaign.require_age(person.group, person.id_number.birth_date, at, person.id_number.masked, trigger)
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,
             channel=channel.value,
-            person=record,
+            person=_record_of(person, unit, contact),
             decision=context.recorded(campaign.rule_version),
             timestamp=at,
         )
@@ -206,7 +204,10 @@ class Contestant(Aggregate):
 
     # --- decisions -----------------------------------------------------------
 
-    def _decide(self, trigger: str, campaign: Campaign, context: DecisionContext) -> Decision:
+    def _decide(
+        self, trigger: str, campaign: Campaign, context: DecisionContext, person: Person | None = None
+    ) -> Decision:
+        """``person``: judge a nomination again as the person it names, like any other."""
         action = trigger.replace("_", " ")
         if context.at < self.modified_on:
             raise OutOfOrder(
@@ -224,8 +225,8 @@ class Contestant(Aggregate):
             timeline=campaign.timeline,
             actor=context.actor,
             at=context.at,
-            city=self.city,
-            group=self.group,
+            city=self.city if person is None else person.city,
+            group=self.group if person is None else person.group,
             reason=context.reason,
         )
         return context.recorded(campaign.rule_version)
@@ -251,6 +252,56 @@ class Contestant(Aggregate):
     @event(Reconsidered)
     def _reconsidered(self, decision: Decision, timestamp: datetime) -> None:
         self.status = Status.NOMINATED
+
+    def renominate(
+        self,
+        campaign: Campaign,
+        person: Person,
+        channel: Channel,
+        context: DecisionContext,
+        *,
+        unit: str | None = None,
+        contact: str | None = None,
+    ) -> None:
+        """A withdrawn person nominated again: the move the table allows from ``withdrawn``.
+
+        The person returns under the name, city and group they entered with, where their
+        places are counted and their history is read; the rest of the nomination (channel,
+        mobile, account, free text) is taken as given now. The erased never return: who
+        they were is gone from the record.
+        """
+        trigger = "recommend" if channel is Channel.RECOMMENDED else "register"
+        verb = "nominate" if channel is Channel.RECOMMENDED else "register"
+        who = f"the person with ID number {person.id_number.masked}"
+        # Judged first as any new nomination would be, so the refusals that only a returning
+        # person meets come last (a public registrant is not told who is on record).
+        decision = self._decide(trigger, campaign, context, person)
+        at = context.at
+        campaign.require_age(person.group, person.id_number.birth_date, at, person.id_number.masked, trigger)
+        if self.erased:
+            raise DuplicatePerson(f"{verb}: {who} was a contestant of this campaign whose data were erased")
+        if (person.name, person.city, person.group) != (self.name, self.city, self.group):
+            raise DuplicatePerson(
+                f"{verb}: {who} withdrew from this campaign; nominated again, they return "
+                "with the name, city and group of their first nomination"
+            )
+        self._renominated(
+            channel=channel.value, person=_record_of(person, unit, contact), decision=decision, timestamp=at
+        )
+
+    @event(Renominated)
+    def _renominated(
+        self, channel: str, person: PersonRecord, decision: Decision, timestamp: datetime
+    ) -> None:
+        self.channel = Channel(channel)
+        self._take_person(person)
+        self.status = Status.NOMINATED
+        # A fresh start: what the earlier run reached is on record, not carried on.
+        self.training_account = None
+        self.results = None
+        self.team_role = None
+        self.award = None
+        self.awards = []
 
     def assign_training_account(
         self, campaign: Campaign, context: DecisionContext, training_account: str
@@ -379,7 +430,24 @@ class Contestant(Aggregate):
         )
 
 
-#: The event each move of the lifecycle table records.
+def _record_of(person: Person, unit: str | None, contact: str | None) -> PersonRecord:
+    return PersonRecord(
+        name=person.name,
+        id_number=person.id_number.value,
+        mobile=person.mobile.value,
+        city=person.city,
+        group=person.group,
+        platform=person.account.platform,
+        account=person.account.handle,
+        followers=person.followers,
+        experience=person.experience,
+        notes=person.notes,
+        unit=(unit or "").strip() or None,
+        contact=(contact or "").strip() or None,
+    )
+
+
+#: The event each move of the lifecycle table records (a nomination from ``new``).
 EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
     "recommend": Contestant.Nominated,
     "register": Contestant.Nominated,
@@ -394,8 +462,11 @@ EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
     "withdraw": Contestant.Withdrawn,
     "disqualify": Contestant.Disqualified,
 }
-#: Every decision a contestant's history can hold, in the order of the table, then erasure.
+#: Every decision a contestant's history can hold, in the order of the table (a nomination
+#: from ``withdrawn`` records ``Renominated`` on the same aggregate), then erasure.
 DECISION_EVENTS: tuple[type[Contestant.Event], ...] = (
-    *dict.fromkeys(EVENT_OF_MOVE.values()),
+    Contestant.Nominated,
+    Contestant.Renominated,
+    *(kind for kind in dict.fromkeys(EVENT_OF_MOVE.values()) if kind is not Contestant.Nominated),
     Contestant.Erased,
 )

@@ -105,9 +105,11 @@ _REVIEW = Span(Edge(PhaseCode.REGISTRATION, "opens"), Edge(PhaseCode.ONLINE_TRAI
 _TEAM_PICKING = Span(Edge(PhaseCode.CONTEST, "closes"), Edge(PhaseCode.FINALS, "opens"))
 
 MOVES: tuple[Move, ...] = (
-    Move("recommend", (Status.NEW,), Status.NOMINATED,
+    # A withdrawn person may be nominated again while a channel is open (places retaken);
+    # the rejected come back by reconsideration, the disqualified never.
+    Move("recommend", (Status.NEW, Status.WITHDRAWN), Status.NOMINATED,
          (during(PhaseCode.RECOMMENDATION),), _CITY_OR_ORGANISERS),
-    Move("register", (Status.NEW,), Status.NOMINATED,
+    Move("register", (Status.NEW, Status.WITHDRAWN), Status.NOMINATED,
          (during(PhaseCode.SELF_REGISTRATION),), frozenset({Role.PUBLIC, Role.ADMIN}),
          groups=frozenset({Group.VETERAN, Group.FAMILY})),
     Move("verify", (Status.NOMINATED,), Status.VERIFIED, (_REVIEW,), _ORGANISERS),

@@ -63,7 +63,18 @@ class FunnelView(ViewProjection):
         for kind, flag in _FLAGS.items():
             found[kind] = self._flag(flag)
         found[Contestant.Reconsidered] = self._flag("rejected", 0)  # back in review
+        found[Contestant.Renominated] = self._again
         return found
+
+    def _again(self, tx: Tx, e: Contestant.Renominated) -> None:
+        """Counted as nominated afresh: the earlier run's stages and its withdrawal are on record only."""
+        cleared = ", ".join(f"{flag} = 0" for flag in (*STAGES[1:], *EXITS))
+        tx.change_one(
+            self.sql("UPDATE {funnel_members} SET " + cleared + " WHERE contestant_id = ?"),
+            (str(e.originator_id),),
+            f"funnel: contestant {e.originator_id} has no row to update",
+            row=("funnel_members", e.originator_id),
+        )
 
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
         tx.write(

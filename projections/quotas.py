@@ -66,6 +66,7 @@ class QuotasView(ViewProjection):
             Contestant.Verified: self._verified,
             Contestant.Rejected: self._left,
             Contestant.Reconsidered: self._back,
+            Contestant.Renominated: self._renominated,
             Contestant.Withdrawn: self._left,
             Contestant.Disqualified: self._left,
         }
@@ -131,6 +132,18 @@ class QuotasView(ViewProjection):
         tx.change_one(
             self.sql("UPDATE {quota_members} SET active = 1, verified = 0 WHERE contestant_id = ?"),
             (str(e.originator_id),),
+            f"quotas: contestant {e.originator_id} was never nominated",
+            row=("quota_members", e.originator_id),
+        )
+
+    def _renominated(self, tx: Tx, e: Contestant.Renominated) -> None:
+        """Back in review; the channel of this nomination says whether a quota place is held."""
+        holds = e.channel == Channel.RECOMMENDED.value and e.person.group is not Group.FAMILY
+        tx.change_one(
+            self.sql(
+                "UPDATE {quota_members} SET active = 1, verified = 0, holds_quota = ? WHERE contestant_id = ?"
+            ),
+            (int(holds), str(e.originator_id)),
             f"quotas: contestant {e.originator_id} was never nominated",
             row=("quota_members", e.originator_id),
         )

@@ -119,6 +119,7 @@ class RosterView(ViewProjection):
             Contestant.Verified: self._status(Status.VERIFIED),
             Contestant.Rejected: self._status(Status.REJECTED),
             Contestant.Reconsidered: self._status(Status.NOMINATED),
+            Contestant.Renominated: self._renominated,
             Contestant.TrainingAccountAssigned: self._training_account,
             Contestant.Trained: self._status(Status.TRAINED),
             Contestant.Competed: self._competed,
@@ -166,6 +167,30 @@ class RosterView(ViewProjection):
                 seal.seal(person.notes),
             ),
             row=("roster", e.originator_id),
+        )
+
+    def _renominated(self, tx: Tx, e: Contestant.Renominated) -> None:
+        """Back as nominated, with the details of this nomination (name, city and group as before)."""
+        person, seal = e.person, self.sealer
+        account = person.account
+        self._update(
+            tx,
+            e,
+            Status.NOMINATED,
+            {
+                "channel": e.channel,
+                "id_masked": ERASED if person.is_erased else mask_id_number(person.id_number),
+                "mobile_masked": ERASED if person.is_erased else mask_mobile(person.mobile),
+                "account": seal.seal(account),
+                "account_folded": seal.index(account) if seal.enabled else account.casefold(),
+                "followers": person.followers,
+                "experience": seal.seal(person.experience),
+                "notes": seal.seal(person.notes),
+                "training_account": None,
+                "results": None,
+                "team_role": None,
+                "award": None,
+            },
         )
 
     def _erased(self, tx: Tx, e: Contestant.Erased) -> None:

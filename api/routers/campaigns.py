@@ -162,7 +162,10 @@ def recommend(
     context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """A city bureau (or the organisers) recommends one person, within the city's quota."""
+    """A city bureau (or the organisers) recommends one person, within the city's quota.
+
+    A withdrawn person may be recommended again while recommendation is open: the same
+    contestant, back to review, the place taken again (``Renominated``)."""
 
     def decide() -> ContestantRef:
         decision = replace(context, reason=body.reason, evidence=body.evidence)

@@ -258,6 +258,7 @@ def audit(
     from_: Annotated[AnyInstant | None, Query(alias="from")] = None,
     to: AnyInstant | None = None,
     after: int = Query(default=0, ge=0, le=2**62),
+    limit: int = Query(default=AUDIT_PAGE, ge=1, le=AUDIT_PAGE, description="entries per page (JSON)"),
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response | AuditOut:
     """Every decision with time, actor, reason, evidence and rule version; CSV and .xlsx too."""
@@ -296,8 +297,8 @@ def audit(
         return Response(
             content, media_type=media, headers={"Content-Disposition": disposition, **_view_headers(response)}
         )
-    entries = views.audit.entries(where, limit=AUDIT_PAGE, after=after)
-    next_after = entries[-1].notification_id if len(entries) == AUDIT_PAGE else None
+    entries = views.audit.entries(where, limit=limit, after=after)
+    next_after = entries[-1].notification_id if len(entries) == limit else None
     return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
 
 

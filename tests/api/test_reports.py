@@ -147,6 +147,22 @@ def test_the_audit_trail_filters_and_exports(api: Api) -> None:
     assert sheet.max_row == len(everything) + 1
 
 
+def test_the_audit_trail_pages_by_a_chosen_size_without_overlap(api: Api) -> None:
+    _, position = recommended(api)
+    everything = get(api, "auditor", "audit", min_position=position).json()["entries"]
+    pages: list[list[int]] = []
+    after = 0
+    while True:
+        page = get(api, "auditor", "audit", limit=2, after=after).json()
+        pages.append([e["notification_id"] for e in page["entries"]])
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert all(len(p) == 2 for p in pages[:-1])
+    assert [n for p in pages for n in p] == [e["notification_id"] for e in everything]
+    assert get(api, "auditor", "audit", limit=0).status_code == 422
+
+
 def test_a_city_appoints_its_own_team_leader_only(api: Api) -> None:
     url = f"/api/campaigns/{api.campaign_id}/teams/武汉/leader"
     body = {"name": "王领队", "staff_user": "wuhan-1"}

@@ -86,6 +86,15 @@ class Site:
     backend: str
     campaign_id: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # the server's, for `zhanyou` commands on its store
+
+    def command(self, *args: str) -> str:
+        """Run a `zhanyou` command on the site's store; its output."""
+        done = subprocess.run(
+            [ZHANYOU, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -109,12 +118,14 @@ class Site:
         return answer.json()
 
 
-def _serve(env: dict[str, str], *extra: str) -> Iterator[str]:
+def _serve(env: dict[str, str], log: Path, *extra: str) -> Iterator[str]:
+    """The server's output goes to ``log``: a pipe nobody reads would stall it once full."""
     port = _free_port()
+    output = log.open("w", encoding="utf-8")
     process = subprocess.Popen(
         [ZHANYOU, "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -126,17 +137,19 @@ def _serve(env: dict[str, str], *extra: str) -> Iterator[str]:
                 break
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"zhanyou serve did not come up:\n{process.communicate()[0]}")
+            process.wait()
+            pytest.fail(f"zhanyou serve did not come up:\n{log.read_text(encoding='utf-8')}")
         time.sleep(0.1)  # the process is starting; there is no position to wait on yet
     try:
         yield base_url
     finally:
         process.terminate()
         try:
-            process.communicate(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            process.wait()
+        output.close()
 
 
 def _prepare(site: Site) -> None:
@@ -164,6 +177,7 @@ def _prepare(site: Site) -> None:
         ("leader-1", "leader", None),
         ("auditor-1", "auditor", None),
         ("organiser-1", "admin", None),
+        ("judge-1", "judge", None),
     ):
         created = site.call("POST", "/api/users", json={"username": username, "role": role, "city": city})
         assert created.status_code == 201, created.text
@@ -183,8 +197,9 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             extra = ("--projections", "--no-scheduler")
         else:
             env["ZHANYOU_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'events.db'}"
-        base_url = stack.enter_context(contextlib.contextmanager(_serve)(env, *extra))
-        site = Site(base_url, request.param)
+        log = tmp_path_factory.mktemp("serve") / "serve.log"
+        base_url = stack.enter_context(contextlib.contextmanager(_serve)(env, log, *extra))
+        site = Site(base_url, request.param, env=env)
         _prepare(site)
         yield site
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain.timeline import SHANGHAI
 from tests.builders import id_number, mobile
 from tests.e2e.conftest import Site, shoot, sign_in
 from tests.form_files import as_xlsx, form_cells, person_row
@@ -233,3 +235,115 @@ def test_the_home_and_sign_in_pages(site: Site, context: Any) -> None:
     page.get_by_role("button", name="登录").click()
     expect(page.locator("#token-error")).to_have_text("请先登录（令牌无效或缺失）")
     shoot(page, "signin")
+
+
+def _campaign_in_contest(site: Site) -> tuple[str, list[str]]:
+    """A campaign of its own whose contest is open now: two trained contestants, by overrides."""
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    launched = site.call(
+        "POST",
+        "/api/campaigns",
+        json={
+            "name": f"战友杯 e2e 评分 {site.backend}",
+            "template": "hubei-2021",
+            "start": (today - timedelta(days=20)).isoformat(),
+        },
+    )
+    assert launched.status_code == 201, launched.text
+    cid: str = launched.json()["id"]
+    people: list[str] = []
+    for seq in (701, 702):
+        body = {
+            "group": "trainee",
+            "city": "武汉市",
+            "name": f"评分{seq}",
+            "id_number": id_number(seq),
+            "mobile": mobile(seq),
+            "platform": "douyin",
+            "account": f"scored_{seq}",
+            "followers": seq,
+        }
+        created = site.call("POST", f"/api/campaigns/{cid}/contestants", json=body)
+        assert created.status_code == 201, created.text
+        people.append(created.json()["id"])
+        assert site.call("POST", f"/api/contestants/{people[-1]}/verify", json={}).status_code == 200
+    for code, side in (("registration", "close"), ("online_training", "open")):
+        moved = site.call(
+            "POST", f"/api/campaigns/{cid}/phases/{code}/{side}", json={"reason": "提前进入培训"}
+        )
+        assert moved.status_code == 200, moved.text
+    for contestant in people:
+        assigned = site.call(
+            "POST",
+            f"/api/contestants/{contestant}/training-account",
+            json={"training_account": f"px-{contestant[:6]}"},
+        )
+        assert assigned.status_code == 200, assigned.text
+        trained = site.call("POST", f"/api/contestants/{contestant}/trained", json={})
+        assert trained.status_code == 200, trained.text
+    opened = site.call("POST", f"/api/campaigns/{cid}/phases/contest/open", json={"reason": "比赛提前开始"})
+    assert opened.status_code == 200, opened.text
+    return cid, people
+
+
+def test_a_judge_uploads_a_score_sheet_and_reads_the_report_in_chinese(
+    site: Site, context: Any, tmp_path: Path
+) -> None:
+    cid, people = _campaign_in_contest(site)
+    sheet = tmp_path / "评分表.xlsx"
+    sheet.write_bytes(
+        as_xlsx(
+            [
+                ["“战友杯”选手全员赛评分表"],
+                ["身份证号", "姓名", "短视频制作", "个人直播账号运营", "直播带货"],
+                [id_number(701), "评分701", 88, 75.5, 92],
+                [id_number(702), "评分702", 150, 80, 70],
+                [id_number(799), "无此人", 60, 60, 60],
+            ]
+        )
+    )
+    page = context.new_page()
+    sign_in(page, site, site.tokens["judge"], f"/c/{cid}/console#scores")
+    expect(page.locator("#scores-table tbody tr")).to_have_count(2)  # the trained, waiting for scores
+    page.get_by_label("评分表文件（.xlsx 或 .csv）").set_input_files(str(sheet))
+    page.get_by_role("button", name="上传并录入").click()
+
+    expect(page.locator("#sheet-counts")).to_have_text("已录入 1 行，未录入 2 行。")
+    rows = page.locator("#sheet-table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("评分701")
+    expect(rows.nth(0)).to_contain_text("已录入")
+    expect(rows.nth(1)).to_contain_text("短视频成绩应在0分到满分之间")
+    expect(rows.nth(2)).to_contain_text("未找到相关记录")
+    expect(page.locator("#sheet-table tbody tr.bad")).to_have_count(2)
+    expect(page.locator("#scores-table tbody tr")).to_have_count(1)  # the one scored has left the list
+    shoot(page, "console-score-sheet")
+
+    scored = site.call("GET", f"/api/contestants/{people[0]}").json()
+    assert (scored["status"], scored["results"]) == (
+        "competed",
+        {"short_video": 88.0, "account_operation": 75.5, "livestream_selling": 92.0},
+    )
+    assert site.call("GET", f"/api/contestants/{people[1]}").json()["status"] == "trained"
+
+
+def test_an_auditor_sees_the_chain_verified_and_the_signed_checkpoints(site: Site, context: Any) -> None:
+    site.command("checkpoint", "--reason", "on demand")
+    checkpoints = site.call("GET", "/api/audit/checkpoints", token=site.tokens["auditor"]).json()[
+        "checkpoints"
+    ]
+    assert checkpoints
+    page = context.new_page()
+    sign_in(page, site, site.tokens["auditor"], f"/c/{site.campaign_id}/audit")
+    fresh = page.get_by_role("button", name="重新校验")
+    fresh.click()  # a verification that covers what the earlier tests wrote
+    expect(page.locator("#verify-state")).to_contain_text("校验通过", timeout=60_000)
+    expect(page.locator("#verify-state")).to_contain_text(f"{len(checkpoints)} 个签名存证点均有效")
+    expect(page.locator("#checkpoints-table tbody tr")).to_have_count(len(checkpoints))
+    newest = page.locator("#checkpoints-table tbody tr").first
+    expect(newest).to_contain_text("手动存证")
+    expect(newest.locator("code")).to_have_attribute("title", checkpoints[-1]["head"])
+    instant = datetime.fromisoformat(checkpoints[-1]["instant"]).astimezone(SHANGHAI)
+    expect(newest).to_contain_text(instant.strftime("%Y-%m-%d %H:%M"))  # Beijing time
+    page.locator("#ledger").scroll_into_view_if_needed()
+    shoot(page, "audit-ledger")

@@ -54,6 +54,24 @@ def test_a_lawful_campaign_has_no_findings(service: CampaignService) -> None:
     assert (result.contestants, result.decisions, result.findings) == (2, 3, [])
 
 
+def test_ways_back_are_judged_as_the_moves_they_record(service: CampaignService) -> None:
+    """A reconsidered rejection and a withdrawn person nominated again follow the table."""
+    cid = launch(service)
+    rejected, withdrawn = recommend(service, cid, 1), recommend(service, cid, 2)
+    at = shanghai(2021, 6, 12, 9)
+    service.decide(rejected, decisions.REJECT, DecisionContext(actor=ADMIN, at=at, reason="缺退役证"))
+    service.decide(rejected, decisions.RECONSIDER, DecisionContext(actor=ADMIN, at=at, reason="已补交"))
+    service.decide(rejected, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
+    service.decide(withdrawn, decisions.WITHDRAW, DecisionContext(actor=ADMIN, at=at, reason="本人申请"))
+    person = make_person(2)
+    again = service.nominate(
+        cid, person, Channel.RECOMMENDED, DecisionContext(actor=city_staff(person.city), at=REVIEWING)
+    )
+    assert again.id == withdrawn
+    result = readjudicate(service, cid)
+    assert (result.contestants, result.decisions, result.findings) == (2, 7, [])
+
+
 def test_a_nomination_dated_after_recommendation_closed_is_found(
     service: CampaignService, settings: Settings
 ) -> None:

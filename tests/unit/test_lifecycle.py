@@ -137,8 +137,8 @@ CO, AD, AW = Status.COMPETED, Status.ADVANCED, Status.AWARDED
 ACTIVE = {N, V, E, T, CO, AD}
 
 EXPECTED: dict[str, tuple[set[Status], Status, set[Role], bool]] = {
-    "recommend": ({Status.NEW}, N, {A, C}, False),
-    "register": ({Status.NEW}, N, {A, P}, False),
+    "recommend": ({Status.NEW, Status.WITHDRAWN}, N, {A, C}, False),  # withdrawn: nominated again
+    "register": ({Status.NEW, Status.WITHDRAWN}, N, {A, P}, False),
     "verify": ({N}, V, {A}, False),
     "reject": ({N}, Status.REJECTED, {A}, True),
     "reconsider": ({Status.REJECTED}, N, {A}, True),
@@ -188,8 +188,13 @@ def test_explicit_allowed_and_refused_cases() -> None:
         run("verify", Status.VERIFIED, ADMIN)
     with pytest.raises(InvalidTransition):
         run("record_training", Status.VERIFIED, JUDGE)
-    with pytest.raises(InvalidTransition):
-        run("recommend", Status.WITHDRAWN, staff())
+    assert run("recommend", Status.WITHDRAWN, staff()) is Status.NOMINATED
+    assert run("register", Status.WITHDRAWN, PUBLIC) is Status.NOMINATED
+    for gone in (Status.DISQUALIFIED, Status.REJECTED):  # the rejected return by reconsideration
+        with pytest.raises(InvalidTransition):
+            run("recommend", gone, staff())
+        with pytest.raises(InvalidTransition):
+            run("register", gone, PUBLIC)
 
 
 def test_verify_does_not_need_a_reason_but_reject_does() -> None:
@@ -220,7 +225,7 @@ def test_role_is_checked_before_state() -> None:
         (Status.COMPETED, ["record_results", "advance", "withdraw", "disqualify"]),
         (Status.AWARDED, ["award", "disqualify"]),
         (Status.REJECTED, ["reconsider"]),
-        (Status.WITHDRAWN, []),
+        (Status.WITHDRAWN, ["recommend", "register"]),
         (Status.DISQUALIFIED, []),
     ],
 )

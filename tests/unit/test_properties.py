@@ -29,6 +29,7 @@ from domain.errors import (
     InvalidTransition,
     NotPermitted,
     OutOfOrder,
+    PhaseClosed,
     QuotaFull,
     ReasonRequired,
     TeamFull,
@@ -36,7 +37,7 @@ from domain.errors import (
 from domain.lifecycle import MOVES_BY_TRIGGER, Status, allowed_moves
 from domain.places import cap_scope, quota_scope
 from domain.team import MAX_ASSISTANTS, MAX_STREAMERS, TeamRole
-from domain.timeline import PhaseCode
+from domain.timeline import PhaseCode, Timeline
 from domain.values import Account, Actor, Channel, Group, Person, Role
 from tests.unit.helpers import HUANGSHI, WUHAN, reachable_statuses, resident_id, sh
 
@@ -166,6 +167,7 @@ class Known:
 @dataclass
 class Model:
     contestants: dict[str, Known] = field(default_factory=dict)  # by ID number
+    claims: dict[str, str] = field(default_factory=dict)  # account key -> ID number, never handed on
 
     def active(self) -> list[Known]:
         return [k for k in self.contestants.values() if k.status.is_active]
@@ -180,7 +182,17 @@ class Model:
         return sum(1 for k in self.active() if k.city == city and k.team_role is role)
 
 
-def possible_refusals_of_nomination(model: Model, command: Nominate, who: Person) -> set[type[DomainError]]:
+def nomination_instant(model: Model, who: Person) -> datetime:
+    """A withdrawn person is nominated again an hour after their withdrawal; others on the day."""
+    known = model.contestants.get(who.id_number.value)
+    if known is not None and known.status is Status.WITHDRAWN:
+        return known.last_at + timedelta(hours=1)
+    return AT["nominate"]
+
+
+def possible_refusals_of_nomination(
+    model: Model, command: Nominate, who: Person, timeline: Timeline
+) -> set[type[DomainError]]:
     refusals: set[type[DomainError]] = set()
     actor = actor_of(command.actor, who.city, command.trigger)
     allowed = MOVES_BY_TRIGGER[command.trigger]
@@ -188,9 +200,22 @@ def possible_refusals_of_nomination(model: Model, command: Nominate, who: Person
         refusals.add(NotPermitted)
     if who.group not in allowed.groups:
         refusals.add(GroupNotAllowed)
-    if who.id_number.value in model.contestants:
+    known = model.contestants.get(who.id_number.value)
+    if known is not None and known.status is not Status.WITHDRAWN:
         refusals.add(DuplicatePerson)
-    if who.account.key in {k.account_key for k in model.contestants.values()}:
+    if known is not None and known.status is Status.WITHDRAWN:  # nominated again, as from the start
+        if (who.city, who.group) != (known.city, known.group):
+            refusals.add(DuplicatePerson)
+        channel = (
+            PhaseCode.RECOMMENDATION
+            if command.channel is Channel.RECOMMENDED
+            else PhaseCode.SELF_REGISTRATION
+        )
+        opens, closes = timeline.instant(channel, "opens"), timeline.instant(channel, "closes")
+        at = nomination_instant(model, who)
+        if opens is None or at < opens or (closes is not None and at >= closes):
+            refusals.add(PhaseClosed)
+    if model.claims.get(who.account.key, who.id_number.value) != who.id_number.value:
         refusals.add(DuplicateAccount)
     takes_quota = command.channel is Channel.RECOMMENDED and who.group is not Group.FAMILY
     if takes_quota and model.quota_holders(who.city, who.group) >= QUOTA:
@@ -341,19 +366,22 @@ def apply(
     """Run one command, check its outcome against the model; True when it was accepted."""
     if isinstance(command, Nominate):
         who = command.person()
-        expected = possible_refusals_of_nomination(model, command, who)
+        timeline = service.get_campaign(campaign_id).timeline
+        expected = possible_refusals_of_nomination(model, command, who, timeline)
         actor = actor_of(command.actor, who.city, command.trigger)
+        at = nomination_instant(model, who)
         try:
             contestant = service.nominate(
-                campaign_id, who, command.channel, DecisionContext(actor=actor, at=AT["nominate"])
+                campaign_id, who, command.channel, DecisionContext(actor=actor, at=at)
             )
         except DomainError as error:
             return refused(error, expected, "nominate", note)
         assert not expected, f"nomination accepted though {expected} applied"
         note("nominate accepted")
         model.contestants[who.id_number.value] = Known(
-            contestant.id, who.city, who.group, command.channel, who.account.key, AT["nominate"]
+            contestant.id, who.city, who.group, command.channel, who.account.key, at
         )
+        model.claims.setdefault(who.account.key, who.id_number.value)
         return True
 
     if not model.contestants:
@@ -412,6 +440,8 @@ def test_the_model_agrees_with_a_hand_written_run() -> None:
     script: list[Command] = [nominate(i, i) for i in range(4)]  # the fourth finds the quota full
     script += [nominate(4, 0)]  # a taken account
     script += [Decide("withdraw", 0, False, "own_staff", True, TeamRole.STREAMER), nominate(3, 3)]
+    script += [nominate(0, 5)]  # the withdrawn person again: the quota is full once more
+    script += [Decide("withdraw", 1, False, "own_staff", True, TeamRole.STREAMER), nominate(0, 5)]
     for command in script:
         apply(service, campaign_id, model, command, outcomes.append)
         check_invariants(service, campaign_id, model)
@@ -423,12 +453,16 @@ def test_the_model_agrees_with_a_hand_written_run() -> None:
         "nominate refused: DuplicateAccount",
         "withdraw accepted",
         "nominate accepted",
+        "nominate refused: QuotaFull",
+        "withdraw accepted",
+        "nominate accepted",
     ]
     assert len(model.contestants) == 4
     assert service.places_taken(campaign_id, quota_scope(WUHAN, Group.VETERAN)) == QUOTA
+    assert service.find_contestant(campaign_id, ID_NUMBERS[0]).account == HANDLES[5]
     assert [k.status for k in model.contestants.values()] == [
-        Status.WITHDRAWN,
         Status.NOMINATED,
+        Status.WITHDRAWN,
         Status.NOMINATED,
         Status.NOMINATED,
     ]

@@ -1,4 +1,4 @@
-/* 市州工作台: roster, import, review (bulk, one call per contestant), scores, teams, timeline, users. */
+/* 市州工作台: roster, import, review (bulk, one call per contestant), scores and score sheets, teams, timeline, users. */
 "use strict";
 (function () {
   const { api, el, label, time, until, explain, message, showErrors, clearErrors, catalogue } = window.ZY;
@@ -126,9 +126,11 @@
 
   /* --- scores --- */
   const scoreKeys = Object.keys(catalogue.scores);
-  async function loadScores() {
+  async function loadScores(position) {
     try {
-      const found = await roster({ status: "trained", city: cityOf("s-city"), page_size: 200 });
+      /* after a write, read the roster once it holds that write (X-Log-Position) */
+      const after = typeof position === "string" ? { min_position: position } : {};
+      const found = await roster({ status: "trained", city: cityOf("s-city"), page_size: 200, ...after });
       document.querySelector("#scores-table tbody").replaceChildren(...found.contestants.map((c) => {
         const tr = el("tr", { dataset: { id: c.id, version: c.version } }, el("td", {}, c.name), el("td", {}, c.city), el("td", {}, label("groups", c.group)),
           ...scoreKeys.map((k) => el("td", {}, el("input", { type: "number", min: 0, step: "0.5", name: k, "aria-label": `${c.name} ${catalogue.scores[k]}` }))),
@@ -147,8 +149,37 @@
       cell.textContent = "已保存"; cell.className = "result ok";
     } catch (problem) { cell.textContent = message(problem); cell.className = "result bad"; }
   }
-  document.getElementById("scores-load").addEventListener("click", loadScores);
-  document.getElementById("s-city").addEventListener("change", loadScores);
+  /* a judges' score sheet: every row recorded on its own and reported */
+  function sheetReason(row) {
+    if (row.rule === "reason_required") return "该选手已有成绩，更正须附理由，请在上方逐个更正";
+    if (row.rule === "invalid_transition") return "该选手当前状态下不能录入成绩（须已完成培训）";
+    return explain(row.rule, row.detail);
+  }
+  const sheetForm = document.getElementById("sheet-form");
+  sheetForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearErrors(sheetForm);
+    const button = sheetForm.querySelector("button");
+    button.disabled = true;
+    try {
+      const { data, headers } = await api("POST", `/api/campaigns/${cid}/scores`, new FormData(sheetForm));
+      const c = data.counts;
+      document.getElementById("sheet-counts").textContent = `已录入 ${c.done || 0} 行，未录入 ${c.refused || 0} 行。`;
+      const sheets = data.rows.some((r) => r.sheet);  /* a one-sheet workbook or a CSV names none */
+      document.querySelector("#sheet-table thead th").hidden = !sheets;
+      document.querySelector("#sheet-table tbody").replaceChildren(...data.rows.map((r) => el("tr", { class: r.outcome === "refused" ? "bad" : "" },
+        sheets ? el("td", {}, r.sheet || "—") : null, el("td", { class: "n" }, r.line), el("td", { class: "nowrap" }, r.name || "—"),
+        el("td", { class: "nowrap" }, label("sheet_outcomes", r.outcome)),
+        el("td", {}, r.rule ? sheetReason(r) : ""))));
+      document.getElementById("sheet-report").hidden = false;
+      say("评分表已处理", c.refused === 0);
+      loadScores(headers.get("X-Log-Position"));
+    } catch (problem) {
+      showErrors(sheetForm, problem, document.getElementById("sheet-error"), {});
+    } finally { button.disabled = false; }
+  });
+  document.getElementById("scores-load").addEventListener("click", () => loadScores());
+  document.getElementById("s-city").addEventListener("change", () => loadScores());
   loaders.scores = loadScores;
 
   /* --- teams: the view's team, and the city's ranking by total score --- */
@@ -240,8 +271,32 @@
       const box = document.getElementById("user-token");
       box.replaceChildren(el("p", {}, `用户 ${data.username}（${label("roles", data.role)}）已创建。令牌只显示这一次，请妥善转交：`), el("p", { class: "code" }, data.token));
       box.hidden = false;
+      loadUsers();
     } catch (problem) { showErrors(userForm, problem, document.getElementById("user-error"), { duplicate_user: "username" }); }
   });
+
+  /* every user, disabled ones too; disabling stops the token at once */
+  async function loadUsers() {
+    try {
+      const { data } = await api("GET", "/api/users");
+      document.querySelector("#users-table tbody").replaceChildren(...data.map((u) => {
+        const cell = el("td", { class: "result" });
+        const change = async (verb) => {
+          const reason = document.getElementById("u-reason").value.trim();
+          try {
+            await api("POST", `/api/users/${encodeURIComponent(u.username)}/${verb}`, { reason: reason || null }, { "Idempotency-Key": crypto.randomUUID() });
+            say(verb === "disable" ? `已停用 ${u.username}` : `已启用 ${u.username}`); loadUsers();
+          } catch (problem) { cell.textContent = message(problem); cell.className = "result bad"; }
+        };
+        return el("tr", { dataset: { username: u.username } }, el("td", {}, u.username), el("td", {}, label("roles", u.role)), el("td", {}, u.city || "—"),
+          el("td", {}, u.disabled ? "已停用" : "正常"), el("td", {}, u.token_expires_at ? time(u.token_expires_at) : "不过期"), el("td", {}, time(u.created_at)),
+          el("td", {}, u.disabled
+            ? el("button", { type: "button", class: "button small", onclick: () => change("enable") }, "启用")
+            : el("button", { type: "button", class: "button small secondary", onclick: () => change("disable") }, "停用")), cell);
+      }));
+    } catch (problem) { say(message(problem), false); }
+  }
+  loaders.users = loadUsers;
 
   showTab();
 })();
