@@ -23,16 +23,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg import Cursor
+from psycopg import Cursor, pq
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
 from application.store_policy import bounded
-from ledger.appending import append_links
+from ledger.appending import append_links, postgres_chained_insert
 from ledger.links import StoredRow
 from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 
@@ -75,6 +76,12 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
     return sorted(rows, key=lambda r: r.notification_id)
 
 
+def _answer_refused(kept: Cursor[DictRow]) -> bool:
+    """Whether the answer's insert ran and kept nothing: another answer holds its key."""
+    result = kept.pgresult
+    return result is not None and result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 0
+
+
 _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHERE id = {p}"
 
 
@@ -100,16 +107,24 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         )
         self.ledger = LedgerTables(events_table_name)
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
-        # The insert answers which event got which notification id, so links pair them exactly.
-        self.insert_events_statement += SQL(", originator_id, originator_version")
+        chained = {
+            "schema": datastore.schema,
+            "events": events_table_name,
+            "event_type": self.stored_event_type_name,
+            "originator_id_type": datastore.originator_id_type,
+        }
+        self._chained_insert = postgres_chained_insert(**chained, chain=self.ledger.chain)
+        self._plain_insert = postgres_chained_insert(**chained, chain=None)
+        self._keep_statement = SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
+        ).format(self._answers)
 
     def _pool_wait(self) -> float:
         return float(self.datastore.pool.timeout)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        once = _Base.insert_events.__wrapped__
         found: Sequence[int] | None = bounded(
-            lambda: once(self, stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
+            lambda: self._insert_once(stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
         )
         return found
 
@@ -150,48 +165,56 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         found: int | None = bounded(lambda: once(self), pool_wait=self._pool_wait())
         return found
 
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        expected = _expected(kwargs)
-        if expected is not None:
-            self._lock_table(curs)  # taken again by the insert: a no-op then
-            statement = SQL(
-                "SELECT 1 FROM {}.{} WHERE originator_id = %s AND originator_version > %s LIMIT 1"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-            curs.execute(statement, expected)
-            if curs.fetchone() is not None:
-                raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
-        if (answer := kwargs.get(ANSWER)) is not None:
-            self._keep(curs, answer)
+    def _insert_once(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """One transaction in two round trips: everything up to the insert, then the commit.
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        answered = curs.fetchall()
-        by_key = {(s.originator_id, s.originator_version): s for s in stored_events}
-        rows = sorted(
-            (
-                StoredRow(r["notification_id"], s.originator_id, s.originator_version, s.topic, s.state)
-                for r in answered
-                for s in [by_key[(r["originator_id"], r["originator_version"])]]
-            ),
-            key=lambda row: row.notification_id,
-        )
-        if self.chains:
-            append_links(
-                _PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows
-            )
-        return [r["notification_id"] for r in answered]
+        The lock, the notification, the answer and the insert (with the campaign check and
+        the chain inside it) are sent together in one pipeline; what they found is judged
+        after the first round trip, and a refusal rolls the whole transaction back.
+        """
+        if not stored_events:
+            return None
+        campaign, version = _expected(kwargs) or (None, None)
+        answer: StoredAnswer | None = kwargs.get(ANSWER)
+        rows = [
+            self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
+            for s in stored_events
+        ]
+        failure: Exception | None = None
+        answered: list[DictRow] = []
+        with self.datastore.get_connection() as conn:
+            with (
+                conn.pipeline() as pipeline,
+                conn.transaction(),
+                conn.cursor() as curs,
+                conn.cursor() as kept,
+            ):
+                try:
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    if answer is not None:
+                        kept.execute(self._keep_statement, _row(answer), prepare=True)
+                    statement = self._chained_insert if self.chains else self._plain_insert
+                    curs.execute(
+                        statement, {"events": rows, "campaign": campaign, "version": version}, prepare=True
+                    )
+                    pipeline.sync()
+                    answered = curs.fetchall()
+                except psycopg.Error as error:  # raised after the pipeline, as the library does
+                    failure = error
+                if answer is not None and _answer_refused(kept):
+                    raise AnswerKept(
+                        answer.key
+                    )  # also before a conflict of the events: the kept answer is the reply
+                if failure is None and not answered and campaign is not None:
+                    raise CampaignMoved(f"campaign {campaign} changed after version {version}")
+            if failure is not None:
+                raise failure
+        found = {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in answered}
+        return [found[(s.originator_id, s.originator_version)] for s in stored_events]
 
     def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
-        curs.execute(
-            SQL(
-                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
-            ).format(self._answers),
-            _row(answer),
-        )
+        curs.execute(self._keep_statement, _row(answer))
         if curs.fetchone() is None:
             raise AnswerKept(answer.key)
 
@@ -244,37 +267,6 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 (str(subject), _now()),
             )
         return row is not None and row["stored"] is not None
-
-
-class _PostgresChain:
-    def __init__(self, curs: Cursor[DictRow], schema: str, events: str, ledger: LedgerTables) -> None:
-        self.curs = curs
-        self.schema = Identifier(schema)
-        self.events = Identifier(events)
-        self.chain = Identifier(ledger.chain)
-
-    def last_link(self) -> tuple[int, bytes] | None:
-        self.curs.execute(
-            SQL("SELECT position, link FROM {}.{} ORDER BY position DESC LIMIT 1").format(
-                self.schema, self.chain
-            )
-        )
-        row = self.curs.fetchone()
-        return None if row is None else (row["position"], bytes(row["link"]))
-
-    def has_events_before(self, notification_id: int) -> bool:
-        statement = SQL("SELECT 1 FROM {}.{} WHERE notification_id < %s LIMIT 1")
-        self.curs.execute(statement.format(self.schema, self.events), (notification_id,))
-        return self.curs.fetchone() is not None
-
-    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
-        statement = SQL(
-            "INSERT INTO {}.{} (notification_id, position, link) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING position"
-        ).format(self.schema, self.chain)
-        ids, positions, hashes = zip(*links, strict=True)
-        self.curs.execute(statement, (list(ids), list(positions), list(hashes)))
-        self.curs.fetchall()  # in pipeline mode, raises here rather than at commit
 
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
