@@ -99,4 +99,4 @@ def test_an_insert_whose_answer_was_kept_meanwhile_leaves_no_event_and_no_link(
     assert service.recall_answer("clerk", "k-2") is None
     result = verify(settings)
     assert result.ok
-    assert result.count == 3
+    assert result.count == 2
