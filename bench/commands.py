@@ -1,10 +1,13 @@
 """Command throughput of the campaign service on the embedded SQLite store and PostgreSQL.
 
-    .venv/bin/python bench/commands.py [--people 1000] [--threads 8] [--pg postgresql://...] [--no-chain]
+    .venv/bin/python bench/commands.py [--people 1000] [--threads 8] [--pg postgresql://...] \
+        [--no-chain] [--rounds 3]
 
 Prints one line per figure and appends them to bench/results/commands.txt. With
-``--no-chain`` every store is measured twice in the same run, with the hash chain and
-without it (the recorder's links switched off), to show what the chain costs.
+``--no-chain`` every store is measured with the hash chain and without it (the recorder's
+links switched off) in the same run, ``--rounds`` times, the order alternating from round
+to round so that a drift in the machine's load falls on both sides; the chain's cost is
+then printed per figure as the median of the rounds' ratios.
 """
 
 from __future__ import annotations
@@ -58,17 +61,19 @@ def people(count: int) -> list[Person]:
     return found
 
 
-def timed(label: str, count: int, run: Callable[[], None], lines: list[str]) -> None:
+def timed(label: str, count: int, run: Callable[[], None], lines: list[str]) -> float:
     started = time.perf_counter()
     run()
     seconds = time.perf_counter() - started
     lines.append(f"{label}: {count / seconds:,.0f}/s ({count} in {seconds:.2f} s)")
     print(lines[-1], flush=True)
+    return count / seconds
 
 
 def bench_store(
     name: str, settings: Settings, crowd: list[Person], threads: int, lines: list[str], *, chain: bool = True
-) -> None:
+) -> dict[str, float]:
+    """Rates per second of each figure (nominate, verify, withdraw)."""
     service = build_service(settings)
     service.recorder.chains = chain  # type: ignore[attr-defined]
     name = name if chain else f"{name} (no chain)"
@@ -94,7 +99,7 @@ def bench_store(
                 )
                 latencies.append(time.perf_counter() - started)
 
-        timed(f"{name} nominate, one writer", len(crowd), nominate_all, lines)
+        rates = {"nominate": timed(f"{name} nominate, one writer", len(crowd), nominate_all, lines)}
         p50, p99 = statistics.quantiles(latencies, n=100)[49], statistics.quantiles(latencies, n=100)[98]
         lines.append(f"{name} nominate latency: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
         print(lines[-1], flush=True)
@@ -103,8 +108,9 @@ def bench_store(
             for contestant in ids:
                 service.decide(contestant, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEW_DAY))
 
-        timed(f"{name} verify, one writer", len(ids), verify_all, lines)
-        bench_contended(name, service, campaign, crowd[: len(crowd) // 2], threads, lines)
+        rates["verify"] = timed(f"{name} verify, one writer", len(ids), verify_all, lines)
+        rates["withdraw"] = bench_contended(name, service, campaign, crowd[: len(crowd) // 2], threads, lines)
+        return rates
     finally:
         service.close()
 
@@ -116,7 +122,7 @@ def bench_contended(
     crowd: list[Person],
     threads: int,
     lines: list[str],
-) -> None:
+) -> float:
     """Writers withdrawing concurrently: every withdrawal saves the group cap they share."""
     targets = [service.find_contestant(campaign, p.id_number.value).id for p in crowd]
     chunks = [targets[i::threads] for i in range(threads)]
@@ -137,7 +143,41 @@ def bench_contended(
         for thread in pool:
             thread.join()
 
-    timed(f"{name} withdraw, {threads} writers on one group cap", len(targets), run, lines)
+    return timed(f"{name} withdraw, {threads} writers on one group cap", len(targets), run, lines)
+
+
+def bench_round(
+    args: argparse.Namespace, crowd: list[Person], chain: bool, lines: list[str]
+) -> dict[str, dict[str, float]]:
+    """Each store once, fresh, with or without the chain: rates by store and figure."""
+    found: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings.load(database_url=f"sqlite:///{scratch}/bench.db")
+        found["sqlite"] = bench_store("sqlite", settings, crowd, args.threads, lines, chain=chain)
+    if args.pg:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.pg, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            settings = Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
+            found["postgres"] = bench_store("postgres", settings, crowd, args.threads, lines, chain=chain)
+        finally:
+            with psycopg.connect(args.pg, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return found
+
+
+def chain_costs(rounds: list[dict[bool, dict[str, dict[str, float]]]], lines: list[str]) -> None:
+    """Per store and figure: how much slower with the chain, median of the rounds' ratios."""
+    for store, figures in rounds[0][True].items():
+        for figure in figures:
+            ratios = [r[False][store][figure] / r[True][store][figure] for r in rounds]
+            cost = (statistics.median(ratios) - 1) * 100
+            each = ", ".join(f"{(ratio - 1) * 100:+.0f}%" for ratio in ratios)
+            lines.append(
+                f"{store} {figure}: the chain costs {cost:+.1f}% (median of {len(ratios)} rounds: {each})"
+            )
+            print(lines[-1], flush=True)
 
 
 def main() -> None:
@@ -148,23 +188,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
     parser.add_argument("--no-chain", action="store_true", help="also measure every store without the chain")
+    parser.add_argument("--rounds", type=int, default=1, help="with --no-chain: rounds of both, alternating")
     args = parser.parse_args()
     crowd = people(args.people)
     lines: list[str] = []
-    for chain in (True, False) if args.no_chain else (True,):
-        with tempfile.TemporaryDirectory() as scratch:
-            settings = Settings.load(database_url=f"sqlite:///{scratch}/bench.db")
-            bench_store("sqlite", settings, crowd, args.threads, lines, chain=chain)
-        if args.pg:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                settings = Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
-                bench_store("postgres", settings, crowd, args.threads, lines, chain=chain)
-            finally:
-                with psycopg.connect(args.pg, autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    rounds: list[dict[bool, dict[str, dict[str, float]]]] = []
+    for number in range(args.rounds if args.no_chain else 1):
+        order = (True, False) if number % 2 == 0 else (False, True)
+        rounds.append(
+            {chain: bench_round(args, crowd, chain, lines) for chain in (order if args.no_chain else (True,))}
+        )
+    if args.no_chain:
+        chain_costs(rounds, lines)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with (RESULTS / "commands.txt").open("a") as out:
