@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -115,6 +115,13 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         }
         self._chained_insert = postgres_chained_insert(**chained, chain=self.ledger.chain)
         self._plain_insert = postgres_chained_insert(**chained, chain=None)
+        self._claim_keys = SQL(
+            "WITH offered AS (INSERT INTO {keys} (subject, stored)"
+            " SELECT * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT (subject) DO NOTHING"
+            " RETURNING subject, stored)"
+            " SELECT subject, stored FROM offered"
+            " UNION ALL SELECT subject, stored FROM {keys} WHERE subject = ANY(%s)"
+        ).format(keys=self._keys)
         self._keep_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
         ).format(self._answers)
@@ -235,19 +242,23 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {} (subject, stored) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
-                ).format(self._keys),
-                (str(subject), stored),
-            )
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        """One statement (autocommit): the offered keys inserted where none is stored, and every
+        subject's stored key read back; one stored meanwhile by a concurrent writer, after the
+        statement's snapshot, is read by a second statement."""
+        subjects = [str(subject) for subject in offers]
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(self._claim_keys, (subjects, list(offers.values()), subjects)).fetchall()
+            found = {row["subject"]: row["stored"] for row in rows}
+            if missing := [subject for subject in subjects if subject not in found]:
+                statement = SQL("SELECT subject, stored FROM {} WHERE subject = ANY(%s)").format(self._keys)
+                found |= {row["subject"]: row["stored"] for row in conn.execute(statement, (missing,))}
+        return {UUID(s): None if stored is None else bytes(stored) for s, stored in found.items()}
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys), (str(subject),))
-            row = curs.fetchone()
+        with self.datastore.get_connection() as conn:  # one statement: autocommit, no BEGIN/ROLLBACK
+            statement = SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys)
+            row = conn.execute(statement, (str(subject),)).fetchone()
         if row is None:
             return None
         stored = row["stored"]
@@ -328,9 +339,18 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        """In one write transaction: the offered keys inserted where none is stored, all read back."""
+        subjects = [str(subject) for subject in offers]
+        marks = ", ".join("?" * len(subjects))
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)", (str(subject), stored))  # noqa: S608
+            c.executemany(
+                f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)",  # noqa: S608
+                list(zip(subjects, offers.values(), strict=True)),
+            )
+            c.execute(f"SELECT subject, stored FROM {KEYS} WHERE subject IN ({marks})", subjects)  # noqa: S608
+            rows = c.fetchall()
+        return {UUID(row[0]): None if row[1] is None else bytes(row[1]) for row in rows}
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
         with self.datastore.transaction(commit=False) as c:

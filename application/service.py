@@ -64,7 +64,7 @@ from domain.errors import (
     InvalidValue,
     QuotaFull,
 )
-from domain.events import DecisionEvent
+from domain.events import DecisionEvent, PersonRecord
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam
@@ -794,6 +794,11 @@ class CampaignService(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Also writes a pending remembered answer, in the same transaction as the events."""
+        self.person_keys.prepare(
+            aggregate.id
+            for aggregate in objs
+            if any(isinstance(getattr(e, "person", None), PersonRecord) for e in aggregate.pending_events)
+        )
         pending = pending_answer()
         if pending is None or pending.kept is not None or not objs:
             return super().save(*objs, **kwargs)
