@@ -44,7 +44,11 @@ KEYS = "person_keys"
 _KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT"
 
 
-class CampaignMoved(IntegrityError):
+class StateMoved(IntegrityError):
+    """Something a decision read changed after it was read: the decision is taken again."""
+
+
+class CampaignMoved(StateMoved):
     """The campaign changed after the decision read it."""
 
 

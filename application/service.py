@@ -45,7 +45,13 @@ from application.errors import (
 from application.history import HistoryEntry, history_of
 from application.limits import LimitLocks
 from application.person_keys import KeyTable, MemoryKeyTable, PersonKeys, SealedPersonRecord, SubjectMapper
-from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
+from application.recorders import (
+    UNCHANGED,
+    CampaignMoved,
+    PostgresCampaignRecorder,
+    SQLiteCampaignRecorder,
+    StateMoved,
+)
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
@@ -295,13 +301,16 @@ class CampaignService(Application[UUID]):
             if not first:
                 self._refuse_duplicates(contestant, account_key, person, context.actor)
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, context.at)
-            allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+            allotments = self._allotments(
+                campaign.id, contestant_scopes(contestant), context.at, as_cached=first
+            )
             try:
                 take_places(contestant, campaign, allotments, context.at)
             except (QuotaFull, GroupCapReached):
                 if first:  # a duplicate is refused as one, also when no place is left
                     self._refuse_duplicates(contestant, account_key, person, context.actor)
                     self._confirm_current(campaign)
+                    self._confirm_pools(allotments)
                 raise
             self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
             return contestant
@@ -310,6 +319,17 @@ class CampaignService(Application[UUID]):
             return self._written_by(contestant_id(campaign_id, key), context.command_id)
 
         return self._retrying(attempt, own_write)
+
+    def _confirm_pools(self, allotments: Mapping[str, Allotment]) -> None:
+        """A refusal decided on cached pools stands only if no process changed them since."""
+        for allotment in allotments.values():
+            read = allotment.version - len(allotment.pending_events)
+            try:
+                stored = self._get(Allotment, allotment.id, NothingStored).version
+            except NothingStored:
+                stored = 0
+            if stored != read:
+                raise PoolMoved(f"the pool {allotment.scope} changed after version {read}")
 
     def _confirm_current(self, campaign: Campaign) -> None:
         """A refusal decided on a cached campaign stands only if no process changed it since."""
@@ -352,7 +372,7 @@ class CampaignService(Application[UUID]):
             try:
                 with _store_errors(), self._limits.attempt():
                     return self._nominate_together(campaign_id, nominations, fresh)
-            except CampaignMoved:
+            except StateMoved:
                 continue
             except IntegrityError:
                 return None
@@ -387,7 +407,7 @@ class CampaignService(Application[UUID]):
             fresh = True
         nominated = [o for o in outcomes if isinstance(o, Contestant)]
         scopes = sorted({s for c in nominated for s in contestant_scopes(c)})
-        allotments = self._allotments(campaign.id, scopes, nominations[0].context.at)
+        allotments = self._allotments(campaign.id, scopes, nominations[0].context.at, as_cached=not fresh)
         seen: set[UUID] = set()
         changed: list[Aggregate] = []
         for n, (nomination, outcome) in enumerate(zip(nominations, outcomes, strict=True)):
@@ -403,6 +423,7 @@ class CampaignService(Application[UUID]):
             except (QuotaFull, GroupCapReached) as refusal:
                 if not fresh:
                     self._confirm_current(campaign)
+                    self._confirm_pools(allotments)
                     fresh = True  # confirmed once for the whole batch
                 outcomes[n] = None if self._exists(outcome.id) or self._exists(claim_id) else refusal
                 continue
@@ -420,18 +441,37 @@ class CampaignService(Application[UUID]):
         coming back (reconsider) takes the places again.
         """
 
+        tries = 0
+
         def attempt() -> int:
+            nonlocal tries
+            tries += 1
+            # As for a nomination, the first try trusts the cached campaign and pools: the
+            # insert refuses a moved campaign, the pools' versions refuse stale pools.
+            first = tries == 1
             contestant = self.get_contestant(contestant_id)
-            campaign = self.get_campaign(contestant.campaign_id)
-            others = list(command.act(contestant, campaign, context, self))
+            campaign = self._decision_campaign(contestant.campaign_id, as_cached=first)
+            try:
+                others = list(command.act(contestant, campaign, context, self))
+            except DomainError:
+                if first:  # refused under the cached rules: only if they are still the rules
+                    self._confirm_current(campaign)
+                raise
+            scopes = contestant_scopes(contestant)
             if command.leaves:
-                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+                allotments = self._allotments(campaign.id, scopes, context.at, as_cached=first)
                 team = self.get_team(campaign.id, contestant.city)
                 free_places(contestant, allotments, team, context.at)
                 others += [*allotments.values(), *([team] if team else [])]
             if command.rejoins:  # under the quota, as a nomination would
-                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
-                take_places(contestant, campaign, allotments, context.at)
+                allotments = self._allotments(campaign.id, scopes, context.at, as_cached=first)
+                try:
+                    take_places(contestant, campaign, allotments, context.at)
+                except (QuotaFull, GroupCapReached):
+                    if first:
+                        self._confirm_current(campaign)
+                        self._confirm_pools(allotments)
+                    raise
                 others += allotments.values()
             self.save(contestant, *others, **_unchanged(campaign))
             return contestant.version
@@ -608,15 +648,26 @@ class CampaignService(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _allotments(self, campaign_id: UUID, scopes: Iterable[str], at: datetime) -> dict[str, Allotment]:
-        """The pools, locked against other writers until this attempt has saved (see limits.py)."""
+    def _allotments(
+        self, campaign_id: UUID, scopes: Iterable[str], at: datetime, *, as_cached: bool = False
+    ) -> dict[str, Allotment]:
+        """The pools, locked against other writers until this attempt has saved (see limits.py).
+
+        ``as_cached``: as this process last saw them, without reading the store. Saving a pool
+        stale here is refused by the store (its next version exists), and a refusal for want
+        of a place must be confirmed on the stored pools (``_confirm_pools``).
+        """
         ids = {scope: allotment_id(campaign_id, scope) for scope in scopes}
         self._limits.hold(ids.values())
         found: dict[str, Allotment] = {}
         for scope, pool_id in ids.items():
             try:
-                found[scope] = self._get(Allotment, pool_id, NothingStored)
-            except NothingStored:
+                with _store_errors():
+                    loaded = self._selective.load(Allotment, pool_id, as_cached=as_cached)
+                if not isinstance(loaded, Allotment):
+                    raise NothingStored(pool_id)
+                found[scope] = loaded
+            except (AggregateNotFoundError, NothingStored):
                 found[scope] = Allotment(campaign_id=campaign_id, scope=scope, timestamp=at)
         return found
 
@@ -834,6 +885,10 @@ class CampaignService(Application[UUID]):
         """The event store's highest notification id (0 when empty); raises StoreUnavailable."""
         with _store_errors():
             return self.recorder.max_notification_id() or 0
+
+
+class PoolMoved(StateMoved):
+    """A pool (a city quota, a group cap) changed after the decision read it from the cache."""
 
 
 def _unchanged(campaign: Campaign) -> dict[str, Any]:
