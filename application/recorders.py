@@ -90,6 +90,7 @@ _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHE
 
 
 _Base = PostgresApplicationRecorder
+_GENERIC_PLANS = SQL("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
@@ -203,6 +204,9 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 try:
                     self._lock_table(curs)
                     self._notify_channel(curs)
+                    # The insert is one prepared statement whose planning (its CTEs) costs more
+                    # than running it: planned once per connection, not once per command.
+                    curs.execute(_GENERIC_PLANS, prepare=True)
                     if answer is not None:
                         kept.execute(self._keep_statement, _row(answer), prepare=True)
                     statement = self._chained_insert if self.chains else self._plain_insert
