@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
@@ -36,7 +36,11 @@ _subject: ContextVar[UUID | None] = ContextVar("event_subject", default=None)
 class KeyTable(Protocol):
     """The store's table of data keys (``application/recorders.py``)."""
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None: ...
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        """Store each offered key unless its subject has one; every subject's key as stored
+        (None once destroyed), in one call."""
+        ...
+
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None: ...
     def destroy_person_key(self, subject: UUID) -> bool: ...
 
@@ -47,8 +51,8 @@ class MemoryKeyTable:
     def __init__(self) -> None:
         self._rows: dict[UUID, bytes | None] = {}
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
-        self._rows.setdefault(subject, stored)
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        return {subject: self._rows.setdefault(subject, stored) for subject, stored in offers.items()}
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
         return (self._rows[subject],) if subject in self._rows else None
@@ -75,18 +79,43 @@ class PersonKeys:
         with self._lock:
             if subject in self._cache:
                 return self._cache[subject]
+        if create:
+            self.prepare([subject])
+            with self._lock:
+                return self._cache[subject]
         found = self._table.select_person_key(subject)
-        if found is None and create:
-            key = AESCipher.random_bytes(32)
-            self._table.insert_person_key(subject, self._master.encrypt(key) if self._master else key)
-            found = self._table.select_person_key(subject)  # another writer's key if it came first
         if found is None or found[0] is None:  # never made, or destroyed
             return None
-        stored = found[0]
-        cipher = self._cipher(self._master.decrypt(stored) if self._master else stored)
+        cipher = self._unwrapped(found[0])
         with self._lock:
             self._cache[subject] = cipher
         return cipher
+
+    def _unwrapped(self, stored: bytes) -> AESCipher:
+        return self._cipher(self._master.decrypt(stored) if self._master else stored)
+
+    def prepare(self, subjects: Iterable[UUID]) -> None:
+        """Every subject's key at hand, made and stored first where there is none: one store
+        call for all, so a batch of nominations does not pay a round trip per person."""
+        with self._lock:
+            missing = [s for s in dict.fromkeys(subjects) if s not in self._cache]
+        if not missing:
+            return
+        made = {subject: AESCipher.random_bytes(32) for subject in missing}
+        offers = {s: self._master.encrypt(key) if self._master else key for s, key in made.items()}
+        stored = self._table.claim_person_keys(offers)
+        found: dict[UUID, AESCipher | None] = {}
+        for subject in missing:
+            kept = stored.get(subject)
+            if kept is None:  # destroyed: nothing personal can be recorded for them
+                found[subject] = None
+            elif kept == offers[subject]:
+                found[subject] = self._cipher(made[subject])
+            else:  # another writer's key came first
+                found[subject] = self._unwrapped(kept)
+        with self._lock:
+            for subject, cipher in found.items():
+                self._cache.setdefault(subject, cipher)
 
     def seal(self, subject: UUID, plaintext: bytes) -> str:
         cipher = self._load(subject, create=True)

@@ -18,21 +18,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg import Cursor
+from psycopg import Cursor, pq
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
 from application.store_policy import bounded
-from ledger.appending import append_links
+from ledger.appending import append_links, postgres_chained_insert
 from ledger.links import StoredRow
 from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 
@@ -43,7 +44,11 @@ KEYS = "person_keys"
 _KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT"
 
 
-class CampaignMoved(IntegrityError):
+class StateMoved(IntegrityError):
+    """Something a decision read changed after it was read: the decision is taken again."""
+
+
+class CampaignMoved(StateMoved):
     """The campaign changed after the decision read it."""
 
 
@@ -75,10 +80,17 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
     return sorted(rows, key=lambda r: r.notification_id)
 
 
+def _answer_refused(kept: Cursor[DictRow]) -> bool:
+    """Whether the answer's insert ran and kept nothing: another answer holds its key."""
+    result = kept.pgresult
+    return result is not None and result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 0
+
+
 _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHERE id = {p}"
 
 
 _Base = PostgresApplicationRecorder
+_GENERIC_PLANS = SQL("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
@@ -100,16 +112,31 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         )
         self.ledger = LedgerTables(events_table_name)
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
-        # The insert answers which event got which notification id, so links pair them exactly.
-        self.insert_events_statement += SQL(", originator_id, originator_version")
+        chained = {
+            "schema": datastore.schema,
+            "events": events_table_name,
+            "event_type": self.stored_event_type_name,
+            "originator_id_type": datastore.originator_id_type,
+        }
+        self._chained_insert = postgres_chained_insert(**chained, chain=self.ledger.chain)
+        self._plain_insert = postgres_chained_insert(**chained, chain=None)
+        self._claim_keys = SQL(
+            "WITH offered AS (INSERT INTO {keys} (subject, stored)"
+            " SELECT * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT (subject) DO NOTHING"
+            " RETURNING subject, stored)"
+            " SELECT subject, stored FROM offered"
+            " UNION ALL SELECT subject, stored FROM {keys} WHERE subject = ANY(%s)"
+        ).format(keys=self._keys)
+        self._keep_statement = SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
+        ).format(self._answers)
 
     def _pool_wait(self) -> float:
         return float(self.datastore.pool.timeout)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        once = _Base.insert_events.__wrapped__
         found: Sequence[int] | None = bounded(
-            lambda: once(self, stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
+            lambda: self._insert_once(stored_events, **kwargs), pool_wait=self._pool_wait(), idempotent=False
         )
         return found
 
@@ -150,48 +177,59 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         found: int | None = bounded(lambda: once(self), pool_wait=self._pool_wait())
         return found
 
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        expected = _expected(kwargs)
-        if expected is not None:
-            self._lock_table(curs)  # taken again by the insert: a no-op then
-            statement = SQL(
-                "SELECT 1 FROM {}.{} WHERE originator_id = %s AND originator_version > %s LIMIT 1"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-            curs.execute(statement, expected)
-            if curs.fetchone() is not None:
-                raise CampaignMoved(f"campaign {expected[0]} changed after version {expected[1]}")
-        if (answer := kwargs.get(ANSWER)) is not None:
-            self._keep(curs, answer)
+    def _insert_once(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """One transaction in two round trips: everything up to the insert, then the commit.
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        answered = curs.fetchall()
-        by_key = {(s.originator_id, s.originator_version): s for s in stored_events}
-        rows = sorted(
-            (
-                StoredRow(r["notification_id"], s.originator_id, s.originator_version, s.topic, s.state)
-                for r in answered
-                for s in [by_key[(r["originator_id"], r["originator_version"])]]
-            ),
-            key=lambda row: row.notification_id,
-        )
-        if self.chains:
-            append_links(
-                _PostgresChain(curs, self.datastore.schema, self.events_table_name, self.ledger), rows
-            )
-        return [r["notification_id"] for r in answered]
+        The lock, the notification, the answer and the insert (with the campaign check and
+        the chain inside it) are sent together in one pipeline; what they found is judged
+        after the first round trip, and a refusal rolls the whole transaction back.
+        """
+        if not stored_events:
+            return None
+        campaign, version = _expected(kwargs) or (None, None)
+        answer: StoredAnswer | None = kwargs.get(ANSWER)
+        rows = [
+            self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
+            for s in stored_events
+        ]
+        failure: Exception | None = None
+        answered: list[DictRow] = []
+        with self.datastore.get_connection() as conn:
+            with (
+                conn.pipeline() as pipeline,
+                conn.transaction(),
+                conn.cursor() as curs,
+                conn.cursor() as kept,
+            ):
+                try:
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    # The insert is one prepared statement whose planning (its CTEs) costs more
+                    # than running it: planned once per connection, not once per command.
+                    curs.execute(_GENERIC_PLANS, prepare=True)
+                    if answer is not None:
+                        kept.execute(self._keep_statement, _row(answer), prepare=True)
+                    statement = self._chained_insert if self.chains else self._plain_insert
+                    curs.execute(
+                        statement, {"events": rows, "campaign": campaign, "version": version}, prepare=True
+                    )
+                    pipeline.sync()
+                    answered = curs.fetchall()
+                except psycopg.Error as error:  # raised after the pipeline, as the library does
+                    failure = error
+                if answer is not None and _answer_refused(kept):
+                    raise AnswerKept(
+                        answer.key
+                    )  # also before a conflict of the events: the kept answer is the reply
+                if failure is None and not answered and campaign is not None:
+                    raise CampaignMoved(f"campaign {campaign} changed after version {version}")
+            if failure is not None:
+                raise failure
+        found = {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in answered}
+        return [found[(s.originator_id, s.originator_version)] for s in stored_events]
 
     def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
-        curs.execute(
-            SQL(
-                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
-            ).format(self._answers),
-            _row(answer),
-        )
+        curs.execute(self._keep_statement, _row(answer))
         if curs.fetchone() is None:
             raise AnswerKept(answer.key)
 
@@ -212,19 +250,23 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                SQL(
-                    "INSERT INTO {} (subject, stored) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
-                ).format(self._keys),
-                (str(subject), stored),
-            )
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        """One statement (autocommit): the offered keys inserted where none is stored, and every
+        subject's stored key read back; one stored meanwhile by a concurrent writer, after the
+        statement's snapshot, is read by a second statement."""
+        subjects = [str(subject) for subject in offers]
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(self._claim_keys, (subjects, list(offers.values()), subjects)).fetchall()
+            found = {row["subject"]: row["stored"] for row in rows}
+            if missing := [subject for subject in subjects if subject not in found]:
+                statement = SQL("SELECT subject, stored FROM {} WHERE subject = ANY(%s)").format(self._keys)
+                found |= {row["subject"]: row["stored"] for row in conn.execute(statement, (missing,))}
+        return {UUID(s): None if stored is None else bytes(stored) for s, stored in found.items()}
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys), (str(subject),))
-            row = curs.fetchone()
+        with self.datastore.get_connection() as conn:  # one statement: autocommit, no BEGIN/ROLLBACK
+            statement = SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys)
+            row = conn.execute(statement, (str(subject),)).fetchone()
         if row is None:
             return None
         stored = row["stored"]
@@ -244,37 +286,6 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 (str(subject), _now()),
             )
         return row is not None and row["stored"] is not None
-
-
-class _PostgresChain:
-    def __init__(self, curs: Cursor[DictRow], schema: str, events: str, ledger: LedgerTables) -> None:
-        self.curs = curs
-        self.schema = Identifier(schema)
-        self.events = Identifier(events)
-        self.chain = Identifier(ledger.chain)
-
-    def last_link(self) -> tuple[int, bytes] | None:
-        self.curs.execute(
-            SQL("SELECT position, link FROM {}.{} ORDER BY position DESC LIMIT 1").format(
-                self.schema, self.chain
-            )
-        )
-        row = self.curs.fetchone()
-        return None if row is None else (row["position"], bytes(row["link"]))
-
-    def has_events_before(self, notification_id: int) -> bool:
-        statement = SQL("SELECT 1 FROM {}.{} WHERE notification_id < %s LIMIT 1")
-        self.curs.execute(statement.format(self.schema, self.events), (notification_id,))
-        return self.curs.fetchone() is not None
-
-    def insert_links(self, links: Sequence[tuple[int, int, bytes]]) -> None:
-        statement = SQL(
-            "INSERT INTO {}.{} (notification_id, position, link) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[]) RETURNING position"
-        ).format(self.schema, self.chain)
-        ids, positions, hashes = zip(*links, strict=True)
-        self.curs.execute(statement, (list(ids), list(positions), list(hashes)))
-        self.curs.fetchall()  # in pipeline mode, raises here rather than at commit
 
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
@@ -336,9 +347,18 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
+        """In one write transaction: the offered keys inserted where none is stored, all read back."""
+        subjects = [str(subject) for subject in offers]
+        marks = ", ".join("?" * len(subjects))
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)", (str(subject), stored))  # noqa: S608
+            c.executemany(
+                f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)",  # noqa: S608
+                list(zip(subjects, offers.values(), strict=True)),
+            )
+            c.execute(f"SELECT subject, stored FROM {KEYS} WHERE subject IN ({marks})", subjects)  # noqa: S608
+            rows = c.fetchall()
+        return {UUID(row[0]): None if row[1] is None else bytes(row[1]) for row in rows}
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
         with self.datastore.transaction(commit=False) as c:

@@ -52,7 +52,13 @@ from application.person_keys import (
     SealedPersonRecord,
     SubjectMapper,
 )
-from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
+from application.recorders import (
+    UNCHANGED,
+    CampaignMoved,
+    PostgresCampaignRecorder,
+    SQLiteCampaignRecorder,
+    StateMoved,
+)
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
@@ -71,7 +77,7 @@ from domain.errors import (
     InvalidValue,
     QuotaFull,
 )
-from domain.events import DecisionEvent
+from domain.events import DecisionEvent, PersonRecord
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.lifecycle import Status
 from domain.places import AccountClaim, Allotment
@@ -305,7 +311,9 @@ class CampaignService(Application[UUID]):
                 if returning is not None:
                     return self._renominate(returning, campaign, nomination, account_key, cached=False)
             claim = AccountClaim.claim(campaign.id, account_key, contestant.id, context.at)
-            allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+            allotments = self._allotments(
+                campaign.id, contestant_scopes(contestant), context.at, as_cached=first
+            )
             try:
                 take_places(contestant, campaign, allotments, context.at)
             except (QuotaFull, GroupCapReached):
@@ -316,6 +324,7 @@ class CampaignService(Application[UUID]):
                             returning, campaign, nomination, account_key, cached=True, held=allotments
                         )
                     self._confirm_current(campaign)
+                    self._confirm_pools(allotments)
                 raise
             try:
                 self.save(contestant, claim, *allotments.values(), **_unchanged(campaign))
@@ -332,6 +341,17 @@ class CampaignService(Application[UUID]):
             return self._written_by(contestant_id(campaign_id, key), context.command_id)
 
         return self._retrying(attempt, own_write)
+
+    def _confirm_pools(self, allotments: Mapping[str, Allotment]) -> None:
+        """A refusal decided on cached pools stands only if no process changed them since."""
+        for allotment in allotments.values():
+            read = allotment.version - len(allotment.pending_events)
+            try:
+                stored = self._get(Allotment, allotment.id, NothingStored).version
+            except NothingStored:
+                stored = 0
+            if stored != read:
+                raise PoolMoved(f"the pool {allotment.scope} changed after version {read}")
 
     def _confirm_current(self, campaign: Campaign) -> None:
         """A refusal decided on a cached campaign stands only if no process changed it since."""
@@ -385,6 +405,7 @@ class CampaignService(Application[UUID]):
         ``held``: the pools this attempt already holds (a new person's, which are the same).
         """
         person, context = nomination.person, nomination.context
+        allotments: dict[str, Allotment] = {}
         try:
             returning.renominate(
                 campaign,
@@ -398,9 +419,11 @@ class CampaignService(Application[UUID]):
             scopes = contestant_scopes(returning)
             allotments = held if held is not None else self._allotments(campaign.id, scopes, context.at)
             take_places(returning, campaign, allotments, context.at)
-        except DomainError:
-            if cached:  # refused under the cached rules: only if they are still the rules
+        except DomainError as refusal:
+            if cached:  # refused under the cached rules and pools: only if they are still so
                 self._confirm_current(campaign)
+                if isinstance(refusal, QuotaFull | GroupCapReached):
+                    self._confirm_pools(allotments)
             raise
         self.save(returning, *claims, *allotments.values(), **_unchanged(campaign))
         return returning
@@ -434,7 +457,7 @@ class CampaignService(Application[UUID]):
             try:
                 with _store_errors(), self._limits.attempt():
                     return self._nominate_together(campaign_id, nominations, fresh)
-            except CampaignMoved:
+            except StateMoved:
                 continue
             except (IntegrityError, ErasedSubject):  # someone of the batch is on record already
                 return None
@@ -469,7 +492,7 @@ class CampaignService(Application[UUID]):
             fresh = True
         nominated = [o for o in outcomes if isinstance(o, Contestant)]
         scopes = sorted({s for c in nominated for s in contestant_scopes(c)})
-        allotments = self._allotments(campaign.id, scopes, nominations[0].context.at)
+        allotments = self._allotments(campaign.id, scopes, nominations[0].context.at, as_cached=not fresh)
         seen: set[UUID] = set()
         changed: list[Aggregate] = []
         for n, (nomination, outcome) in enumerate(zip(nominations, outcomes, strict=True)):
@@ -485,6 +508,7 @@ class CampaignService(Application[UUID]):
             except (QuotaFull, GroupCapReached) as refusal:
                 if not fresh:
                     self._confirm_current(campaign)
+                    self._confirm_pools(allotments)
                     fresh = True  # confirmed once for the whole batch
                 outcomes[n] = None if self._exists(outcome.id) or self._exists(claim_id) else refusal
                 continue
@@ -502,18 +526,37 @@ class CampaignService(Application[UUID]):
         coming back (reconsider) takes the places again.
         """
 
+        tries = 0
+
         def attempt() -> int:
+            nonlocal tries
+            tries += 1
+            # As for a nomination, the first try trusts the cached campaign and pools: the
+            # insert refuses a moved campaign, the pools' versions refuse stale pools.
+            first = tries == 1
             contestant = self.get_contestant(contestant_id)
-            campaign = self.get_campaign(contestant.campaign_id)
-            others = list(command.act(contestant, campaign, context, self))
+            campaign = self._decision_campaign(contestant.campaign_id, as_cached=first)
+            try:
+                others = list(command.act(contestant, campaign, context, self))
+            except DomainError:
+                if first:  # refused under the cached rules: only if they are still the rules
+                    self._confirm_current(campaign)
+                raise
+            scopes = contestant_scopes(contestant)
             if command.leaves:
-                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
+                allotments = self._allotments(campaign.id, scopes, context.at, as_cached=first)
                 team = self.get_team(campaign.id, contestant.city)
                 free_places(contestant, allotments, team, context.at)
                 others += [*allotments.values(), *([team] if team else [])]
             if command.rejoins:  # under the quota, as a nomination would
-                allotments = self._allotments(campaign.id, contestant_scopes(contestant), context.at)
-                take_places(contestant, campaign, allotments, context.at)
+                allotments = self._allotments(campaign.id, scopes, context.at, as_cached=first)
+                try:
+                    take_places(contestant, campaign, allotments, context.at)
+                except (QuotaFull, GroupCapReached):
+                    if first:
+                        self._confirm_current(campaign)
+                        self._confirm_pools(allotments)
+                    raise
                 others += allotments.values()
             self.save(contestant, *others, **_unchanged(campaign))
             return contestant.version
@@ -690,15 +733,26 @@ class CampaignService(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _allotments(self, campaign_id: UUID, scopes: Iterable[str], at: datetime) -> dict[str, Allotment]:
-        """The pools, locked against other writers until this attempt has saved (see limits.py)."""
+    def _allotments(
+        self, campaign_id: UUID, scopes: Iterable[str], at: datetime, *, as_cached: bool = False
+    ) -> dict[str, Allotment]:
+        """The pools, locked against other writers until this attempt has saved (see limits.py).
+
+        ``as_cached``: as this process last saw them, without reading the store. Saving a pool
+        stale here is refused by the store (its next version exists), and a refusal for want
+        of a place must be confirmed on the stored pools (``_confirm_pools``).
+        """
         ids = {scope: allotment_id(campaign_id, scope) for scope in scopes}
         self._limits.hold(ids.values())
         found: dict[str, Allotment] = {}
         for scope, pool_id in ids.items():
             try:
-                found[scope] = self._get(Allotment, pool_id, NothingStored)
-            except NothingStored:
+                with _store_errors():
+                    loaded = self._selective.load(Allotment, pool_id, as_cached=as_cached)
+                if not isinstance(loaded, Allotment):
+                    raise NothingStored(pool_id)
+                found[scope] = loaded
+            except (AggregateNotFoundError, NothingStored):
                 found[scope] = Allotment(campaign_id=campaign_id, scope=scope, timestamp=at)
         return found
 
@@ -876,6 +930,11 @@ class CampaignService(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Also writes a pending remembered answer, in the same transaction as the events."""
+        self.person_keys.prepare(
+            aggregate.id
+            for aggregate in objs
+            if any(isinstance(getattr(e, "person", None), PersonRecord) for e in aggregate.pending_events)
+        )
         pending = pending_answer()
         if pending is None or pending.kept is not None or not objs:
             return super().save(*objs, **kwargs)
@@ -925,6 +984,10 @@ def _account_taken(verb: str, person: Person) -> DuplicateAccount:
     return DuplicateAccount(
         f"{verb}: the {account.platform} account {account.handle!r} already belongs to another contestant"
     )
+
+
+class PoolMoved(StateMoved):
+    """A pool (a city quota, a group cap) changed after the decision read it from the cache."""
 
 
 def _unchanged(campaign: Campaign) -> dict[str, Any]:

@@ -9,6 +9,8 @@ its UTF-8 text); text and bytes are each preceded by their length (8 bytes), so 
 different events encode alike. The state is the stored bytes, i.e. the ciphertext when
 encryption at rest is on. The first link's previous link is 32 zero bytes. Only the
 standard library is used, so an auditor can recompute a chain with nothing but this file.
+On PostgreSQL the insert statement computes the same bytes in SQL
+(``ledger.appending.postgres_chained_insert``); the verifier always recomputes with this file.
 """
 
 from __future__ import annotations

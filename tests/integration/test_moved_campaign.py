@@ -66,18 +66,18 @@ def test_the_insert_is_refused_when_the_campaign_moved_after_the_read(service: C
 
 
 def _amended_right_after_the_first_read(service: CampaignService, change: Any) -> Any:
-    """``get_campaign`` that lets an organiser amend the timeline just after the first read."""
-    read = service.get_campaign
+    """The campaign as a decision reads it, amended by an organiser just after the first read."""
+    read = service._decision_campaign
     done: list[bool] = []
 
-    def read_then_amend(campaign_id: UUID) -> Any:
-        campaign = read(campaign_id)
+    def read_then_amend(campaign_id: UUID, *, as_cached: bool) -> Any:
+        campaign = read(campaign_id, as_cached=as_cached)
         if not done:
             done.append(True)
             change(campaign_id)
         return campaign
 
-    return patch.object(service, "get_campaign", read_then_amend)
+    return patch.object(service, "_decision_campaign", read_then_amend)
 
 
 def test_a_nomination_racing_an_amendment_is_decided_again_under_it(

@@ -8,8 +8,10 @@ from uuid import UUID
 import pytest
 
 from application import decisions
+from application.bootstrap import build_service
 from application.errors import ContestantNotFound
 from application.service import CampaignService
+from application.settings import Settings
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import DuplicateAccount, DuplicatePerson, GroupCapReached, QuotaFull
@@ -162,3 +164,30 @@ def test_a_duplicate_person_or_account_is_refused_and_nothing_is_written(service
         campaign_id, other_platform, Channel.RECOMMENDED, DecisionContext(actor=ADMIN, at=RECOMMENDING)
     )
     assert service.places_taken(campaign_id, "quota:武汉市:trainee") == 2
+
+
+def test_a_pool_changed_by_another_process_is_read_again_before_a_refusal_or_a_save(
+    settings: Settings,
+) -> None:
+    """Each process trusts its cached pools at first; neither a stale refusal nor a stale place stands."""
+    here, there = build_service(settings), build_service(settings)
+    try:
+        campaign_id = launch(here, quotas={HUANGSHI: {Group.TRAINEE: 1, Group.VETERAN: 1}})
+        staff = city_staff(HUANGSHI)
+        first = recommend(here, campaign_id, 1, city=HUANGSHI, at=shanghai(2021, 6, 10))
+        with pytest.raises(QuotaFull):
+            recommend(there, campaign_id, 2, city=HUANGSHI, at=shanghai(2021, 6, 10))  # cached there: full
+        here.decide(
+            first,
+            decisions.WITHDRAW,
+            DecisionContext(actor=staff, at=shanghai(2021, 6, 11), reason="本人因工作调动放弃"),
+        )
+        recommend(there, campaign_id, 3, city=HUANGSHI, at=shanghai(2021, 6, 12))  # the freed place
+        with pytest.raises(QuotaFull):  # cached here: one place free, taken there meanwhile
+            recommend(here, campaign_id, 4, city=HUANGSHI, at=shanghai(2021, 6, 13))
+        assert [_stored(here, campaign_id, seq) for seq in (1, 2, 3, 4)] == [True, False, True, False]
+        assert here.places_taken(campaign_id, "quota:黄石市:trainee") == 1
+        assert there.places_taken(campaign_id, "quota:黄石市:trainee") == 1
+    finally:
+        here.close()
+        there.close()
