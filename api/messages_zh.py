@@ -229,6 +229,11 @@ EVENTS = {
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 #: A score sheet's rows: each recorded on its own, or refused with its rule.
 SHEET_OUTCOMES = {"done": "已录入", "refused": "未录入"}
+#: A bulk review's rows: each decided on its own (by its verdict), or refused with its rule.
+REVIEW_OUTCOMES = {"verify": "已审核通过", "reject": "已标记不通过", "refused": "未处理"}
+#: Where a bulk review's refusal says more than the rule's general message: the queue a
+#: clerk ticked may be older than a colleague's decision.
+REVIEW_REFUSALS = {"invalid_transition": "该选手已不在待审核状态（可能已由他人审核），请刷新后查看"}
 
 
 def catalogue() -> dict[str, Any]:
@@ -249,6 +254,8 @@ def catalogue() -> dict[str, Any]:
         "events": EVENTS,
         "outcomes": OUTCOMES,
         "sheet_outcomes": SHEET_OUTCOMES,
+        "review_outcomes": REVIEW_OUTCOMES,
+        "review_refusals": REVIEW_REFUSALS,
         "cities": list(CITY_QUOTAS),  # the 17 cities in the order of 附件1
         "field_details": [list(entry) for entry in _FIELD_DETAILS],
     }

@@ -582,6 +582,7 @@ class LeaderOut(BaseModel):
 class BulkReview(_Request):
     contestants: list[UUID] = Field(min_length=1, max_length=5000, description="contestant ids")
     reason: Lines | None = Field(default=None, max_length=500, description="one reason for every decision")
+    evidence: Lines | None = Field(default=None, max_length=500, description="what every decision rests on")
 
 
 class BulkRowOut(BaseModel):
@@ -603,6 +604,7 @@ class BulkOut(BaseModel):
 class RankedOut(BaseModel):
     rank: int
     id: UUID
+    version: int = Field(description="the contestant's version the ranking was read at (for If-Match)")
     name: str
     status: str
     team_role: str | None

@@ -89,20 +89,17 @@ def review(
     campaign_id: UUID,
     contestant_ids: Sequence[UUID],
     verdict: ReviewVerdict,
-    *,
-    reason: str | None,
-    actor: Actor,
-    at: datetime,
+    context: DecisionContext,
 ) -> BulkReport:
-    """Verify or reject a list of contestants with one reason (a rejection needs one)."""
+    """Verify or reject a list of contestants with one reason and evidence (a rejection needs a reason)."""
     service.get_campaign(campaign_id)
-    if verdict == "reject" and not (reason and reason.strip()):
+    if verdict == "reject" and not (context.reason and context.reason.strip()):
         raise ReasonRequired("reject: a reason is required")
 
     def act(contestant_id: UUID) -> tuple[UUID, int]:
         checked = _in_campaign(service, campaign_id, contestant_id)
         command = decisions.VERIFY if verdict == "verify" else decisions.REJECT
-        return checked, service.decide(checked, command, DecisionContext(actor=actor, at=at, reason=reason))
+        return checked, service.decide(checked, command, context)
 
     return BulkReport([_one(line, partial(act, c)) for line, c in enumerate(contestant_ids, start=1)])
 

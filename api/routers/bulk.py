@@ -18,6 +18,7 @@ from api.readmodel import MinPosition, ViewsDep, read_after
 from api.schemas import BulkOut, BulkReview, BulkRowOut, RankedOut, RankingOut, RankingsOut
 from application.bulk import BulkReport, ReviewVerdict, assign_training_accounts, record_score_sheet, review
 from domain.access import roster_city
+from domain.decision import DecisionContext
 from domain.values import Group
 from projections.ranking import rankings
 from projections.roster import RosterRow
@@ -47,7 +48,8 @@ def bulk_review(
     now: Now,
 ) -> BulkOut:
     """Verify or reject a list of contestants with one reason; each decision recorded on its own."""
-    return _out(review(service, cid, body.contestants, verdict, reason=body.reason, actor=actor, at=now))
+    context = DecisionContext(actor=actor, at=now, reason=body.reason, evidence=body.evidence)
+    return _out(review(service, cid, body.contestants, verdict, context))
 
 
 @router.post(
@@ -111,6 +113,7 @@ def ranking(
                     RankedOut(
                         rank=e.rank,
                         id=e.row.contestant_id,
+                        version=e.row.version,
                         name=e.row.name,
                         status=e.row.status,
                         team_role=e.row.team_role,

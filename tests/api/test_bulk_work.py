@@ -39,7 +39,9 @@ def test_a_list_is_verified_with_one_reason_each_decision_on_its_own(api: Api) -
     api.clock.now = REVIEWING
     api.step(ids[1], "verify", REVIEWING)  # already verified: its row is refused, the others go through
 
-    answer = post(api, "bulk/verify", json={"contestants": ids, "reason": "材料齐全"})
+    answer = post(
+        api, "bulk/verify", json={"contestants": ids, "reason": "材料齐全", "evidence": "附件2 原件"}
+    )
 
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -50,7 +52,11 @@ def test_a_list_is_verified_with_one_reason_each_decision_on_its_own(api: Api) -
         (3, "done", None),
     ]
     history = api.client.get(f"/api/contestants/{ids[0]}/history", headers=ADMIN_HEADERS).json()
-    assert (history[-1]["type"], history[-1]["reason"]) == ("Verified", "材料齐全")
+    assert (history[-1]["type"], history[-1]["reason"], history[-1]["evidence"]) == (
+        "Verified",
+        "材料齐全",
+        "附件2 原件",
+    )
 
 
 def test_a_bulk_rejection_needs_its_one_reason(api: Api) -> None:
@@ -119,6 +125,8 @@ def test_training_accounts_and_scores_come_from_uploaded_sheets_and_make_a_ranki
         (2, "选手1", 240.0),
         (2, "选手4", 240.0),
     ]
+    first = api.client.get(f"/api/contestants/{people[2]}", headers=ADMIN_HEADERS).json()
+    assert tables[0]["entries"][0]["version"] == first["version"]  # a pick from the ranking can send If-Match
     veterans = api.client.get(
         f"/api/campaigns/{api.campaign_id}/rankings", params={"group": "退役军人组"}, headers=ADMIN_HEADERS
     ).json()["rankings"]

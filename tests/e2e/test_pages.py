@@ -127,29 +127,111 @@ def test_city_staff_sign_in_once_and_import_a_recommendation_form(
     expect(page).to_have_url(f"{site.url('/signin')}?next=/c/{site.campaign_id}/console")
 
 
-def test_an_organiser_bulk_verifies_the_review_queue(site: Site, context: Any) -> None:
-    mine = [_recommend(site, n)["id"] for n in (401, 402, 403)]
+def _posts(page: Any) -> list[str]:
+    """The addresses of the POST requests the page sends from now on."""
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    return sent
+
+
+def _last_event(site: Site, contestant: str) -> dict[str, Any]:
+    history = site.call("GET", f"/api/contestants/{contestant}/history", token=site.tokens["auditor"])
+    assert history.status_code == 200, history.text
+    last: dict[str, Any] = history.json()[-1]
+    return last
+
+
+def test_an_organiser_bulk_verifies_several_in_one_act_and_reads_each_row(site: Site, context: Any) -> None:
+    mine = {n: _recommend(site, n)["id"] for n in (401, 402, 403)}
     page = context.new_page()
     sign_in(page, site, site.tokens["admin"], f"/c/{site.campaign_id}/console#review")
     rows = page.locator("#review-table tbody tr")
     expect(rows.filter(has_text="推荐403")).to_have_count(1)
-    waiting = rows.count()
-    page.get_by_label("全选").check()
+    # a colleague verifies 402 after this queue was read: its row is refused, the others go through
+    taken = site.call(
+        "POST",
+        f"/api/contestants/{mine[402]}/verify",
+        json={"reason": "电话核实"},
+        token=site.tokens["admin"],
+    )
+    assert taken.status_code == 200, taken.text
+    for n in mine:
+        rows.filter(has_text=f"推荐{n}").get_by_role("checkbox").check()
+    expect(page.locator("#review-picked")).to_have_text("已勾选 3 人")
+    page.get_by_label("理由（不通过时必填）").fill("材料齐全")
+    page.get_by_label("依据（可选）").fill("附件2 原件")
+    sent = _posts(page)
     page.get_by_role("button", name="批量审核通过").click()
 
-    expect(page.locator("#console-status")).to_have_text(f"完成 {waiting} 人")
-    expect(page.locator("#review-table .result.ok")).to_have_count(waiting)
+    expect(page.locator("#review-counts")).to_have_text(
+        "批量审核通过：提交 3 人，完成 2 人，未处理 1 人。每人单独记录一条决定。"
+    )
+    report = page.locator("#review-report-table tbody tr")
+    expect(report).to_have_count(3)
+    for n in (401, 403):
+        expect(report.filter(has_text=f"推荐{n}")).to_contain_text("已审核通过")
+        expect(rows.filter(has_text=f"推荐{n}").locator(".result")).to_have_text("已审核通过")
+        expect(rows.filter(has_text=f"推荐{n}").get_by_role("checkbox")).to_be_disabled()
+    refused = report.filter(has_text="推荐402")
+    expect(refused).to_contain_text("未处理")
+    expect(refused).to_contain_text("该选手已不在待审核状态（可能已由他人审核），请刷新后查看")
+    expect(page.locator("#console-status")).to_have_text(
+        "批量审核通过：完成 2 人，1 人未处理（见“本次结果”）"
+    )
+    assert sent == [site.url(f"/api/campaigns/{site.campaign_id}/bulk/verify")]  # one act for the three
     shoot(page, "console-review")
-    statuses = {c: site.call("GET", f"/api/contestants/{c}").json()["status"] for c in mine}
-    assert set(statuses.values()) == {"verified"}
-    queue = site.view(f"/api/campaigns/{site.campaign_id}/contestants?status=nominated")
-    assert queue["total"] == 0
+
+    for n in (401, 403):  # each decision recorded on its own, with the act's reason and evidence
+        event = _last_event(site, mine[n])
+        assert (event["type"], event["user"], event["reason"], event["evidence"]) == (
+            "Verified",
+            "organiser-1",
+            "材料齐全",
+            "附件2 原件",
+        )
+    assert _last_event(site, mine[402])["reason"] == "电话核实"  # the colleague's decision stands alone
 
     for tab in ("scores", "teams", "timeline", "users"):
         page.goto(site.page(f"console#{tab}"))
         expect(page.locator(f"#tab-{tab}")).to_be_visible()
         page.wait_for_load_state("networkidle")
         shoot(page, f"console-{tab}")
+
+
+def test_an_organiser_rejects_several_with_one_reason_and_none_without(site: Site, context: Any) -> None:
+    mine = {n: _recommend(site, n)["id"] for n in (411, 412)}
+    page = context.new_page()
+    sign_in(page, site, site.tokens["admin"], f"/c/{site.campaign_id}/console#review")
+    rows = page.locator("#review-table tbody tr")
+    for n in mine:
+        rows.filter(has_text=f"推荐{n}").get_by_role("checkbox").check()
+    sent = _posts(page)
+    page.get_by_role("button", name="批量不通过").click()
+
+    reason = page.get_by_label("理由（不通过时必填）")
+    expect(page.locator("#e-reason")).to_have_text("批量不通过须填写理由（一条理由适用于所有勾选的选手）")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_be_focused()
+    expect(page.locator("#console-status")).to_have_text("未提交：请先填写不通过的理由")
+    assert sent == []  # nothing was sent, nobody rejected
+    shoot(page, "console-review-reason-required")
+    assert {site.call("GET", f"/api/contestants/{c}").json()["status"] for c in mine.values()} == {
+        "nominated"
+    }
+
+    reason.fill("未提供退役证")
+    page.get_by_role("button", name="批量不通过").click()
+    expect(page.locator("#review-counts")).to_have_text(
+        "批量不通过：提交 2 人，完成 2 人，未处理 0 人。每人单独记录一条决定。"
+    )
+    expect(page.locator("#review-report-table tbody tr", has_text="已标记不通过")).to_have_count(2)
+    expect(page.locator("#e-reason")).to_be_hidden()
+    assert sent == [site.url(f"/api/campaigns/{site.campaign_id}/bulk/reject")]
+    shoot(page, "console-review-reject")
+    for contestant in mine.values():
+        assert site.call("GET", f"/api/contestants/{contestant}").json()["status"] == "rejected"
+        event = _last_event(site, contestant)
+        assert (event["type"], event["reason"]) == ("Rejected", "未提供退役证")
 
 
 def test_leadership_reads_the_dashboard_with_the_views_numbers_and_no_names(site: Site, context: Any) -> None:
@@ -237,26 +319,30 @@ def test_the_home_and_sign_in_pages(site: Site, context: Any) -> None:
     shoot(page, "signin")
 
 
-def _campaign_in_contest(site: Site) -> tuple[str, list[str]]:
-    """A campaign of its own whose contest is open now: two trained contestants, by overrides."""
+def _campaign_in_contest(
+    site: Site,
+    purpose: str = "评分",
+    people: tuple[tuple[int, str], ...] = ((701, "trainee"), (702, "trainee")),
+) -> tuple[str, list[str]]:
+    """A campaign of its own whose contest is open now, its people trained, by overrides."""
     today = datetime.now(UTC).astimezone(SHANGHAI).date()
     launched = site.call(
         "POST",
         "/api/campaigns",
         json={
-            "name": f"战友杯 e2e 评分 {site.backend}",
+            "name": f"战友杯 e2e {purpose} {site.backend}",
             "template": "hubei-2021",
             "start": (today - timedelta(days=20)).isoformat(),
         },
     )
     assert launched.status_code == 201, launched.text
     cid: str = launched.json()["id"]
-    people: list[str] = []
-    for seq in (701, 702):
+    ids: list[str] = []
+    for seq, group in people:
         body = {
-            "group": "trainee",
+            "group": group,
             "city": "武汉市",
-            "name": f"评分{seq}",
+            "name": f"{purpose}{seq}",
             "id_number": id_number(seq),
             "mobile": mobile(seq),
             "platform": "douyin",
@@ -265,14 +351,14 @@ def _campaign_in_contest(site: Site) -> tuple[str, list[str]]:
         }
         created = site.call("POST", f"/api/campaigns/{cid}/contestants", json=body)
         assert created.status_code == 201, created.text
-        people.append(created.json()["id"])
-        assert site.call("POST", f"/api/contestants/{people[-1]}/verify", json={}).status_code == 200
+        ids.append(created.json()["id"])
+        assert site.call("POST", f"/api/contestants/{ids[-1]}/verify", json={}).status_code == 200
     for code, side in (("registration", "close"), ("online_training", "open")):
         moved = site.call(
             "POST", f"/api/campaigns/{cid}/phases/{code}/{side}", json={"reason": "提前进入培训"}
         )
         assert moved.status_code == 200, moved.text
-    for contestant in people:
+    for contestant in ids:
         assigned = site.call(
             "POST",
             f"/api/contestants/{contestant}/training-account",
@@ -283,7 +369,15 @@ def _campaign_in_contest(site: Site) -> tuple[str, list[str]]:
         assert trained.status_code == 200, trained.text
     opened = site.call("POST", f"/api/campaigns/{cid}/phases/contest/open", json={"reason": "比赛提前开始"})
     assert opened.status_code == 200, opened.text
-    return cid, people
+    return cid, ids
+
+
+def _score(site: Site, contestant: str, short_video: float, operation: float, selling: float) -> None:
+    scores = {"short_video": short_video, "account_operation": operation, "livestream_selling": selling}
+    recorded = site.call(
+        "POST", f"/api/contestants/{contestant}/results", json={"scores": scores}, token=site.tokens["judge"]
+    )
+    assert recorded.status_code == 200, recorded.text
 
 
 def test_a_judge_uploads_a_score_sheet_and_reads_the_report_in_chinese(
@@ -347,3 +441,107 @@ def test_an_auditor_sees_the_chain_verified_and_the_signed_checkpoints(site: Sit
     expect(newest).to_contain_text(instant.strftime("%Y-%m-%d %H:%M"))  # Beijing time
     page.locator("#ledger").scroll_into_view_if_needed()
     shoot(page, "audit-ledger")
+
+
+def test_the_team_tab_ranks_as_the_rankings_api_does_trainees_first(site: Site, context: Any) -> None:
+    groups = {711: "veteran", 712: "trainee", 713: "trainee", 714: "family", 715: "trainee"}
+    cid, ids = _campaign_in_contest(site, "排名", tuple(groups.items()))
+    people = dict(zip(groups, ids, strict=True))
+    for seq, scores in {
+        711: (99, 99, 99),
+        712: (80, 70, 90),
+        713: (90, 90, 90.5),
+        714: (60, 60, 60),
+        715: (80, 90, 70),
+    }.items():
+        _score(site, people[seq], *scores)
+    closed = site.call("POST", f"/api/campaigns/{cid}/phases/contest/close", json={"reason": "比赛结束"})
+    assert closed.status_code == 200, closed.text
+    ranked = site.view(f"/api/campaigns/{cid}/rankings?city=武汉市")["rankings"]
+    # the veteran has the highest total, yet the trainees come first (重点突出学员)
+    assert [r["group"] for r in ranked] == ["trainee", "veteran", "family"]
+
+    page = context.new_page()
+    sign_in(page, site, site.tokens["admin"], f"/c/{cid}/console#teams")
+    tables = page.locator("#rankings table")
+    expect(tables).to_have_count(len(ranked))
+    for table, ranking in zip([tables.nth(i) for i in range(len(ranked))], ranked, strict=True):
+        expect(table).to_have_attribute("data-group", ranking["group"])
+        expect(page.locator(".ranking-group h4").nth(ranked.index(ranking))).to_have_text(
+            f"{ranking['group_title']}（{len(ranking['entries'])} 人）"
+        )
+        rows = table.locator("tbody tr")
+        expect(rows).to_have_count(len(ranking["entries"]))
+        for n, entry in enumerate(ranking["entries"]):
+            expect(rows.nth(n).locator(".rank")).to_have_text(str(entry["rank"]))
+            expect(rows.nth(n).locator(".name")).to_have_text(entry["name"])
+            expect(rows.nth(n).locator(".total")).to_have_text(f"{entry['total']:g}")
+            expect(rows.nth(n).locator(".status")).to_have_text("已参赛")
+    trainees = tables.first.locator("tbody tr")
+    expect(trainees.locator(".rank")).to_have_text(["1", "2", "2"])  # equal totals share a rank
+    expect(trainees.first.locator(".total")).to_have_text("270.5")
+
+    page.locator("#t-group").select_option(label="退役军人组")
+    veterans = site.view(f"/api/campaigns/{cid}/rankings?city=武汉市&group=veteran")["rankings"]
+    expect(tables).to_have_count(1)
+    expect(tables.first.locator("tbody .name")).to_have_text([e["name"] for e in veterans[0]["entries"]])
+    page.locator("#t-group").select_option(label="全部组别")
+    expect(tables).to_have_count(len(ranked))
+
+    top = tables.first.locator("tbody tr").first
+    top.get_by_role("button", name="选为主播").click()
+    expect(top.locator(".result")).to_have_text("已入选")
+    expect(top.locator(".status")).to_have_text("入围决赛（主播）")
+    expect(page.locator("#team-now")).to_contain_text("主播 1 人（排名713）")
+    shoot(page, "console-teams-ranking")
+    picked = site.call("GET", f"/api/contestants/{people[713]}").json()
+    assert (picked["status"], picked["team_role"]) == ("advanced", "streamer")
+
+
+def test_a_judge_corrects_a_recorded_score_with_a_reason(site: Site, context: Any) -> None:
+    cid, (recorded, waiting) = _campaign_in_contest(site, "更正", ((721, "trainee"), (722, "trainee")))
+    _score(site, recorded, 80, 80, 80)
+    page = context.new_page()
+    sign_in(page, site, site.tokens["judge"], f"/c/{cid}/console#scores")
+    rows = page.locator("#scores-table tbody tr")
+    expect(rows).to_have_count(1)  # the one waiting for a first entry
+    row = rows.filter(has_text="更正722")
+    row.get_by_label("更正722 短视频").fill("70")
+    row.get_by_label("更正722 账号运营").fill("71")
+    row.get_by_role("button", name="保存").click()
+    expect(row.locator(".result")).to_have_text("请填写直播带货成绩")  # a blank is not a 0
+    row.get_by_label("更正722 直播带货").fill("72.5")
+    row.get_by_role("button", name="保存").click()
+    expect(row.locator(".result")).to_have_text("已保存（如需更正，请在“已录入成绩”中修改）")
+    expect(row.get_by_label("更正722 短视频")).to_be_disabled()
+
+    page.locator("#s-state").select_option(label="已录入成绩（可更正）")
+    expect(rows).to_have_count(2)
+    row = rows.filter(has_text="更正721")
+    expect(row.get_by_label("更正721 短视频")).to_have_value("80")
+    row.get_by_label("更正721 短视频").fill("85")
+    row.get_by_role("button", name="更正").click()
+    reason = row.get_by_label("更正721 更正理由")
+    expect(row.locator(".result")).to_have_text("更正已录入的成绩须填写理由")
+    expect(reason).to_be_focused()
+    assert site.call("GET", f"/api/contestants/{recorded}").json()["results"]["short_video"] == 80.0
+
+    reason.fill("复核评分表：短视频漏计5分")
+    row.get_by_role("button", name="更正").click()
+    expect(row.locator(".result")).to_have_text("已更正")
+    expect(reason).to_have_value("")
+    shoot(page, "console-score-correction")
+    corrected = site.call("GET", f"/api/contestants/{recorded}").json()
+    assert corrected["results"] == {
+        "short_video": 85.0,
+        "account_operation": 80.0,
+        "livestream_selling": 80.0,
+    }
+    event = _last_event(site, recorded)
+    assert (event["type"], event["user"], event["reason"]) == (
+        "Competed",
+        "judge-1",
+        "复核评分表：短视频漏计5分",
+    )
+    first = site.call("GET", f"/api/contestants/{waiting}").json()
+    assert first["results"] == {"short_video": 70.0, "account_operation": 71.0, "livestream_selling": 72.5}

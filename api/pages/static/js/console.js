@@ -1,7 +1,7 @@
-/* 市州工作台: roster, import, review (bulk, one call per contestant), scores and score sheets, teams, timeline, users. */
+/* 市州工作台: roster, import, review (one bulk act, reported per row), scores and corrections, score sheets, teams and rankings, timeline, users. */
 "use strict";
 (function () {
-  const { api, el, label, time, until, explain, message, showErrors, clearErrors, catalogue } = window.ZY;
+  const { api, el, label, time, until, explain, message, showErrors, clearErrors, markField, catalogue, Problem } = window.ZY;
   const root = document.getElementById("console");
   const cid = root.dataset.cid;
   const ownCity = root.dataset.city;
@@ -27,6 +27,12 @@
     return (await api("GET", `/api/campaigns/${cid}/contestants?${query}`)).data;
   }
   const cityOf = (id) => document.getElementById(id).value;
+  /* each cell names its column, so a narrow screen can show a row as a card (table.stack) */
+  function labelCells(table) {
+    const heads = [...table.tHead.rows[0].cells].filter((th) => !th.hidden).map((th) => th.dataset.label || th.textContent.trim());
+    for (const tr of table.tBodies[0].rows) [...tr.cells].forEach((td, i) => { td.dataset.label = heads[i] || ""; });
+  }
+  const points = new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 2, useGrouping: false });
 
   /* --- roster --- */
   let page = 1;
@@ -79,79 +85,170 @@
     } finally { button.disabled = false; }
   });
 
-  /* --- review: one decision per contestant, each with the version it was based on --- */
-  const reviewBody = document.querySelector("#review-table tbody");
+  /* --- review: one bulk act; the server decides and records each contestant on its own --- */
+  const reviewTable = document.getElementById("review-table");
+  const reviewBody = reviewTable.tBodies[0];
+  const reviewForm = document.getElementById("review-form");
+  const reviewBoxes = () => [...reviewBody.querySelectorAll("input[type=checkbox]:not(:disabled)")];
+  function countPicked() {
+    const boxes = reviewBoxes();
+    const picked = boxes.filter((b) => b.checked).length;
+    document.getElementById("review-picked").textContent = `已勾选 ${picked} 人`;
+    const all = document.getElementById("review-all");
+    all.checked = boxes.length > 0 && picked === boxes.length;
+    all.indeterminate = picked > 0 && picked < boxes.length;
+  }
+  let reviewWritten = null;  /* the log position after this page's last act: a reload holds it */
   async function loadReview() {
     try {
-      const found = await roster({ status: "nominated", city: cityOf("v-city"), sort: "time", page_size: 200 });
-      reviewBody.replaceChildren(...found.contestants.map((c) => el("tr", { dataset: { id: c.id, version: c.version } },
-        el("td", {}, el("input", { type: "checkbox", "aria-label": `选择 ${c.name}` })),
-        el("td", {}, c.name), el("td", {}, c.city), el("td", {}, label("groups", c.group)), el("td", {}, label("channels", c.channel)),
-        el("td", {}, `${label("platforms", c.platform)} ${c.account}`), el("td", {}, time(c.nominated_at)), el("td", { class: "result" }))));
-      say(`待审核 ${found.total} 人`);
+      const after = reviewWritten ? { min_position: reviewWritten } : {};
+      const found = await roster({ status: "nominated", city: cityOf("v-city"), sort: "time", page_size: 200, ...after });
+      reviewBody.replaceChildren(...found.contestants.map((c) => el("tr", { dataset: { id: c.id, name: c.name, city: c.city } },
+        el("td", { class: "pick" }, el("input", { type: "checkbox", "aria-label": `选择 ${c.name}`, onchange: countPicked })),
+        el("td", { class: "nowrap" }, c.name), el("td", { class: "nowrap" }, c.city), el("td", { class: "nowrap" }, label("groups", c.group)),
+        el("td", { class: "nowrap" }, label("channels", c.channel)),
+        el("td", { class: "wide" }, `${label("platforms", c.platform)} ${c.account}`), el("td", { class: "nowrap" }, time(c.nominated_at)), el("td", { class: "result wide" }))));
+      labelCells(reviewTable);
+      countPicked();
+      say(found.total > found.contestants.length ? `待审核 ${found.total} 人，先列出最早报名的 ${found.contestants.length} 人` : `待审核 ${found.total} 人`);
     } catch (problem) { say(message(problem), false); }
   }
   document.getElementById("v-city").addEventListener("change", loadReview);
+  document.getElementById("review-load").addEventListener("click", () => { document.getElementById("review-report").hidden = true; loadReview(); });
   document.getElementById("review-all").addEventListener("change", (e) => {
-    for (const box of reviewBody.querySelectorAll("input[type=checkbox]")) box.checked = e.target.checked;
+    for (const box of reviewBoxes()) box.checked = e.target.checked;
+    countPicked();
   });
+  function reviewRefusal(row) {
+    return catalogue.review_refusals[row.rule] || explain(row.rule, row.detail);
+  }
   async function bulk(action) {
-    const rows = [...reviewBody.querySelectorAll("tr")].filter((tr) => tr.querySelector("input").checked);
+    clearErrors(reviewForm);
+    const rows = [...reviewBody.rows].filter((tr) => tr.querySelector("input").checked);
     if (!rows.length) { say("请先勾选选手", false); return; }
-    const reason = document.getElementById("v-reason").value.trim();
+    const reasonInput = document.getElementById("v-reason");
+    const reason = reasonInput.value.trim();
     const evidence = document.getElementById("v-evidence").value.trim();
-    if (action === "reject" && !reason) { say(catalogue.rules.reason_required, false); document.getElementById("v-reason").focus(); return; }
-    let done = 0, refused = 0;
-    for (const tr of rows) {
-      const cell = tr.querySelector(".result");
-      try {
-        await api("POST", `/api/contestants/${tr.dataset.id}/${action}`, { reason: reason || null, evidence: evidence || null },
-          { "If-Match": `"${tr.dataset.version}"`, "Idempotency-Key": crypto.randomUUID() });
-        cell.textContent = action === "verify" ? "已审核通过" : "已标记不通过";
-        cell.className = "result ok";
-        tr.querySelector("input").disabled = true;
-        tr.querySelector("input").checked = false;
-        done += 1;
-      } catch (problem) {
-        cell.textContent = message(problem);
-        cell.className = "result bad";
-        refused += 1;
-      }
+    if (action === "reject" && !reason) {
+      markField(reviewForm, "reason", "批量不通过须填写理由（一条理由适用于所有勾选的选手）");
+      say("未提交：请先填写不通过的理由", false);
+      reasonInput.focus();
+      return;
     }
-    say(`完成 ${done} 人${refused ? `，${refused} 人未完成（见"结果"列）` : ""}`, refused === 0);
+    const buttons = reviewForm.querySelectorAll("button");
+    for (const b of buttons) b.disabled = true;
+    try {
+      const { data, headers } = await api("POST", `/api/campaigns/${cid}/bulk/${action}`,
+        { contestants: rows.map((tr) => tr.dataset.id), reason: reason || null, evidence: evidence || null });
+      reviewWritten = headers.get("X-Log-Position") || reviewWritten;
+      /* the report's line is the position in the list sent */
+      const report = data.rows.map((r) => ({ ...r, tr: rows[r.line - 1] }));
+      for (const { tr, outcome, rule, detail } of report) {
+        const cell = tr.querySelector(".result");
+        const done = outcome === "done";
+        cell.textContent = done ? label("review_outcomes", action) : reviewRefusal({ rule, detail });
+        cell.className = `result wide ${done ? "ok" : "bad"}`;
+        const box = tr.querySelector("input");
+        box.checked = false;
+        if (done) { box.disabled = true; tr.classList.add("decided"); }
+      }
+      document.querySelector("#review-report-table tbody").replaceChildren(...report.map((r) => el("tr", { class: r.outcome === "refused" ? "bad" : "" },
+        el("td", { class: "n" }, r.line), el("td", { class: "nowrap" }, r.tr.dataset.name), el("td", { class: "nowrap" }, r.tr.dataset.city),
+        el("td", { class: `nowrap ${r.outcome === "done" ? "ok" : ""}` }, r.outcome === "done" ? label("review_outcomes", action) : label("review_outcomes", "refused")),
+        el("td", { class: "wide" }, r.outcome === "done" ? null : reviewRefusal(r)))));
+      labelCells(document.getElementById("review-report-table"));
+      const c = data.counts;
+      const verdict = action === "verify" ? "批量审核通过" : "批量不通过";
+      document.getElementById("review-counts").textContent =
+        `${verdict}：提交 ${rows.length} 人，完成 ${c.done} 人，未处理 ${c.refused} 人。每人单独记录一条决定。`;
+      document.getElementById("review-report").hidden = false;
+      say(`${verdict}：完成 ${c.done} 人${c.refused ? `，${c.refused} 人未处理（见“本次结果”）` : ""}`, c.refused === 0);
+      countPicked();
+    } catch (problem) {
+      if (problem.rule === "reason_required") markField(reviewForm, "reason", message(problem));
+      say(message(problem), false);
+    } finally { for (const b of buttons) b.disabled = false; }
   }
   document.getElementById("bulk-verify").addEventListener("click", () => bulk("verify"));
   document.getElementById("bulk-reject").addEventListener("click", () => bulk("reject"));
+  reviewForm.addEventListener("submit", (e) => e.preventDefault());
   loaders.review = loadReview;
 
-  /* --- scores --- */
+  /* --- scores: first entry, and corrections of recorded scores (a reason each) --- */
   const scoreKeys = Object.keys(catalogue.scores);
+  const scoresTable = document.getElementById("scores-table");
+  const scoreMax = Number(scoresTable.dataset.scoreMax);
+  const scoreState = document.getElementById("s-state");
+  let scoresWritten = null;  /* the log position of this page's last score: the next list holds it */
   async function loadScores(position) {
+    if (typeof position === "string") scoresWritten = position;
+    const correcting = scoreState.value === "competed";
+    document.getElementById("scores-reason-head").hidden = !correcting;
+    document.getElementById("scores-hint-trained").hidden = correcting;
+    document.getElementById("scores-hint-competed").hidden = !correcting;
     try {
       /* after a write, read the roster once it holds that write (X-Log-Position) */
-      const after = typeof position === "string" ? { min_position: position } : {};
-      const found = await roster({ status: "trained", city: cityOf("s-city"), page_size: 200, ...after });
-      document.querySelector("#scores-table tbody").replaceChildren(...found.contestants.map((c) => {
-        const tr = el("tr", { dataset: { id: c.id, version: c.version } }, el("td", {}, c.name), el("td", {}, c.city), el("td", {}, label("groups", c.group)),
-          ...scoreKeys.map((k) => el("td", {}, el("input", { type: "number", min: 0, step: "0.5", name: k, "aria-label": `${c.name} ${catalogue.scores[k]}` }))),
-          el("td", {}, el("button", { type: "button", class: "button small", onclick: () => saveScores(tr) }, "保存")), el("td", { class: "result" }));
+      const after = scoresWritten ? { min_position: scoresWritten } : {};
+      const found = await roster({ status: scoreState.value, city: cityOf("s-city"), page_size: 200, ...after });
+      scoresTable.tBodies[0].replaceChildren(...found.contestants.map((c) => {
+        const recorded = c.results || {};
+        const tr = el("tr", { dataset: { id: c.id, version: c.version, recorded: correcting ? JSON.stringify(recorded) : "" } },
+          el("td", { class: "nowrap" }, c.name), el("td", { class: "nowrap" }, c.city), el("td", { class: "nowrap" }, label("groups", c.group)),
+          ...scoreKeys.map((k) => el("td", {}, el("input", { type: "number", min: 0, max: scoreMax, step: "0.5", name: k, inputmode: "decimal",
+            value: correcting && recorded[k] !== undefined ? recorded[k] : null, "aria-label": `${c.name} ${catalogue.scores[k]}` }))),
+          correcting ? el("td", { class: "wide" }, el("input", { name: "reason", maxlength: 500, "aria-label": `${c.name} 更正理由`, placeholder: "必填" })) : null,
+          el("td", {}, el("button", { type: "button", class: "button small", onclick: () => saveScores(tr) }, correcting ? "更正" : "保存")),
+          el("td", { class: "result wide" }));
         return tr;
       }));
-      say(`待录入成绩 ${found.total} 人`);
+      labelCells(scoresTable);
+      say(correcting ? `已录入成绩 ${found.total} 人` : `待录入成绩 ${found.total} 人`);
     } catch (problem) { say(message(problem), false); }
   }
   async function saveScores(tr) {
-    const scores = {};
-    for (const k of scoreKeys) scores[k] = Number(tr.querySelector(`[name=${k}]`).value);
     const cell = tr.querySelector(".result");
+    const refuse = (text, input) => { cell.textContent = text; cell.className = "result wide bad"; if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); } };
+    for (const input of tr.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    const scores = {};
+    for (const k of scoreKeys) {
+      const input = tr.querySelector(`[name=${k}]`);
+      if (input.value.trim() === "") { refuse(`请填写${catalogue.scores[k]}成绩`, input); return; }
+      scores[k] = Number(input.value);
+    }
+    const reasonInput = tr.querySelector("[name=reason]");
+    const correcting = Boolean(tr.dataset.recorded);
+    const body = { scores };
+    if (correcting) {
+      const recorded = JSON.parse(tr.dataset.recorded);
+      if (scoreKeys.every((k) => recorded[k] === scores[k])) { refuse("成绩与已录入的相同，无需更正", tr.querySelector(`[name=${scoreKeys[0]}]`)); return; }
+      if (!reasonInput.value.trim()) { refuse("更正已录入的成绩须填写理由", reasonInput); return; }
+      body.reason = reasonInput.value.trim();
+    }
+    const button = tr.querySelector("button");
+    button.disabled = true;
     try {
-      await api("POST", `/api/contestants/${tr.dataset.id}/results`, { scores }, { "If-Match": `"${tr.dataset.version}"`, "Idempotency-Key": crypto.randomUUID() });
-      cell.textContent = "已保存"; cell.className = "result ok";
-    } catch (problem) { cell.textContent = message(problem); cell.className = "result bad"; }
+      const { data, headers } = await api("POST", `/api/contestants/${tr.dataset.id}/results`, body, { "If-Match": `"${tr.dataset.version}"`, "Idempotency-Key": crypto.randomUUID() });
+      scoresWritten = headers.get("X-Log-Position") || scoresWritten;
+      tr.dataset.version = data.version;
+      if (correcting) {
+        tr.dataset.recorded = JSON.stringify(data.results);
+        reasonInput.value = "";
+        cell.textContent = "已更正";
+      } else {
+        /* recorded now: a further change is a correction, with a reason, in the other list */
+        for (const input of tr.querySelectorAll("input")) input.disabled = true;
+        cell.textContent = "已保存（如需更正，请在“已录入成绩”中修改）";
+      }
+      cell.className = "result wide ok";
+    } catch (problem) {
+      cell.textContent = problem instanceof Problem && problem.rule === "invalid_value"
+        ? problem.errors.map((e) => e.detail).join("；") || message(problem) : message(problem);
+      cell.className = "result wide bad";
+    } finally { button.disabled = tr.querySelector("input").disabled; }
   }
   /* a judges' score sheet: every row recorded on its own and reported */
   function sheetReason(row) {
-    if (row.rule === "reason_required") return "该选手已有成绩，更正须附理由，请在上方逐个更正";
+    if (row.rule === "reason_required") return "该选手已有成绩，更正须附理由，请在上方“已录入成绩（可更正）”中逐个更正";
     if (row.rule === "invalid_transition") return "该选手当前状态下不能录入成绩（须已完成培训）";
     return explain(row.rule, row.detail);
   }
@@ -180,43 +277,68 @@
   });
   document.getElementById("scores-load").addEventListener("click", () => loadScores());
   document.getElementById("s-city").addEventListener("change", () => loadScores());
+  scoreState.addEventListener("change", () => loadScores());
   loaders.scores = loadScores;
 
-  /* --- teams: the view's team, and the city's ranking by total score --- */
+  /* --- teams: the view's team, and the city's rankings as the rankings API gives them --- */
+  async function loadTeamNow(after) {
+    const city = cityOf("t-city");
+    const { data } = await api("GET", `/api/campaigns/${cid}/teams${after ? `?min_position=${after}` : ""}`);
+    const team = data.teams.find((t) => t.city === city);
+    document.getElementById("team-now").replaceChildren(team
+      ? el("p", {}, `领队：${team.leader || "未任命"}；助理：${team.assistant ? team.assistant.name : "无"}；主播 ${team.streamers.length} 人（${team.streamers.map((s) => s.name).join("、") || "无"}）；`, team.complete ? "人员已齐" : "人员未齐")
+      : el("p", {}, "尚未组队"));
+  }
+  function rankingTable(ranking) {
+    const heading = `${ranking.group_title}（${ranking.entries.length} 人）`;
+    const table = el("table", { class: "stack ranking", dataset: { group: ranking.group }, "aria-label": `${ranking.city} ${heading}` },
+      el("thead", {}, el("tr", {}, el("th", { class: "n" }, "名次"), el("th", {}, "姓名"),
+        ...scoreKeys.map((k) => el("th", { class: "n" }, catalogue.scores[k])), el("th", { class: "n" }, "总分"),
+        el("th", {}, "状态"), el("th", { "data-label": "选入代表队" }), el("th", {}, "结果"))),
+      el("tbody", {}, ranking.entries.map((e) => {
+        const tr = el("tr", { dataset: { id: e.id, version: e.version } }, el("td", { class: "n rank" }, e.rank), el("td", { class: "nowrap name" }, e.name),
+          ...scoreKeys.map((k) => el("td", { class: "n" }, e.results[k] === undefined ? "—" : points.format(e.results[k]))),
+          el("td", { class: "n total" }, points.format(e.total)),
+          el("td", { class: "nowrap status" }, `${label("statuses", e.status)}${e.team_role ? `（${label("team_roles", e.team_role)}）` : ""}`),
+          el("td", { class: "nowrap picks" }, e.status === "competed" ? [
+            el("button", { type: "button", class: "button small", onclick: () => advance(tr, "streamer") }, "选为主播"), " ",
+            el("button", { type: "button", class: "button small secondary", onclick: () => advance(tr, "assistant") }, "选为助理")] : null),
+          el("td", { class: "result wide" }));
+        return tr;
+      })));
+    labelCells(table);
+    return el("section", { class: "ranking-group" }, el("h4", {}, heading), el("div", { class: "table-wrap" }, table));
+  }
   async function loadTeams() {
     const city = cityOf("t-city");
+    const group = document.getElementById("t-group").value;
     try {
-      const [teams, competed] = await Promise.all([
-        api("GET", `/api/campaigns/${cid}/teams`),
-        Promise.all(["competed", "advanced", "awarded"].map((status) => roster({ status, city, page_size: 1000 }))),
-      ]);
-      const team = teams.data.teams.find((t) => t.city === city);
-      const box = document.getElementById("team-now");
-      box.replaceChildren(team
-        ? el("p", {}, `领队：${team.leader || "未任命"}；助理：${team.assistant ? team.assistant.name : "无"}；主播 ${team.streamers.length} 人（${team.streamers.map((s) => s.name).join("、")}）；`, team.complete ? "已满员" : "未满员")
-        : el("p", {}, "尚未组队"));
-      const all = competed.flatMap((p) => p.contestants).map((c) => ({ ...c, total: Object.values(c.results || {}).reduce((a, b) => a + b, 0) }));
-      all.sort((a, b) => b.total - a.total);
-      document.querySelector("#ranking-table tbody").replaceChildren(...all.map((c, i) => {
-        const tr = el("tr", { dataset: { id: c.id, version: c.version } }, el("td", { class: "n" }, i + 1), el("td", {}, c.name),
-          el("td", {}, label("groups", c.group)), el("td", { class: "n" }, c.total.toFixed(1)),
-          el("td", {}, `${label("statuses", c.status)}${c.team_role ? `（${label("team_roles", c.team_role)}）` : ""}`),
-          el("td", {}, c.status === "competed" ? [
-            el("button", { type: "button", class: "button small", onclick: () => advance(tr, "streamer") }, "选为主播"), " ",
-            el("button", { type: "button", class: "button small secondary", onclick: () => advance(tr, "assistant") }, "选为助理")] : ""),
-          el("td", { class: "result" }));
-        return tr;
-      }));
+      const query = new URLSearchParams(Object.entries({ city, group }).filter(([, v]) => v));
+      const [{ data }] = await Promise.all([api("GET", `/api/campaigns/${cid}/rankings?${query}`), loadTeamNow()]);
+      const mine = data.rankings.filter((r) => r.city === city);
+      document.getElementById("rankings").replaceChildren(...mine.map(rankingTable));
+      const empty = document.getElementById("ranking-empty");
+      empty.textContent = group ? "该市州该组别暂无已录入成绩的选手。" : "该市州暂无已录入成绩的选手。";
+      empty.hidden = mine.length > 0;
     } catch (problem) { say(message(problem), false); }
   }
   async function advance(tr, role) {
     const cell = tr.querySelector(".result");
+    for (const b of tr.querySelectorAll("button")) b.disabled = true;
     try {
-      await api("POST", `/api/contestants/${tr.dataset.id}/advance`, { role }, { "If-Match": `"${tr.dataset.version}"`, "Idempotency-Key": crypto.randomUUID() });
-      cell.textContent = "已入选"; cell.className = "result ok";
-    } catch (problem) { cell.textContent = message(problem); cell.className = "result bad"; }
+      const { data, headers } = await api("POST", `/api/contestants/${tr.dataset.id}/advance`, { role }, { "If-Match": `"${tr.dataset.version}"`, "Idempotency-Key": crypto.randomUUID() });
+      tr.querySelector(".status").textContent = `${label("statuses", data.status)}（${label("team_roles", role)}）`;
+      tr.querySelector("button").parentElement.replaceChildren();
+      cell.textContent = "已入选"; cell.className = "result wide ok";
+      await loadTeamNow(headers.get("X-Log-Position"));
+    } catch (problem) {
+      cell.textContent = message(problem); cell.className = "result wide bad";
+      for (const b of tr.querySelectorAll("button")) b.disabled = false;
+    }
   }
   document.getElementById("teams-load").addEventListener("click", loadTeams);
+  document.getElementById("t-city").addEventListener("change", loadTeams);
+  document.getElementById("t-group").addEventListener("change", loadTeams);
   const leaderForm = document.getElementById("leader-form");
   leaderForm.addEventListener("submit", async (e) => {
     e.preventDefault();
