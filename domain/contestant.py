@@ -19,7 +19,7 @@ from domain.errors import (
     ReasonRequired,
     VersionConflict,
 )
-from domain.events import ERASED, DecisionEvent, PersonRecord
+from domain.events import ERASED, DecisionCreated, DecisionEvent, PersonRecord
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
@@ -34,7 +34,7 @@ class Contestant(Aggregate):
 
     # --- the facts -------------------------------------------------------------
 
-    class Nominated(Aggregate.Created):
+    class Nominated(DecisionCreated):
         """Recommended by a city or self-registered.
 
         :ivar person_key: keyed digest of the ID number, from which the id derives.
@@ -45,7 +45,6 @@ class Contestant(Aggregate):
         person_key: str
         channel: str
         person: PersonRecord
-        decision: Decision
 
         class_version = 2
 
@@ -380,7 +379,7 @@ class Contestant(Aggregate):
 
 
 #: The event each move of the lifecycle table records.
-EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
+EVENT_OF_MOVE: dict[str, type[DecisionEvent]] = {
     "recommend": Contestant.Nominated,
     "register": Contestant.Nominated,
     "verify": Contestant.Verified,
@@ -395,7 +394,7 @@ EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
     "disqualify": Contestant.Disqualified,
 }
 #: Every decision a contestant's history can hold, in the order of the table, then erasure.
-DECISION_EVENTS: tuple[type[Contestant.Event], ...] = (
+DECISION_EVENTS: tuple[type[DecisionEvent], ...] = (
     *dict.fromkeys(EVENT_OF_MOVE.values()),
     Contestant.Erased,
 )
