@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +10,9 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.decision import Decision
+from eventsourcing.domain import Aggregate
+
+from domain.events import DecisionEvent
 from domain.values import mask_id_number, mask_mobile
 
 _MASKS = {"id_number": mask_id_number, "mobile": mask_mobile}
@@ -31,28 +33,37 @@ class HistoryEntry:
     changes: dict[str, list[Any]]  # field -> [before, after], personal numbers masked
 
 
-def history_of(events: Sequence[Any]) -> list[HistoryEntry]:
+def decisions_of(events: Iterable[object]) -> list[DecisionEvent]:
+    """A contestant's events, every one a decision (each of its declared events is one)."""
+    found: list[DecisionEvent] = []
+    for domain_event in events:
+        if not isinstance(domain_event, DecisionEvent):
+            raise TypeError(f"{type(domain_event).__qualname__} records no decision")
+        found.append(domain_event)
+    return found
+
+
+def history_of(events: Sequence[DecisionEvent]) -> list[HistoryEntry]:
     """Replay the events one by one (no rule is re-checked) and diff each state."""
     entries: list[HistoryEntry] = []
-    aggregate: Any = None
+    aggregate: Aggregate | None = None
     before: dict[str, Any] = {}
     for domain_event in events:
         aggregate = domain_event.mutate(aggregate)
         after = deepcopy(_public_state(aggregate))
         changes = {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
-        decision: Decision | None = getattr(domain_event, "decision", None)
-        actor = decision.actor if decision else None
+        decision, actor = domain_event.decision, domain_event.decision.actor
         entries.append(
             HistoryEntry(
                 version=domain_event.originator_version,
                 type=type(domain_event).__name__,
                 at=domain_event.timestamp,
-                user=actor.user if actor else None,
-                role=actor.role.value if actor else None,
-                city=actor.city if actor else None,
-                reason=decision.reason if decision else None,
-                evidence=decision.evidence if decision else None,
-                rule_version=decision.rule_version if decision else None,
+                user=actor.user,
+                role=actor.role.value,
+                city=actor.city,
+                reason=decision.reason,
+                evidence=decision.evidence,
+                rule_version=decision.rule_version,
                 changes=changes,
             )
         )
@@ -60,7 +71,7 @@ def history_of(events: Sequence[Any]) -> list[HistoryEntry]:
     return entries
 
 
-def _public_state(aggregate: Any) -> dict[str, Any]:
+def _public_state(aggregate: object) -> dict[str, Any]:
     state: dict[str, Any] = {}
     for key, value in vars(aggregate).items():
         name = key.lstrip("_")

@@ -29,11 +29,9 @@ def _created(service: CampaignService, event_class: type[object]) -> Iterator[UU
 
 def campaigns(service: CampaignService) -> list[Campaign]:
     """Every campaign, in the order they were launched."""
-    launched: type[object] = getattr(Campaign, "CampaignLaunched")  # noqa: B009 - made by @event
-    return [service.get_campaign(campaign_id) for campaign_id in _created(service, launched)]
+    return [service.get_campaign(campaign_id) for campaign_id in _created(service, Campaign.CampaignLaunched)]
 
 
 def users(service: CampaignService) -> list[User]:
     """Every user, in the order they were created."""
-    created: type[object] = getattr(User, "UserCreated")  # noqa: B009 - made by @event
-    return [user for user_id in _created(service, created) if (user := service.get_user(user_id))]
+    return [user for user_id in _created(service, User.UserCreated) if (user := service.get_user(user_id))]

@@ -60,11 +60,11 @@ def copy_store(
             state["person_key"] = target.pseudonym(state["person_key"])
             ids[state["originator_id"]] = contestant_id(state["campaign_id"], state["person_key"])
             contestants += 1
-        elif isinstance(event, AccountClaim.AccountClaimed):  # type: ignore[attr-defined]
+        elif isinstance(event, AccountClaim.AccountClaimed):
             state["account_key"] = target.pseudonym(state["account_key"])
             ids[state["originator_id"]] = account_claim_id(state["campaign_id"], state["account_key"])
             claims += 1
-        elif isinstance(event, PersonalDataLog.PersonalDataLogOpened):  # type: ignore[attr-defined]
+        elif isinstance(event, PersonalDataLog.PersonalDataLogOpened):
             ids[state["originator_id"]] = personal_data_log_id(
                 ids.get(state["contestant_id"], state["contestant_id"])
             )

@@ -11,28 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from application.history import decisions_of
 from application.service import CampaignService
 from domain.campaign import Campaign
+from domain.contestant import EVENT_OF_MOVE, Contestant
 from domain.errors import DomainError
+from domain.events import DecisionEvent
 from domain.lifecycle import MOVES_BY_TRIGGER, Status, decide
 from domain.timeline import Timeline
 from domain.values import Channel, Group
 
-# Each recorded decision event and the lifecycle move it records.
-TRIGGERS = {
-    "Verified": "verify",
-    "Rejected": "reject",
-    "Reconsidered": "reconsider",
-    "TrainingAccountAssigned": "assign_training_account",
-    "Trained": "record_training",
-    "Competed": "record_results",
-    "Advanced": "advance",
-    "Awarded": "award",
-    "Withdrawn": "withdraw",
-    "Disqualified": "disqualify",
+#: The lifecycle move each recorded decision replays; a nomination's depends on its channel.
+MOVE_OF_EVENT: dict[type[DecisionEvent], str] = {
+    kind: trigger for trigger, kind in EVENT_OF_MOVE.items() if kind is not Contestant.Nominated
 }
 
 
@@ -62,11 +57,10 @@ class Readjudication:
     findings: list[Finding]
 
 
-def _trigger(event: Any) -> str | None:
-    name = type(event).__name__
-    if name in ("Nominated", "Renominated"):  # the same moves, from new or from withdrawn
+def _trigger(event: DecisionEvent) -> str | None:
+    if isinstance(event, Contestant.Nominated | Contestant.Renominated):  # from new or from withdrawn
         return "recommend" if Channel(event.channel) is Channel.RECOMMENDED else "register"
-    return TRIGGERS.get(name)
+    return MOVE_OF_EVENT.get(type(event))
 
 
 def timelines_by_rule_version(service: CampaignService, campaign_id: UUID) -> dict[int, Timeline]:
@@ -83,13 +77,12 @@ def contestants_of(service: CampaignService, campaign_id: UUID, batch: int = 200
     """Every contestant nominated into the campaign, in the log's order."""
     found: list[UUID] = []
     start = 1
-    while notifications := service.recorder.select_notifications(start=start, limit=batch):
+    topics = [get_topic(Contestant.Nominated)]
+    while notifications := service.recorder.select_notifications(start=start, limit=batch, topics=topics):
         for notification in notifications:
-            if notification.originator_version != 1 or not notification.topic.endswith("Nominated"):
-                continue
             event = service.mapper.to_domain_event(notification)
-            if getattr(event, "campaign_id", None) == campaign_id:
-                found.append(notification.originator_id)  # type: ignore[arg-type]
+            if isinstance(event, Contestant.Nominated) and event.campaign_id == campaign_id:
+                found.append(event.originator_id)
         start = notifications[-1].id + 1
     return found
 
@@ -100,9 +93,10 @@ def readjudicate(service: CampaignService, campaign_id: UUID) -> Readjudication:
     contestants = contestants_of(service, campaign_id)
     decisions = 0
     for contestant_id in contestants:
-        events: list[Any] = list(service.events.get(contestant_id))
+        events = decisions_of(service.events.get(contestant_id))
         first = events[0]
-        city, group = first.person.city, Group(first.person.group)
+        assert isinstance(first, Contestant.Nominated)  # noqa: S101 - found by its nomination
+        city, group = first.person.city, first.person.group
         current = Status.NEW
         for event in events:
             trigger = _trigger(event)
@@ -117,7 +111,7 @@ def readjudicate(service: CampaignService, campaign_id: UUID) -> Readjudication:
 
 
 def _judge(
-    event: Any,
+    event: DecisionEvent,
     trigger: str,
     current: Status,
     timelines: dict[int, Timeline],

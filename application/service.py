@@ -42,7 +42,7 @@ from application.errors import (
     NothingStored,
     StoreUnavailable,
 )
-from application.history import HistoryEntry, history_of
+from application.history import HistoryEntry, decisions_of, history_of
 from application.limits import LimitLocks
 from application.person_keys import (
     ErasedSubject,
@@ -707,7 +707,7 @@ class CampaignService(Application[UUID]):
             events = list(self.events.get(contestant_id))
         if not events or not isinstance(events[0], Contestant.Nominated):
             raise ContestantNotFound(contestant_id)
-        return history_of(events)
+        return history_of(decisions_of(events))
 
     def get_team(self, campaign_id: UUID, city: str) -> CityTeam | None:
         try:
@@ -818,7 +818,7 @@ class CampaignService(Application[UUID]):
         mine = [
             e.originator_version
             for e in events
-            if isinstance(e, DecisionEvent | Contestant.Nominated) and e.decision.command_id == command_id
+            if isinstance(e, DecisionEvent) and e.decision.command_id == command_id
         ]
         if not mine:
             return None
@@ -874,7 +874,7 @@ class CampaignService(Application[UUID]):
 
     def list_users(self) -> list[User]:
         """Every user, in the order they were created (found by their creation events' topic)."""
-        topic = get_topic(getattr(User, "UserCreated"))  # noqa: B009 - made by @event, unseen by mypy
+        topic = get_topic(User.UserCreated)
         ids: list[UUID] = []
         position = 0
         with _store_errors():

@@ -46,11 +46,24 @@ def personal_data_log_id(contestant_id: UUID) -> UUID:
 class PersonalDataLog(Aggregate):
     """Every unmasked read of one contestant's ID and mobile numbers: who, when, which fields."""
 
+    class PersonalDataLogOpened(Aggregate.Created):
+        contestant_id: UUID
+
+        class_version = 1
+
+    class PersonalDataRead(Aggregate.Event):
+        """:ivar fields: the personal fields shown unmasked (``id_number``, ``mobile``)."""
+
+        actor: Actor
+        fields: list[str]
+
+        class_version = 1
+
     @staticmethod
     def create_id(contestant_id: UUID) -> UUID:
         return personal_data_log_id(contestant_id)
 
-    @event("PersonalDataLogOpened")
+    @event(PersonalDataLogOpened)
     def __init__(self, contestant_id: UUID, timestamp: datetime) -> None:
         self.contestant_id = contestant_id
         self.reads: list[dict[str, object]] = []
@@ -60,7 +73,7 @@ class PersonalDataLog(Aggregate):
         _require(actor, _PERSONAL_DATA_READERS, city, "read personal data")
         self._read(actor=actor, fields=list(fields), timestamp=at)
 
-    @event("PersonalDataRead")
+    @event(PersonalDataRead)
     def _read(self, actor: Actor, fields: list[str], timestamp: datetime) -> None:
         self.reads.append(
             {

@@ -13,6 +13,7 @@ from domain.ages import AgeRule, default_age_rules
 from domain.awards import AwardRules
 from domain.decision import Decision
 from domain.errors import AgeNotAllowed, InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
+from domain.events import DecisionCreated, DecisionEvent
 from domain.ids import campaign_id
 from domain.timeline import (
     CHANNELS_OF_PHASE,
@@ -28,8 +29,67 @@ from domain.timeline import (
 from domain.values import CITY_QUOTAS, GROUP_CAP, SCHEDULER, Actor, Group, Role
 
 
+class PhaseEdge(DecisionEvent):
+    """A phase or channel boundary as it was recorded.
+
+    :ivar code: the ``PhaseCode`` value.
+    :ivar by: ``scheduler`` (the timeline fell due) or ``organiser`` (opened or closed now).
+    :ivar scheduled: the instant the timeline gave, UTC; None when it had no date.
+    """
+
+    code: str
+    by: str
+    scheduled: datetime | None
+
+
 class Campaign(Aggregate):
     """Phase status is what PhaseOpened/PhaseClosed say; gating reads the timeline's dates."""
+
+    # --- the facts -------------------------------------------------------------
+
+    class CampaignLaunched(DecisionCreated):
+        """The campaign's settings as launched; the decision carries rule version 1.
+
+        :ivar timeline: ``Timeline.to_data()``: phase code -> opens/closes, UTC.
+        :ivar contest_pinned: whether the contest's dates were given rather than derived.
+        :ivar quotas: city -> group value -> recommendation places.
+        :ivar caps: group value -> places across all cities.
+        :ivar age_rules: group value -> ``AgeRule.to_data()``; absent before age rules were settings.
+        :ivar awards: ``AwardRules.to_data()``; absent before award kinds were settings.
+        """
+
+        name: str
+        timeline: dict[str, dict[str, datetime | None]]
+        contest_pinned: bool
+        template: str | None
+        quotas: dict[str, dict[str, int]]
+        caps: dict[str, int]
+        age_rules: dict[str, dict[str, int | None]] | None = None
+        awards: dict[str, object] | None = None
+
+        class_version = 1
+
+    class TimelineAmended(DecisionEvent):
+        """Dates moved; the decision carries the new rule version.
+
+        :ivar changes: phase code -> side -> [before, after], UTC, for every edge that moved.
+        """
+
+        timeline: dict[str, dict[str, datetime | None]]
+        contest_pinned: bool
+        changes: dict[str, dict[str, list[datetime | None]]]
+
+        class_version = 1
+
+    class PhaseOpened(PhaseEdge):
+        """The phase's status is open from now."""
+
+        class_version = 1
+
+    class PhaseClosed(PhaseEdge):
+        """The phase's status is closed from now."""
+
+        class_version = 1
 
     @staticmethod
     def create_id(name: str) -> UUID:
@@ -75,7 +135,7 @@ class Campaign(Aggregate):
             timestamp=at,
         )
 
-    @event("CampaignLaunched")
+    @event(CampaignLaunched)
     def __init__(
         self,
         name: str,
@@ -190,7 +250,7 @@ class Campaign(Aggregate):
                     f"({shanghai_text(closes)}); close it now with a reason instead"
                 )
 
-    @event("TimelineAmended")
+    @event(TimelineAmended)
     def _timeline_amended(
         self,
         timeline: dict[str, dict[str, datetime | None]],
@@ -326,13 +386,13 @@ class Campaign(Aggregate):
         else:
             self._phase_closed(**kwargs)
 
-    @event("PhaseOpened")
+    @event(PhaseOpened)
     def _phase_opened(
         self, code: str, by: str, scheduled: datetime | None, decision: Decision, timestamp: datetime
     ) -> None:
         self.phase_status[PhaseCode(code)] = PhaseStatus.OPEN
 
-    @event("PhaseClosed")
+    @event(PhaseClosed)
     def _phase_closed(
         self, code: str, by: str, scheduled: datetime | None, decision: Decision, timestamp: datetime
     ) -> None:

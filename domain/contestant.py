@@ -20,7 +20,7 @@ from domain.errors import (
     ReasonRequired,
     VersionConflict,
 )
-from domain.events import ERASED, DecisionEvent, PersonRecord
+from domain.events import ERASED, DecisionCreated, DecisionEvent, PersonRecord
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
@@ -35,7 +35,7 @@ class Contestant(Aggregate):
 
     # --- the facts -------------------------------------------------------------
 
-    class Nominated(Aggregate.Created):
+    class Nominated(DecisionCreated):
         """Recommended by a city or self-registered.
 
         :ivar person_key: keyed digest of the ID number, from which the id derives.
@@ -46,7 +46,6 @@ class Contestant(Aggregate):
         person_key: str
         channel: str
         person: PersonRecord
-        decision: Decision
 
         class_version = 2
 
@@ -448,7 +447,7 @@ def _record_of(person: Person, unit: str | None, contact: str | None) -> PersonR
 
 
 #: The event each move of the lifecycle table records (a nomination from ``new``).
-EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
+EVENT_OF_MOVE: dict[str, type[DecisionEvent]] = {
     "recommend": Contestant.Nominated,
     "register": Contestant.Nominated,
     "verify": Contestant.Verified,
@@ -464,7 +463,7 @@ EVENT_OF_MOVE: dict[str, type[Contestant.Event]] = {
 }
 #: Every decision a contestant's history can hold, in the order of the table (a nomination
 #: from ``withdrawn`` records ``Renominated`` on the same aggregate), then erasure.
-DECISION_EVENTS: tuple[type[Contestant.Event], ...] = (
+DECISION_EVENTS: tuple[type[DecisionEvent], ...] = (
     Contestant.Nominated,
     Contestant.Renominated,
     *(kind for kind in dict.fromkeys(EVENT_OF_MOVE.values()) if kind is not Contestant.Nominated),

@@ -20,6 +20,10 @@ class DecisionEvent(Aggregate.Event):
     decision: Decision
 
 
+class DecisionCreated(Aggregate.Created, DecisionEvent):
+    """An aggregate's first fact, decided by somebody: a launch, a nomination, a user made."""
+
+
 #: What erased personal fields read as, in the record, the views and every answer.
 ERASED = "已删除"
 

@@ -32,13 +32,37 @@ class Allotment(Aggregate):
     group, and gives it back once, when it leaves.
     """
 
-    class_version = 2
+    class_version = 2  # of the snapshots
+
+    # --- the facts -------------------------------------------------------------
+
+    class AllotmentOpened(Aggregate.Created):
+        """:ivar scope: ``quota:<city>:<group>`` or ``cap:<group>``."""
+
+        campaign_id: UUID
+        scope: str
+
+        class_version = 1
+
+    class PlaceTaken(Aggregate.Event):
+        """:ivar contestant_id: the contestant's id as text."""
+
+        contestant_id: str
+
+        class_version = 1
+
+    class PlaceReleased(Aggregate.Event):
+        """:ivar contestant_id: the contestant's id as text."""
+
+        contestant_id: str
+
+        class_version = 1
 
     @staticmethod
     def create_id(campaign_id: UUID, scope: str) -> UUID:
         return allotment_id(campaign_id, scope)
 
-    @event("AllotmentOpened")
+    @event(AllotmentOpened)
     def __init__(self, campaign_id: UUID, scope: str, timestamp: datetime) -> None:
         self.campaign_id = campaign_id
         self.scope = scope
@@ -50,7 +74,7 @@ class Allotment(Aggregate):
             raise refusal
         self._place_taken(contestant_id=str(contestant_id), timestamp=at)
 
-    @event("PlaceTaken")
+    @event(PlaceTaken)
     def _place_taken(self, contestant_id: str, timestamp: datetime) -> None:
         self.taken += 1
 
@@ -59,7 +83,7 @@ class Allotment(Aggregate):
         if self.taken > 0:
             self._place_released(contestant_id=str(contestant_id), timestamp=at)
 
-    @event("PlaceReleased")
+    @event(PlaceReleased)
     def _place_released(self, contestant_id: str, timestamp: datetime) -> None:
         self.taken -= 1
 
@@ -71,6 +95,15 @@ class Allotment(Aggregate):
 
 class AccountClaim(Aggregate):
     """A livestream account, claimed once per campaign and never handed on."""
+
+    class AccountClaimed(Aggregate.Created):
+        """:ivar account_key: the account's pseudonym (``platform:handle`` keyed when there is a key)."""
+
+        campaign_id: UUID
+        account_key: str
+        contestant_id: UUID
+
+        class_version = 1
 
     @staticmethod
     def create_id(campaign_id: UUID, account_key: str) -> UUID:
@@ -86,7 +119,7 @@ class AccountClaim(Aggregate):
             timestamp=at,
         )
 
-    @event("AccountClaimed")
+    @event(AccountClaimed)
     def __init__(self, campaign_id: UUID, account_key: str, contestant_id: UUID, timestamp: datetime) -> None:
         self.campaign_id = campaign_id
         self.account_key = account_key

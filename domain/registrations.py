@@ -8,12 +8,13 @@ repeat is recorded here instead, on the audit trail, where staff see and follow 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.decision import Decision
+from domain.events import DecisionCreated
 from domain.values import Actor, Person
 
 RECEIVED = "已收到报名，审核后通知结果"
@@ -24,8 +25,34 @@ def receipt_of(contestant_id: UUID) -> UUID:
     return uuid5(NAMESPACE_OID, f"zhanyou receipt:{contestant_id}")
 
 
+class RepeatedPerson(TypedDict):
+    """What a repeated registration keeps of the form, besides the ID number."""
+
+    name: str
+    mobile: str
+    city: str
+    group: str  # a ``Group`` value
+    platform: str  # a ``Platform`` value
+    account: str
+
+
 class DuplicateRegistration(Aggregate):
     """One repeated registration (its id, random, is the registrant's receipt)."""
+
+    class RegistrationDuplicated(DecisionCreated):
+        """A registration that repeats a registered ID number or a claimed account.
+
+        :ivar rule: ``duplicate_person`` or ``duplicate_account``.
+        :ivar matches: the contestant it repeats.
+        """
+
+        campaign_id: UUID
+        rule: str
+        matches: UUID | None
+        id_number: str
+        person: RepeatedPerson
+
+        class_version = 1
 
     @classmethod
     def record(
@@ -63,14 +90,14 @@ class DuplicateRegistration(Aggregate):
             timestamp=at,
         )
 
-    @event("RegistrationDuplicated")
+    @event(RegistrationDuplicated)
     def __init__(
         self,
         campaign_id: UUID,
         rule: str,
         matches: UUID | None,
         id_number: str,
-        person: dict[str, Any],
+        person: RepeatedPerson,
         decision: Decision,
         timestamp: datetime,
     ) -> None:

@@ -19,6 +19,7 @@ from domain.errors import (
     TeamFull,
     TeamIncomplete,
 )
+from domain.events import DecisionEvent
 from domain.ids import team_id
 from domain.timeline import PhaseCode, Timeline, shanghai_text
 from domain.users import User
@@ -59,6 +60,60 @@ class TeamRole(StrEnum):
 
 
 class CityTeam(Aggregate):
+    # --- the facts -------------------------------------------------------------
+
+    class TeamFormed(Aggregate.Created):
+        """Formed when first needed: at the first pick or the leader's appointment."""
+
+        campaign_id: UUID
+        city: str
+
+        class_version = 1
+
+    class MemberAdded(Aggregate.Event):
+        """:ivar contestant_id: the contestant's id as text. :ivar role: a ``TeamRole`` value."""
+
+        contestant_id: str
+        role: str
+
+        class_version = 1
+
+    class MemberRemoved(Aggregate.Event):
+        """The member left (withdrawn or disqualified) and gave the seat back."""
+
+        contestant_id: str
+
+        class_version = 1
+
+    class LeaderAppointed(Aggregate.Event):
+        """Recorded before decisions carried a ``Decision``: the actor and rule version stand alone.
+
+        :ivar staff_user: the username of the city's staff member who leads.
+        :ivar rule_version: absent from appointments recorded before it was.
+        """
+
+        name: str
+        staff_user: str
+        actor: Actor
+        rule_version: int | None = None
+
+        class_version = 1
+
+    class FinalsEntered(DecisionEvent):
+        """:ivar overridden: entered incomplete, by an organiser. :ivar gaps: what it lacked then."""
+
+        overridden: bool
+        gaps: list[str]
+
+        class_version = 1
+
+    class TeamAwarded(DecisionEvent):
+        """:ivar award: the team prize's name (e.g. 优秀组织奖)."""
+
+        award: str
+
+        class_version = 1
+
     # Defaults for snapshots taken before these were recorded (a snapshot restores the state as saved).
     entered_finals = False
     awards: tuple[str, ...] = ()
@@ -67,7 +122,7 @@ class CityTeam(Aggregate):
     def create_id(campaign_id: UUID, city: str) -> UUID:
         return team_id(campaign_id, city)
 
-    @event("TeamFormed")
+    @event(TeamFormed)
     def __init__(self, campaign_id: UUID, city: str, timestamp: datetime) -> None:
         self.campaign_id = campaign_id
         self.city = city
@@ -98,7 +153,7 @@ class CityTeam(Aggregate):
             raise TeamFull(f"advance: the {self.city} team already has {limit} {role}(s)")
         self._member_added(contestant_id=str(contestant_id), role=role.value, timestamp=at)
 
-    @event("MemberAdded")
+    @event(MemberAdded)
     def _member_added(self, contestant_id: str, role: str, timestamp: datetime) -> None:
         self.members[contestant_id] = role
 
@@ -106,7 +161,7 @@ class CityTeam(Aggregate):
         if str(contestant_id) in self.members:
             self._member_removed(contestant_id=str(contestant_id), timestamp=at)
 
-    @event("MemberRemoved")
+    @event(MemberRemoved)
     def _member_removed(self, contestant_id: str, timestamp: datetime) -> None:
         del self.members[contestant_id]
 
@@ -147,7 +202,7 @@ class CityTeam(Aggregate):
         self._leader_appointed(**leader, actor=actor, rule_version=rule_version, timestamp=at)
         return True
 
-    @event("LeaderAppointed")
+    @event(LeaderAppointed)
     def _leader_appointed(
         self, name: str, staff_user: str, actor: Actor, timestamp: datetime, rule_version: int | None = None
     ) -> None:
@@ -182,7 +237,7 @@ class CityTeam(Aggregate):
             overridden=overridden, gaps=gaps, decision=Decision.of(actor, rule_version, reason), timestamp=at
         )
 
-    @event("FinalsEntered")
+    @event(FinalsEntered)
     def _finals_entered(
         self, overridden: bool, gaps: list[str], decision: Decision, timestamp: datetime
     ) -> None:
@@ -212,6 +267,6 @@ class CityTeam(Aggregate):
             )
         self._team_awarded(award=name, decision=Decision.of(actor, rule_version, reason), timestamp=at)
 
-    @event("TeamAwarded")
+    @event(TeamAwarded)
     def _team_awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:
         self.awards = (*self.awards, award)

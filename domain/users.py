@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.decision import Decision
 from domain.errors import DomainError, InvalidValue, NotPermitted
+from domain.events import DecisionCreated, DecisionEvent
 from domain.usernames import check_username, normalise, skeleton
 from domain.values import Actor, Role, parse_city
 
@@ -46,17 +47,55 @@ def _describe(username: str, role: str, city: str | None) -> str:
 class UsernameClaim(Aggregate):
     """Saved with the user it names, so a look-alike created at the same time conflicts."""
 
+    class UsernameClaimed(Aggregate.Created):
+        username: str
+
+        class_version = 1
+
     @staticmethod
     def create_id(username: str) -> UUID:
         return username_claim_id(username)
 
-    @event("UsernameClaimed")
+    @event(UsernameClaimed)
     def __init__(self, username: str, timestamp: datetime) -> None:
         self.username = username
 
 
 class User(Aggregate):
     """Only a SHA-256 hash of the user's token is ever recorded; every change is a decision."""
+
+    # --- the facts -------------------------------------------------------------
+
+    class UserCreated(DecisionCreated):
+        """:ivar role: a ``Role`` value. :ivar city: city staff's city, else None.
+
+        :ivar token_hash: SHA-256 hex digest of the token; the token itself is never recorded.
+        :ivar token_expires_at: absent from users created before tokens expired.
+        """
+
+        username: str
+        role: str
+        city: str | None
+        token_hash: str
+        token_expires_at: datetime | None = None
+
+        class_version = 1
+
+    class UserDisabled(DecisionEvent):
+        """The user's token stops at once."""
+
+        class_version = 1
+
+    class UserEnabled(DecisionEvent):
+        class_version = 1
+
+    class TokenRotated(DecisionEvent):
+        """:ivar token_hash: the new token's SHA-256 hex digest; the old token stops."""
+
+        token_hash: str
+        token_expires_at: datetime | None
+
+        class_version = 1
 
     @staticmethod
     def create_id(username: str) -> UUID:
@@ -115,7 +154,7 @@ class User(Aggregate):
             token_expires_at=token_expires_at,
         )
 
-    @event("UserCreated")
+    @event(UserCreated)
     def __init__(
         self,
         username: str,
@@ -155,7 +194,7 @@ class User(Aggregate):
                 decision=Decision.of(actor, 0, _describe_change(self, "停用", reason)), timestamp=at
             )
 
-    @event("UserDisabled")
+    @event(UserDisabled)
     def _disabled(self, decision: Decision, timestamp: datetime) -> None:
         self.disabled = True
 
@@ -166,7 +205,7 @@ class User(Aggregate):
                 decision=Decision.of(actor, 0, _describe_change(self, "启用", reason)), timestamp=at
             )
 
-    @event("UserEnabled")
+    @event(UserEnabled)
     def _enabled(self, decision: Decision, timestamp: datetime) -> None:
         self.disabled = False
 
@@ -188,7 +227,7 @@ class User(Aggregate):
             timestamp=at,
         )
 
-    @event("TokenRotated")
+    @event(TokenRotated)
     def _token_rotated(
         self, token_hash: str, token_expires_at: datetime | None, decision: Decision, timestamp: datetime
     ) -> None:

@@ -13,32 +13,48 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+from eventsourcing.domain import DomainEvent
+
 from domain.campaign import Campaign
-from domain.contestant import DECISION_EVENTS
+from domain.contestant import DECISION_EVENTS, Contestant
+from domain.decision import Decision
+from domain.events import DecisionEvent
 from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
 from domain.users import User
-from projections.base import Handler, ViewProjection, event_class, utc_text
+from domain.values import Actor
+from projections.base import Handlers, ViewProjection, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
 
-_CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
-_CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
-
-
-#: User management, store-wide: recorded without a campaign.
-USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
-
-#: Every event type on the trail, as the ``type`` filter names them.
-AUDITED = (
-    *_CAMPAIGN_DECISIONS,
-    *_CONTESTANT_DECISIONS,
-    "LeaderAppointed",
-    "FinalsEntered",
-    "TeamAwarded",
-    "RegistrationDuplicated",
-    *USER_DECISIONS,
+#: Decided on the campaign itself, about no city.
+_CAMPAIGN_DECISIONS: tuple[type[DecisionEvent], ...] = (
+    Campaign.CampaignLaunched,
+    Campaign.TimelineAmended,
+    Campaign.PhaseOpened,
+    Campaign.PhaseClosed,
 )
+#: Decided on a team, about its city.
+_TEAM_DECISIONS: tuple[type[DecisionEvent], ...] = (CityTeam.FinalsEntered, CityTeam.TeamAwarded)
+#: User management, store-wide: recorded without a campaign.
+_USER_DECISIONS: tuple[type[DecisionEvent], ...] = (
+    User.UserCreated,
+    User.UserDisabled,
+    User.UserEnabled,
+    User.TokenRotated,
+)
+USER_DECISIONS = tuple(kind.__name__ for kind in _USER_DECISIONS)
+
+_AUDITED: tuple[type[DomainEvent], ...] = (
+    *_CAMPAIGN_DECISIONS,
+    *DECISION_EVENTS,
+    CityTeam.LeaderAppointed,
+    *_TEAM_DECISIONS,
+    DuplicateRegistration.RegistrationDuplicated,
+    *_USER_DECISIONS,
+)
+#: Every event type on the trail, as the ``type`` filter names them.
+AUDITED = tuple(kind.__name__ for kind in _AUDITED)
 
 
 @dataclass(frozen=True)
@@ -93,24 +109,35 @@ class AuditView(ViewProjection):
         "ix_view_audit_campaign": ("audit", "campaign_id, notification_id"),
     }
 
-    def handlers(self) -> dict[type[Any], Handler]:
+    def handlers(self) -> Handlers:
         self._subjects: dict[str, tuple[str, str | None]] = {}
-        found: dict[type[Any], Handler] = {}
-        for name in _CAMPAIGN_DECISIONS:
-            found[event_class(Campaign, name)] = self._decision
+        found = Handlers()
+        for kind in _CAMPAIGN_DECISIONS:
+            found.on(kind, self._campaign_decision)
         for kind in DECISION_EVENTS:
-            found[kind] = self._decision
-        found[event_class(CityTeam, "TeamFormed")] = self._team_formed
-        found[event_class(CityTeam, "LeaderAppointed")] = self._decision
-        found[event_class(DuplicateRegistration, "RegistrationDuplicated")] = self._decision
-        for name in USER_DECISIONS:
-            found[event_class(User, name)] = self._decision
-        found[event_class(CityTeam, "FinalsEntered")] = self._decision
-        found[event_class(CityTeam, "TeamAwarded")] = self._decision
-        return found
+            if kind is not Contestant.Nominated:
+                found.on(kind, self._decision)
+        for kind in _TEAM_DECISIONS:
+            found.on(kind, self._decision)
+        for kind in _USER_DECISIONS:
+            found.on(kind, self._user_decision)
+        return (
+            found.on(Contestant.Nominated, self._nominated)
+            .on(CityTeam.TeamFormed, self._team_formed)
+            .on(CityTeam.LeaderAppointed, self._leader_appointed)
+            .on(DuplicateRegistration.RegistrationDuplicated, self._repeated)
+        )
 
-    def _team_formed(self, tx: Tx, e: Any) -> None:
+    def _team_formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
         self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
+
+    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
+        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.person.city)
+        self._decision(tx, e)
+
+    def _repeated(self, tx: Tx, e: DuplicateRegistration.RegistrationDuplicated) -> None:
+        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.person["city"])
+        self._decision(tx, e)
 
     def _subject(self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None) -> None:
         self._subjects[aggregate_id] = (campaign_id, city)
@@ -120,8 +147,9 @@ class AuditView(ViewProjection):
             row=("audit_subjects", aggregate_id),
         )
 
-    def _subject_of(self, tx: Tx, aggregate_type: str, aggregate_id: str) -> tuple[str, str | None]:
+    def _subject_of(self, tx: Tx, e: DomainEvent) -> tuple[str, str | None]:
         """A subject's campaign and city never change, so a cache of them cannot go stale."""
+        aggregate_id = str(e.originator_id)
         known = self._subjects.get(aggregate_id)
         if known is None:
             row = tx.fetchone(
@@ -129,26 +157,36 @@ class AuditView(ViewProjection):
                 (aggregate_id,),
             )
             if row is None:
+                aggregate_type = type(e).__qualname__.rpartition(".")[0]
                 raise LookupError(f"audit: {aggregate_type} {aggregate_id} has no recorded creation")
             known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"])
         return known
 
-    def _decision(self, tx: Tx, e: Any) -> None:
+    def _campaign_decision(self, tx: Tx, e: DecisionEvent) -> None:
+        self._write(tx, e, e.decision.actor, e.decision, str(e.originator_id), None)
+
+    def _user_decision(self, tx: Tx, e: DecisionEvent) -> None:
+        self._write(tx, e, e.decision.actor, e.decision, None, None)
+
+    def _decision(self, tx: Tx, e: DecisionEvent) -> None:
+        """A decision about a contestant, a team or a repeated registration: their campaign and city."""
+        self._write(tx, e, e.decision.actor, e.decision, *self._subject_of(tx, e))
+
+    def _leader_appointed(self, tx: Tx, e: CityTeam.LeaderAppointed) -> None:
+        self._write(tx, e, e.actor, None, *self._subject_of(tx, e), rule_version=e.rule_version)
+
+    def _write(
+        self,
+        tx: Tx,
+        e: DomainEvent,
+        actor: Actor,
+        decision: Decision | None,
+        campaign_id: str | None,
+        city: str | None,
+        *,
+        rule_version: int | None = None,
+    ) -> None:
         aggregate_type, _, event_type = type(e).__qualname__.rpartition(".")
-        aggregate_id = str(e.originator_id)
-        decision = getattr(e, "decision", None)
-        actor = decision.actor if decision is not None else e.actor
-        campaign_id: str | None
-        if aggregate_type == "Campaign":
-            campaign_id, city = aggregate_id, None
-        elif aggregate_type == "User":
-            campaign_id, city = None, None
-        else:
-            if event_type == "Nominated":
-                self._subject(tx, aggregate_id, str(e.campaign_id), e.person.city)
-            elif event_type == "RegistrationDuplicated":
-                self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
-            campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
         tx.write(
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
@@ -161,7 +199,7 @@ class AuditView(ViewProjection):
                 utc_text(e.timestamp),
                 event_type,
                 aggregate_type,
-                aggregate_id,
+                str(e.originator_id),
                 e.originator_version,
                 campaign_id,
                 city,
@@ -170,7 +208,7 @@ class AuditView(ViewProjection):
                 actor.city,
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
-                decision.rule_version if decision else getattr(e, "rule_version", None),
+                decision.rule_version if decision else rule_version,
             ),
             row=("audit", self.current_id),
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Never, TypeAlias, TypeVar, cast
 
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
@@ -16,7 +17,9 @@ from application.setup_lock import setup_lock
 from projections.sealing import SEALED, KeyMismatch
 from projections.store import Tx, ViewDatabase, ViewStore
 
-Handler = Callable[[Tx, Any], None]
+E = TypeVar("E", bound=DomainEvent)
+#: What a view does with one event of a class, inside the batch's transaction.
+Handler: TypeAlias = Callable[[Tx, E], None]
 
 #: The tables of a generation being rebuilt carry this suffix until they replace the live ones.
 REBUILD_SUFFIX = "__rebuild"
@@ -32,17 +35,36 @@ def utc_text(instant: datetime | None) -> str | None:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_class(aggregate: type[Any], name: str) -> type[Any]:
-    """An aggregate's event class (made by the ``@event`` decorator, so invisible to mypy)."""
-    found: type[Any] = getattr(aggregate, name)
-    return found
+class Handlers:
+    """A view's handler of each event class it reads.
+
+    ``on`` pairs a class with a handler of that class (or of a base of it), so mypy checks
+    every pairing; events are dispatched by their exact class, as the log's topics name them.
+    """
+
+    def __init__(self) -> None:
+        self._of: dict[type[DomainEvent], Handler[Never]] = {}
+
+    def on(self, kind: type[E], handler: Handler[E]) -> Handlers:
+        if kind in self._of:
+            raise ValueError(f"{kind.__qualname__} has a handler already")
+        self._of[kind] = handler
+        return self
+
+    def __iter__(self) -> Iterator[type[DomainEvent]]:
+        return iter(self._of)
+
+    def dispatch(self, tx: Tx, domain_event: DomainEvent) -> None:
+        # The table is keyed by exact class and ``on`` checked each pairing: the handler takes it.
+        handler = cast("Handler[DomainEvent]", self._of[type(domain_event)])
+        handler(tx, domain_event)
 
 
 class ViewProjection(Projection[ViewStore]):
     """A view of the notification log, written with its tracking position in one transaction.
 
     Subclasses declare ``tables`` (logical name -> column definitions), ``indexes`` and
-    ``handlers()`` (event class -> method). Table ``x`` is stored as ``view_x`` (plus the
+    ``handlers()`` (event class -> handler). Table ``x`` is stored as ``view_x`` (plus the
     rebuild suffix while a rebuild runs); SQL is written with ``{x}`` placeholders.
     """
 
@@ -97,12 +119,12 @@ class ViewProjection(Projection[ViewStore]):
 
     # --- processing ----------------------------------------------------------
 
-    def handlers(self) -> dict[type[Any], Handler]:
+    def handlers(self) -> Handlers:
         raise NotImplementedError
 
-    def apply(self, tx: Tx, notification_id: int, domain_event: Any) -> None:
+    def apply(self, tx: Tx, notification_id: int, domain_event: DomainEvent) -> None:
         self.current_id = notification_id  # for views keyed by position (audit, phase log)
-        self._handlers[type(domain_event)](tx, domain_event)
+        self._handlers.dispatch(tx, domain_event)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's entry point: one event, its rows and its tracking in one transaction."""

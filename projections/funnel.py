@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from domain.contestant import Contestant
 from domain.values import Group
-from projections.base import Handler, ViewProjection
+from projections.base import Handler, Handlers, ViewProjection
 from projections.ordering import city_order, group_order
 from projections.store import Tx
 
@@ -58,13 +57,12 @@ class FunnelView(ViewProjection):
     }
     indexes = {"ix_view_funnel_campaign": ("funnel_members", "campaign_id, city, grp")}  # noqa: RUF012
 
-    def handlers(self) -> dict[type[Any], Handler]:
-        found: dict[type[Any], Handler] = {Contestant.Nominated: self._nominated}
+    def handlers(self) -> Handlers:
+        found = Handlers().on(Contestant.Nominated, self._nominated)
         for kind, flag in _FLAGS.items():
-            found[kind] = self._flag(flag)
-        found[Contestant.Reconsidered] = self._flag("rejected", 0)  # back in review
-        found[Contestant.Renominated] = self._again
-        return found
+            found.on(kind, self._flag(flag))
+        found.on(Contestant.Reconsidered, self._flag("rejected", 0))  # back in review
+        return found.on(Contestant.Renominated, self._again)
 
     def _again(self, tx: Tx, e: Contestant.Renominated) -> None:
         """Counted as nominated afresh: the earlier run's stages and its withdrawal are on record only."""
@@ -86,8 +84,8 @@ class FunnelView(ViewProjection):
             row=("funnel_members", e.originator_id),
         )
 
-    def _flag(self, flag: str, value: int = 1) -> Handler:
-        def handle(tx: Tx, e: Any) -> None:
+    def _flag(self, flag: str, value: int = 1) -> Handler[Contestant.Event]:
+        def handle(tx: Tx, e: Contestant.Event) -> None:
             tx.change_one(
                 self.sql("UPDATE {funnel_members} SET " + flag + " = ? WHERE contestant_id = ?"),
                 (value, str(e.originator_id)),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from domain.campaign import Campaign
-from projections.base import Handler, ViewProjection, event_class, utc_text
+from domain.campaign import Campaign, PhaseEdge
+from projections.base import Handler, Handlers, ViewProjection, utc_text
 from projections.store import Tx
 
 
@@ -33,14 +32,15 @@ class PhasesView(ViewProjection):
     }
     indexes = {"ix_view_phase_log_campaign": ("phase_log", "campaign_id, code, side")}  # noqa: RUF012
 
-    def handlers(self) -> dict[type[Any], Handler]:
-        return {
-            event_class(Campaign, "PhaseOpened"): self._edge("opens"),
-            event_class(Campaign, "PhaseClosed"): self._edge("closes"),
-        }
+    def handlers(self) -> Handlers:
+        return (
+            Handlers()
+            .on(Campaign.PhaseOpened, self._edge("opens"))
+            .on(Campaign.PhaseClosed, self._edge("closes"))
+        )
 
-    def _edge(self, side: str) -> Handler:
-        def handle(tx: Tx, e: Any) -> None:
+    def _edge(self, side: str) -> Handler[PhaseEdge]:
+        def handle(tx: Tx, e: PhaseEdge) -> None:
             tx.write(
                 self.sql(
                     "INSERT INTO {phase_log} (notification_id, campaign_id, code, side, scheduled, actual, "

@@ -8,14 +8,13 @@ the same aggregate whose optimistic concurrency enforces the limit, so the view 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.places import Allotment
 from domain.values import Channel, Group
-from projections.base import Handler, ViewProjection, event_class
+from projections.base import Handler, Handlers, ViewProjection
 from projections.ordering import city_order, group_order
 from projections.store import Tx
 
@@ -56,22 +55,23 @@ class QuotasView(ViewProjection):
         "ix_view_quota_members_campaign": ("quota_members", "campaign_id, city, grp"),
     }
 
-    def handlers(self) -> dict[type[Any], Handler]:
-        return {
-            event_class(Campaign, "CampaignLaunched"): self._launched,
-            event_class(Allotment, "AllotmentOpened"): self._opened,
-            event_class(Allotment, "PlaceTaken"): self._taken(+1),
-            event_class(Allotment, "PlaceReleased"): self._taken(-1),
-            Contestant.Nominated: self._nominated,
-            Contestant.Verified: self._verified,
-            Contestant.Rejected: self._left,
-            Contestant.Reconsidered: self._back,
-            Contestant.Renominated: self._renominated,
-            Contestant.Withdrawn: self._left,
-            Contestant.Disqualified: self._left,
-        }
+    def handlers(self) -> Handlers:
+        return (
+            Handlers()
+            .on(Campaign.CampaignLaunched, self._launched)
+            .on(Allotment.AllotmentOpened, self._opened)
+            .on(Allotment.PlaceTaken, self._taken(+1))
+            .on(Allotment.PlaceReleased, self._taken(-1))
+            .on(Contestant.Nominated, self._nominated)
+            .on(Contestant.Verified, self._verified)
+            .on(Contestant.Rejected, self._left)
+            .on(Contestant.Reconsidered, self._back)
+            .on(Contestant.Renominated, self._renominated)
+            .on(Contestant.Withdrawn, self._left)
+            .on(Contestant.Disqualified, self._left)
+        )
 
-    def _launched(self, tx: Tx, e: Any) -> None:
+    def _launched(self, tx: Tx, e: Campaign.CampaignLaunched) -> None:
         campaign = str(e.originator_id)
         tx.executemany(
             self.sql("INSERT INTO {quota_limits} (campaign_id, city, grp, quota) VALUES (?,?,?,?)"),
@@ -82,15 +82,15 @@ class QuotasView(ViewProjection):
             [(campaign, group, int(n)) for group, n in e.caps.items()],
         )
 
-    def _opened(self, tx: Tx, e: Any) -> None:
+    def _opened(self, tx: Tx, e: Allotment.AllotmentOpened) -> None:
         tx.write(
             self.sql("INSERT INTO {quota_places} (allotment_id, campaign_id, scope, taken) VALUES (?,?,?,0)"),
             (str(e.originator_id), str(e.campaign_id), e.scope),
             row=("quota_places", e.originator_id),
         )
 
-    def _taken(self, delta: int) -> Handler:
-        def handle(tx: Tx, e: Any) -> None:
+    def _taken(self, delta: int) -> Handler[Allotment.Event]:
+        def handle(tx: Tx, e: Allotment.Event) -> None:
             tx.change_one(
                 self.sql("UPDATE {quota_places} SET taken = taken + ? WHERE allotment_id = ?"),
                 (delta, str(e.originator_id)),
@@ -128,7 +128,7 @@ class QuotasView(ViewProjection):
             row=("quota_members", e.originator_id),
         )
 
-    def _back(self, tx: Tx, e: Any) -> None:
+    def _back(self, tx: Tx, e: Contestant.Reconsidered) -> None:
         tx.change_one(
             self.sql("UPDATE {quota_members} SET active = 1, verified = 0 WHERE contestant_id = ?"),
             (str(e.originator_id),),

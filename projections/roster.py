@@ -11,7 +11,7 @@ from domain.contestant import Contestant
 from domain.events import ERASED
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
-from projections.base import Handler, ViewProjection, utc_text
+from projections.base import Handler, Handlers, ViewProjection, utc_text
 from projections.ordering import name_order
 from projections.sealing import Sealer
 from projections.store import Row, Tx, ViewDatabase
@@ -113,22 +113,23 @@ class RosterView(ViewProjection):
         self._names: dict[str, str] = {}  # contestant id -> sort key of the opened sealed name
         super().__init__(db, suffix=suffix)
 
-    def handlers(self) -> dict[type[Any], Handler]:
-        return {
-            Contestant.Nominated: self._nominated,
-            Contestant.Verified: self._status(Status.VERIFIED),
-            Contestant.Rejected: self._status(Status.REJECTED),
-            Contestant.Reconsidered: self._status(Status.NOMINATED),
-            Contestant.Renominated: self._renominated,
-            Contestant.TrainingAccountAssigned: self._training_account,
-            Contestant.Trained: self._status(Status.TRAINED),
-            Contestant.Competed: self._competed,
-            Contestant.Advanced: self._advanced,
-            Contestant.Awarded: self._awarded,
-            Contestant.Withdrawn: self._left(Status.WITHDRAWN),
-            Contestant.Disqualified: self._left(Status.DISQUALIFIED),
-            Contestant.Erased: self._erased,
-        }
+    def handlers(self) -> Handlers:
+        return (
+            Handlers()
+            .on(Contestant.Nominated, self._nominated)
+            .on(Contestant.Verified, self._status(Status.VERIFIED))
+            .on(Contestant.Rejected, self._status(Status.REJECTED))
+            .on(Contestant.Reconsidered, self._status(Status.NOMINATED))
+            .on(Contestant.Renominated, self._renominated)
+            .on(Contestant.TrainingAccountAssigned, self._training_account)
+            .on(Contestant.Trained, self._status(Status.TRAINED))
+            .on(Contestant.Competed, self._competed)
+            .on(Contestant.Advanced, self._advanced)
+            .on(Contestant.Awarded, self._awarded)
+            .on(Contestant.Withdrawn, self._left(Status.WITHDRAWN))
+            .on(Contestant.Disqualified, self._left(Status.DISQUALIFIED))
+            .on(Contestant.Erased, self._erased)
+        )
 
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
         person, seal = e.person, self.sealer
@@ -216,7 +217,9 @@ class RosterView(ViewProjection):
             row=("roster", e.originator_id),
         )
 
-    def _update(self, tx: Tx, e: Any, status: Status, extra: dict[str, Any] | None = None) -> None:
+    def _update(
+        self, tx: Tx, e: Contestant.Event, status: Status, extra: dict[str, Any] | None = None
+    ) -> None:
         fields = {"status": status.value, **(extra or {})}
         assignments = ", ".join(f"{column} = ?" for column in fields)
         tx.change_one(
@@ -228,10 +231,10 @@ class RosterView(ViewProjection):
             row=("roster", e.originator_id),
         )
 
-    def _status(self, status: Status) -> Handler:
+    def _status(self, status: Status) -> Handler[Contestant.Event]:
         return lambda tx, e: self._update(tx, e, status)
 
-    def _left(self, status: Status) -> Handler:
+    def _left(self, status: Status) -> Handler[Contestant.Event]:
         return lambda tx, e: self._update(tx, e, status, {"team_role": None})
 
     def _training_account(self, tx: Tx, e: Contestant.TrainingAccountAssigned) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.events import ERASED
 from domain.team import CityTeam, TeamRole, completeness_gaps
-from projections.base import Handler, ViewProjection, event_class, utc_text
+from projections.base import Handlers, ViewProjection, utc_text
 from projections.ordering import city_order
 from projections.store import Tx
 
@@ -55,26 +55,27 @@ class TeamsView(ViewProjection):
     }
     indexes = {"ix_view_teams_campaign": ("teams", "campaign_id, city")}  # noqa: RUF012
 
-    def handlers(self) -> dict[type[Any], Handler]:
-        return {
-            event_class(CityTeam, "TeamFormed"): self._formed,
-            event_class(CityTeam, "MemberAdded"): self._added,
-            event_class(CityTeam, "MemberRemoved"): self._removed,
-            event_class(CityTeam, "LeaderAppointed"): self._leader,
-            event_class(CityTeam, "FinalsEntered"): self._finals,
-            event_class(CityTeam, "TeamAwarded"): self._awarded,
-            Contestant.Nominated: self._person,
-            Contestant.Erased: self._erased,
-        }
+    def handlers(self) -> Handlers:
+        return (
+            Handlers()
+            .on(CityTeam.TeamFormed, self._formed)
+            .on(CityTeam.MemberAdded, self._added)
+            .on(CityTeam.MemberRemoved, self._removed)
+            .on(CityTeam.LeaderAppointed, self._leader)
+            .on(CityTeam.FinalsEntered, self._finals)
+            .on(CityTeam.TeamAwarded, self._awarded)
+            .on(Contestant.Nominated, self._person)
+            .on(Contestant.Erased, self._erased)
+        )
 
-    def _formed(self, tx: Tx, e: Any) -> None:
+    def _formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
         tx.write(
             self.sql("INSERT INTO {teams} (team_id, campaign_id, city, changed_at) VALUES (?,?,?,?)"),
             (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp)),
             row=("teams", e.originator_id),
         )
 
-    def _touch(self, tx: Tx, e: Any) -> None:
+    def _touch(self, tx: Tx, e: CityTeam.Event) -> None:
         tx.change_one(
             self.sql("UPDATE {teams} SET changed_at = ? WHERE team_id = ?"),
             (utc_text(e.timestamp), str(e.originator_id)),
@@ -82,7 +83,7 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
-    def _added(self, tx: Tx, e: Any) -> None:
+    def _added(self, tx: Tx, e: CityTeam.MemberAdded) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("INSERT INTO {team_members} (team_id, contestant_id, role) VALUES (?,?,?)"),
@@ -90,7 +91,7 @@ class TeamsView(ViewProjection):
             row=("team_members", e.originator_id, e.contestant_id),
         )
 
-    def _removed(self, tx: Tx, e: Any) -> None:
+    def _removed(self, tx: Tx, e: CityTeam.MemberRemoved) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("DELETE FROM {team_members} WHERE team_id = ? AND contestant_id = ?"),
@@ -98,7 +99,7 @@ class TeamsView(ViewProjection):
             row=("team_members", e.originator_id, e.contestant_id),
         )
 
-    def _leader(self, tx: Tx, e: Any) -> None:
+    def _leader(self, tx: Tx, e: CityTeam.LeaderAppointed) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
@@ -106,7 +107,7 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
-    def _finals(self, tx: Tx, e: Any) -> None:
+    def _finals(self, tx: Tx, e: CityTeam.FinalsEntered) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("UPDATE {teams} SET finals = ? WHERE team_id = ?"),
@@ -114,7 +115,7 @@ class TeamsView(ViewProjection):
             row=("teams", e.originator_id),
         )
 
-    def _awarded(self, tx: Tx, e: Any) -> None:
+    def _awarded(self, tx: Tx, e: CityTeam.TeamAwarded) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql(

@@ -12,11 +12,11 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from domain.campaign import Campaign
+from domain.campaign import Campaign, PhaseEdge
 from domain.timeline import PhaseCode, PhaseStatus, Side, to_utc
 
 LATE_AFTER = timedelta(seconds=60)
-_EDGE_EVENTS: dict[str, Side] = {"PhaseOpened": "opens", "PhaseClosed": "closes"}
+_EDGE_EVENTS: dict[type[PhaseEdge], Side] = {Campaign.PhaseOpened: "opens", Campaign.PhaseClosed: "closes"}
 
 
 class BoundaryState(StrEnum):
@@ -77,13 +77,13 @@ def job_id(campaign_id: UUID, code: PhaseCode, side: Side, instant: datetime) ->
     return f"{campaign_id}:{code.value}:{side}:{to_utc(instant).isoformat()}"
 
 
-def recorded_edges(campaign_id: UUID, events: Iterable[Any]) -> list[RecordedEdge]:
+def recorded_edges(campaign_id: UUID, events: Iterable[object]) -> list[RecordedEdge]:
     """The PhaseOpened/PhaseClosed events among a campaign's stored events, in order."""
     edges: list[RecordedEdge] = []
     for domain_event in events:
-        side = _EDGE_EVENTS.get(type(domain_event).__name__)
-        if side is None:
+        if not isinstance(domain_event, PhaseEdge):
             continue
+        side = _EDGE_EVENTS[type(domain_event)]
         edges.append(
             RecordedEdge(
                 campaign_id=campaign_id,
@@ -98,7 +98,7 @@ def recorded_edges(campaign_id: UUID, events: Iterable[Any]) -> list[RecordedEdg
     return edges
 
 
-def plan_of(campaign: Campaign, events: Iterable[Any]) -> list[PlannedBoundary]:
+def plan_of(campaign: Campaign, events: Iterable[object]) -> list[PlannedBoundary]:
     """Every boundary of the current timeline in timeline order, with its state.
 
     An opening counts as recorded once the phase is no longer pending, a closing once

@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from eventsourcing.utils import get_topic
 
 from application.service import CampaignService
 from application.store_policy import patient
@@ -33,10 +34,15 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-_CAMPAIGN = "domain.campaign:Campaign."
-LAUNCHED_TOPIC = _CAMPAIGN + "CampaignLaunched"
+LAUNCHED_TOPIC = get_topic(Campaign.CampaignLaunched)
 WATCHED_TOPICS = tuple(
-    _CAMPAIGN + name for name in ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
+    get_topic(kind)
+    for kind in (
+        Campaign.CampaignLaunched,
+        Campaign.TimelineAmended,
+        Campaign.PhaseOpened,
+        Campaign.PhaseClosed,
+    )
 )
 PAGE = 500
 POLL_JOB_ID = "zhanyou:poll"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -70,6 +70,17 @@ def test_ways_back_are_judged_as_the_moves_they_record(service: CampaignService)
     assert again.id == withdrawn
     result = readjudicate(service, cid)
     assert (result.contestants, result.decisions, result.findings) == (2, 7, [])
+
+
+def test_a_rejection_taken_back_is_replayed_as_the_table_records_it(service: CampaignService) -> None:
+    cid = launch(service)
+    first = recommend(service, cid, 1)
+    service.decide(first, decisions.REJECT, DecisionContext(actor=ADMIN, at=REVIEWING, reason="缺少证明"))
+    later = DecisionContext(actor=ADMIN, at=REVIEWING + timedelta(hours=1), reason="证明已补交")
+    service.decide(first, decisions.RECONSIDER, later)
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING + timedelta(hours=2)))
+    result = readjudicate(service, cid)
+    assert (result.contestants, result.decisions, result.findings) == (1, 4, [])
 
 
 def test_a_nomination_dated_after_recommendation_closed_is_found(
