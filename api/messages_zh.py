@@ -84,6 +84,9 @@ FIELDS: dict[str, str] = {
     "staff_user": "工作人员账号",
     "timeline": "赛程",
     "body": "提交内容",
+    "as_of": "查询时点",
+    "from": "起始时间",
+    "to": "截止时间",
 }
 
 # (field, a piece of the English detail) -> the Chinese explanation; the first match wins
@@ -104,6 +107,13 @@ _FIELD_DETAILS: list[tuple[str, str, str]] = [
     ("followers", "", "粉丝数应为不小于0的整数"),
     ("receipt", "", "回执码不正确"),
     ("reason", "", "请填写理由"),
+    ("as_of", "future", "查询时点不能晚于现在"),
+    ("as_of", "before the campaign", "查询时点早于赛事启动"),
+    ("from", "future", "起始时间不能晚于现在"),
+    ("from", "before the campaign", "起始时间早于赛事启动"),
+    ("to", "future", "截止时间不能晚于现在"),
+    ("to", "before the campaign", "截止时间早于赛事启动"),
+    ("to", "ends before it starts", "截止时间早于起始时间"),
 ]
 
 
@@ -213,6 +223,7 @@ EVENTS = {
     "Disqualified": "取消资格",
     "LeaderAppointed": "任命领队",
     "PersonalDataRead": "查看个人信息",
+    "PersonalDataReadRefused": "查看个人信息（被拒绝）",
 }
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+from domain.access import PersonalDataLog
 from domain.campaign import Campaign
 from domain.contestant import DECISION_EVENTS
 from domain.registrations import DuplicateRegistration
@@ -29,6 +30,9 @@ _CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
 #: User management, store-wide: recorded without a campaign.
 USER_DECISIONS = ("UserCreated", "UserDisabled", "UserEnabled", "TokenRotated")
 
+#: Reads of a contestant's ID and mobile numbers, granted and refused: who read whose, which fields.
+PERSONAL_DATA_READS = ("PersonalDataRead", "PersonalDataReadRefused")
+
 #: Every event type on the trail, as the ``type`` filter names them.
 AUDITED = (
     *_CAMPAIGN_DECISIONS,
@@ -37,6 +41,7 @@ AUDITED = (
     "FinalsEntered",
     "TeamAwarded",
     "RegistrationDuplicated",
+    *PERSONAL_DATA_READS,
     *USER_DECISIONS,
 )
 
@@ -57,6 +62,8 @@ class AuditEntry:
     reason: str | None
     evidence: str | None
     rule_version: int | None
+    subject_id: str | None = None  # a read of personal data: the contestant whose data it was
+    fields: str | None = None  # a read of personal data: the fields asked for, comma-separated
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,16 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 2  # 2: user management and repeated registrations on the trail
+    version = 3  # 2: user management and repeated registrations; 3: reads of personal data
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
         "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
         "campaign_id TEXT, "
         "city TEXT, actor_user TEXT NOT NULL, actor_role TEXT NOT NULL, actor_city TEXT, reason TEXT, "
-        "evidence TEXT, rule_version BIGINT",
-        "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT",
+        "evidence TEXT, rule_version BIGINT, subject_id TEXT, fields TEXT",
+        "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT, "
+        "subject_id TEXT",
     }
     indexes = {  # noqa: RUF012
         "ix_view_audit_actor": ("audit", "actor_user, notification_id"),
@@ -94,7 +102,7 @@ class AuditView(ViewProjection):
     }
 
     def handlers(self) -> dict[type[Any], Handler]:
-        self._subjects: dict[str, tuple[str, str | None]] = {}
+        self._subjects: dict[str, tuple[str, str | None, str | None]] = {}
         found: dict[type[Any], Handler] = {}
         for name in _CAMPAIGN_DECISIONS:
             found[event_class(Campaign, name)] = self._decision
@@ -107,30 +115,45 @@ class AuditView(ViewProjection):
             found[event_class(User, name)] = self._decision
         found[event_class(CityTeam, "FinalsEntered")] = self._decision
         found[event_class(CityTeam, "TeamAwarded")] = self._decision
+        found[event_class(PersonalDataLog, "PersonalDataLogOpened")] = self._reads_opened
+        for name in PERSONAL_DATA_READS:
+            found[event_class(PersonalDataLog, name)] = self._decision
         return found
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
         self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
 
-    def _subject(self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None) -> None:
-        self._subjects[aggregate_id] = (campaign_id, city)
+    def _reads_opened(self, tx: Tx, e: Any) -> None:
+        """The record of reads of a contestant's data concerns that contestant's campaign and city."""
+        contestant = str(e.contestant_id)
+        campaign_id, city, _ = self._subject_of(tx, "Contestant", contestant)
+        self._subject(tx, str(e.originator_id), campaign_id, city, subject_id=contestant)
+
+    def _subject(
+        self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None, *, subject_id: str | None = None
+    ) -> None:
+        self._subjects[aggregate_id] = (campaign_id, city, subject_id)
         tx.write(
-            self.sql("INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city) VALUES (?,?,?)"),
-            (aggregate_id, campaign_id, city),
+            self.sql(
+                "INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city, subject_id) VALUES (?,?,?,?)"
+            ),
+            (aggregate_id, campaign_id, city, subject_id),
             row=("audit_subjects", aggregate_id),
         )
 
-    def _subject_of(self, tx: Tx, aggregate_type: str, aggregate_id: str) -> tuple[str, str | None]:
+    def _subject_of(
+        self, tx: Tx, aggregate_type: str, aggregate_id: str
+    ) -> tuple[str, str | None, str | None]:
         """A subject's campaign and city never change, so a cache of them cannot go stale."""
         known = self._subjects.get(aggregate_id)
         if known is None:
             row = tx.fetchone(
-                self.sql("SELECT campaign_id, city FROM {audit_subjects} WHERE aggregate_id = ?"),
+                self.sql("SELECT campaign_id, city, subject_id FROM {audit_subjects} WHERE aggregate_id = ?"),
                 (aggregate_id,),
             )
             if row is None:
                 raise LookupError(f"audit: {aggregate_type} {aggregate_id} has no recorded creation")
-            known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"])
+            known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"], row["subject_id"])
         return known
 
     def _decision(self, tx: Tx, e: Any) -> None:
@@ -139,6 +162,7 @@ class AuditView(ViewProjection):
         decision = getattr(e, "decision", None)
         actor = decision.actor if decision is not None else e.actor
         campaign_id: str | None
+        subject_id: str | None = None
         if aggregate_type == "Campaign":
             campaign_id, city = aggregate_id, None
         elif aggregate_type == "User":
@@ -148,13 +172,14 @@ class AuditView(ViewProjection):
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person.city)
             elif event_type == "RegistrationDuplicated":
                 self._subject(tx, aggregate_id, str(e.campaign_id), e.person["city"])
-            campaign_id, city = self._subject_of(tx, aggregate_type, aggregate_id)
+            campaign_id, city, subject_id = self._subject_of(tx, aggregate_type, aggregate_id)
+        fields = e.fields if event_type in PERSONAL_DATA_READS else None
         tx.write(
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
                 "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
-                "rule_version) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "rule_version, subject_id, fields) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 self.current_id,
@@ -171,6 +196,8 @@ class AuditView(ViewProjection):
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else getattr(e, "rule_version", None),
+                subject_id,
+                ",".join(fields) if fields is not None else None,
             ),
             row=("audit", self.current_id),
         )

@@ -300,6 +300,19 @@ class RosterView(ViewProjection):
         total = int(counted["n"]) if counted else 0
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
 
+    def every(
+        self, campaign_id: UUID, *, city: str | None = None, group: str | None = None
+    ) -> list[RosterRow]:
+        """Every matching row in the order of a page sorted by name, read 1,000 at a time."""
+        rows: list[RosterRow] = []
+        page = 1
+        while True:
+            found = self.query(campaign_id, city=city, group=group, page=page, page_size=1000)
+            rows += found.rows
+            if len(rows) >= found.total or not found.rows:
+                return rows
+            page += 1
+
     def registrations(self, campaign_id: UUID) -> list[RegistrationCount]:
         """How many registered, by UTC hour of nomination, platform, group, channel and status.
 
