@@ -129,7 +129,8 @@ class Node:
         self._tuning = tuning
         self._say = say
         self.on_recorded: Callable[[RecordedEdge], None] | None = None
-        self.as_of = AsOfViews(service)  # the campaign's views at past instants, from the log
+        # the campaign's views at past instants, from the log
+        self.as_of = AsOfViews(service, prefetch=service.person_keys.preload)
         self.scheduler_probe = lock_for(settings, self.me, SCHEDULER)  # to ask who is active
         self.projections_probe = lock_for(settings, self.me, PROJECTIONS)
 

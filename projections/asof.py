@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +48,7 @@ KEPT = 4
 #: The most decoded events kept between replays (about 1.2 kB each).
 KEPT_EVENTS = 200_000
 _ERASED = get_topic(Contestant.Erased)
+_NOMINATED = get_topic(Contestant.Nominated)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,19 @@ class _Scratch:
 class AsOfViews:
     """Builds (and keeps a few of) the campaign views at instants."""
 
-    def __init__(self, app: Application[UUID], *, kept: int = KEPT, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        app: Application[UUID],
+        *,
+        kept: int = KEPT,
+        batch: int = BATCH,
+        prefetch: Callable[[Sequence[UUID]], None] | None = None,
+    ) -> None:
+        """``prefetch``: told the contestants whose nominations a batch is about to decode, so their
+        data keys are read together rather than one query each."""
         self.app = app
         self.batch = batch
+        self.prefetch = prefetch
         self.topics = sorted(_Scratch().by_topic)
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
@@ -150,6 +161,8 @@ class AsOfViews:
             )
             if not notifications:
                 break
+            if self.prefetch is not None:
+                self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
             for notification in notifications:
                 originator = notification.originator_id
                 if originator not in log.members:

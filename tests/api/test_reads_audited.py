@@ -57,7 +57,8 @@ def test_reads_of_personal_data_granted_or_refused_are_on_the_audit_trail(api: A
     exported = trail(api, "auditor", type=READS, format="csv")
     assert exported.status_code == 200
     text = exported.content.decode("utf-8-sig")
-    assert "查看个人信息被拒绝" in text and "选手7" in text  # the person whose data it was, by name
+    assert "查看个人信息被拒绝" in text
+    assert "选手7" in text
 
     listed = api.client.get(f"/api/contestants/{contestant}/pii-reads", headers=api.as_("auditor")).json()
     assert [(r["user"], r["refused"], r["rule"]) for r in listed] == [
@@ -108,7 +109,8 @@ def test_user_management_is_visible_to_auditors(api: Api) -> None:
     acts = [(e["event_type"], e["aggregate_id"], e["actor_user"]) for e in answer.json()["entries"]]
     created = [act for act in acts if act[0] == "UserCreated"]
     assert len(created) == 6  # one user per role
-    assert acts[-1][0] == "UserDisabled" and acts[-1][2] == "bootstrap-admin"
+    assert acts[-1][0] == "UserDisabled"
+    assert acts[-1][2] == "bootstrap-admin"
     assert "离职" in answer.json()["entries"][-1]["reason"]
     for who, status in (("city_staff", 403), ("leader", 403), ("judge", 401)):  # the judge is disabled
         assert api.client.get("/api/users/audit", headers=api.as_(who)).status_code == status

@@ -77,3 +77,24 @@ def test_an_erased_person_is_erased_at_every_instant(new_store: StoreFactory) ->
         assert [(r.name, r.id_number, r.account) for r in earlier] == [(ERASED, ERASED, ERASED)]
     finally:
         service.close()
+
+
+def test_keys_read_together_open_the_same_people_and_no_erased_one(new_store: StoreFactory) -> None:
+    settings = new_store(cipher_key=SecretStr("B" * 43 + "="))
+    service = build_service(settings)
+    try:
+        campaign = launch(service)
+        kept, erased = recommend(service, campaign, 1), recommend(service, campaign, 2)
+        service.erase(erased, DecisionContext(actor=ADMIN, at=REVIEWING, reason="本人申请删除"))
+    finally:
+        service.close()
+    fresh = build_service(settings)
+    try:
+        fresh.person_keys.forget(erased)  # read from the table, not from what the start-up remembered
+        fresh.person_keys.preload([kept, erased])
+        assert fresh.get_contestant(kept).name == "选手1"
+        assert fresh.get_contestant(erased).name == ERASED
+        replay = AsOfViews(fresh, prefetch=fresh.person_keys.preload).at(campaign, REVIEWING)
+        assert sorted(r.name for r in replay.roster.every(campaign)) == sorted(["选手1", ERASED])
+    finally:
+        fresh.close()
