@@ -31,8 +31,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.utils import get_topic
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.utils import TopicError, get_topic
 
+from application.errors import StoreUnavailable
 from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.timeline import to_utc
@@ -145,9 +147,16 @@ class AsOfViews:
         log = self._log
         if log is None or log.campaign_id != campaign_id:
             log = _CampaignLog(campaign_id, members={campaign_id})
-        if log.head < head and not self._extend(log, head):
-            log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
-            self._extend(log, head)
+        self._log = None  # a read that fails half-way leaves nothing half-read behind
+        try:
+            if log.head < head and not self._extend(log, head):
+                log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
+                self._extend(log, head)
+        except (EventSourcingError, TopicError) as error:
+            raise StoreUnavailable(
+                f"the event store could not be read ({type(error).__name__}: {error}); "
+                "is the cipher key the one the events were written with?"
+            ) from None
         self._log = log if len(log.events) <= KEPT_EVENTS else None
         return log
 
