@@ -78,14 +78,15 @@ class _CampaignLog:
     head: int = 0
     events: list[tuple[int, str, Any]] = field(default_factory=list)
     members: set[Any] = field(default_factory=set)
+    name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
 
 
 class _Scratch:
     """Fresh views in memory, and which of them takes each topic."""
 
-    def __init__(self) -> None:
+    def __init__(self, name_orders: dict[str, str] | None = None) -> None:
         self.db = ViewDatabase.in_memory()
-        self.roster = RosterView(self.db)
+        self.roster = RosterView(self.db, name_orders=name_orders)
         self.quotas = QuotasView(self.db)
         self.by_topic: dict[str, list[ViewProjection]] = {}
         for view in (self.roster, self.quotas):
@@ -193,7 +194,7 @@ class AsOfViews:
     # --- replays -----------------------------------------------------------------
 
     def _replay(self, log: _CampaignLog, instants: Sequence[datetime], head: int) -> list[Replayed]:
-        scratches = [_Scratch() for _ in instants]
+        scratches = [_Scratch(log.name_orders) for _ in instants]
         applied = [0] * len(instants)
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]

@@ -109,8 +109,13 @@ class RosterView(ViewProjection):
         "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
     }
 
-    def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
+    def __init__(
+        self, db: ViewDatabase, *, suffix: str = "", name_orders: dict[str, str] | None = None
+    ) -> None:
+        """``name_orders``: a name -> pinyin sort key memo shared by views built again and again
+        from the same events (the as-of replays), as pinyin is the dearest part of a nomination."""
         self._names: dict[str, str] = {}  # contestant id -> sort key of the opened sealed name
+        self._name_orders = name_orders
         super().__init__(db, suffix=suffix)
 
     def handlers(self) -> dict[type[Any], Handler]:
@@ -135,7 +140,7 @@ class RosterView(ViewProjection):
         # sealed: whole-value digests to search by; plain: the text itself, for substrings
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
         # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
-        sort_key = None if seal.enabled else name_order(name)
+        sort_key = None if seal.enabled else self._name_order(name)
         at = utc_text(e.timestamp)
         tx.write(
             self.sql(
@@ -331,6 +336,15 @@ class RosterView(ViewProjection):
             RegistrationCount(r["hour"], r["platform"], r["grp"], r["channel"], r["status"], int(r["n"]))
             for r in rows
         ]
+
+    def _name_order(self, name: str) -> str:
+        memo = self._name_orders
+        if memo is None:
+            return name_order(name)
+        key = memo.get(name)
+        if key is None:
+            key = memo[name] = name_order(name)
+        return key
 
     def _name(self, row: Row) -> str:
         """A sealed name's pinyin sort key, opened once per process: names never change."""
