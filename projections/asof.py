@@ -41,7 +41,7 @@ from domain.timeline import to_utc
 from projections.base import ViewProjection
 from projections.quotas import QuotasView
 from projections.roster import RosterRow, RosterView
-from projections.store import ViewDatabase
+from projections.store import Tx, ViewDatabase
 
 #: Notifications read per query of the log.
 BATCH = 5000
@@ -79,6 +79,19 @@ class _CampaignLog:
     events: list[tuple[int, str, Any]] = field(default_factory=list)
     members: set[Any] = field(default_factory=set)
     name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
+    erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
+
+    def keepable(self) -> bool:
+        """Not when a person erased in these events was decoded whole (read as the erasure was
+        recorded, before their key was destroyed): the next read decodes them again."""
+        if len(self.events) > KEPT_EVENTS:
+            return False
+        whole = (
+            event
+            for _, topic, event in self.events
+            if topic == _NOMINATED and event.originator_id in self.erased and not event.person.is_erased
+        )
+        return not self.erased or next(whole, None) is None
 
 
 class _Scratch:
@@ -92,6 +105,12 @@ class _Scratch:
         for view in (self.roster, self.quotas):
             for topic in view.topics:
                 self.by_topic.setdefault(topic, []).append(view)
+
+    def apply(self, tx: Tx, entry: tuple[int, str, Any]) -> int:
+        notification_id, topic, event = entry
+        for view in self.by_topic[topic]:
+            view.apply(tx, notification_id, event)
+        return 1
 
 
 class AsOfViews:
@@ -110,7 +129,7 @@ class AsOfViews:
         self.app = app
         self.batch = batch
         self.prefetch = prefetch
-        self.topics = sorted(_Scratch().by_topic)
+        self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
         self._log: _CampaignLog | None = None
@@ -158,7 +177,7 @@ class AsOfViews:
                 f"the event store could not be read ({type(error).__name__}: {error}); "
                 "is the cipher key the one the events were written with?"
             ) from None
-        self._log = log if len(log.events) <= KEPT_EVENTS else None
+        self._log = log if log.keepable() else None
         return log
 
     def _extend(self, log: _CampaignLog, head: int) -> bool:
@@ -182,9 +201,12 @@ class AsOfViews:
                     if getattr(event, "campaign_id", None) != log.campaign_id:
                         continue
                     log.members.add(originator)
-                else:
-                    if notification.topic == _ERASED and not fresh:
+                elif notification.topic == _ERASED:
+                    if not fresh:
                         return False
+                    log.erased.add(originator)
+                    event = mapper.to_domain_event(notification)
+                else:
                     event = mapper.to_domain_event(notification)
                 log.events.append((notification.id, notification.topic, event))
             position = notifications[-1].id
@@ -199,19 +221,19 @@ class AsOfViews:
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
-                opening: dict[Any, tuple[int, str, Any]] = {}  # first events dated after the instant
-                for notification_id, topic, event in log.events:
+                later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
+                for entry in log.events:
+                    notification_id, _, event = entry
                     if notification_id > head:
                         break
                     if event.timestamp > at:
                         if event.originator_version == 1:
-                            opening[event.originator_id] = (notification_id, topic, event)
+                            later_openings[event.originator_id] = entry
                         continue
-                    first = opening.pop(event.originator_id, None)
-                    for nid, kind, earlier in (*((first,) if first else ()), (notification_id, topic, event)):
-                        for view in scratch.by_topic[kind]:
-                            view.apply(tx, nid, earlier)
-                        applied[k] += 1
+                    opening = later_openings.pop(event.originator_id, None)
+                    if opening is not None:  # a pool that a later-dated nomination opened
+                        applied[k] += scratch.apply(tx, opening)
+                    applied[k] += scratch.apply(tx, entry)
         return [
             Replayed(log.campaign_id, at, head, n, s.roster, s.quotas, s.db)
             for s, at, n in zip(scratches, instants, applied, strict=True)

@@ -98,3 +98,20 @@ def test_keys_read_together_open_the_same_people_and_no_erased_one(new_store: St
         assert sorted(r.name for r in replay.roster.every(campaign)) == sorted(["选手1", ERASED])
     finally:
         fresh.close()
+
+
+def test_a_person_read_while_being_erased_is_read_again(new_store: StoreFactory) -> None:
+    """The erasure is recorded, then the key destroyed: a read between the two keeps nothing of them."""
+    service = build_service(new_store(cipher_key=SecretStr("C" * 43 + "=")))
+    try:
+        campaign = launch(service)
+        contestant = recommend(service, campaign, 1)
+        service.decide(contestant, decisions.ERASE, DecisionContext(actor=ADMIN, at=REVIEWING, reason="删除"))
+        views = AsOfViews(service)
+        between = views.at(campaign, shanghai(2021, 6, 15)).roster.every(campaign)
+        assert [r.name for r in between] == ["选手1"]  # the key is not destroyed yet
+        service.person_keys.destroy(contestant)
+        after = views.at(campaign, shanghai(2021, 6, 16)).roster.every(campaign)
+        assert [r.name for r in after] == [ERASED]
+    finally:
+        service.close()
