@@ -828,9 +828,9 @@ class CampaignService(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _personal_data_log(self, contestant_id: UUID, version: int | None = None) -> PersonalDataLog | None:
+    def _personal_data_log(self, contestant_id: UUID) -> PersonalDataLog | None:
         try:
-            return self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored, version)
+            return self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored)
         except NothingStored:
             return None
 

@@ -130,13 +130,8 @@ def fill(service: CampaignService, contestants: int, events: int) -> Campaign:
             batch += life(service, campaign, crowd.next(), rng, scorings, allotments, teams)
             done += 1
         service.save(*batch, *allotments.values(), *teams.values())
-    campaign = service.get_campaign(campaign.id)
-    record_boundaries(service, campaign.id)
+    service.record_due_boundaries(campaign.id, at=LAST)
     return service.get_campaign(campaign.id)
-
-
-def record_boundaries(service: CampaignService, campaign_id: uuid.UUID) -> None:
-    service.record_due_boundaries(campaign_id, at=LAST)
 
 
 def life(
