@@ -13,11 +13,12 @@
 2. Serves the real app in this process (the whole HTTP stack, through its ASGI interface)
    and, at ``--reads`` instants spread from the first nomination to the ceremony, reads
    with ``?as_of=`` the campaign, every page of the roster (1,000 a page) and the quotas.
-   Each instant's first request replays the log up to that instant; the others of the same
-   read use that replay. The first read of the run also unwraps every person's data key.
+   Each instant's first roster page replays the log up to that instant; the other requests
+   of the same read use that replay. The first read of the run also decodes the campaign's events and
+   unwraps every person's data key, which later reads find kept.
 
-Prints p50 and p99 of the whole read and of its first request, and appends them to
-bench/results/asof.txt.
+Prints p50 and p99 of the whole read and of its replaying request, and appends them to
+bench/results/asof.txt (the load average beside them: the machine may be shared).
 """
 
 from __future__ import annotations
@@ -279,7 +280,7 @@ def bench(name: str, settings: Settings, contestants: int, events: int, reads: i
         f"{reads} instants: p50 {cut[49]:.2f} s, p99 {cut[98]:.2f} s, max {max(whole):.2f} s; "
         f"of which the replaying request (the roster's first page) p50 {cut_first[49]:.2f} s, "
         f"p99 {cut_first[98]:.2f} s; "
-        f"the run's first read (person keys unwrapped) {cold:.2f} s "
+        f"the run's first read (every event decoded, every data key unwrapped) {cold:.2f} s "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
     ]
     print(lines[-1], flush=True)
