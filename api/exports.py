@@ -39,6 +39,8 @@ EVENT_TITLES = {
     "LeaderAppointed": "任命领队",
     "FinalsEntered": "报名决赛",
     "TeamAwarded": "团体获奖",
+    "PersonalDataRead": "查看个人信息",
+    "PersonalDataReadRefused": "查看个人信息被拒绝",
 }
 ROLE_TITLES = {
     "admin": "组委会",
@@ -49,7 +51,12 @@ ROLE_TITLES = {
     "public": "公众",
     "scheduler": "系统(按日程)",
 }
-SUBJECT_TITLES = {"Campaign": "活动", "Contestant": "选手", "CityTeam": "市州代表队"}
+SUBJECT_TITLES = {
+    "Campaign": "活动",
+    "Contestant": "选手",
+    "CityTeam": "市州代表队",
+    "PersonalDataLog": "选手个人信息",
+}
 AUDIT_HEADER = [
     "序号",
     "时间(北京时间)",
@@ -102,7 +109,7 @@ def _subject(entry: AuditEntry, names: Mapping[str, str], campaign_name: str, na
         return campaign_name
     if entry.aggregate_type == "CityTeam":
         return f"{entry.city or ''}代表队"
-    name = names.get(entry.aggregate_id)
+    name = names.get(entry.subject_id or entry.aggregate_id)  # a read: the person whose data it was
     if name is None:
         return entry.aggregate_id  # a subject the roster does not know (yet): its id
     return name if named else masked_name(name)

@@ -86,6 +86,9 @@ FIELDS: dict[str, str] = {
     "contestant_id": "选手编号",
     "timeline": "赛程",
     "body": "提交内容",
+    "as_of": "查询时点",
+    "from": "起始时间",
+    "to": "截止时间",
 }
 
 # (field, a piece of the English detail) -> the Chinese explanation; the first match wins
@@ -114,6 +117,13 @@ _FIELD_DETAILS: list[tuple[str, str, str]] = [
     ("account_operation", "", "账号运营成绩应在0分到满分之间"),
     ("livestream_selling", "not a score", "直播带货成绩应为数字"),
     ("livestream_selling", "", "直播带货成绩应在0分到满分之间"),
+    ("as_of", "future", "查询时点不能晚于现在"),
+    ("as_of", "before the campaign", "查询时点早于赛事启动"),
+    ("from", "future", "起始时间不能晚于现在"),
+    ("from", "before the campaign", "起始时间早于赛事启动"),
+    ("to", "future", "截止时间不能晚于现在"),
+    ("to", "before the campaign", "截止时间早于赛事启动"),
+    ("to", "ends before it starts", "截止时间早于起始时间"),
 ]
 
 
@@ -225,6 +235,7 @@ EVENTS = {
     "Disqualified": "取消资格",
     "LeaderAppointed": "任命领队",
     "PersonalDataRead": "查看个人信息",
+    "PersonalDataReadRefused": "查看个人信息（被拒绝）",
 }
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 #: A score sheet's rows: each recorded on its own, or refused with its rule.

@@ -10,17 +10,22 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import anyio.to_thread
 from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ApiProblem
+from api.schemas import AsOf
 from application.errors import StoreUnavailable
 from application.service import CampaignService
+from domain.campaign import Campaign
 from node import Node
 from projections import Views
+from projections.asof import AsOfViews, Replayed
 from projections.runner import ProjectionStalled
 
 WAIT_SECONDS = 2.0
@@ -41,6 +46,38 @@ MinPosition = Annotated[
     int | None,
     Query(ge=0, le=2**62, description="wait (at most 2 s) until the view has processed this log position"),
 ]
+
+
+def _as_of_views(request: Request) -> AsOfViews:
+    return node_of(request).as_of
+
+
+AsOfViewsDep = Annotated[AsOfViews, Depends(_as_of_views)]
+AsOfQuery = Annotated[
+    AsOf | None,
+    Query(
+        description="as it stood at this instant, computed from the log up to it (not from the live "
+        "views); a day (2021-06-10) is the end of that day in Asia/Shanghai. Not in the future, not "
+        "before the campaign was launched"
+    ),
+]
+
+
+def replayed(
+    request: Request,
+    response: Response,
+    campaign_id: UUID,
+    as_of: datetime,
+    now: datetime,
+    *,
+    field: str = "as_of",
+) -> tuple[Campaign, Replayed]:
+    """The campaign and its roster and quotas at ``as_of``; the answer says how far the log was read."""
+    service: CampaignService = request.app.state.service
+    campaign = service.campaign_as_of(campaign_id, as_of, now=now, field=field)
+    found = _as_of_views(request).at(campaign_id, as_of)
+    response.headers["X-As-Of-Position"] = str(found.head)
+    return campaign, found
 
 
 def read_after(request: Request, response: Response, names: Sequence[str], min_position: int | None) -> None:

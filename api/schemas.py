@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
@@ -62,6 +63,56 @@ Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
 AnyInstant = Annotated[datetime, AfterValidator(_in_years)]
 #: A day in the years 1900 to 2100.
 Day = Annotated[date, AfterValidator(_in_years)]
+
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _plain_day(value: Any) -> date | None:
+    """``2021-06-10`` (a day, no time): checked for its years here, before it becomes an instant."""
+    if isinstance(value, str) and _PLAIN_DATE.fullmatch(value.strip()):
+        return _in_years(date.fromisoformat(value.strip()))
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return _in_years(value)
+    return None
+
+
+def _day_end_or_instant(value: Any) -> Any:
+    day = _plain_day(value)
+    return value if day is None else datetime.combine(day, time.max, SHANGHAI)
+
+
+def _day_start_or_instant(value: Any) -> Any:
+    day = _plain_day(value)
+    return value if day is None else datetime.combine(day, time.min, SHANGHAI)
+
+
+def _next_day_or_instant(value: Any) -> Any:
+    day = _plain_day(value)
+    return value if day is None else datetime.combine(day + timedelta(days=1), time.min, SHANGHAI)
+
+
+def _in_shanghai(value: datetime) -> datetime:
+    """An instant written without a time zone is read as Beijing time, as every business time is."""
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
+#: "As it stood at": an instant with a time zone, or a day, meaning the end of that day in
+#: Asia/Shanghai (``2021-06-10`` is 2021-06-10T23:59:59.999999+08:00).
+AsOf = Annotated[AwareDatetime, BeforeValidator(_day_end_or_instant), AfterValidator(_in_years)]
+#: The start of a time range (inclusive): an instant, or a day (from 00:00 Asia/Shanghai).
+Since = Annotated[
+    datetime,
+    BeforeValidator(_day_start_or_instant),
+    AfterValidator(_in_years),
+    AfterValidator(_in_shanghai),
+]
+#: The end of a time range (exclusive): an instant, or a day (through its end: the next day's 00:00).
+Until = Annotated[
+    datetime,
+    BeforeValidator(_next_day_or_instant),
+    AfterValidator(_in_years),
+    AfterValidator(_in_shanghai),
+]
 
 
 def _local_text(instant: datetime) -> str:
@@ -326,6 +377,11 @@ class HistoryEntryOut(BaseModel):
     evidence: Masked | None
     rule_version: int | None
     changes: dict[str, list[Any]] = Field(description="field -> [before, after], personal numbers masked")
+    fields: list[str] | None = Field(
+        default=None,
+        description="PersonalDataRead / PersonalDataReadRefused (shown to organisers and auditors): "
+        "the personal fields asked for; such an entry changes nothing and carries the version then",
+    )
 
     @field_validator("changes")
     @classmethod
@@ -461,6 +517,33 @@ class RosterOut(BaseModel):
     contestants: list[RosterEntry]
 
 
+class RosterChange(BaseModel):
+    """One contestant between two instants, masked as on the roster."""
+
+    id: UUID
+    city: str
+    group: str
+    channel: str
+    name: str
+    id_number: str = Field(description="masked, e.g. 420102********1234")
+    mobile: str = Field(description="masked, e.g. 138****5678")
+    platform: str
+    account: str
+    status_from: str | None = Field(description="the status at `from`; null: not on the roster yet")
+    status_to: str = Field(description="the status at `to`")
+
+
+class RosterDiffOut(BaseModel):
+    from_: LocalInstant = Field(alias="from")
+    to: LocalInstant
+    entered: list[RosterChange] = Field(description="on the roster at `to`, not yet at `from`")
+    left: list[RosterChange] = Field(
+        description="active at `from`, rejected, withdrawn or disqualified at `to`"
+    )
+    changed: list[RosterChange] = Field(description="every other change of status, from -> to")
+    unchanged: int = Field(description="how many kept their status")
+
+
 class QuotaEntry(BaseModel):
     city: str
     group: str
@@ -534,6 +617,17 @@ class AuditEntryOut(BaseModel):
     reason: Masked | None
     evidence: Masked | None
     rule_version: int | None
+    subject_id: str | None = Field(
+        default=None, description="PersonalDataRead / PersonalDataReadRefused: whose data was asked for"
+    )
+    fields: list[str] | None = Field(
+        default=None, description="PersonalDataRead / PersonalDataReadRefused: the fields asked for"
+    )
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        return value.split(",") if isinstance(value, str) else value
 
 
 class AuditOut(BaseModel):

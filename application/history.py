@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -31,6 +31,7 @@ class HistoryEntry:
     evidence: str | None
     rule_version: int | None
     changes: dict[str, list[Any]]  # field -> [before, after], personal numbers masked
+    fields: list[str] | None = None  # a read of personal data: the fields asked for
 
 
 def decisions_of(events: Iterable[object]) -> list[DecisionEvent]:
@@ -85,3 +86,40 @@ def _public_state(aggregate: object) -> dict[str, Any]:
             value = str(value)
         state[name] = value
     return state
+
+
+#: The events of a contestant's record of personal-data reads that a history shows.
+READS = ("PersonalDataRead", "PersonalDataReadRefused")
+
+
+def with_reads(entries: Sequence[HistoryEntry], log_events: Sequence[Any]) -> list[HistoryEntry]:
+    """The decisions and the reads of the person's numbers (granted or refused), in time order.
+
+    A read changes nothing: it carries the contestant's version as it stood when it was made.
+    """
+    reads = [
+        HistoryEntry(
+            version=0,
+            type=type(e).__name__,
+            at=e.timestamp,
+            user=e.actor.user,
+            role=e.actor.role.value,
+            city=e.actor.city,
+            reason=None,
+            evidence=None,
+            rule_version=None,
+            changes={},
+            fields=list(e.fields),
+        )
+        for e in log_events
+        if type(e).__name__ in READS
+    ]
+    merged = sorted([*entries, *reads], key=lambda entry: entry.at)  # stable: decisions first on a tie
+    version = 0
+    found: list[HistoryEntry] = []
+    for entry in merged:
+        if entry.type in READS:
+            entry = replace(entry, version=version)
+        version = entry.version
+        found.append(entry)
+    return found

@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
 
@@ -42,6 +42,7 @@ class KeyTable(Protocol):
         ...
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None: ...
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]: ...
     def destroy_person_key(self, subject: UUID) -> bool: ...
 
 
@@ -56,6 +57,9 @@ class MemoryKeyTable:
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
         return (self._rows[subject],) if subject in self._rows else None
+
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        return {subject: self._rows[subject] for subject in subjects if subject in self._rows}
 
     def destroy_person_key(self, subject: UUID) -> bool:
         had = self._rows.get(subject) is not None
@@ -116,6 +120,22 @@ class PersonKeys:
         with self._lock:
             for subject, cipher in found.items():
                 self._cache.setdefault(subject, cipher)
+
+    def preload(self, subjects: Iterable[UUID]) -> None:
+        """Unwrap the keys of many subjects with one read of the table (a replay decodes thousands)."""
+        with self._lock:
+            wanted = [subject for subject in dict.fromkeys(subjects) if subject not in self._cache]
+        if not wanted:
+            return
+        found = self._table.select_person_keys(wanted)
+        master = self._master
+        ciphers = {
+            subject: None if stored is None else self._cipher(master.decrypt(stored) if master else stored)
+            for subject, stored in found.items()
+        }
+        with self._lock:
+            for subject, cipher in ciphers.items():
+                self._cache.setdefault(subject, cipher)  # a destruction meanwhile wins
 
     def seal(self, subject: UUID, plaintext: bytes) -> str:
         cipher = self._load(subject, create=True)

@@ -272,6 +272,15 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         stored = row["stored"]
         return (None if stored is None else bytes(stored),)
 
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT subject, stored FROM {} WHERE subject = ANY(%s)").format(self._keys),
+                ([str(subject) for subject in subjects],),
+            )
+            rows = curs.fetchall()
+        return {UUID(r["subject"]): None if r["stored"] is None else bytes(r["stored"]) for r in rows}
+
     def destroy_person_key(self, subject: UUID) -> bool:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
@@ -365,6 +374,19 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
             row = c.fetchone()
         return None if row is None else (None if row[0] is None else bytes(row[0]),)
+
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+        found: dict[UUID, bytes | None] = {}
+        wanted = [str(subject) for subject in subjects]
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                c.execute(
+                    f"SELECT subject, stored FROM {KEYS} WHERE subject IN ({','.join('?' * len(chunk))})",  # noqa: S608
+                    chunk,
+                )
+                found |= {UUID(r[0]): None if r[1] is None else bytes(r[1]) for r in c.fetchall()}
+        return found
 
     def destroy_person_key(self, subject: UUID) -> bool:
         """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages."""

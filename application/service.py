@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate, EventSourcingError
 from eventsourcing.persistence import (
     IntegrityError,
@@ -42,7 +42,7 @@ from application.errors import (
     NothingStored,
     StoreUnavailable,
 )
-from application.history import HistoryEntry, decisions_of, history_of
+from application.history import HistoryEntry, decisions_of, history_of, with_reads
 from application.limits import LimitLocks
 from application.person_keys import (
     ErasedSubject,
@@ -75,6 +75,7 @@ from domain.errors import (
     DuplicatePerson,
     GroupCapReached,
     InvalidValue,
+    NotPermitted,
     QuotaFull,
 )
 from domain.events import DecisionEvent, PersonRecord
@@ -82,7 +83,7 @@ from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_i
 from domain.lifecycle import Status
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam
-from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, to_utc
+from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, shanghai_text, to_utc
 from domain.usernames import ConfusableUsername, skeleton
 from domain.users import DuplicateUser, User, UsernameClaim, user_id
 from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId, Role
@@ -697,17 +698,52 @@ class CampaignService(Application[UUID]):
             version = earlier[-1].originator_version
         return self._get(Contestant, contestant_id, ContestantNotFound, version=version)
 
+    def campaign_as_of(
+        self, campaign_id: UUID, as_of: datetime, *, now: datetime, field: str = "as_of"
+    ) -> Campaign:
+        """The campaign as it was at ``as_of``: its rule version, timeline and recorded phases.
+
+        An instant past ``now`` is refused (what is not recorded yet cannot be shown), and so
+        is one before the campaign's launch; ``field`` names the parameter in the refusal.
+        """
+        as_of = require_past(field, as_of, now)
+        self.get_campaign(campaign_id)  # an unknown campaign is not found, whatever the instant
+        with _store_errors():
+            events = list(self.events.get(campaign_id))
+        earlier = list(takewhile(lambda e: _timestamp(e) <= as_of, events))
+        if not earlier:
+            launched = shanghai_text(_timestamp(events[0]))
+            raise InvalidValue(
+                field, f"{shanghai_text(as_of)} is before the campaign was launched ({launched})"
+            )
+        campaign = project_aggregate(None, earlier)
+        if not isinstance(campaign, Campaign):
+            raise CampaignNotFound(campaign_id)
+        return campaign
+
     def find_contestant(self, campaign_id: UUID, id_number: str) -> Contestant:
         key = self.pseudonym(ResidentId.parse(id_number).value)
         return self.get_contestant(contestant_id(campaign_id, key))
 
-    def history(self, contestant_id: UUID) -> list[HistoryEntry]:
-        """Every decision on one contestant; other aggregates' ids are not found here."""
+    @_utc_instant
+    def history(
+        self, contestant_id: UUID, *, as_of: datetime | None = None, reads: bool = False
+    ) -> list[HistoryEntry]:
+        """Every decision on one contestant (up to ``as_of``); other aggregates' ids are not found here.
+
+        ``reads``: the reads of the person's numbers too, granted and refused, in time order.
+        """
         with _store_errors():
             events = list(self.events.get(contestant_id))
+            log_events = list(self.events.get(personal_data_log_id(contestant_id))) if reads else []
         if not events or not isinstance(events[0], Contestant.Nominated):
             raise ContestantNotFound(contestant_id)
-        return history_of(decisions_of(events))
+        entries = history_of(decisions_of(events))
+        if reads:
+            entries = with_reads(entries, log_events)
+        if as_of is not None:
+            entries = [entry for entry in entries if entry.at <= as_of]
+        return entries
 
     def get_team(self, campaign_id: UUID, city: str) -> CityTeam | None:
         try:
@@ -908,25 +944,41 @@ class CampaignService(Application[UUID]):
 
     @_utc_instant
     def read_personal_data(self, contestant_id: UUID, *, actor: Actor, at: datetime) -> Contestant:
-        """The unmasked contestant, once the read is recorded (who read whose data, when)."""
+        """The unmasked contestant, once the read is recorded (who read whose data, when).
+
+        A refused read is recorded as well, then refused (``NotPermitted``).
+        """
 
         def attempt() -> Contestant:
             contestant = self.get_contestant(contestant_id)
-            try:
-                log = self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored)
-            except NothingStored:
+            log = self._personal_data_log(contestant_id)
+            if log is None:
                 log = PersonalDataLog(contestant_id=contestant_id, timestamp=at)
-            log.read(city=contestant.city, fields=["id_number", "mobile"], actor=actor, at=at)
+            try:
+                log.read(city=contestant.city, fields=["id_number", "mobile"], actor=actor, at=at)
+            except NotPermitted:
+                self.save(log)
+                raise
             self.save(log)
             return contestant
 
         return self._retrying(attempt)
 
-    def personal_data_reads(self, contestant_id: UUID) -> list[dict[str, object]]:
+    def _personal_data_log(self, contestant_id: UUID) -> PersonalDataLog | None:
         try:
-            return list(self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored).reads)
+            return self._get(PersonalDataLog, personal_data_log_id(contestant_id), NothingStored)
         except NothingStored:
-            return []
+            return None
+
+    def personal_data_reads(self, contestant_id: UUID) -> list[dict[str, object]]:
+        """The granted reads of the contestant's numbers, oldest first."""
+        log = self._personal_data_log(contestant_id)
+        return list(log.reads) if log is not None else []
+
+    def personal_data_refusals(self, contestant_id: UUID) -> list[dict[str, object]]:
+        """The refused asks for the contestant's numbers, oldest first, each with its rule."""
+        log = self._personal_data_log(contestant_id)
+        return list(log.refusals) if log is not None else []
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Also writes a pending remembered answer, in the same transaction as the events."""
@@ -1009,6 +1061,16 @@ def _store_errors() -> Iterator[None]:
             f"the event store could not be read ({type(error).__name__}: {error}); "
             "is the cipher key the one the events were written with?"
         ) from None
+
+
+def require_past(field: str, instant: datetime, now: datetime) -> datetime:
+    """``instant`` in UTC, refused when it lies after ``now``: the log cannot answer for it yet."""
+    instant = to_utc(require_aware(instant, field))
+    if instant > now:
+        raise InvalidValue(
+            field, f"{shanghai_text(instant)} is in the future (it is now {shanghai_text(now)})"
+        )
+    return instant
 
 
 def _timestamp(domain_event: object) -> datetime:

@@ -168,7 +168,9 @@ class Settings(BaseSettings):
             }
         if self.cipher_key is not None:
             env |= {
-                "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                # AES-GCM from `cryptography`: the stored format of the pycryptodome cipher (nonce,
+                # tag, ciphertext), so either reads what the other wrote, and some 30 times faster.
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
                 "CIPHER_KEY": self.cipher_key.get_secret_value(),
             }
         secret = self.id_secret or self.cipher_key

@@ -44,7 +44,7 @@ def personal_data_log_id(contestant_id: UUID) -> UUID:
 
 
 class PersonalDataLog(Aggregate):
-    """Every unmasked read of one contestant's ID and mobile numbers: who, when, which fields."""
+    """Every read of one contestant's ID and mobile numbers, granted or refused: who, when, which fields."""
 
     class PersonalDataLogOpened(Aggregate.Created):
         contestant_id: UUID
@@ -59,6 +59,15 @@ class PersonalDataLog(Aggregate):
 
         class_version = 1
 
+    class PersonalDataReadRefused(Aggregate.Event):
+        """:ivar rule: the rule that refused the read (the fields were not shown)."""
+
+        actor: Actor
+        fields: list[str]
+        rule: str
+
+        class_version = 1
+
     @staticmethod
     def create_id(contestant_id: UUID) -> UUID:
         return personal_data_log_id(contestant_id)
@@ -67,23 +76,37 @@ class PersonalDataLog(Aggregate):
     def __init__(self, contestant_id: UUID, timestamp: datetime) -> None:
         self.contestant_id = contestant_id
         self.reads: list[dict[str, object]] = []
+        self.refusals: list[dict[str, object]] = []
 
     def read(self, *, city: str, fields: list[str], actor: Actor, at: datetime) -> None:
-        """Decide whether ``actor`` may see the personal data, and record that they did."""
-        _require(actor, _PERSONAL_DATA_READERS, city, "read personal data")
+        """Decide whether ``actor`` may see the personal data, and record that they did.
+
+        A refused read is recorded too (``PersonalDataReadRefused``, with the refusing rule)
+        before the refusal is raised: asking is itself what an auditor wants to see.
+        """
+        try:
+            _require(actor, _PERSONAL_DATA_READERS, city, "read personal data")
+        except NotPermitted as refusal:
+            self._refused(actor=actor, fields=list(fields), rule=refusal.rule, timestamp=at)
+            raise
         self._read(actor=actor, fields=list(fields), timestamp=at)
 
     @event(PersonalDataRead)
     def _read(self, actor: Actor, fields: list[str], timestamp: datetime) -> None:
-        self.reads.append(
-            {
-                "user": actor.user,
-                "role": actor.role.value,
-                "city": actor.city,
-                "fields": fields,
-                "at": timestamp,
-            }
-        )
+        self.reads.append(_reading(actor, fields, timestamp))
+
+    @event(PersonalDataReadRefused)
+    def _refused(self, actor: Actor, fields: list[str], rule: str, timestamp: datetime) -> None:
+        self.refusals.append({**_reading(actor, fields, timestamp), "rule": rule})
+
+
+def _reading(actor: Actor, fields: list[str], at: datetime) -> dict[str, object]:
+    return {"user": actor.user, "role": actor.role.value, "city": actor.city, "fields": fields, "at": at}
+
+
+def may_read_audit(actor: Actor) -> bool:
+    """Organisers and auditors read the audit trail, the reads of personal data included."""
+    return actor.role in _AUDIT_READERS
 
 
 _REPORT_READERS = frozenset({Role.ADMIN, Role.AUDITOR, Role.JUDGE, Role.CITY_STAFF, Role.LEADER})

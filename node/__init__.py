@@ -20,6 +20,7 @@ from application.service import CampaignService
 from application.settings import Settings
 from application.store_policy import patient
 from projections import Views, open_views
+from projections.asof import AsOfViews
 from projections.runner import ProjectionRunner
 from scheduler.checkpoints import checkpoint_at_boundaries
 from scheduler.leader import PROJECTIONS, SCHEDULER, Elector, LeaderLock, Runnable, identity, lock_for
@@ -128,6 +129,8 @@ class Node:
         self._tuning = tuning
         self._say = say
         self.on_recorded: Callable[[RecordedEdge], None] | None = None
+        # the campaign's views at past instants, from the log
+        self.as_of = AsOfViews(service, prefetch=service.person_keys.preload)
         self.scheduler_probe = lock_for(settings, self.me, SCHEDULER)  # to ask who is active
         self.projections_probe = lock_for(settings, self.me, PROJECTIONS)
 
@@ -185,6 +188,7 @@ class Node:
         self.stop()
         self.scheduler_probe.release()
         self.projections_probe.release()
+        self.as_of.close()
         self.views.close()
         self.service.close()
 

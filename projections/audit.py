@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
 
+from domain.access import PersonalDataLog
 from domain.campaign import Campaign
 from domain.contestant import DECISION_EVENTS, Contestant
 from domain.decision import Decision
@@ -44,6 +45,12 @@ _USER_DECISIONS: tuple[type[DecisionEvent], ...] = (
     User.TokenRotated,
 )
 USER_DECISIONS = tuple(kind.__name__ for kind in _USER_DECISIONS)
+#: Reads of a contestant's ID and mobile numbers, granted and refused: who read whose, which fields.
+_PERSONAL_DATA_READS: tuple[type[DomainEvent], ...] = (
+    PersonalDataLog.PersonalDataRead,
+    PersonalDataLog.PersonalDataReadRefused,
+)
+PERSONAL_DATA_READS = tuple(kind.__name__ for kind in _PERSONAL_DATA_READS)
 
 _AUDITED: tuple[type[DomainEvent], ...] = (
     *_CAMPAIGN_DECISIONS,
@@ -52,6 +59,7 @@ _AUDITED: tuple[type[DomainEvent], ...] = (
     *_TEAM_DECISIONS,
     DuplicateRegistration.RegistrationDuplicated,
     *_USER_DECISIONS,
+    *_PERSONAL_DATA_READS,
 )
 #: Every event type on the trail, as the ``type`` filter names them.
 AUDITED = tuple(kind.__name__ for kind in _AUDITED)
@@ -73,6 +81,8 @@ class AuditEntry:
     reason: str | None
     evidence: str | None
     rule_version: int | None
+    subject_id: str | None = None  # a read of personal data: the contestant whose data it was
+    fields: str | None = None  # a read of personal data: the fields asked for, comma-separated
 
 
 @dataclass(frozen=True)
@@ -90,15 +100,16 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 2  # 2: user management and repeated registrations on the trail
+    version = 3  # 2: user management and repeated registrations; 3: reads of personal data
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
         "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
         "campaign_id TEXT, "
         "city TEXT, actor_user TEXT NOT NULL, actor_role TEXT NOT NULL, actor_city TEXT, reason TEXT, "
-        "evidence TEXT, rule_version BIGINT",
-        "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT",
+        "evidence TEXT, rule_version BIGINT, subject_id TEXT, fields TEXT",
+        "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT, "
+        "subject_id TEXT",
     }
     indexes = {  # noqa: RUF012
         "ix_view_audit_actor": ("audit", "actor_user, notification_id"),
@@ -110,7 +121,7 @@ class AuditView(ViewProjection):
     }
 
     def handlers(self) -> Handlers:
-        self._subjects: dict[str, tuple[str, str | None]] = {}
+        self._subjects: dict[str, tuple[str, str | None, str | None]] = {}
         found = Handlers()
         for kind in _CAMPAIGN_DECISIONS:
             found.on(kind, self._campaign_decision)
@@ -126,6 +137,9 @@ class AuditView(ViewProjection):
             .on(CityTeam.TeamFormed, self._team_formed)
             .on(CityTeam.LeaderAppointed, self._leader_appointed)
             .on(DuplicateRegistration.RegistrationDuplicated, self._repeated)
+            .on(PersonalDataLog.PersonalDataLogOpened, self._reads_opened)
+            .on(PersonalDataLog.PersonalDataRead, self._read)
+            .on(PersonalDataLog.PersonalDataReadRefused, self._read)
         )
 
     def _team_formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
@@ -139,27 +153,37 @@ class AuditView(ViewProjection):
         self._subject(tx, str(e.originator_id), str(e.campaign_id), e.person["city"])
         self._decision(tx, e)
 
-    def _subject(self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None) -> None:
-        self._subjects[aggregate_id] = (campaign_id, city)
+    def _reads_opened(self, tx: Tx, e: PersonalDataLog.PersonalDataLogOpened) -> None:
+        """The record of reads of a contestant's data concerns that contestant's campaign and city."""
+        contestant = str(e.contestant_id)
+        campaign_id, city, _ = self._subject_of(tx, contestant, "Contestant")
+        self._subject(tx, str(e.originator_id), campaign_id, city, subject_id=contestant)
+
+    def _subject(
+        self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None, *, subject_id: str | None = None
+    ) -> None:
+        self._subjects[aggregate_id] = (campaign_id, city, subject_id)
         tx.write(
-            self.sql("INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city) VALUES (?,?,?)"),
-            (aggregate_id, campaign_id, city),
+            self.sql(
+                "INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city, subject_id) VALUES (?,?,?,?)"
+            ),
+            (aggregate_id, campaign_id, city, subject_id),
             row=("audit_subjects", aggregate_id),
         )
 
-    def _subject_of(self, tx: Tx, e: DomainEvent) -> tuple[str, str | None]:
+    def _subject_of(
+        self, tx: Tx, aggregate_id: str, aggregate_type: str
+    ) -> tuple[str, str | None, str | None]:
         """A subject's campaign and city never change, so a cache of them cannot go stale."""
-        aggregate_id = str(e.originator_id)
         known = self._subjects.get(aggregate_id)
         if known is None:
             row = tx.fetchone(
-                self.sql("SELECT campaign_id, city FROM {audit_subjects} WHERE aggregate_id = ?"),
+                self.sql("SELECT campaign_id, city, subject_id FROM {audit_subjects} WHERE aggregate_id = ?"),
                 (aggregate_id,),
             )
             if row is None:
-                aggregate_type = type(e).__qualname__.rpartition(".")[0]
                 raise LookupError(f"audit: {aggregate_type} {aggregate_id} has no recorded creation")
-            known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"])
+            known = self._subjects[aggregate_id] = (row["campaign_id"], row["city"], row["subject_id"])
         return known
 
     def _campaign_decision(self, tx: Tx, e: DecisionEvent) -> None:
@@ -170,10 +194,23 @@ class AuditView(ViewProjection):
 
     def _decision(self, tx: Tx, e: DecisionEvent) -> None:
         """A decision about a contestant, a team or a repeated registration: their campaign and city."""
-        self._write(tx, e, e.decision.actor, e.decision, *self._subject_of(tx, e))
+        campaign_id, city, _ = self._about(tx, e)
+        self._write(tx, e, e.decision.actor, e.decision, campaign_id, city)
 
     def _leader_appointed(self, tx: Tx, e: CityTeam.LeaderAppointed) -> None:
-        self._write(tx, e, e.actor, None, *self._subject_of(tx, e), rule_version=e.rule_version)
+        campaign_id, city, _ = self._about(tx, e)
+        self._write(tx, e, e.actor, None, campaign_id, city, rule_version=e.rule_version)
+
+    def _read(
+        self, tx: Tx, e: PersonalDataLog.PersonalDataRead | PersonalDataLog.PersonalDataReadRefused
+    ) -> None:
+        """Who read (or asked to read) whose personal data, which fields."""
+        campaign_id, city, subject_id = self._about(tx, e)
+        self._write(tx, e, e.actor, None, campaign_id, city, subject_id=subject_id, fields=e.fields)
+
+    def _about(self, tx: Tx, e: DomainEvent) -> tuple[str, str | None, str | None]:
+        aggregate_type = type(e).__qualname__.rpartition(".")[0]
+        return self._subject_of(tx, str(e.originator_id), aggregate_type)
 
     def _write(
         self,
@@ -185,14 +222,16 @@ class AuditView(ViewProjection):
         city: str | None,
         *,
         rule_version: int | None = None,
+        subject_id: str | None = None,
+        fields: list[str] | None = None,
     ) -> None:
         aggregate_type, _, event_type = type(e).__qualname__.rpartition(".")
         tx.write(
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
                 "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
-                "rule_version) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "rule_version, subject_id, fields) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 self.current_id,
@@ -209,6 +248,8 @@ class AuditView(ViewProjection):
                 self.sealer.seal(decision.reason if decision else None),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else rule_version,
+                subject_id,
+                ",".join(fields) if fields is not None else None,
             ),
             row=("audit", self.current_id),
         )

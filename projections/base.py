@@ -81,7 +81,9 @@ class ViewProjection(Projection[ViewStore]):
         self.t = {logical: db.table(self.physical(logical)) for logical in self.tables}
         self.sealer = db.sealer
         ddl = [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
-        if suffix:  # a generation being rebuilt: its indexes come with the switch-over
+        # A generation being rebuilt gets its indexes with the switch-over; tables in this
+        # process's memory are seen by no other process and have no layout to keep.
+        if suffix or db.settings is None:
             super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
         else:
             with setup_lock(db.settings):  # other processes open the views too

@@ -109,8 +109,13 @@ class RosterView(ViewProjection):
         "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
     }
 
-    def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
+    def __init__(
+        self, db: ViewDatabase, *, suffix: str = "", name_orders: dict[str, str] | None = None
+    ) -> None:
+        """``name_orders``: a name -> pinyin sort key memo shared by views built again and again
+        from the same events (the as-of replays), as pinyin is the dearest part of a nomination."""
         self._names: dict[str, str] = {}  # contestant id -> sort key of the opened sealed name
+        self._name_orders = name_orders
         super().__init__(db, suffix=suffix)
 
     def handlers(self) -> Handlers:
@@ -137,7 +142,7 @@ class RosterView(ViewProjection):
         # sealed: whole-value digests to search by; plain: the text itself, for substrings
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
         # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
-        sort_key = None if seal.enabled else name_order(name)
+        sort_key = None if seal.enabled else self._name_order(name)
         at = utc_text(e.timestamp)
         tx.write(
             self.sql(
@@ -328,6 +333,19 @@ class RosterView(ViewProjection):
         total = int(counted["n"]) if counted else 0
         return RosterPage([RosterRow.of(r, self.sealer) for r in rows], total, page, page_size)
 
+    def every(
+        self, campaign_id: UUID, *, city: str | None = None, group: str | None = None
+    ) -> list[RosterRow]:
+        """Every matching row in the order of a page sorted by name, read 1,000 at a time."""
+        rows: list[RosterRow] = []
+        page = 1
+        while True:
+            found = self.query(campaign_id, city=city, group=group, page=page, page_size=1000)
+            rows += found.rows
+            if len(rows) >= found.total or not found.rows:
+                return rows
+            page += 1
+
     def registrations(self, campaign_id: UUID) -> list[RegistrationCount]:
         """How many registered, by UTC hour of nomination, platform, group, channel and status.
 
@@ -346,6 +364,15 @@ class RosterView(ViewProjection):
             RegistrationCount(r["hour"], r["platform"], r["grp"], r["channel"], r["status"], int(r["n"]))
             for r in rows
         ]
+
+    def _name_order(self, name: str) -> str:
+        memo = self._name_orders
+        if memo is None:
+            return name_order(name)
+        key = memo.get(name)
+        if key is None:
+            key = memo[name] = name_order(name)
+        return key
 
     def _name(self, row: Row) -> str:
         """A sealed name's pinyin sort key, opened once per process: names never change."""

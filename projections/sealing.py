@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from base64 import b64decode, b64encode
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from application.settings import Settings

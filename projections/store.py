@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from uuid import uuid4
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -271,10 +272,24 @@ class PostgresViewRecorder(PostgresTrackingRecorder):
 
 
 class ViewDatabase:
-    """The datastore the views share: a connection pool on the views file or the PostgreSQL schema."""
+    """The datastore the views share: a connection pool on the views file or the PostgreSQL schema.
 
-    def __init__(self, settings: Settings, *, pool_size: int = 2) -> None:
+    Without settings, a database in this process's memory of its own (``in_memory``): for views
+    computed on demand and thrown away, such as the roster as it stood at an instant.
+    """
+
+    def __init__(self, settings: Settings | None, *, pool_size: int = 2) -> None:
         self.settings = settings
+        if settings is None:
+            # A name of its own and a shared cache: every pooled connection sees the same tables,
+            # which live as long as this object does.
+            name = f"file:zhanyou-scratch-{uuid4().hex}?mode=memory&cache=shared"
+            self.datastore: Any = SQLiteDatastore(name, pool_size=pool_size, max_overflow=pool_size)
+            self.factory: Any = None
+            self.postgres = False
+            self.schema = ""
+            self.sealer = Sealer(None)  # nothing of it is ever at rest
+            return
         env = dict(settings.eventsourcing_env())
         if settings.is_postgres:  # a few kept open; it grows for the API's view reads under load
             env |= {"POSTGRES_POOL_SIZE": str(pool_size), "POSTGRES_MAX_OVERFLOW": str(settings.pool_size)}
@@ -284,10 +299,20 @@ class ViewDatabase:
             env["SQLITE_DBNAME"] = str(path)
         for key in ("CIPHER_TOPIC", "CIPHER_KEY", "COMPRESSOR_TOPIC"):
             env.pop(key, None)  # the views seal their personal columns themselves (``sealer``)
-        self.factory: Any = cast(Any, InfrastructureFactory.construct(Environment("ZhanyouViews", env)))
+        self.factory = cast(Any, InfrastructureFactory.construct(Environment("ZhanyouViews", env)))
+        self.datastore = self.factory.datastore
         self.postgres = settings.is_postgres
-        self.schema: str = self.factory.datastore.schema if self.postgres else ""
+        self.schema = self.datastore.schema if self.postgres else ""
         self.sealer = Sealer.of(settings)
+
+    @classmethod
+    def in_memory(cls) -> ViewDatabase:
+        return cls(None)
+
+    @property
+    def scratch(self) -> bool:
+        """Whether the tables live in this process's memory only (no other process opens them)."""
+        return self.settings is None
 
     def table(self, physical: str) -> str:
         """A table's name as SQL writes it (schema-qualified on PostgreSQL)."""
@@ -297,23 +322,26 @@ class ViewDatabase:
     def transaction(self) -> Iterator[Tx]:
         """A write transaction on the views' datastore, outside any view."""
         if self.postgres:
-            with self.factory.datastore.transaction(commit=True) as cursor:
+            with self.datastore.transaction(commit=True) as cursor:
                 yield Tx(cursor, postgres=True)
         else:
-            with _sqlite_write(self.factory.datastore) as tx:
+            with _sqlite_write(self.datastore) as tx:
                 yield tx
 
     def recorder(self, *, tracking_table: str, ddl: Sequence[str]) -> ViewStore:
         recorder: ViewStore
         if self.postgres:
-            recorder = PostgresViewRecorder(self.factory.datastore, tracking_table=tracking_table, ddl=ddl)
+            recorder = PostgresViewRecorder(self.datastore, tracking_table=tracking_table, ddl=ddl)
         else:
-            recorder = SQLiteViewRecorder(self.factory.datastore, tracking_table=tracking_table, ddl=ddl)
+            recorder = SQLiteViewRecorder(self.datastore, tracking_table=tracking_table, ddl=ddl)
         recorder.create_table()
         return recorder
 
     def close(self) -> None:
-        self.factory.close()
+        if self.factory is not None:
+            self.factory.close()
+        else:
+            self.datastore.close()
 
 
 ViewStore = SQLiteViewRecorder | PostgresViewRecorder

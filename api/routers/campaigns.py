@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
 from api.idempotency import rendered
 from api.problems import responses
+from api.readmodel import AsOfQuery
 from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
 from domain.ages import AgeRule
@@ -76,8 +77,16 @@ def launch(
 
 
 @router.get("/{cid}", response_model=CampaignOut, responses=responses(401, 404, 422, 503))
-def get_campaign(cid: CampaignId, service: ServiceDep, actor: CurrentActor, now: Now) -> CampaignOut:
-    """The timeline with each window's status, the rule version and the quotas."""
+def get_campaign(
+    cid: CampaignId, service: ServiceDep, actor: CurrentActor, now: Now, as_of: AsOfQuery = None
+) -> CampaignOut:
+    """The timeline with each window's status, the rule version and the quotas.
+
+    With ``as_of``, the campaign as it stood then (rule version, timeline, recorded phases),
+    replayed from its events; each window's ``status`` is then the dates' at that instant.
+    """
+    if as_of is not None:
+        return campaign_out(service.campaign_as_of(cid, as_of, now=now), as_of)
     return campaign_out(service.get_campaign(cid), now)
 
 

@@ -6,15 +6,17 @@ from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 
 from api.concealment import concealed, readable
 from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
 from api.problems import responses
-from api.schemas import ContestantOut, Erase, HistoryEntryOut, Instant, PersonalData
+from api.readmodel import AsOfQuery
+from api.schemas import ContestantOut, Erase, HistoryEntryOut, PersonalData
 from api.views import contestant_out
-from domain.access import require_may_read, require_may_read_history
+from application.service import require_past
+from domain.access import may_read_audit, require_may_read, require_may_read_history
 
 router = APIRouter(prefix="/api/contestants", tags=["contestants"])
 
@@ -27,12 +29,13 @@ def get_contestant(
     service: ServiceDep,
     actor: CurrentActor,
     response: Response,
-    as_of: Annotated[Instant | None, Query(description="the state as it was at this instant")] = None,
+    now: Now,
+    as_of: AsOfQuery = None,
 ) -> ContestantOut:
     """Current state (or as it was at ``as_of``), ID and mobile numbers masked."""
     contestant = readable(service, actor, id)  # 404 alike for unknown and unreadable ids
     if as_of is not None:
-        contestant = service.get_contestant(id, as_of=as_of)
+        contestant = service.get_contestant(id, as_of=require_past("as_of", as_of, now))
     require_may_read(actor, contestant.city)
     response.headers["ETag"] = f'"{contestant.version}"'
     return contestant_out(contestant)
@@ -41,19 +44,28 @@ def get_contestant(
 @router.get(
     "/{id}/history", response_model=list[HistoryEntryOut], responses=responses(401, 403, 404, 422, 503)
 )
-def history(id: ContestantId, service: ServiceDep, actor: CurrentActor) -> list[HistoryEntryOut]:
-    """Every decision in order: type, time, actor, role, city, reason, evidence, rule version, changes."""
+def history(
+    id: ContestantId, service: ServiceDep, actor: CurrentActor, now: Now, as_of: AsOfQuery = None
+) -> list[HistoryEntryOut]:
+    """Every decision in order: type, time, actor, role, city, reason, evidence, rule version, changes.
+
+    Organisers and auditors also see every read of the person's numbers, granted or refused
+    (``PersonalDataRead``, ``PersonalDataReadRefused``: who, when, which fields). With ``as_of``,
+    the history up to that instant.
+    """
     city = readable(service, actor, id).city
-    entries = service.history(id)
+    until = require_past("as_of", as_of, now) if as_of is not None else None
+    entries = service.history(id, as_of=until, reads=may_read_audit(actor))
     require_may_read_history(actor, city)
     return [HistoryEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
 
 
 @router.get("/{id}/pii", response_model=PersonalData, responses=responses(401, 403, 404, 422, 503))
 def personal_data(id: ContestantId, service: ServiceDep, actor: CurrentActor, now: Now) -> PersonalData:
-    """Unmasked numbers, for organisers and the contestant's own city staff; every read is recorded."""
-    readable(service, actor, id)
-    contestant = service.read_personal_data(id, actor=actor, at=now)
+    """Unmasked numbers, for organisers and the contestant's own city staff; every read is recorded,
+    a refused one too (who asked, when, for which fields)."""
+    with concealed(service, actor, id):  # a role that may not read the contestant at all: 404
+        contestant = service.read_personal_data(id, actor=actor, at=now)
     return PersonalData(
         id=contestant.id, name=contestant.name, id_number=contestant.id_number, mobile=contestant.mobile
     )

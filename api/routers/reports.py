@@ -13,9 +13,9 @@ from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
 from api.exports import AUDIT_HEADER, AUDIT_WIDTHS, audit_rows, csv_bytes, workbook_bytes
 from api.idempotency import rendered
 from api.problems import responses
-from api.readmodel import MinPosition, ViewsDep, read_after
+from api.readmodel import AsOfQuery, AsOfViewsDep, MinPosition, ViewsDep, read_after, replayed
 from api.schemas import (
-    AnyInstant,
+    AsOf,
     AuditEntryOut,
     AuditOut,
     CapEntry,
@@ -28,13 +28,17 @@ from api.schemas import (
     Line,
     QuotaEntry,
     QuotasOut,
+    RosterChange,
+    RosterDiffOut,
     RosterEntry,
     RosterOut,
+    Since,
     TeamAward,
     TeamAwardOut,
     TeamMember,
     TeamOut,
     TeamsOut,
+    Until,
 )
 from api.views import masked_entries
 from api.workbooks import roster_workbook
@@ -43,6 +47,7 @@ from domain.errors import InvalidValue
 from domain.lifecycle import Status
 from domain.team import CityTeam
 from domain.values import Group, Platform, parse_city
+from projections.asof import roster_diff
 from projections.audit import AUDITED, AuditFilter
 from projections.roster import RosterRow
 
@@ -61,6 +66,7 @@ def roster(
     service: ServiceDep,
     views: ViewsDep,
     actor: CurrentActor,
+    now: Now,
     min_position: MinPosition = None,
     city: Annotated[Line | None, Query(max_length=32)] = None,
     group: Annotated[
@@ -83,12 +89,21 @@ def roster(
     order: Literal["asc", "desc"] = "asc",
     page: int = Query(default=1, ge=1, le=100_000),
     page_size: int = Query(default=50, ge=1, le=1000),
+    as_of: AsOfQuery = None,
 ) -> RosterOut:
-    """The roster, masked; city staff see their own city only. Pages are stable."""
+    """The roster, masked; city staff see their own city only. Pages are stable.
+
+    With ``as_of``, the roster as it stood then, computed from the log (``min_position`` does
+    not apply); the answer's ``X-As-Of-Position`` is the log position it was read up to.
+    """
     limited_to = roster_city(actor, city)
-    service.get_campaign(cid)
-    read_after(request, response, ["roster"], min_position)
-    found = views.roster.query(
+    if as_of is not None:
+        roster_view = replayed(request, response, cid, as_of, now)[1].roster
+    else:
+        service.get_campaign(cid)
+        read_after(request, response, ["roster"], min_position)
+        roster_view = views.roster
+    found = roster_view.query(
         cid,
         city=limited_to,
         group=Group.parse(group).value if group else None,
@@ -109,6 +124,75 @@ def roster(
 
 
 @router.get(
+    "/{cid}/contestants/diff", response_model=RosterDiffOut, responses=responses(401, 403, 404, 422, 503)
+)
+def roster_changes(
+    cid: CampaignId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    as_of_views: AsOfViewsDep,
+    actor: CurrentActor,
+    now: Now,
+    from_: Annotated[
+        AsOf,
+        Query(
+            alias="from",
+            description="the earlier instant; a day (2021-06-10) is the end of that day in Asia/Shanghai",
+        ),
+    ],
+    to: Annotated[AsOf | None, Query(description="the later instant (a day: its end); default now")] = None,
+    city: Annotated[Line | None, Query(max_length=32)] = None,
+    group: Annotated[
+        Line | None,
+        Query(max_length=32, description="trainee, veteran, family, or the Chinese title (退役军人组)"),
+    ] = None,
+) -> RosterDiffOut:
+    """The roster between two instants, from the log: who entered, who left, whose status changed.
+
+    Masked like the roster; city staff see their own city only. Both instants follow the rules
+    of ``as_of`` (not in the future, not before the campaign was launched).
+    """
+    limited_to = roster_city(actor, city)
+    until = to if to is not None else now
+    if from_ > until:
+        raise InvalidValue("to", "the range ends before it starts")
+    service.campaign_as_of(cid, from_, now=now, field="from")
+    service.campaign_as_of(cid, until, now=now, field="to")
+    before, after = as_of_views.at_each(cid, [from_, until])
+    response.headers["X-As-Of-Position"] = str(after.head)
+    wanted = {"city": limited_to, "group": Group.parse(group).value if group else None}
+    found = roster_diff(before.roster.every(cid, **wanted), after.roster.every(cid, **wanted))
+
+    def change(pair: tuple[RosterRow | None, RosterRow]) -> RosterChange:
+        earlier, row = pair
+        return RosterChange(
+            id=row.contestant_id,
+            city=row.city,
+            group=row.group,
+            channel=row.channel,
+            name=row.name,
+            id_number=row.id_number,
+            mobile=row.mobile,
+            platform=row.platform,
+            account=row.account,
+            status_from=earlier.status if earlier else None,
+            status_to=row.status,
+        )
+
+    return RosterDiffOut.model_validate(
+        {
+            "from": from_,
+            "to": until,
+            "entered": [change(p) for p in found.entered],
+            "left": [change(p) for p in found.left],
+            "changed": [change(p) for p in found.changed],
+            "unchanged": found.unchanged,
+        }
+    )
+
+
+@router.get(
     "/{cid}/roster.xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}, **responses(401, 403, 404, 422, 503)},
@@ -120,28 +204,29 @@ def roster_xlsx(
     service: ServiceDep,
     views: ViewsDep,
     actor: CurrentActor,
+    now: Now,
     min_position: MinPosition = None,
     city: Annotated[Line | None, Query(max_length=32)] = None,
+    as_of: AsOfQuery = None,
 ) -> Response:
-    """The roster as a workbook laid out like 附件2, ID and mobile numbers masked."""
+    """The roster as a workbook laid out like 附件2, ID and mobile numbers masked (as it stood at
+    ``as_of``, if given)."""
     limited_to = roster_city(actor, city)
-    campaign = service.get_campaign(cid)
-    read_after(request, response, ["roster"], min_position)
-    rows: list[RosterRow] = []
-    page = 1
-    while True:
-        found = views.roster.query(cid, city=limited_to, page=page, page_size=1000)
-        rows += found.rows
-        if len(rows) >= found.total or not found.rows:
-            break
-        page += 1
+    if as_of is not None:
+        campaign, found = replayed(request, response, cid, as_of, now)
+        roster_view = found.roster
+    else:
+        campaign = service.get_campaign(cid)
+        read_after(request, response, ["roster"], min_position)
+        roster_view = views.roster
+    rows = roster_view.every(cid, city=limited_to)
     headers = {"Content-Disposition": 'attachment; filename="roster.xlsx"', **_view_headers(response)}
     return Response(roster_workbook(rows, campaign.name), media_type=XLSX, headers=headers)
 
 
 def _view_headers(response: Response) -> dict[str, str]:
     """A returned file does not carry the injected response's headers: copy the view's position."""
-    return {k: v for k, v in response.headers.items() if k.lower().startswith("x-view-")}
+    return {k: v for k, v in response.headers.items() if k.lower().startswith(("x-view-", "x-as-of-"))}
 
 
 @router.get("/{cid}/quotas", response_model=QuotasOut, responses=responses(401, 403, 404, 422, 503))
@@ -152,12 +237,21 @@ def quotas(
     service: ServiceDep,
     views: ViewsDep,
     actor: CurrentActor,
+    now: Now,
     min_position: MinPosition = None,
+    as_of: AsOfQuery = None,
 ) -> QuotasOut:
-    """Per city and group: quota, recommended, verified, remaining; per group: cap, active, remaining."""
+    """Per city and group: quota, recommended, verified, remaining; per group: cap, active, remaining.
+
+    With ``as_of``, as they stood then, computed from the log (see the roster).
+    """
     require_may_read_reports(actor)
-    service.get_campaign(cid)
-    read_after(request, response, ["quotas"], min_position)
+    if as_of is not None:
+        quota_view = replayed(request, response, cid, as_of, now)[1].quotas
+    else:
+        service.get_campaign(cid)
+        read_after(request, response, ["quotas"], min_position)
+        quota_view = views.quotas
     return QuotasOut(
         quotas=[
             QuotaEntry(
@@ -168,11 +262,11 @@ def quotas(
                 verified=r.verified,
                 remaining=r.remaining,
             )
-            for r in views.quotas.quotas(cid)
+            for r in quota_view.quotas(cid)
         ],
         groups=[
             CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining)
-            for r in views.quotas.caps(cid)
+            for r in quota_view.caps(cid)
         ],
     )
 
@@ -255,8 +349,14 @@ def audit(
     actor_user: Annotated[Line | None, Query(alias="actor", max_length=64)] = None,
     city: Annotated[Line | None, Query(max_length=32)] = None,
     type: Annotated[list[Line] | None, Query(description="event types, e.g. Verified")] = None,
-    from_: Annotated[AnyInstant | None, Query(alias="from")] = None,
-    to: AnyInstant | None = None,
+    from_: Annotated[
+        Since | None,
+        Query(alias="from", description="from this instant (a day: from its 00:00, Asia/Shanghai)"),
+    ] = None,
+    to: Annotated[
+        Until | None,
+        Query(description="before this instant (a day: through its end); no zone: Asia/Shanghai"),
+    ] = None,
     after: int = Query(default=0, ge=0, le=2**62),
     limit: int = Query(default=AUDIT_PAGE, ge=1, le=AUDIT_PAGE, description="entries per page (JSON)"),
     format: Literal["json", "csv", "xlsx"] = "json",

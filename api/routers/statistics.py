@@ -118,6 +118,8 @@ class PersonalDataReadOut(BaseModel):
     city: str | None
     fields: list[str]
     at: datetime
+    refused: bool = Field(default=False, description="the read was refused (and is on record all the same)")
+    rule: str | None = Field(default=None, description="the refusing rule, e.g. not_permitted")
 
 
 @router.get(
@@ -129,7 +131,13 @@ class PersonalDataReadOut(BaseModel):
 def personal_data_reads(
     id: Annotated[UUID, Path(description="the contestant's id")], service: ServiceDep, actor: CurrentActor
 ) -> list[PersonalDataReadOut]:
-    """Who read this contestant's unmasked numbers, when: for auditors and organisers."""
+    """Who read this contestant's unmasked numbers, or asked and was refused, when: for auditors and
+    organisers, oldest first."""
     require_may_read_audit(actor)
     service.get_contestant(id)
-    return [PersonalDataReadOut.model_validate(read) for read in service.personal_data_reads(id)]
+    granted = [PersonalDataReadOut.model_validate(read) for read in service.personal_data_reads(id)]
+    refused = [
+        PersonalDataReadOut.model_validate({**read, "refused": True})
+        for read in service.personal_data_refusals(id)
+    ]
+    return sorted([*granted, *refused], key=lambda read: read.at)

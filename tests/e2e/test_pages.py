@@ -278,7 +278,12 @@ def test_an_auditor_reads_a_history_as_it_was_and_who_read_personal_data(site: S
     assert verified.status_code == 200, verified.text
     read = site.call("GET", f"/api/contestants/{contestant}/pii", token=site.tokens["city_staff"])
     assert read.status_code == 200
-    history = site.call("GET", f"/api/contestants/{contestant}/history", token=site.tokens["auditor"]).json()
+    refused = site.call("GET", f"/api/contestants/{contestant}/pii", token=site.tokens["auditor"])
+    assert refused.status_code == 403
+    entries = site.call("GET", f"/api/contestants/{contestant}/history", token=site.tokens["auditor"]).json()
+    # the page steps through the decisions; the reads (on the history too) are listed beside them
+    history = [e for e in entries if e["type"] not in ("PersonalDataRead", "PersonalDataReadRefused")]
+    assert len(history) == len(entries) - 2
 
     page = context.new_page()
     sign_in(page, site, site.tokens["auditor"], f"/c/{site.campaign_id}/audit?contestant={contestant}")
@@ -287,6 +292,7 @@ def test_an_auditor_reads_a_history_as_it_was_and_who_read_personal_data(site: S
     expect(page.locator("#timeline")).to_contain_text("附件2 第3行")
     expect(page.locator('#state [data-field="status"]')).to_have_text("已审核")
     expect(page.locator("#reads-table")).to_contain_text("wuhan-staff")
+    expect(page.locator("#reads-table tr.refused")).to_contain_text("已拒绝")
 
     page.locator("#asof").fill("0")
     expect(page.locator('#state [data-field="status"]')).to_have_text("已报名")

@@ -7,6 +7,7 @@
   const cid = root.dataset.cid;
   const statusLine = document.getElementById("audit-status");
   const say = (text, ok) => { statusLine.textContent = text; statusLine.className = `status-line ${ok === false ? "bad" : "ok"}`; };
+  const READS = new Set(["PersonalDataRead", "PersonalDataReadRefused"]);
   let entries = [];
   let contestant = "";
 
@@ -30,18 +31,19 @@
         api("GET", `/api/contestants/${id}/history`),
         api("GET", `/api/contestants/${id}/pii-reads`).catch((p) => ({ data: null, problem: p })),
       ]);
-      entries = history.data;
+      entries = history.data.filter((e) => !READS.has(e.type));  // the reads are listed beside
       const slider = document.getElementById("asof");
       slider.max = String(entries.length - 1);
       slider.value = String(entries.length - 1);
       renderTimeline();
       const body = document.querySelector("#reads-table tbody");
       if (reads.data) {
-        body.replaceChildren(...(reads.data.length ? reads.data.map((r) => el("tr", {}, el("td", {}, time(r.at)), el("td", {}, r.user),
-          el("td", {}, label("roles", r.role)), el("td", {}, r.fields.map((f) => catalogue.fields[f] || f).join("、"))))
-          : [el("tr", {}, el("td", { colspan: 4 }, "无查看记录"))]));
+        body.replaceChildren(...(reads.data.length ? reads.data.map((r) => el("tr", { class: r.refused ? "refused" : "" }, el("td", {}, time(r.at)), el("td", {}, r.user),
+          el("td", {}, label("roles", r.role)), el("td", {}, r.fields.map((f) => catalogue.fields[f] || f).join("、")),
+          el("td", {}, r.refused ? "已拒绝" : "已查看")))
+          : [el("tr", {}, el("td", { colspan: 5 }, "无查看记录"))]));
       } else {
-        body.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, message(reads.problem))));
+        body.replaceChildren(el("tr", {}, el("td", { colspan: 5 }, message(reads.problem))));
       }
       document.getElementById("history").hidden = false;
       await showAsOf();
@@ -91,6 +93,12 @@
     for (const k of ["from", "to"]) if (f[k]) q.set(k, `${f[k]}:00+08:00`);
     return q;
   }
+  function subjectCell(e) {
+    const person = e.aggregate_type === "Contestant" ? e.aggregate_id : e.subject_id;  // a read: whose data
+    if (!person) return SUBJECTS[e.aggregate_type] || e.aggregate_type;
+    return el("a", { href: `?contestant=${person}`, onclick: (ev) => { ev.preventDefault(); document.getElementById("h-id").value = person; loadHistory(person); window.scrollTo(0, 0); } },
+      e.fields ? `历史（${e.fields.map((f) => catalogue.fields[f] || f).join("、")}）` : "历史");
+  }
   async function loadTrail(more) {
     const q = trailQuery();
     q.set("limit", String(TRAIL_PAGE));
@@ -100,7 +108,7 @@
       const rows = data.entries.map((e) => el("tr", {}, el("td", {}, time(e.at)), el("td", {}, label("events", e.event_type)), el("td", {}, e.city || "—"),
         el("td", {}, e.actor_user), el("td", {}, label("roles", e.actor_role)), el("td", {}, e.reason || ""), el("td", {}, e.evidence || ""),
         el("td", { class: "n" }, e.rule_version ?? ""),
-        el("td", {}, e.aggregate_type === "Contestant" ? el("a", { href: `?contestant=${e.aggregate_id}`, onclick: (ev) => { ev.preventDefault(); document.getElementById("h-id").value = e.aggregate_id; loadHistory(e.aggregate_id); window.scrollTo(0, 0); } }, "历史") : (SUBJECTS[e.aggregate_type] || e.aggregate_type))));
+        el("td", {}, subjectCell(e))));
       const body = document.querySelector("#trail-table tbody");
       if (more) body.append(...rows); else body.replaceChildren(...rows);
       after = data.next_after || 0;

@@ -1,0 +1,293 @@
+"""The roster and the quotas of a campaign as they stood at an instant, computed from the log.
+
+The live views' own handlers (``RosterView``, ``QuotasView``) are applied, in log order, to
+the campaign's events dated up to the instant, into tables in this process's memory; the
+views' own queries then read them. So an as-of roster is filtered, paged and masked exactly
+as the live one, and no second copy of the view logic exists. The live views are not read.
+
+An event belongs to the instant when it is dated at or before it. A contestant's and the
+campaign's decisions are dated in order (one dated earlier than its aggregate's last is
+refused), so theirs are a prefix of their history: the aggregate as it was. A pool's places
+are counted by the dates of the nominations and departures that took and gave them back;
+a pool opened by a later-dated nomination is opened for an earlier-dated one that took a
+place in it. The aggregates of the campaign are known by their first event (the campaign
+itself, and whatever names it: contestants, pools).
+
+The campaign's events are read and decoded once and kept (for the campaign read last, up to
+``KEPT_EVENTS``), then extended by what the log has gained; an erasure in the new events
+drops them, so an erased person is decoded again, as erased. A replay is kept for a few
+further reads (another page, the quotas beside the roster) while the log's head has not moved.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.utils import TopicError, get_topic
+
+from application.errors import StoreUnavailable
+from domain.contestant import Contestant
+from domain.lifecycle import Status
+from domain.timeline import to_utc
+from projections.base import ViewProjection
+from projections.quotas import QuotasView
+from projections.roster import RosterRow, RosterView
+from projections.store import Tx, ViewDatabase
+
+#: Notifications read per query of the log.
+BATCH = 5000
+#: Replays kept for further reads at the same instant and head.
+KEPT = 4
+#: The most decoded events kept between replays (about 1.2 kB each).
+KEPT_EVENTS = 200_000
+_ERASED = get_topic(Contestant.Erased)
+_NOMINATED = get_topic(Contestant.Nominated)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The views of one campaign at one instant.
+
+    :ivar head: the log's head the replay read up to.
+    :ivar applied: how many of the campaign's events the views took in.
+    """
+
+    campaign_id: UUID
+    as_of: datetime
+    head: int
+    applied: int
+    roster: RosterView
+    quotas: QuotasView
+    db: ViewDatabase  # the tables live as long as this replay is referenced
+
+
+@dataclass
+class _CampaignLog:
+    """The campaign's events of the views' topics up to ``head``: (notification id, topic, event)."""
+
+    campaign_id: UUID
+    head: int = 0
+    events: list[tuple[int, str, Any]] = field(default_factory=list)
+    members: set[Any] = field(default_factory=set)
+    name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
+    erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
+
+    def keepable(self) -> bool:
+        """Not when a person erased in these events was decoded whole (read as the erasure was
+        recorded, before their key was destroyed): the next read decodes them again."""
+        if len(self.events) > KEPT_EVENTS:
+            return False
+        whole = (
+            event
+            for _, topic, event in self.events
+            if topic == _NOMINATED and event.originator_id in self.erased and not event.person.is_erased
+        )
+        return not self.erased or next(whole, None) is None
+
+
+class _Scratch:
+    """Fresh views in memory, and which of them takes each topic."""
+
+    def __init__(self, name_orders: dict[str, str] | None = None) -> None:
+        self.db = ViewDatabase.in_memory()
+        self.roster = RosterView(self.db, name_orders=name_orders)
+        self.quotas = QuotasView(self.db)
+        self.by_topic: dict[str, list[ViewProjection]] = {}
+        for view in (self.roster, self.quotas):
+            for topic in view.topics:
+                self.by_topic.setdefault(topic, []).append(view)
+
+    def apply(self, tx: Tx, entry: tuple[int, str, Any]) -> int:
+        notification_id, topic, event = entry
+        for view in self.by_topic[topic]:
+            view.apply(tx, notification_id, event)
+        return 1
+
+
+class AsOfViews:
+    """Builds (and keeps a few of) the campaign views at instants."""
+
+    def __init__(
+        self,
+        app: Application[UUID],
+        *,
+        kept: int = KEPT,
+        batch: int = BATCH,
+        prefetch: Callable[[Sequence[UUID]], None] | None = None,
+    ) -> None:
+        """``prefetch``: told the contestants whose nominations a batch is about to decode, so their
+        data keys are read together rather than one query each."""
+        self.app = app
+        self.batch = batch
+        self.prefetch = prefetch
+        self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
+        self._kept_size = kept
+        self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
+        self._log: _CampaignLog | None = None
+        self._lock = threading.Lock()
+        self._building = threading.Lock()  # one replay at a time: a second asker then finds it kept
+
+    def at(self, campaign_id: UUID, as_of: datetime) -> Replayed:
+        return self.at_each(campaign_id, [as_of])[0]
+
+    def at_each(self, campaign_id: UUID, instants: Sequence[datetime]) -> list[Replayed]:
+        """The views at each instant, from one read of the log for those not kept."""
+        head = int(self.app.recorder.max_notification_id() or 0)
+        keys = [(campaign_id, to_utc(at), head) for at in instants]
+        found = self._recall(keys)
+        if len(found) < len(set(keys)):
+            with self._building:
+                found = self._recall(keys)
+                missing = [key[1] for key in dict.fromkeys(keys) if key not in found]
+                if missing:
+                    log = self._campaign_log(campaign_id, head)
+                    for replayed in self._replay(log, missing, head):
+                        key = (campaign_id, replayed.as_of, head)
+                        found[key] = replayed
+                        self._keep(key, replayed)
+        return [found[key] for key in keys]
+
+    def close(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._log = None
+
+    # --- the campaign's events ---------------------------------------------------
+
+    def _campaign_log(self, campaign_id: UUID, head: int) -> _CampaignLog:
+        log = self._log
+        if log is None or log.campaign_id != campaign_id:
+            log = _CampaignLog(campaign_id, members={campaign_id})
+        self._log = None  # a read that fails half-way leaves nothing half-read behind
+        try:
+            if log.head < head and not self._extend(log, head):
+                log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
+                self._extend(log, head)
+        except (EventSourcingError, TopicError) as error:
+            raise StoreUnavailable(
+                f"the event store could not be read ({type(error).__name__}: {error}); "
+                "is the cipher key the one the events were written with?"
+            ) from None
+        self._log = log if log.keepable() else None
+        return log
+
+    def _extend(self, log: _CampaignLog, head: int) -> bool:
+        """Read and decode what the log gained up to ``head``; False when it holds an erasure."""
+        recorder, mapper = self.app.recorder, self.app.mapper
+        position, fresh = log.head, not log.events
+        while position < head:
+            notifications = recorder.select_notifications(
+                start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            if self.prefetch is not None:
+                self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
+            for notification in notifications:
+                originator = notification.originator_id
+                if originator not in log.members:
+                    if notification.originator_version != 1:
+                        continue  # an aggregate of another campaign
+                    event = mapper.to_domain_event(notification)
+                    if getattr(event, "campaign_id", None) != log.campaign_id:
+                        continue
+                    log.members.add(originator)
+                elif notification.topic == _ERASED:
+                    if not fresh:
+                        return False
+                    log.erased.add(originator)
+                    event = mapper.to_domain_event(notification)
+                else:
+                    event = mapper.to_domain_event(notification)
+                log.events.append((notification.id, notification.topic, event))
+            position = notifications[-1].id
+        log.head = head
+        return True
+
+    # --- replays -----------------------------------------------------------------
+
+    def _replay(self, log: _CampaignLog, instants: Sequence[datetime], head: int) -> list[Replayed]:
+        scratches = [_Scratch(log.name_orders) for _ in instants]
+        applied = [0] * len(instants)
+        with ExitStack() as transactions:
+            txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
+            for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
+                later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
+                for entry in log.events:
+                    notification_id, _, event = entry
+                    if notification_id > head:
+                        break
+                    if event.timestamp > at:
+                        if event.originator_version == 1:
+                            later_openings[event.originator_id] = entry
+                        continue
+                    opening = later_openings.pop(event.originator_id, None)
+                    if opening is not None:  # a pool that a later-dated nomination opened
+                        applied[k] += scratch.apply(tx, opening)
+                    applied[k] += scratch.apply(tx, entry)
+        return [
+            Replayed(log.campaign_id, at, head, n, s.roster, s.quotas, s.db)
+            for s, at, n in zip(scratches, instants, applied, strict=True)
+        ]
+
+    # --- kept replays ------------------------------------------------------------
+
+    def _recall(
+        self, keys: Sequence[tuple[UUID, datetime, int]]
+    ) -> dict[tuple[UUID, datetime, int], Replayed]:
+        with self._lock:
+            found = {key: self._kept[key] for key in keys if key in self._kept}
+            for key in found:
+                self._kept.move_to_end(key)
+        return found
+
+    def _keep(self, key: tuple[UUID, datetime, int], replayed: Replayed) -> None:
+        with self._lock:
+            self._kept[key] = replayed
+            while len(self._kept) > self._kept_size:
+                # not closed here: a reader may still hold it; its tables go with the last reference
+                self._kept.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class RosterDiff:
+    """The roster between two instants, each contestant as ``(at the start, at the end)``.
+
+    :ivar entered: not on the roster at the start (the first of the pair is None).
+    :ivar left: active at the start, rejected, withdrawn or disqualified at the end.
+    :ivar changed: every other change of status.
+    """
+
+    entered: list[tuple[RosterRow | None, RosterRow]]
+    left: list[tuple[RosterRow | None, RosterRow]]
+    changed: list[tuple[RosterRow | None, RosterRow]]
+    unchanged: int
+
+
+def roster_diff(before: Sequence[RosterRow], after: Sequence[RosterRow]) -> RosterDiff:
+    """Who entered, who left and whose status changed, in the order of ``after``."""
+    then = {row.contestant_id: row for row in before}
+    entered: list[tuple[RosterRow | None, RosterRow]] = []
+    left: list[tuple[RosterRow | None, RosterRow]] = []
+    changed: list[tuple[RosterRow | None, RosterRow]] = []
+    unchanged = 0
+    for row in after:
+        earlier = then.get(row.contestant_id)
+        if earlier is None:
+            entered.append((None, row))
+        elif earlier.status == row.status:
+            unchanged += 1
+        elif Status(earlier.status).is_active and not Status(row.status).is_active:
+            left.append((earlier, row))
+        else:
+            changed.append((earlier, row))
+    return RosterDiff(entered, left, changed, unchanged)

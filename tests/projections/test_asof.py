@@ -1,0 +1,117 @@
+"""The views at an instant, replayed from the log with the live views' own handlers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import SecretStr
+
+from application import decisions
+from application.bootstrap import build_service
+from application.service import CampaignService
+from application.settings import Settings
+from domain.decision import DecisionContext
+from domain.events import ERASED
+from projections.asof import AsOfViews
+from tests.builders import ADMIN, shanghai
+from tests.conftest import StoreFactory
+from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
+from tests.projections.helpers import AWARDED, head, running_views, scripted_campaign
+
+
+def _of(campaign_id: UUID, tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of one campaign (every table of the roster and the quotas names its campaign)."""
+    wanted = ("campaign_id", str(campaign_id))
+    return {name: [row for row in rows if wanted in row] for name, rows in tables.items()}
+
+
+def test_at_the_head_the_replayed_views_equal_the_live_ones_row_for_row(
+    service: CampaignService, settings: Settings
+) -> None:
+    script = scripted_campaign(service)
+    other = launch(service, "另一届")  # its people are not the campaign's
+    recommend(service, other, 31)
+    with running_views(service, settings) as (views, runner):
+        runner.wait(head(service), timeout=30)
+        live = {"roster": views.roster.dump(), "quotas": views.quotas.dump()}
+    replayed = AsOfViews(service).at(script.campaign_id, AWARDED + timedelta(days=1))
+    assert replayed.head == head(service)
+    for name, view in (("roster", replayed.roster), ("quotas", replayed.quotas)):
+        expected = _of(script.campaign_id, live[name])
+        assert any(expected.values())
+        assert view.dump() == expected, name
+
+
+def test_each_instant_sees_the_decisions_dated_up_to_it(service: CampaignService) -> None:
+    campaign = launch(service)
+    first = recommend(service, campaign, 1)
+    recommend(service, campaign, 2, at=RECOMMENDING + timedelta(days=1))
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
+    views = AsOfViews(service)
+
+    before, after = views.at_each(campaign, [RECOMMENDING, REVIEWING])
+    assert [(r.name, r.status) for r in before.roster.every(campaign)] == [("选手1", "nominated")]
+    assert sorted((r.name, r.status) for r in after.roster.every(campaign)) == [
+        ("选手1", "verified"),
+        ("选手2", "nominated"),
+    ]
+    assert views.at(campaign, RECOMMENDING) is before  # kept while the log has not moved
+    recommend(service, campaign, 3, at=RECOMMENDING - timedelta(hours=1))
+    again = views.at(campaign, RECOMMENDING)  # the log moved: read again, from where it was
+    assert again is not before
+    assert sorted(r.name for r in again.roster.every(campaign)) == ["选手1", "选手3"]
+
+
+def test_an_erased_person_is_erased_at_every_instant(new_store: StoreFactory) -> None:
+    settings = new_store(cipher_key=SecretStr("A" * 43 + "="))
+    service = build_service(settings)
+    try:
+        campaign = launch(service)
+        contestant = recommend(service, campaign, 1)
+        views = AsOfViews(service)
+        assert [r.name for r in views.at(campaign, REVIEWING).roster.every(campaign)] == ["选手1"]
+        service.erase(contestant, DecisionContext(actor=ADMIN, at=REVIEWING, reason="本人申请删除"))
+        earlier = views.at(campaign, shanghai(2021, 6, 15)).roster.every(campaign)
+        assert [(r.name, r.id_number, r.account) for r in earlier] == [(ERASED, ERASED, ERASED)]
+    finally:
+        service.close()
+
+
+def test_keys_read_together_open_the_same_people_and_no_erased_one(new_store: StoreFactory) -> None:
+    settings = new_store(cipher_key=SecretStr("B" * 43 + "="))
+    service = build_service(settings)
+    try:
+        campaign = launch(service)
+        kept, erased = recommend(service, campaign, 1), recommend(service, campaign, 2)
+        service.erase(erased, DecisionContext(actor=ADMIN, at=REVIEWING, reason="本人申请删除"))
+    finally:
+        service.close()
+    fresh = build_service(settings)
+    try:
+        fresh.person_keys.forget(erased)  # read from the table, not from what the start-up remembered
+        fresh.person_keys.preload([kept, erased])
+        assert fresh.get_contestant(kept).name == "选手1"
+        assert fresh.get_contestant(erased).name == ERASED
+        replay = AsOfViews(fresh, prefetch=fresh.person_keys.preload).at(campaign, REVIEWING)
+        assert sorted(r.name for r in replay.roster.every(campaign)) == sorted(["选手1", ERASED])
+    finally:
+        fresh.close()
+
+
+def test_a_person_read_while_being_erased_is_read_again(new_store: StoreFactory) -> None:
+    """The erasure is recorded, then the key destroyed: a read between the two keeps nothing of them."""
+    service = build_service(new_store(cipher_key=SecretStr("C" * 43 + "=")))
+    try:
+        campaign = launch(service)
+        contestant = recommend(service, campaign, 1)
+        service.decide(contestant, decisions.ERASE, DecisionContext(actor=ADMIN, at=REVIEWING, reason="删除"))
+        views = AsOfViews(service)
+        between = views.at(campaign, shanghai(2021, 6, 15)).roster.every(campaign)
+        assert [r.name for r in between] == ["选手1"]  # the key is not destroyed yet
+        service.person_keys.destroy(contestant)
+        after = views.at(campaign, shanghai(2021, 6, 16)).roster.every(campaign)
+        assert [r.name for r in after] == [ERASED]
+    finally:
+        service.close()
