@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,9 +29,10 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
+from application.person_keys import KEYS_TABLE, KeyRow
 from application.store_policy import bounded
 from ledger.appending import append_links
 from ledger.links import StoredRow
@@ -39,8 +41,10 @@ from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 UNCHANGED = "unchanged"
 _COLUMNS = "id TEXT PRIMARY KEY, username TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
 _COLUMNS += "status INTEGER NOT NULL, body TEXT NOT NULL, subject TEXT"
-KEYS = "person_keys"
-_KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT"
+KEYS = KEYS_TABLE
+_KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT, wrapped_by TEXT"
+#: Key tables made before rows named their master key get the column (its rows: the cipher key's).
+_KEY_COLUMN_ADDED = "ALTER TABLE {table} ADD COLUMN wrapped_by TEXT"
 
 
 class CampaignMoved(IntegrityError):
@@ -97,6 +101,13 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {} (" + _KEY_COLUMNS.format(blob="BYTEA") + ")").format(
                 self._keys
             )
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                "table_schema = {} AND table_name = {} AND column_name = 'wrapped_by') THEN "
+                "ALTER TABLE {} ADD COLUMN wrapped_by TEXT; END IF; END $$"
+            ).format(Literal(datastore.schema), Literal(KEYS), self._keys)
         )
         self.ledger = LedgerTables(events_table_name)
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
@@ -212,23 +223,27 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+    def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 SQL(
-                    "INSERT INTO {} (subject, stored) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
+                    "INSERT INTO {} (subject, stored, wrapped_by) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (subject) DO NOTHING"
                 ).format(self._keys),
-                (str(subject), stored),
+                (str(subject), stored, wrapped_by),
             )
 
-    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys), (str(subject),))
+            curs.execute(
+                SQL("SELECT stored, wrapped_by FROM {} WHERE subject = %s").format(self._keys),
+                (str(subject),),
+            )
             row = curs.fetchone()
         if row is None:
             return None
         stored = row["stored"]
-        return (None if stored is None else bytes(stored),)
+        return (None if stored is None else bytes(stored), row["wrapped_by"])
 
     def destroy_person_key(self, subject: UUID) -> bool:
         with self.datastore.transaction(commit=True) as curs:
@@ -239,11 +254,69 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL(
                     "INSERT INTO {} (subject, stored, destroyed_at) VALUES (%s, NULL, %s) "
-                    "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = EXCLUDED.destroyed_at"
+                    "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
+                    "destroyed_at = EXCLUDED.destroyed_at"
                 ).format(self._keys),
                 (str(subject), _now()),
             )
         return row is not None and row["stored"] is not None
+
+    def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT subject, stored, wrapped_by FROM {} WHERE stored IS NOT NULL "
+                    "AND wrapped_by IS DISTINCT FROM %s AND subject > %s ORDER BY subject LIMIT %s"
+                ).format(self._keys),
+                (target, str(after or ""), limit),
+            )
+            rows = curs.fetchall()
+        return [KeyRow(UUID(r["subject"]), bytes(r["stored"]), r["wrapped_by"]) for r in rows]
+
+    def count_keys_to_rewrap(self, target: str) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT count(*) AS n FROM {} WHERE stored IS NOT NULL AND wrapped_by IS DISTINCT FROM %s"
+                ).format(self._keys),
+                (target,),
+            )
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
+
+    def rewrap_person_keys(self, rows: Sequence[tuple[KeyRow, bytes]], target: str) -> int:
+        """Each row replaced only if it still holds what was read: an erasure meanwhile stays done."""
+        if not rows:
+            return 0
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "UPDATE {} AS k SET stored = v.new, wrapped_by = %s FROM "
+                    "unnest(%s::text[], %s::bytea[], %s::bytea[]) AS v(subject, old, new) "
+                    "WHERE k.subject = v.subject AND k.stored = v.old"
+                ).format(self._keys),
+                (
+                    target,
+                    [str(row.subject) for row, _ in rows],
+                    [row.stored for row, _ in rows],
+                    [new for _, new in rows],
+                ),
+            )
+            return int(curs.rowcount)
+
+    def master_key_checks(self) -> set[str | None]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT DISTINCT wrapped_by FROM {} WHERE stored IS NOT NULL").format(self._keys)
+            )
+            return {r["wrapped_by"] for r in curs.fetchall()}
+
+    def key_table_bytes(self) -> int:
+        """What the key table takes on disk, indexes and TOAST included."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT pg_total_relation_size(%s) AS n", (f'"{self.datastore.schema}"."{KEYS}"',))
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
 
 
 class _PostgresChain:
@@ -336,28 +409,100 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def insert_person_key(self, subject: UUID, stored: bytes) -> None:
+    def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)", (str(subject), stored))  # noqa: S608
+            c.execute(
+                f"INSERT OR IGNORE INTO {KEYS} (subject, stored, wrapped_by) VALUES (?, ?, ?)",  # noqa: S608
+                (str(subject), stored, wrapped_by),
+            )
 
-    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
+            c.execute(f"SELECT stored, wrapped_by FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
             row = c.fetchone()
-        return None if row is None else (None if row[0] is None else bytes(row[0]),)
+        return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
 
     def destroy_person_key(self, subject: UUID) -> bool:
-        """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages."""
+        """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages,
+        then the write-ahead log emptied into the file, so none stays in the log either."""
         with self.datastore.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
             c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
             row = c.fetchone()
             c.execute(
                 f"INSERT INTO {KEYS} (subject, stored, destroyed_at) VALUES (?, NULL, ?) "  # noqa: S608
-                "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = excluded.destroyed_at",
+                "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
+                "destroyed_at = excluded.destroyed_at",
                 (str(subject), _now()),
             )
+        self.empty_log()
         return row is not None and row[0] is not None
+
+    def empty_log(self) -> bool:
+        """Checkpoint and truncate the write-ahead log; False when readers kept part of it."""
+        for _ in range(20):
+            with self.datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            if not busy:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT subject, stored, wrapped_by FROM {KEYS} WHERE stored IS NOT NULL "  # noqa: S608
+                "AND wrapped_by IS NOT ? AND subject > ? ORDER BY subject LIMIT ?",
+                (target, str(after or ""), limit),
+            )
+            rows = c.fetchall()
+        return [KeyRow(UUID(r[0]), bytes(r[1]), r[2]) for r in rows]
+
+    def count_keys_to_rewrap(self, target: str) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT count(*) FROM {KEYS} WHERE stored IS NOT NULL AND wrapped_by IS NOT ?",  # noqa: S608
+                (target,),
+            )
+            return int(c.fetchone()[0])
+
+    def rewrap_person_keys(self, rows: Sequence[tuple[KeyRow, bytes]], target: str) -> int:
+        """Each row replaced only if it still holds what was read: an erasure meanwhile stays done.
+        Overwritten in place, so the old wrapping leaves no copy in the file."""
+        if not rows:
+            return 0
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            done = 0
+            for row, new in rows:
+                c.execute(
+                    f"UPDATE {KEYS} SET stored = ?, wrapped_by = ? WHERE subject = ? AND stored = ?",  # noqa: S608
+                    (new, target, str(row.subject), row.stored),
+                )
+                done += c.sqlite_cursor.rowcount
+        return done
+
+    def master_key_checks(self) -> set[str | None]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT wrapped_by FROM {KEYS} WHERE stored IS NOT NULL")  # noqa: S608
+            return {r[0] for r in c.fetchall()}
+
+    def key_table_bytes(self) -> int:
+        """What the key table and its primary-key index take in the file (the dbstat table)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = ? OR name = ?",
+                (KEYS, f"sqlite_autoindex_{KEYS}_1"),
+            )
+            return int(c.fetchone()[0])
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        c.execute(f"PRAGMA table_info({KEYS})")
+        if "wrapped_by" not in {row[1] for row in c.fetchall()}:
+            c.execute(_KEY_COLUMN_ADDED.format(table=KEYS))
 
 
 class _SQLiteChain:

@@ -44,7 +44,14 @@ from application.errors import (
 )
 from application.history import HistoryEntry, history_of
 from application.limits import LimitLocks
-from application.person_keys import KeyTable, MemoryKeyTable, PersonKeys, SealedPersonRecord, SubjectMapper
+from application.person_keys import (
+    KeyTable,
+    MasterKeys,
+    MemoryKeyTable,
+    PersonKeys,
+    SealedPersonRecord,
+    SubjectMapper,
+)
 from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.repository import SelectiveRepository
 from application.transcodings import ActorAsDict, DecisionAsDict
@@ -81,6 +88,8 @@ MAX_ATTEMPTS = 40
 CACHED_AGGREGATES = 2000  # campaigns and pools: a few dozen per campaign
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
 ERASURE_LIST = "ERASURE_LIST"
+MASTER_KEY = "MASTER_KEY"
+PREVIOUS_MASTER_KEY = "PREVIOUS_MASTER_KEY"
 _RECORDERS = {
     "eventsourcing.postgres": "application.recorders:PostgresCampaignRecorder",
     "eventsourcing.sqlite": "application.recorders:SQLiteCampaignRecorder",
@@ -125,15 +134,29 @@ class CampaignService(Application[UUID]):
         self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
         recorder = self.recorder
         table = recorder if isinstance(recorder, KeyTable) else MemoryKeyTable()  # in-memory store: tests
-        self.person_keys = PersonKeys(table, self.mapper.cipher)
+        masters = MasterKeys(
+            self.env.get(MASTER_KEY), self.env.get(PREVIOUS_MASTER_KEY), self.env.get("CIPHER_KEY")
+        )
+        self.person_keys = PersonKeys(table, masters)
         self.erasures = ErasureList(Path(self.env.get(ERASURE_LIST) or "erasures.jsonl"))
         self._people.keys = self.person_keys
+        self._subjects.keys = self.person_keys
         datastore = recorder.datastore if isinstance(recorder, PostgresApplicationRecorder) else None
         self._lanes: Lanes[Contestant | DomainError] = Lanes()
         self._limits = LimitLocks(datastore, self.env.get("POSTGRES_SCHEMA") or "public")
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=SubjectMapper)
+
+    @property
+    def _subjects(self) -> SubjectMapper:
+        return cast(SubjectMapper, self.mapper)
+
+    def single_key_only(self) -> None:
+        """Store what is personal under the store's cipher key alone, as before data keys were made
+        per person: only for ``bench/erasure.py``, which measures what the data keys cost."""
+        self._people.keys = None
+        self._subjects.keys = None
 
     def construct_repository(self) -> SelectiveRepository:
         return SelectiveRepository(

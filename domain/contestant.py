@@ -208,6 +208,8 @@ class Contestant(Aggregate):
 
     def _decide(self, trigger: str, campaign: Campaign, context: DecisionContext) -> Decision:
         action = trigger.replace("_", " ")
+        if self.erased:  # PIPL art. 47: once erased, the record is only kept, no longer processed
+            raise AlreadyErased(f"{action}: contestant {self.id} was erased; nothing more is decided on them")
         if context.at < self.modified_on:
             raise OutOfOrder(
                 f"{action}: {shanghai_text(context.at)} is earlier than this contestant's "

@@ -14,10 +14,12 @@ from typing import IO, Any
 from uuid import UUID
 
 from domain.campaign import Campaign
-from domain.contestant import DECISION_EVENTS
+from domain.contestant import DECISION_EVENTS, Contestant
+from domain.events import ERASED
 from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
 from domain.users import User
+from domain.values import mask_id_number
 from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
@@ -74,14 +76,14 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 2  # 2: user management and repeated registrations on the trail
+    version = 3  # 2: user management and repeated registrations on the trail; 3: erasure purges text
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
         "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
         "campaign_id TEXT, "
         "city TEXT, actor_user TEXT NOT NULL, actor_role TEXT NOT NULL, actor_city TEXT, reason TEXT, "
-        "evidence TEXT, rule_version BIGINT",
+        "evidence TEXT, rule_version BIGINT, concerns TEXT",
         "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT",
     }
     indexes = {  # noqa: RUF012
@@ -91,6 +93,7 @@ class AuditView(ViewProjection):
         "ix_view_audit_type": ("audit", "event_type, notification_id"),
         "ix_view_audit_at": ("audit", "at"),
         "ix_view_audit_campaign": ("audit", "campaign_id, notification_id"),
+        "ix_view_audit_concerns": ("audit", "concerns"),
     }
 
     def handlers(self) -> dict[type[Any], Handler]:
@@ -107,7 +110,37 @@ class AuditView(ViewProjection):
             found[event_class(User, name)] = self._decision
         found[event_class(CityTeam, "FinalsEntered")] = self._decision
         found[event_class(CityTeam, "TeamAwarded")] = self._decision
+        found[Contestant.Erased] = self._erased
         return found
+
+    def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
+        """What was said about the person goes from the trail; who decided what, and when, stays."""
+        tx.shred()
+        self._decision(tx, e)
+        erased = self.sealer.seal(ERASED)
+        tx.execute(
+            self.sql(
+                "UPDATE {audit} SET reason = CASE WHEN reason IS NULL THEN NULL ELSE ? END, "
+                "evidence = CASE WHEN evidence IS NULL THEN NULL ELSE ? END "
+                "WHERE concerns = ? AND notification_id < ?"
+            ),
+            (erased, erased, str(e.originator_id), self.current_id),
+        )
+
+    def _repeat_detail(self, tx: Tx, e: Any) -> str:
+        """Which number or account was repeated, for the organisers to follow up (masked), while
+        the contestant repeated is not erased; the stored reason names nothing personal."""
+        if e.matches is None or ERASED in (e.id_number, e.person.get("account")):
+            return ""
+        erased = tx.fetchone(
+            self.sql("SELECT 1 AS x FROM {audit} WHERE concerns = ? AND event_type = 'Erased'"),
+            (str(e.matches),),
+        )
+        if erased is not None:
+            return ""
+        if e.rule == "duplicate_person":
+            return f"；身份证号 {mask_id_number(e.id_number)}"
+        return f"；{e.person.get('platform')} 账号 {e.person.get('account')}"
 
     def _team_formed(self, tx: Tx, e: Any) -> None:
         self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
@@ -139,6 +172,11 @@ class AuditView(ViewProjection):
         decision = getattr(e, "decision", None)
         actor = decision.actor if decision is not None else e.actor
         campaign_id: str | None
+        reason = decision.reason if decision else None
+        concerns = aggregate_id if aggregate_type == "Contestant" else None
+        if event_type == "RegistrationDuplicated":
+            concerns = str(e.matches) if e.matches else aggregate_id
+            reason = (reason or "") + self._repeat_detail(tx, e)
         if aggregate_type == "Campaign":
             campaign_id, city = aggregate_id, None
         elif aggregate_type == "User":
@@ -153,8 +191,8 @@ class AuditView(ViewProjection):
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
                 "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
-                "rule_version) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "rule_version, concerns) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 self.current_id,
@@ -168,9 +206,10 @@ class AuditView(ViewProjection):
                 actor.user,
                 str(actor.role),
                 actor.city,
-                self.sealer.seal(decision.reason if decision else None),
+                self.sealer.seal(reason),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else getattr(e, "rule_version", None),
+                concerns,
             ),
             row=("audit", self.current_id),
         )
