@@ -38,6 +38,10 @@ EVENT_TITLES = {
     "LeaderAppointed": "任命领队",
     "FinalsEntered": "报名决赛",
     "TeamAwarded": "团体获奖",
+    "Erased": "删除个人信息",
+    "RegistrationDuplicated": "重复报名",
+    "RetentionSet": "设定个人信息保留期",
+    "RetentionCarriedOut": "保留期满删除个人信息",
 }
 ROLE_TITLES = {
     "admin": "组委会",

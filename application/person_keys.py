@@ -71,7 +71,7 @@ class KeyTable(Protocol):
 
     def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None: ...
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None: ...
-    def destroy_person_key(self, subject: UUID) -> bool: ...
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int: ...
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]: ...
     def count_keys_to_rewrap(self, target: str) -> int: ...
     def rewrap_person_keys(self, rows: Sequence[tuple[KeyRow, bytes]], target: str) -> int: ...
@@ -90,9 +90,10 @@ class MemoryKeyTable:
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
         return self._rows.get(subject)
 
-    def destroy_person_key(self, subject: UUID) -> bool:
-        had = self._rows.get(subject, (None, None))[0] is not None
-        self._rows[subject] = (None, None)
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
+        had = sum(self._rows.get(subject, (None, None))[0] is not None for subject in set(subjects))
+        for subject in subjects:
+            self._rows[subject] = (None, None)
         return had
 
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
@@ -216,11 +217,17 @@ class PersonKeys:
         cipher = self._load(subject, create=False)
         return None if cipher is None else cipher.decrypt(base64.b64decode(sealed))
 
-    def destroy(self, subject: UUID) -> bool:
-        """Destroy the subject's key (True if there was one to destroy)."""
+    def destroy(self, *subjects: UUID) -> int:
+        """Destroy the subjects' keys; how many there were to destroy."""
         with self._lock:
-            self._cache[subject] = (time.monotonic(), None)
-        return self.table.destroy_person_key(subject)
+            for subject in subjects:
+                self._cache[subject] = (time.monotonic(), None)
+        return self.table.destroy_person_keys(subjects) if subjects else 0
+
+    def exists(self, subject: UUID) -> bool:
+        """Whether the subject has a live key (read from the table)."""
+        found = self.table.select_person_key(subject)
+        return found is not None and found[0] is not None
 
     def forget(self, subject: UUID) -> None:
         """Drop a cached key, so the next use reads the table again (another process erased it)."""

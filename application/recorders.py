@@ -217,9 +217,11 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return None if row is None else _answer(list(row.values()))
 
-    def forget_answers_about(self, subject: str) -> None:
+    def forget_answers_about(self, subjects: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {} WHERE subject = %s").format(self._answers), (subject,))
+            curs.execute(
+                SQL("DELETE FROM {} WHERE subject = ANY(%s)").format(self._answers), (list(subjects),)
+            )
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
@@ -245,21 +247,28 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         stored = row["stored"]
         return (None if stored is None else bytes(stored), row["wrapped_by"])
 
-    def destroy_person_key(self, subject: UUID) -> bool:
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
+        """Every key destroyed (a row is kept, empty, so no key is made again); how many there were."""
+        names = sorted({str(s) for s in subjects})  # in one order: two erasures never deadlock
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
-                SQL("SELECT stored FROM {} WHERE subject = %s FOR UPDATE").format(self._keys), (str(subject),)
+                SQL(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE subject = ANY(%s) "
+                    "AND stored IS NOT NULL ORDER BY subject FOR UPDATE) AS held"
+                ).format(self._keys),
+                (names,),
             )
             row = curs.fetchone()
             curs.execute(
                 SQL(
-                    "INSERT INTO {} (subject, stored, destroyed_at) VALUES (%s, NULL, %s) "
+                    "INSERT INTO {} (subject, stored, destroyed_at) "
+                    "SELECT s, NULL, %s FROM unnest(%s::text[]) s "
                     "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
                     "destroyed_at = EXCLUDED.destroyed_at"
                 ).format(self._keys),
-                (str(subject), _now()),
+                (_now(), names),
             )
-        return row is not None and row["stored"] is not None
+        return int(row["n"]) if row else 0
 
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
         with self.datastore.transaction(commit=False) as curs:
@@ -403,9 +412,9 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else _answer(tuple(row))
 
-    def forget_answers_about(self, subject: str) -> None:
+    def forget_answers_about(self, subjects: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {TABLE} WHERE subject = ?", (subject,))  # noqa: S608
+            c.executemany(f"DELETE FROM {TABLE} WHERE subject = ?", [(s,) for s in subjects])  # noqa: S608
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
@@ -422,21 +431,25 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
 
-    def destroy_person_key(self, subject: UUID) -> bool:
-        """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages,
-        then the write-ahead log emptied into the file, so none stays in the log either."""
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
+        """Every key overwritten in place (secure_delete), so no copy stays in the file's free pages,
+        then the write-ahead log emptied into the file, so none stays in the log either; a row
+        is kept, empty, so no key is made again. How many keys there were."""
+        names = sorted({str(s) for s in subjects})
         with self.datastore.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
-            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
-            row = c.fetchone()
-            c.execute(
+            had = 0
+            for name in names:
+                c.execute(f"SELECT 1 FROM {KEYS} WHERE subject = ? AND stored IS NOT NULL", (name,))  # noqa: S608
+                had += c.fetchone() is not None
+            c.executemany(
                 f"INSERT INTO {KEYS} (subject, stored, destroyed_at) VALUES (?, NULL, ?) "  # noqa: S608
                 "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
                 "destroyed_at = excluded.destroyed_at",
-                (str(subject), _now()),
+                [(name, _now()) for name in names],
             )
         self.empty_log()
-        return row is not None and row[0] is not None
+        return had
 
     def empty_log(self) -> bool:
         """Checkpoint and truncate the write-ahead log; False when readers kept part of it."""

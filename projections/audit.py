@@ -24,7 +24,14 @@ from projections.base import Handler, ViewProjection, event_class, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
 
-_CAMPAIGN_DECISIONS = ("CampaignLaunched", "TimelineAmended", "PhaseOpened", "PhaseClosed")
+_CAMPAIGN_DECISIONS = (
+    "CampaignLaunched",
+    "TimelineAmended",
+    "PhaseOpened",
+    "PhaseClosed",
+    "RetentionSet",
+    "RetentionCarriedOut",
+)
 _CONTESTANT_DECISIONS = tuple(kind.__name__ for kind in DECISION_EVENTS)
 
 
