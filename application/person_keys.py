@@ -229,6 +229,11 @@ class PersonKeys:
         found = self.table.select_person_key(subject)
         return found is not None and found[0] is not None
 
+    def forget_all(self) -> None:
+        """Drop every cached key: the next use of each reads the table again."""
+        with self._lock:
+            self._cache.clear()
+
     def forget(self, subject: UUID) -> None:
         """Drop a cached key, so the next use reads the table again (another process erased it)."""
         with self._lock:

@@ -495,6 +495,7 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
                     (new, target, str(row.subject), row.stored),
                 )
                 done += c.sqlite_cursor.rowcount
+        self.empty_log()  # the old wrappings leave the log too
         return done
 
     def master_key_checks(self) -> set[str | None]:
