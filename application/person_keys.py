@@ -49,6 +49,32 @@ _CHECK_TEXT = b"zhanyou store key check v1"
 #: may have destroyed it.
 FRESH_SECONDS = 3.0
 _subject: ContextVar[UUID | None] = ContextVar("event_subject", default=None)
+#: Data keys made while a save maps its events: written by the recorder in the events' own
+#: transaction, remembered only once it commits.
+_made: ContextVar[dict[UUID, tuple[AESCipher, bytes, str]] | None] = ContextVar(
+    "made_data_keys", default=None
+)
+
+
+#: The aggregate whose first event is being encoded: it cannot have a key yet, so none is looked up.
+_created: ContextVar[UUID | None] = ContextVar("created_aggregate", default=None)
+
+
+@contextmanager
+def made_with_the_events() -> Iterator[dict[UUID, tuple[AESCipher, bytes, str]]]:
+    """Around one save: the data keys its events need are made here and inserted with them."""
+    made: dict[UUID, tuple[AESCipher, bytes, str]] = {}
+    token = _made.set(made)
+    try:
+        yield made
+    finally:
+        _made.reset(token)
+
+
+def new_key_rows() -> list[tuple[str, bytes, str]]:
+    """(subject, wrapped key, master key check) of the keys the events being inserted need."""
+    made = _made.get()
+    return [] if not made else [(str(subject), stored, check) for subject, (_, stored, check) in made.items()]
 
 
 def key_check(secret: str | None) -> str:
@@ -180,18 +206,27 @@ class PersonKeys:
         self.masters = masters
         self._cache: dict[UUID, tuple[float, AESCipher | None]] = {}
         self._lock = threading.Lock()
+        self._looked_up: set[UUID] = set()  # new aggregates whose save failed: their key is looked up
 
     def _cipher(self, key: bytes) -> AESCipher:
         return aes(base64.b64encode(key).decode())
 
     def _load(self, subject: UUID, *, create: bool) -> AESCipher | None:
+        made = _made.get()
+        if made is not None and subject in made:
+            return made[subject][0]
         with self._lock:
             cached = self._cache.get(subject)
+            new = create and made is not None and subject == _created.get() and subject not in self._looked_up
         if cached is not None and (cached[1] is None or time.monotonic() - cached[0] < FRESH_SECONDS):
             return cached[1]  # a destroyed key stays destroyed
-        found = self.table.select_person_key(subject)
+        found = None if new else self.table.select_person_key(subject)
         if found is None and create:
-            self.table.insert_person_key(subject, *self.masters.wrap(AESCipher.random_bytes(32)))
+            key = AESCipher.random_bytes(32)
+            if made is not None:  # inserted with the events; a writer who came first fails the insert
+                made[subject] = (self._cipher(key), *self.masters.wrap(key))
+                return made[subject][0]
+            self.table.insert_person_key(subject, *self.masters.wrap(key))
             found = self.table.select_person_key(subject)  # another writer's key if it came first
         if found is None:
             return None  # never made: nothing to remember, it may be made later
@@ -228,6 +263,22 @@ class PersonKeys:
         """Whether the subject has a live key (read from the table)."""
         found = self.table.select_person_key(subject)
         return found is not None and found[0] is not None
+
+    def keep(self, made: Mapping[UUID, tuple[AESCipher, bytes, str]]) -> None:
+        """Remember the keys a save made, once its transaction has committed."""
+        now = time.monotonic()
+        if isinstance(self.table, MemoryKeyTable):  # no transaction to have written them in
+            for subject, (_, stored, check) in made.items():
+                self.table.insert_person_key(subject, stored, check)
+        with self._lock:
+            for subject, (cipher, _, _) in made.items():
+                self._cache[subject] = (now, cipher)
+                self._looked_up.discard(subject)
+
+    def look_up(self, made: Mapping[UUID, object]) -> None:
+        """A save that made these keys failed: another writer may have stored a key for them first."""
+        with self._lock:
+            self._looked_up.update(made)
 
     def forget_all(self) -> None:
         """Drop every cached key: the next use of each reads the table again."""
@@ -301,8 +352,13 @@ class SubjectMapper(Mapper[UUID]):
     keys: PersonKeys | None = None  # attached once the store is open; None: the single key only
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        with subject(domain_event.originator_id):
-            return super().to_stored_event(self._sealed(domain_event))
+        first = domain_event.originator_id if domain_event.originator_version == 1 else None
+        token = _created.set(first)
+        try:
+            with subject(domain_event.originator_id):
+                return super().to_stored_event(self._sealed(domain_event))
+        finally:
+            _created.reset(token)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         originator = stored_event.originator_id

@@ -32,7 +32,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
-from application.person_keys import KEYS_TABLE, KeyRow
+from application.person_keys import KEYS_TABLE, KeyRow, new_key_rows
 from application.store_policy import bounded
 from ledger.appending import append_links
 from ledger.links import StoredRow
@@ -164,6 +164,15 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        if made := new_key_rows():  # a row made meanwhile by another writer fails the insert
+            subjects, stored, checks = (list(column) for column in zip(*made, strict=True))
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (subject, stored, wrapped_by) "
+                    "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[])"
+                ).format(self._keys),
+                (subjects, stored, checks),
+            )
         super()._insert_events(curs, stored_events, **kwargs)
         expected = _expected(kwargs)
         if expected is not None:
@@ -378,6 +387,8 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if made := new_key_rows():  # a row made meanwhile by another writer fails the insert
+            c.executemany(f"INSERT INTO {KEYS} (subject, stored, wrapped_by) VALUES (?, ?, ?)", made)  # noqa: S608
         ids = super()._insert_events(c, stored_events, **kwargs)
         expected = _expected(kwargs)
         if expected is not None:

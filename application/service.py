@@ -52,6 +52,7 @@ from application.person_keys import (
     PersonKeys,
     SealedPersonRecord,
     SubjectMapper,
+    made_with_the_events,
 )
 from application.recorders import UNCHANGED, CampaignMoved, PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.repository import SelectiveRepository
@@ -174,7 +175,13 @@ class CampaignService(Application[UUID]):
         )
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings = super()._record(processing_event)
+        with made_with_the_events() as made:  # new data keys go in the events' transaction
+            try:
+                recordings = super()._record(processing_event)
+            except IntegrityError:
+                self.person_keys.look_up(made)
+                raise
+        self.person_keys.keep(made)
         self._selective.remember(list(processing_event.aggregates.values()))
         return recordings
 
