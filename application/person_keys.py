@@ -97,6 +97,7 @@ class KeyTable(Protocol):
 
     def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None: ...
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None: ...
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]: ...
     def destroy_person_keys(self, subjects: Sequence[UUID]) -> int: ...
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]: ...
     def count_keys_to_rewrap(self, target: str) -> int: ...
@@ -115,6 +116,9 @@ class MemoryKeyTable:
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
         return self._rows.get(subject)
+
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
+        return {subject: self._rows[subject] for subject in subjects if subject in self._rows}
 
     def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
         had = sum(self._rows.get(subject, (None, None))[0] is not None for subject in set(subjects))
@@ -179,10 +183,6 @@ class MasterKeys:
         if not self._ciphers:
             self._ciphers[PLAIN] = None
 
-    @property
-    def checks(self) -> frozenset[str]:
-        return frozenset(self._ciphers)
-
     def holds(self, check: str | None) -> bool:
         return (self.legacy if check is LEGACY else check) in self._ciphers
 
@@ -240,6 +240,30 @@ class PersonKeys:
         with self._lock:
             self._cache[subject] = (time.monotonic(), cipher)
         return cipher
+
+    def prefetch(self, subjects: Sequence[UUID]) -> None:
+        """Read the rows of many subjects in one query, e.g. before a page of events is decoded."""
+        now = time.monotonic()
+        with self._lock:
+            stale = {
+                s
+                for s in subjects
+                if (c := self._cache.get(s)) is None or (c[1] and now - c[0] >= FRESH_SECONDS)
+            }
+        if not stale:
+            return
+        found = self.table.select_person_keys(sorted(stale, key=str))
+        for subject, (stored, wrapped_by) in found.items():
+            with self._lock:
+                cached = self._cache.get(subject)
+            if stored is None:
+                cipher = None
+            elif cached is not None and cached[1] is not None:
+                cipher = cached[1]
+            else:
+                cipher = self._cipher(self.masters.unwrap(stored, wrapped_by))
+            with self._lock:
+                self._cache[subject] = (now, cipher)
 
     def seal(self, subject: UUID, plaintext: bytes) -> str:
         cipher = self._load(subject, create=True)
@@ -359,6 +383,15 @@ class SubjectMapper(Mapper[UUID]):
                 return super().to_stored_event(self._sealed(domain_event))
         finally:
             _created.reset(token)
+
+    def prefetch(self, stored_events: Sequence[StoredEvent]) -> None:
+        """The keys of the events' originators read at once, before the events are decoded one by one."""
+        if self.keys is not None and stored_events:
+            ids = {
+                e.originator_id if isinstance(e.originator_id, UUID) else UUID(str(e.originator_id))
+                for e in stored_events
+            }
+            self.keys.prefetch(list(ids))
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         originator = stored_event.originator_id

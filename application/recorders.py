@@ -256,6 +256,18 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         stored = row["stored"]
         return (None if stored is None else bytes(stored), row["wrapped_by"])
 
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT subject, stored, wrapped_by FROM {} WHERE subject = ANY(%s)").format(self._keys),
+                ([str(s) for s in subjects],),
+            )
+            rows = curs.fetchall()
+        return {
+            UUID(r["subject"]): (None if r["stored"] is None else bytes(r["stored"]), r["wrapped_by"])
+            for r in rows
+        }
+
     def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
         """Every key destroyed (a row is kept, empty, so no key is made again); how many there were."""
         names = sorted({str(s) for s in subjects})  # in one order: two erasures never deadlock
@@ -270,10 +282,10 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             curs.execute(
                 SQL(
-                    "INSERT INTO {} (subject, stored, destroyed_at) "
+                    "INSERT INTO {} AS k (subject, stored, destroyed_at) "
                     "SELECT s, NULL, %s FROM unnest(%s::text[]) s "
                     "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
-                    "destroyed_at = EXCLUDED.destroyed_at"
+                    "destroyed_at = EXCLUDED.destroyed_at WHERE k.stored IS NOT NULL"
                 ).format(self._keys),
                 (_now(), names),
             )
@@ -442,6 +454,21 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
 
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
+        found: dict[UUID, tuple[bytes | None, str | None]] = {}
+        names = [str(s) for s in subjects]
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(names), 500):  # within SQLite's limit of bound parameters
+                chunk = names[start : start + 500]
+                c.execute(
+                    f"SELECT subject, stored, wrapped_by FROM {KEYS} "  # noqa: S608
+                    f"WHERE subject IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(row[0])] = (None if row[1] is None else bytes(row[1]), row[2])
+        return found
+
     def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
         """Every key overwritten in place (secure_delete), so no copy stays in the file's free pages,
         then the write-ahead log emptied into the file, so none stays in the log either; a row
@@ -456,7 +483,7 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             c.executemany(
                 f"INSERT INTO {KEYS} (subject, stored, destroyed_at) VALUES (?, NULL, ?) "  # noqa: S608
                 "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
-                "destroyed_at = excluded.destroyed_at",
+                f"destroyed_at = excluded.destroyed_at WHERE {KEYS}.stored IS NOT NULL",
                 [(name, _now()) for name in names],
             )
         self.empty_log()

@@ -582,6 +582,9 @@ class CampaignService(Application[UUID]):
     def _erase_together(self, ids: Sequence[UUID], context: DecisionContext) -> int:
         """Erase several contestants in one save, then destroy their keys in one transaction."""
 
+        with _store_errors():
+            self.person_keys.prefetch(ids)
+
         def attempt() -> list[Contestant]:
             campaign: Campaign | None = None
             changed: list[Contestant] = []
@@ -607,7 +610,7 @@ class CampaignService(Application[UUID]):
         """The campaign's contestants whose personal data are not erased yet, in nomination order."""
         erased = {UUID(str(n.originator_id)) for n in self._notifications(_ERASED_TOPIC)}
         found: list[RetentionCandidate] = []
-        for notification in self._notifications(_NOMINATED_TOPIC):
+        for notification in self._notifications(_NOMINATED_TOPIC, decoded=True):
             if UUID(str(notification.originator_id)) in erased:
                 continue
             nominated: Any = self.mapper.to_domain_event(notification)
@@ -630,7 +633,7 @@ class CampaignService(Application[UUID]):
         """Repeated registrations sealed under their own key (the contestant repeated was erased
         before) go with the campaign's other personal data."""
         own: list[UUID] = []
-        for notification in self._notifications(_REPEATED_TOPIC):
+        for notification in self._notifications(_REPEATED_TOPIC, decoded=True):
             repeat: Any = self.mapper.to_domain_event(notification)
             if repeat.campaign_id == campaign_id and self.person_keys.exists(repeat.originator_id):
                 own.append(repeat.originator_id)
@@ -638,13 +641,15 @@ class CampaignService(Application[UUID]):
             with _store_errors():
                 self.person_keys.destroy(*own)
 
-    def _notifications(self, topic: str) -> Iterator[Any]:
+    def _notifications(self, topic: str, *, decoded: bool = False) -> Iterator[Any]:
         position = 0
         while True:
             with _store_errors():
                 page = self.recorder.select_notifications(
                     start=position, limit=500, topics=[topic], inclusive_of_start=False
                 )
+                if decoded:
+                    self._subjects.prefetch(page)
             yield from page
             if len(page) < 500:
                 return

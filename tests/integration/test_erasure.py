@@ -324,3 +324,32 @@ def test_a_backup_from_before_the_erasure_is_erased_again_at_start(keyed: Settin
         assert contestant.name == ERASED
         assert [e.type for e in service.history(script.id(GONE))][-1] == "Erased"
         assert service.get_contestant(script.id(5)).name == "选手5"
+
+
+def test_a_key_table_restored_from_before_the_erasure_loses_the_key_again_at_start(keyed: Settings) -> None:
+    with closing(build_service(keyed)) as service:
+        script = scripted_campaign(service)
+    subject = str(script.id(GONE))
+    kept = _key_rows(keyed)[subject]
+    assert kept is not None
+    with closing(build_service(keyed)) as service:
+        _erase(service, script)
+    _restore_key(keyed, subject, kept)  # e.g. the key table of last night's dump, loaded again
+    with closing(build_service(keyed)) as service:  # start: the list outside the store is read
+        assert _key_rows(keyed)[subject] is None
+        assert service.get_contestant(script.id(GONE)).name == ERASED
+        assert service.get_contestant(script.id(5)).name == "选手5"
+
+
+def _restore_key(settings: Settings, subject: str, stored: bytes) -> None:
+    if settings.is_postgres:
+        with psycopg.connect(settings.database_url, autocommit=True) as connection:
+            table = sql.Identifier(str(settings.database_schema), "person_keys")
+            statement = sql.SQL("UPDATE {} SET stored = %s, destroyed_at = NULL WHERE subject = %s")
+            connection.execute(statement.format(table), (stored, subject))
+        return
+    with closing(sqlite3.connect(settings.sqlite_path)) as connection:
+        connection.execute(
+            "UPDATE person_keys SET stored = ?, destroyed_at = NULL WHERE subject = ?", (stored, subject)
+        )
+        connection.commit()

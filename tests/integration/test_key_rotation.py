@@ -127,3 +127,33 @@ def test_a_store_whose_master_key_was_its_cipher_key_moves_to_a_master_key_of_it
     assert not any(_opens(CIPHER, stored) for stored, _ in rows)
     with pytest.raises(SettingsError, match="ZHANYOU_MASTER_KEY"):
         resolve_keys(settings)  # without the new master key
+
+
+def _drop_wrapped_by(settings: Settings) -> None:
+    """The key table as a release before master keys had a setting of their own made it."""
+    if settings.is_postgres:
+        with psycopg.connect(settings.database_url, autocommit=True) as connection:
+            table = sql.Identifier(str(settings.database_schema), "person_keys")
+            connection.execute(sql.SQL("ALTER TABLE {} DROP COLUMN wrapped_by").format(table))
+        return
+    with closing(sqlite3.connect(settings.sqlite_path)) as connection:
+        connection.execute("ALTER TABLE person_keys DROP COLUMN wrapped_by")
+        connection.commit()
+
+
+def test_a_key_table_made_before_rows_named_their_master_key_still_opens_and_rotates(
+    new_store: StoreFactory,
+) -> None:
+    settings = new_store(cipher_key=CIPHER, id_secret="s" * 40)
+    with closing(build_service(settings)) as service:
+        script = scripted_campaign(service)
+    remember_keys(settings)
+    _drop_wrapped_by(settings)
+    ids = [script.id(seq) for seq in range(1, 10)]
+    resolve_keys(settings)  # rows without a check stand for the cipher key, which is set
+    with closing(build_service(settings)) as service:  # the column comes back, empty
+        assert {check for _, check in key_rows(settings)} == {None}
+        assert _names(service, ids) == PEOPLE
+    with closing(build_service(_keyed(settings, NEW))) as service:
+        assert rotate_master_key(service.person_keys).rewrapped == 9
+    assert {check for _, check in key_rows(settings)} == {key_check(NEW)}
