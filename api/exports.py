@@ -41,6 +41,10 @@ EVENT_TITLES = {
     "TeamAwarded": "团体获奖",
     "PersonalDataRead": "查看个人信息",
     "PersonalDataReadRefused": "查看个人信息被拒绝",
+    "Erased": "删除个人信息",
+    "RegistrationDuplicated": "重复报名",
+    "RetentionSet": "设定个人信息保留期",
+    "RetentionCarriedOut": "保留期满删除个人信息",
 }
 ROLE_TITLES = {
     "admin": "组委会",

@@ -17,6 +17,7 @@ RULES: dict[str, str] = {
     "reserved_username": "该用户名为系统保留名称，请换一个",
     "confusable_username": "该用户名与已有用户过于相似，请换一个",
     "already_erased": "该选手的个人信息已删除",
+    "retention_refused": "个人信息保留期无法这样设置（已执行删除、到期时间已过或未作改动）",
     "form_too_large": "上传的表格过大，请拆分后再上传",
     "team_incomplete": "参赛队人员不齐（需领队1名、助理1名、主播4至6名），组织方可注明理由后放行",
     "not_ready": "服务暂未就绪，请稍后再试",
@@ -58,6 +59,7 @@ RULES: dict[str, str] = {
 # field -> Chinese name, for "<字段>：<问题>" messages
 FIELDS: dict[str, str] = {
     "name": "姓名",
+    "retention": "个人信息保留期",
     "id_number": "身份证号码",
     "mobile": "手机号码",
     "city": "所在市州",
@@ -236,6 +238,9 @@ EVENTS = {
     "LeaderAppointed": "任命领队",
     "PersonalDataRead": "查看个人信息",
     "PersonalDataReadRefused": "查看个人信息（被拒绝）",
+    "Erased": "删除个人信息",
+    "RetentionSet": "设定个人信息保留期",
+    "RetentionCarriedOut": "保留期满删除个人信息",
 }
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 #: A score sheet's rows: each recorded on its own, or refused with its rule.

@@ -228,6 +228,27 @@ class CampaignCreate(_Request):
         default=None, description="age at nomination per group; a group left out takes adults (18 or over)"
     )
     awards: AwardsIn | None = Field(default=None, description="award kinds and the score scale")
+    retention: RetentionIn | None = Field(
+        default=None,
+        description="how long the contestants' personal data are kept (none: until erased by hand)",
+    )
+
+
+class RetentionIn(_Request):
+    erase_after_days: int = Field(
+        ge=0,
+        le=3650,
+        examples=[180],
+        description="whole days after the award ceremony ends: the personal data are erased at 00:00 "
+        "Asia/Shanghai of that day, by the scheduler; the audit trail is kept",
+    )
+
+
+class RetentionAmend(_Request):
+    erase_after_days: int | None = Field(
+        ge=0, le=3650, examples=[180], description="as at launch; null drops the policy"
+    )
+    reason: Lines = Field(min_length=1, max_length=500)
 
 
 class AgeRuleIn(_Request):
@@ -278,6 +299,39 @@ class CampaignOut(BaseModel):
         description="group -> {min_age, max_age} at nomination (null: no bound)"
     )
     awards: dict[str, Any] = Field(description="individual and team award kinds, and score_max")
+    retention: RetentionOut | None = Field(default=None, description="the retention policy, if any")
+
+
+class RetentionOut(BaseModel):
+    erase_after_days: int
+    due: LocalInstant | None = Field(
+        description="00:00 Asia/Shanghai when the personal data fall due; null while the ceremony has no end"
+    )
+    carried_out_at: LocalInstant | None = Field(description="when the scheduler erased them")
+
+
+class RetentionCandidateOut(BaseModel):
+    id: UUID
+    city: str
+    group: str
+    channel: str
+    name: str = Field(description="masked, e.g. 张*")
+    nominated_at: LocalInstant
+
+
+class RetentionPlanOut(BaseModel):
+    """The dry run: nothing is erased by reading it."""
+
+    campaign_id: UUID
+    state: Literal["none", "unscheduled", "pending", "done"] = Field(
+        description="none: no policy; unscheduled: the ceremony has no end yet; pending; done"
+    )
+    erase_after_days: int | None
+    due: LocalInstant | None
+    carried_out_at: LocalInstant | None
+    rule: str | None = Field(description="the reason the scheduler's erasures will record")
+    total: int
+    contestants: list[RetentionCandidateOut] = Field(description="who would be erased, in nomination order")
 
 
 class CampaignSummary(BaseModel):
@@ -477,9 +531,20 @@ class ScheduledBoundary(BaseModel):
     actual: LocalInstant | None = Field(default=None, description="when it was recorded")
 
 
+class ScheduledRetention(BaseModel):
+    instant: LocalInstant = Field(description="00:00 Asia/Shanghai, the policy's days after the ceremony")
+    erase_after_days: int
+    state: Literal["pending", "done", "late"]
+    actual: LocalInstant | None = Field(default=None, description="when the scheduler carried it out")
+    erased: int | None = Field(default=None, description="how many contestants' data it erased")
+
+
 class ScheduleOut(BaseModel):
     campaign_id: UUID
     boundaries: list[ScheduledBoundary]
+    retention: ScheduledRetention | None = Field(
+        default=None, description="the retention policy's boundary, once the ceremony has an end"
+    )
     active_instance: str | None = Field(
         description="the scheduler holding the lock, if any: host:pid for admins, an instance name "
         "(scheduler-<8 hex digits>) for every other role"

@@ -6,7 +6,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from api.schemas import CampaignOut, ContestantOut, ContestantRef, Nomination, WindowIn, WindowOut
+from api.schemas import (
+    CampaignOut,
+    ContestantOut,
+    ContestantRef,
+    Nomination,
+    RetentionOut,
+    WindowIn,
+    WindowOut,
+)
 from domain.campaign import Campaign
 from domain.contestant import Contestant
 from domain.timeline import PhaseCode, Side
@@ -34,6 +42,13 @@ def campaign_out(campaign: Campaign, now: datetime) -> CampaignOut:
         caps=campaign.caps,
         age_rules={group.value: rule.to_data() for group, rule in campaign.age_rules.items()},
         awards=campaign.awards.to_data(),
+        retention=None
+        if campaign.retention is None
+        else RetentionOut(
+            erase_after_days=campaign.retention.erase_after_days,
+            due=campaign.retention_due,
+            carried_out_at=campaign.retention_done,
+        ),
     )
 
 

@@ -28,17 +28,23 @@ class ErasureList:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def add(self, erasure: Erasure) -> None:
+    def add(self, *erasures: Erasure) -> None:
+        """Appended and synced to disk before the keys are destroyed, all in one write."""
+        if not erasures:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {
-            "contestant_id": str(erasure.contestant_id),
-            "at": erasure.at.isoformat(),
-            "user": erasure.actor.user,
-            "role": erasure.actor.role.value,
-        }
+        lines = [
+            {
+                "contestant_id": str(erasure.contestant_id),
+                "at": erasure.at.isoformat(),
+                "user": erasure.actor.user,
+                "role": erasure.actor.role.value,
+            }
+            for erasure in erasures
+        ]
         descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
+            out.write("".join(json.dumps(line) + "\n" for line in lines))
             out.flush()
             os.fsync(out.fileno())
 

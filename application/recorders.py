@@ -18,7 +18,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -29,9 +30,10 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor, pq
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
+from application.person_keys import KEYS_TABLE, KeyRow, new_key_rows
 from application.store_policy import bounded
 from ledger.appending import append_links, postgres_chained_insert
 from ledger.links import StoredRow
@@ -40,8 +42,10 @@ from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
 UNCHANGED = "unchanged"
 _COLUMNS = "id TEXT PRIMARY KEY, username TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
 _COLUMNS += "status INTEGER NOT NULL, body TEXT NOT NULL, subject TEXT"
-KEYS = "person_keys"
-_KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT"
+KEYS = KEYS_TABLE
+_KEY_COLUMNS = "subject TEXT PRIMARY KEY, stored {blob}, destroyed_at TEXT, wrapped_by TEXT"
+#: Key tables made before rows named their master key get the column (its rows: the cipher key's).
+_KEY_COLUMN_ADDED = "ALTER TABLE {table} ADD COLUMN wrapped_by TEXT"
 
 
 class StateMoved(IntegrityError):
@@ -110,6 +114,13 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                 self._keys
             )
         )
+        self.sql_create_statements.append(
+            SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                "table_schema = {} AND table_name = {} AND column_name = 'wrapped_by') THEN "
+                "ALTER TABLE {} ADD COLUMN wrapped_by TEXT; END IF; END $$"
+            ).format(Literal(datastore.schema), Literal(KEYS), self._keys)
+        )
         self.ledger = LedgerTables(events_table_name)
         self.sql_create_statements.extend(postgres_statements(datastore.schema, self.ledger))
         chained = {
@@ -120,13 +131,10 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         }
         self._chained_insert = postgres_chained_insert(**chained, chain=self.ledger.chain)
         self._plain_insert = postgres_chained_insert(**chained, chain=None)
-        self._claim_keys = SQL(
-            "WITH offered AS (INSERT INTO {keys} (subject, stored)"
-            " SELECT * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT (subject) DO NOTHING"
-            " RETURNING subject, stored)"
-            " SELECT subject, stored FROM offered"
-            " UNION ALL SELECT subject, stored FROM {keys} WHERE subject = ANY(%s)"
-        ).format(keys=self._keys)
+        self._insert_keys = SQL(
+            "INSERT INTO {} (subject, stored, wrapped_by) "
+            "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[])"
+        ).format(self._keys)
         self._keep_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
         ).format(self._answers)
@@ -192,6 +200,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
             for s in stored_events
         ]
+        made = new_key_rows()  # data keys of new aggregates, stored with their first events
         failure: Exception | None = None
         answered: list[DictRow] = []
         with self.datastore.get_connection() as conn:
@@ -209,6 +218,9 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                     curs.execute(_GENERIC_PLANS, prepare=True)
                     if answer is not None:
                         kept.execute(self._keep_statement, _row(answer), prepare=True)
+                    if made:  # a key row made meanwhile by another writer fails the insert
+                        subjects, stored, checks = (list(column) for column in zip(*made, strict=True))
+                        curs.execute(self._insert_keys, (subjects, stored, checks))
                     statement = self._chained_insert if self.chains else self._plain_insert
                     curs.execute(
                         statement, {"events": rows, "campaign": campaign, "version": version}, prepare=True
@@ -244,57 +256,127 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return None if row is None else _answer(list(row.values()))
 
-    def forget_answers_about(self, subject: str) -> None:
+    def forget_answers_about(self, subjects: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {} WHERE subject = %s").format(self._answers), (subject,))
+            curs.execute(
+                SQL("DELETE FROM {} WHERE subject = ANY(%s)").format(self._answers), (list(subjects),)
+            )
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
-        """One statement (autocommit): the offered keys inserted where none is stored, and every
-        subject's stored key read back; one stored meanwhile by a concurrent writer, after the
-        statement's snapshot, is read by a second statement."""
-        subjects = [str(subject) for subject in offers]
-        with self.datastore.get_connection() as conn:
-            rows = conn.execute(self._claim_keys, (subjects, list(offers.values()), subjects)).fetchall()
-            found = {row["subject"]: row["stored"] for row in rows}
-            if missing := [subject for subject in subjects if subject not in found]:
-                statement = SQL("SELECT subject, stored FROM {} WHERE subject = ANY(%s)").format(self._keys)
-                found |= {row["subject"]: row["stored"] for row in conn.execute(statement, (missing,))}
-        return {UUID(s): None if stored is None else bytes(stored) for s, stored in found.items()}
+    def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (subject, stored, wrapped_by) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (subject) DO NOTHING"
+                ).format(self._keys),
+                (str(subject), stored, wrapped_by),
+            )
 
-    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
-        with self.datastore.get_connection() as conn:  # one statement: autocommit, no BEGIN/ROLLBACK
-            statement = SQL("SELECT stored FROM {} WHERE subject = %s").format(self._keys)
-            row = conn.execute(statement, (str(subject),)).fetchone()
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT stored, wrapped_by FROM {} WHERE subject = %s").format(self._keys),
+                (str(subject),),
+            )
+            row = curs.fetchone()
         if row is None:
             return None
         stored = row["stored"]
-        return (None if stored is None else bytes(stored),)
+        return (None if stored is None else bytes(stored), row["wrapped_by"])
 
-    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
-                SQL("SELECT subject, stored FROM {} WHERE subject = ANY(%s)").format(self._keys),
-                ([str(subject) for subject in subjects],),
+                SQL("SELECT subject, stored, wrapped_by FROM {} WHERE subject = ANY(%s)").format(self._keys),
+                ([str(s) for s in subjects],),
             )
             rows = curs.fetchall()
-        return {UUID(r["subject"]): None if r["stored"] is None else bytes(r["stored"]) for r in rows}
+        return {
+            UUID(r["subject"]): (None if r["stored"] is None else bytes(r["stored"]), r["wrapped_by"])
+            for r in rows
+        }
 
-    def destroy_person_key(self, subject: UUID) -> bool:
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
+        """Every key destroyed (a row is kept, empty, so no key is made again); how many there were."""
+        names = sorted({str(s) for s in subjects})  # in one order: two erasures never deadlock
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
-                SQL("SELECT stored FROM {} WHERE subject = %s FOR UPDATE").format(self._keys), (str(subject),)
+                SQL(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE subject = ANY(%s) "
+                    "AND stored IS NOT NULL ORDER BY subject FOR UPDATE) AS held"
+                ).format(self._keys),
+                (names,),
             )
             row = curs.fetchone()
             curs.execute(
                 SQL(
-                    "INSERT INTO {} (subject, stored, destroyed_at) VALUES (%s, NULL, %s) "
-                    "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = EXCLUDED.destroyed_at"
+                    "INSERT INTO {} AS k (subject, stored, destroyed_at) "
+                    "SELECT s, NULL, %s FROM unnest(%s::text[]) s "
+                    "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
+                    "destroyed_at = EXCLUDED.destroyed_at WHERE k.stored IS NOT NULL"
                 ).format(self._keys),
-                (str(subject), _now()),
+                (_now(), names),
             )
-        return row is not None and row["stored"] is not None
+        return int(row["n"]) if row else 0
+
+    def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT subject, stored, wrapped_by FROM {} WHERE stored IS NOT NULL "
+                    "AND wrapped_by IS DISTINCT FROM %s AND subject > %s ORDER BY subject LIMIT %s"
+                ).format(self._keys),
+                (target, str(after or ""), limit),
+            )
+            rows = curs.fetchall()
+        return [KeyRow(UUID(r["subject"]), bytes(r["stored"]), r["wrapped_by"]) for r in rows]
+
+    def count_keys_to_rewrap(self, target: str) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT count(*) AS n FROM {} WHERE stored IS NOT NULL AND wrapped_by IS DISTINCT FROM %s"
+                ).format(self._keys),
+                (target,),
+            )
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
+
+    def rewrap_person_keys(self, rows: Sequence[tuple[KeyRow, bytes]], target: str) -> int:
+        """Each row replaced only if it still holds what was read: an erasure meanwhile stays done."""
+        if not rows:
+            return 0
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "UPDATE {} AS k SET stored = v.new, wrapped_by = %s FROM "
+                    "unnest(%s::text[], %s::bytea[], %s::bytea[]) AS v(subject, old, new) "
+                    "WHERE k.subject = v.subject AND k.stored = v.old"
+                ).format(self._keys),
+                (
+                    target,
+                    [str(row.subject) for row, _ in rows],
+                    [row.stored for row, _ in rows],
+                    [new for _, new in rows],
+                ),
+            )
+            return int(curs.rowcount)
+
+    def master_key_checks(self) -> set[str | None]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT DISTINCT wrapped_by FROM {} WHERE stored IS NOT NULL").format(self._keys)
+            )
+            return {r["wrapped_by"] for r in curs.fetchall()}
+
+    def key_table_bytes(self) -> int:
+        """What the key table takes on disk, indexes and TOAST included."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT pg_total_relation_size(%s) AS n", (f'"{self.datastore.schema}"."{KEYS}"',))
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
 
 
 class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
@@ -316,6 +398,8 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if made := new_key_rows():  # a row made meanwhile by another writer fails the insert
+            c.executemany(f"INSERT INTO {KEYS} (subject, stored, wrapped_by) VALUES (?, ?, ?)", made)  # noqa: S608
         ids = super()._insert_events(c, stored_events, **kwargs)
         expected = _expected(kwargs)
         if expected is not None:
@@ -350,56 +434,126 @@ class SQLiteCampaignRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else _answer(tuple(row))
 
-    def forget_answers_about(self, subject: str) -> None:
+    def forget_answers_about(self, subjects: Sequence[str]) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {TABLE} WHERE subject = ?", (subject,))  # noqa: S608
+            c.executemany(f"DELETE FROM {TABLE} WHERE subject = ?", [(s,) for s in subjects])  # noqa: S608
 
     # --- data keys (application/person_keys.py) ---------------------------------------
 
-    def claim_person_keys(self, offers: Mapping[UUID, bytes]) -> dict[UUID, bytes | None]:
-        """In one write transaction: the offered keys inserted where none is stored, all read back."""
-        subjects = [str(subject) for subject in offers]
-        marks = ", ".join("?" * len(subjects))
+    def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.executemany(
-                f"INSERT OR IGNORE INTO {KEYS} (subject, stored) VALUES (?, ?)",  # noqa: S608
-                list(zip(subjects, offers.values(), strict=True)),
+            c.execute(
+                f"INSERT OR IGNORE INTO {KEYS} (subject, stored, wrapped_by) VALUES (?, ?, ?)",  # noqa: S608
+                (str(subject), stored, wrapped_by),
             )
-            c.execute(f"SELECT subject, stored FROM {KEYS} WHERE subject IN ({marks})", subjects)  # noqa: S608
-            rows = c.fetchall()
-        return {UUID(row[0]): None if row[1] is None else bytes(row[1]) for row in rows}
 
-    def select_person_key(self, subject: UUID) -> tuple[bytes | None] | None:
+    def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
+            c.execute(f"SELECT stored, wrapped_by FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
             row = c.fetchone()
-        return None if row is None else (None if row[0] is None else bytes(row[0]),)
+        return None if row is None else (None if row[0] is None else bytes(row[0]), row[1])
 
-    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, bytes | None]:
-        found: dict[UUID, bytes | None] = {}
-        wanted = [str(subject) for subject in subjects]
+    def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
+        found: dict[UUID, tuple[bytes | None, str | None]] = {}
+        names = [str(s) for s in subjects]
         with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            for start in range(0, len(names), 500):  # within SQLite's limit of bound parameters
+                chunk = names[start : start + 500]
                 c.execute(
-                    f"SELECT subject, stored FROM {KEYS} WHERE subject IN ({','.join('?' * len(chunk))})",  # noqa: S608
+                    f"SELECT subject, stored, wrapped_by FROM {KEYS} "  # noqa: S608
+                    f"WHERE subject IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
-                found |= {UUID(r[0]): None if r[1] is None else bytes(r[1]) for r in c.fetchall()}
+                for row in c.fetchall():
+                    found[UUID(row[0])] = (None if row[1] is None else bytes(row[1]), row[2])
         return found
 
-    def destroy_person_key(self, subject: UUID) -> bool:
-        """Overwritten in place (secure_delete), so no copy of the key stays in the file's free pages."""
+    def destroy_person_keys(self, subjects: Sequence[UUID]) -> int:
+        """Every key overwritten in place (secure_delete), so no copy stays in the file's free pages,
+        then the write-ahead log emptied into the file, so none stays in the log either; a row
+        is kept, empty, so no key is made again. How many keys there were."""
+        names = sorted({str(s) for s in subjects})
         with self.datastore.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
-            c.execute(f"SELECT stored FROM {KEYS} WHERE subject = ?", (str(subject),))  # noqa: S608
-            row = c.fetchone()
-            c.execute(
+            had = 0
+            for name in names:
+                c.execute(f"SELECT 1 FROM {KEYS} WHERE subject = ? AND stored IS NOT NULL", (name,))  # noqa: S608
+                had += c.fetchone() is not None
+            c.executemany(
                 f"INSERT INTO {KEYS} (subject, stored, destroyed_at) VALUES (?, NULL, ?) "  # noqa: S608
-                "ON CONFLICT (subject) DO UPDATE SET stored = NULL, destroyed_at = excluded.destroyed_at",
-                (str(subject), _now()),
+                "ON CONFLICT (subject) DO UPDATE SET stored = NULL, wrapped_by = NULL, "
+                f"destroyed_at = excluded.destroyed_at WHERE {KEYS}.stored IS NOT NULL",
+                [(name, _now()) for name in names],
             )
-        return row is not None and row[0] is not None
+        self.empty_log()
+        return had
+
+    def empty_log(self) -> bool:
+        """Checkpoint and truncate the write-ahead log; False when readers kept part of it."""
+        for _ in range(20):
+            with self.datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            if not busy:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT subject, stored, wrapped_by FROM {KEYS} WHERE stored IS NOT NULL "  # noqa: S608
+                "AND wrapped_by IS NOT ? AND subject > ? ORDER BY subject LIMIT ?",
+                (target, str(after or ""), limit),
+            )
+            rows = c.fetchall()
+        return [KeyRow(UUID(r[0]), bytes(r[1]), r[2]) for r in rows]
+
+    def count_keys_to_rewrap(self, target: str) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT count(*) FROM {KEYS} WHERE stored IS NOT NULL AND wrapped_by IS NOT ?",  # noqa: S608
+                (target,),
+            )
+            return int(c.fetchone()[0])
+
+    def rewrap_person_keys(self, rows: Sequence[tuple[KeyRow, bytes]], target: str) -> int:
+        """Each row replaced only if it still holds what was read: an erasure meanwhile stays done.
+        Overwritten in place, so the old wrapping leaves no copy in the file."""
+        if not rows:
+            return 0
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            done = 0
+            for row, new in rows:
+                c.execute(
+                    f"UPDATE {KEYS} SET stored = ?, wrapped_by = ? WHERE subject = ? AND stored = ?",  # noqa: S608
+                    (new, target, str(row.subject), row.stored),
+                )
+                done += c.sqlite_cursor.rowcount
+        self.empty_log()  # the old wrappings leave the log too
+        return done
+
+    def master_key_checks(self) -> set[str | None]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT DISTINCT wrapped_by FROM {KEYS} WHERE stored IS NOT NULL")  # noqa: S608
+            return {r[0] for r in c.fetchall()}
+
+    def key_table_bytes(self) -> int:
+        """What the key table and its primary-key index take in the file (the dbstat table)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = ? OR name = ?",
+                (KEYS, f"sqlite_autoindex_{KEYS}_1"),
+            )
+            return int(c.fetchone()[0])
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        c.execute(f"PRAGMA table_info({KEYS})")
+        if "wrapped_by" not in {row[1] for row in c.fetchall()}:
+            c.execute(_KEY_COLUMN_ADDED.format(table=KEYS))
 
 
 class _SQLiteChain:

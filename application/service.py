@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from functools import wraps
 from itertools import takewhile
@@ -47,10 +48,12 @@ from application.limits import LimitLocks
 from application.person_keys import (
     ErasedSubject,
     KeyTable,
+    MasterKeys,
     MemoryKeyTable,
     PersonKeys,
     SealedPersonRecord,
     SubjectMapper,
+    made_with_the_events,
 )
 from application.recorders import (
     UNCHANGED,
@@ -78,10 +81,12 @@ from domain.errors import (
     NotPermitted,
     QuotaFull,
 )
-from domain.events import DecisionEvent, PersonRecord
+from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.lifecycle import Status
 from domain.places import AccountClaim, Allotment
+from domain.registrations import DuplicateRegistration
+from domain.retention import RetentionCandidate, RetentionPlan, RetentionPolicy, require_may_list_retention
 from domain.team import CityTeam
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, shanghai_text, to_utc
 from domain.usernames import ConfusableUsername, skeleton
@@ -96,6 +101,11 @@ MAX_ATTEMPTS = 40
 CACHED_AGGREGATES = 2000  # campaigns and pools: a few dozen per campaign
 PSEUDONYM_KEY = "PSEUDONYM_KEY"
 ERASURE_LIST = "ERASURE_LIST"
+MASTER_KEY = "MASTER_KEY"
+_NOMINATED_TOPIC = get_topic(Contestant.Nominated)
+_ERASED_TOPIC = get_topic(Contestant.Erased)
+_REPEATED_TOPIC = get_topic(getattr(DuplicateRegistration, "RegistrationDuplicated"))  # noqa: B009 - by @event
+PREVIOUS_MASTER_KEY = "PREVIOUS_MASTER_KEY"
 _RECORDERS = {
     "eventsourcing.postgres": "application.recorders:PostgresCampaignRecorder",
     "eventsourcing.sqlite": "application.recorders:SQLiteCampaignRecorder",
@@ -140,15 +150,29 @@ class CampaignService(Application[UUID]):
         self._pseudonym_key = self.env.get(PSEUDONYM_KEY, "").encode()
         recorder = self.recorder
         table = recorder if isinstance(recorder, KeyTable) else MemoryKeyTable()  # in-memory store: tests
-        self.person_keys = PersonKeys(table, self.mapper.cipher)
+        masters = MasterKeys(
+            self.env.get(MASTER_KEY), self.env.get(PREVIOUS_MASTER_KEY), self.env.get("CIPHER_KEY")
+        )
+        self.person_keys = PersonKeys(table, masters)
         self.erasures = ErasureList(Path(self.env.get(ERASURE_LIST) or "erasures.jsonl"))
         self._people.keys = self.person_keys
+        self._subjects.keys = self.person_keys
         datastore = recorder.datastore if isinstance(recorder, PostgresApplicationRecorder) else None
         self._lanes: Lanes[Contestant | DomainError] = Lanes()
         self._limits = LimitLocks(datastore, self.env.get("POSTGRES_SCHEMA") or "public")
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=SubjectMapper)
+
+    @property
+    def _subjects(self) -> SubjectMapper:
+        return cast(SubjectMapper, self.mapper)
+
+    def single_key_only(self) -> None:
+        """Store what is personal under the store's cipher key alone, as before data keys were made
+        per person: only for ``bench/erasure.py``, which measures what the data keys cost."""
+        self._people.keys = None
+        self._subjects.keys = None
 
     def construct_repository(self) -> SelectiveRepository:
         return SelectiveRepository(
@@ -160,7 +184,13 @@ class CampaignService(Application[UUID]):
         )
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings = super()._record(processing_event)
+        with made_with_the_events() as made:  # new data keys go in the events' transaction
+            try:
+                recordings = super()._record(processing_event)
+            except IntegrityError:
+                self.person_keys.look_up(made)
+                raise
+        self.person_keys.keep(made)
         self._selective.remember(list(processing_event.aggregates.values()))
         return recordings
 
@@ -197,6 +227,7 @@ class CampaignService(Application[UUID]):
         caps: Mapping[Group, int] | None = None,
         age_rules: Mapping[Group, AgeRule] | None = None,
         awards: AwardRules | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> UUID:
         """Launch from a template (optionally shifted to ``start``) and/or explicit dates."""
         existing = campaign_id(name)
@@ -215,6 +246,7 @@ class CampaignService(Application[UUID]):
             caps=caps,
             age_rules=age_rules,
             awards=awards,
+            retention=retention,
         )
         self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
         return campaign.id
@@ -578,22 +610,24 @@ class CampaignService(Application[UUID]):
         try:
             version = self.decide(contestant_id, decisions.ERASE, context)
         except AlreadyErased:
-            self._destroy_personal_data(Erasure(contestant_id, context.at, context.actor))
+            self._destroy_personal_data([Erasure(contestant_id, context.at, context.actor)])
             raise
-        self._destroy_personal_data(Erasure(contestant_id, context.at, context.actor))
+        self._destroy_personal_data([Erasure(contestant_id, context.at, context.actor)])
         return version
 
-    def _destroy_personal_data(self, erasure: Erasure) -> None:
-        self.erasures.add(erasure)  # first, so that a crash here is completed at the next start
-        self.person_keys.destroy(erasure.contestant_id)
+    def _destroy_personal_data(self, erasures: Sequence[Erasure]) -> None:
+        self.erasures.add(*erasures)  # first, so that a crash here is completed at the next start
+        subjects = [erasure.contestant_id for erasure in erasures]
         with _store_errors():
-            self._answers().forget_answers_about(str(erasure.contestant_id))
+            self.person_keys.destroy(*subjects)
+            self._answers().forget_answers_about([str(s) for s in subjects])
 
     def reapply_erasures(self, at: datetime) -> int:
         """Erase again whoever the list names but the store still knows (a backup restored
         from before the erasure); returns how many were erased again."""
         again = 0
-        for erasure in self.erasures.entries():
+        listed = self.erasures.entries()
+        for erasure in listed:
             self.person_keys.forget(erasure.contestant_id)
             try:
                 contestant = self.get_contestant(erasure.contestant_id)
@@ -607,10 +641,139 @@ class CampaignService(Application[UUID]):
                 )
                 self.decide(erasure.contestant_id, decisions.ERASE, context)
                 again += 1
-            self.person_keys.destroy(erasure.contestant_id)
+        if listed:
+            subjects = [erasure.contestant_id for erasure in listed]
             with _store_errors():
-                self._answers().forget_answers_about(str(erasure.contestant_id))
+                self.person_keys.destroy(*subjects)
+                self._answers().forget_answers_about([str(s) for s in subjects])
         return again
+
+    # --- retention: personal data kept as long as the campaign's policy says -------------
+
+    @_utc_instant
+    def set_retention(
+        self, campaign_id: UUID, policy: RetentionPolicy | None, *, reason: str, actor: Actor, at: datetime
+    ) -> int:
+        """Set, change or drop the campaign's retention policy; returns the new rule version."""
+
+        def act(campaign: Campaign) -> int:
+            campaign.set_retention(policy, reason=reason, actor=actor, at=at)
+            return campaign.rule_version
+
+        return self._on_campaign(campaign_id, act)
+
+    def retention_plan(self, campaign_id: UUID, actor: Actor) -> RetentionPlan:
+        """Who the policy would erase and when, erasing nothing (the dry run)."""
+        require_may_list_retention(actor)
+        campaign = self.get_campaign(campaign_id)
+        return RetentionPlan(
+            campaign_id=campaign_id,
+            policy=campaign.retention,
+            rule_version=campaign.rule_version,
+            due=campaign.retention_due,
+            carried_out_at=campaign.retention_done,
+            people=[] if campaign.retention_done else self._people_of(campaign_id),
+        )
+
+    @_utc_instant
+    def carry_out_retention(
+        self, campaign_id: UUID, *, at: datetime, actor: Actor = SCHEDULER, batch: int = 100
+    ) -> int | None:
+        """Erase every contestant of the campaign once its policy is due; None when it is not
+        due or was carried out already, else how many were erased now.
+
+        Each erasure is the scheduler's decision naming the policy; the campaign records
+        when the policy was carried out. An interruption is completed by the next call.
+        """
+        campaign = self.get_campaign(campaign_id)
+        if campaign.retention is None or campaign.retention_done or not campaign.may_erase_by_retention(at):
+            return None
+        reason = campaign.retention.describe(campaign.rule_version)
+        pending = [person.contestant_id for person in self._people_of(campaign_id)]
+        erased = 0
+        for start in range(0, len(pending), batch):
+            erased += self._erase_together(
+                pending[start : start + batch], DecisionContext(actor=actor, at=at, reason=reason)
+            )
+        self._destroy_repeats(campaign_id)
+        self._on_campaign(campaign_id, lambda c: c.record_retention(erased, actor=actor, at=at))
+        return erased
+
+    def _erase_together(self, ids: Sequence[UUID], context: DecisionContext) -> int:
+        """Erase several contestants in one save, then destroy their keys in one transaction."""
+
+        with _store_errors():
+            self.person_keys.prefetch(ids)
+
+        def attempt() -> list[Contestant]:
+            campaign: Campaign | None = None
+            changed: list[Contestant] = []
+            for one in ids:
+                contestant = self.get_contestant(one)
+                if contestant.erased:
+                    continue
+                campaign = campaign or self.get_campaign(contestant.campaign_id)
+                if context.at < contestant.modified_on:  # decided later than the policy fell due
+                    contestant.erase(campaign, replace(context, at=contestant.modified_on))
+                else:
+                    contestant.erase(campaign, context)
+                changed.append(contestant)
+            if changed and campaign is not None:
+                self.save(*changed, **_unchanged(campaign))
+            return changed
+
+        done = self._retrying(attempt)
+        self._destroy_personal_data([Erasure(c.id, c.modified_on, context.actor) for c in done])
+        return len(done)
+
+    def _people_of(self, campaign_id: UUID) -> list[RetentionCandidate]:
+        """The campaign's contestants whose personal data are not erased yet, in nomination order."""
+        erased = {UUID(str(n.originator_id)) for n in self._notifications(_ERASED_TOPIC)}
+        found: list[RetentionCandidate] = []
+        for notification in self._notifications(_NOMINATED_TOPIC, decoded=True):
+            if UUID(str(notification.originator_id)) in erased:
+                continue
+            nominated: Any = self.mapper.to_domain_event(notification)
+            if nominated.campaign_id != campaign_id or nominated.person.is_erased:
+                continue
+            person = nominated.person
+            found.append(
+                RetentionCandidate(
+                    contestant_id=nominated.originator_id,
+                    city=person.city,
+                    group=person.group.value,
+                    channel=nominated.channel,
+                    name=person.name,
+                    nominated_at=nominated.timestamp,
+                )
+            )
+        return found
+
+    def _destroy_repeats(self, campaign_id: UUID) -> None:
+        """Repeated registrations sealed under their own key (the contestant repeated was erased
+        before) go with the campaign's other personal data."""
+        own: list[UUID] = []
+        for notification in self._notifications(_REPEATED_TOPIC, decoded=True):
+            repeat: Any = self.mapper.to_domain_event(notification)
+            if repeat.campaign_id == campaign_id and self.person_keys.exists(repeat.originator_id):
+                own.append(repeat.originator_id)
+        if own:
+            with _store_errors():
+                self.person_keys.destroy(*own)
+
+    def _notifications(self, topic: str, *, decoded: bool = False) -> Iterator[Any]:
+        position = 0
+        while True:
+            with _store_errors():
+                page = self.recorder.select_notifications(
+                    start=position, limit=500, topics=[topic], inclusive_of_start=False
+                )
+                if decoded:
+                    self._subjects.prefetch(page)
+            yield from page
+            if len(page) < 500:
+                return
+            position = page[-1].id
 
     def team_for(self, campaign_id: UUID, city: str, at: datetime) -> CityTeam:
         """The city's finals team, formed when first needed."""
@@ -982,11 +1145,6 @@ class CampaignService(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Also writes a pending remembered answer, in the same transaction as the events."""
-        self.person_keys.prepare(
-            aggregate.id
-            for aggregate in objs
-            if any(isinstance(getattr(e, "person", None), PersonRecord) for e in aggregate.pending_events)
-        )
         pending = pending_answer()
         if pending is None or pending.kept is not None or not objs:
             return super().save(*objs, **kwargs)

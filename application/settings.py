@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         default=None,
         description="base64 AES key (16, 24 or 32 bytes): events are encrypted at rest when set",
     )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="base64 AES key (16, 24 or 32 bytes) wrapping the per-person data keys "
+        "(default: the cipher key); `zhanyou rotate-key` re-wraps every data key under it",
+    )
+    previous_master_key: SecretStr | None = Field(
+        default=None,
+        description="while a rotation is under way: the master key data keys may still be wrapped "
+        "under (read, never used to wrap)",
+    )
     compress: bool = Field(default=False, description="zlib-compress events before storing")
     erasure_list: Path | None = Field(
         default=None,
@@ -89,7 +99,7 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
 
-    @field_validator("cipher_key")
+    @field_validator("cipher_key", "master_key", "previous_master_key")
     @classmethod
     def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
@@ -173,6 +183,12 @@ class Settings(BaseSettings):
                 "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
                 "CIPHER_KEY": self.cipher_key.get_secret_value(),
             }
+        for name, master in (
+            ("MASTER_KEY", self.master_key),
+            ("PREVIOUS_MASTER_KEY", self.previous_master_key),
+        ):
+            if master is not None:
+                env[name] = master.get_secret_value()
         secret = self.id_secret or self.cipher_key
         if secret is not None and secret.get_secret_value():
             env["PSEUDONYM_KEY"] = secret.get_secret_value()

@@ -9,8 +9,6 @@ made before keys were recorded opens as it was: plain when no key is given.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -23,12 +21,12 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
+from application.person_keys import KEYS_TABLE, LEGACY, PLAIN, MasterKeys
+from application.person_keys import key_check as check_of
 from application.settings import Settings, SettingsError
 from application.setup_lock import setup_lock
 
 RECORD_TABLE = "zhanyou_store_keys"
-PLAIN = "none"  # the recorded check of a key the store was made without
-_CHECK_TEXT = b"zhanyou store key check v1"
 _OWNER_ONLY = 0o600
 # Statements on the record table; the table name is a constant of this module.
 _CREATE = "CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -53,9 +51,7 @@ class Resolved:
 
 def key_check(secret: SecretStr | None) -> str:
     """A keyed digest of a constant: tells keys apart without revealing one."""
-    if secret is None:
-        return PLAIN
-    return hmac.new(secret.get_secret_value().encode(), _CHECK_TEXT, hashlib.sha256).hexdigest()[:32]
+    return check_of(secret.get_secret_value() if secret is not None else None)
 
 
 def secrets_path(settings: Settings) -> Path:
@@ -103,6 +99,7 @@ def resolve_keys(settings: Settings) -> Resolved:
         resolved = settings.model_copy(update={"cipher_key": cipher, "id_secret": ids})
         if record is not None:
             _require_recorded(record, resolved, settings)
+            _require_master_keys(resolved)
         return Resolved(resolved, generated)
 
 
@@ -124,6 +121,63 @@ def _require_recorded(record: KeyRecord, resolved: Settings, given: Settings) ->
         if used == PLAIN:
             raise SettingsError(f"{variable}: the store ({where}) was made with this key; it is not set")
         raise SettingsError(f"{variable}: not the key the store ({where}) was made with")
+
+
+def master_keys(settings: Settings) -> MasterKeys:
+    def text(secret: SecretStr | None) -> str | None:
+        return secret.get_secret_value() if secret is not None else None
+
+    return MasterKeys(
+        text(settings.master_key), text(settings.previous_master_key), text(settings.cipher_key)
+    )
+
+
+def _require_master_keys(settings: Settings) -> None:
+    """Every data key is wrapped under a master key this process holds, or the start is refused."""
+    held = master_keys(settings)
+    missing = {check for check in wrapping_checks(settings) if not held.holds(check)}
+    if not missing:
+        return
+    where = settings.describe_store()
+    if LEGACY in missing:
+        raise SettingsError(
+            f"ZHANYOU_CIPHER_KEY: data keys of the store ({where}) are wrapped under its cipher key, "
+            "which is not set"
+        )
+    raise SettingsError(
+        f"ZHANYOU_MASTER_KEY: data keys of the store ({where}) are wrapped under a master key that is "
+        "neither ZHANYOU_MASTER_KEY nor ZHANYOU_PREVIOUS_MASTER_KEY (set the one they were wrapped "
+        "under as the previous key while `zhanyou rotate-key` re-wraps them)"
+    )
+
+
+def wrapping_checks(settings: Settings) -> set[str | None]:
+    """Which master keys the store's live data keys are wrapped under (None: the cipher key)."""
+    if settings.is_postgres:
+        schema = settings.database_schema or "public"
+        with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as connection:
+            columns = connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s",
+                (schema, KEYS_TABLE),
+            ).fetchall()
+            if not columns:
+                return set()
+            wrapped = sql.Identifier("wrapped_by") if ("wrapped_by",) in columns else sql.SQL("NULL")
+            query = sql.SQL("SELECT DISTINCT {} FROM {} WHERE stored IS NOT NULL").format(
+                wrapped, sql.Identifier(schema, KEYS_TABLE)
+            )
+            return {row[0] for row in connection.execute(query).fetchall()}
+    if not settings.sqlite_path.exists():
+        return set()
+    with closing(sqlite3.connect(settings.sqlite_path)) as connection:
+        names = {row[1] for row in connection.execute(f"PRAGMA table_info({KEYS_TABLE})").fetchall()}
+        if not names:
+            return set()
+        column = "wrapped_by" if "wrapped_by" in names else "NULL"
+        # a column name or NULL, and a constant table name
+        statement = f"SELECT DISTINCT {column} FROM {KEYS_TABLE} WHERE stored IS NOT NULL"  # noqa: S608
+        return {row[0] for row in connection.execute(statement).fetchall()}
 
 
 def remember_keys(settings: Settings) -> None:

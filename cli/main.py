@@ -14,6 +14,7 @@ from cli.audit import audit
 from cli.demo import Demo, print_summary
 from cli.import_form import import_form
 from cli.ledger import checkpoint_command, seal_command, verify_command
+from cli.personal_data import erase_command, retention_command, rotate_key_command
 from cli.startup import (
     demo_settings,
     load_plain_settings,
@@ -32,6 +33,9 @@ app.command("import")(import_form)
 app.command("seal")(seal_command)
 app.command("verify")(verify_command)
 app.command("checkpoint")(checkpoint_command)
+app.command("erase")(erase_command)
+app.command("retention")(retention_command)
+app.command("rotate-key")(rotate_key_command)
 app.add_typer(audit, name="audit")
 
 

@@ -12,9 +12,17 @@ from eventsourcing.domain import Aggregate, event
 from domain.ages import AgeRule, default_age_rules
 from domain.awards import AwardRules
 from domain.decision import Decision
-from domain.errors import AgeNotAllowed, InvalidTimeline, NotPermitted, OutOfOrder, ReasonRequired
+from domain.errors import (
+    AgeNotAllowed,
+    InvalidTimeline,
+    NotPermitted,
+    OutOfOrder,
+    ReasonRequired,
+    RetentionRefused,
+)
 from domain.events import DecisionCreated, DecisionEvent
 from domain.ids import campaign_id
+from domain.retention import RetentionPolicy
 from domain.timeline import (
     CHANNELS_OF_PHASE,
     PHASE_OF_CHANNEL,
@@ -56,6 +64,7 @@ class Campaign(Aggregate):
         :ivar caps: group value -> places across all cities.
         :ivar age_rules: group value -> ``AgeRule.to_data()``; absent before age rules were settings.
         :ivar awards: ``AwardRules.to_data()``; absent before award kinds were settings.
+        :ivar retention: ``RetentionPolicy.to_data()``; absent when none was set at launch.
         """
 
         name: str
@@ -66,6 +75,7 @@ class Campaign(Aggregate):
         caps: dict[str, int]
         age_rules: dict[str, dict[str, int | None]] | None = None
         awards: dict[str, object] | None = None
+        retention: dict[str, Any] | None = None
 
         class_version = 1
 
@@ -91,6 +101,29 @@ class Campaign(Aggregate):
 
         class_version = 1
 
+    class RetentionSet(DecisionEvent):
+        """The personal-data retention policy from now (None: none); the decision carries the new
+        rule version.
+
+        :ivar retention: ``RetentionPolicy.to_data()`` or None.
+        """
+
+        retention: dict[str, Any] | None
+
+        class_version = 1
+
+    class RetentionCarriedOut(DecisionEvent):
+        """Every contestant's personal data erased under the policy, as it fell due.
+
+        :ivar scheduled: the instant the policy gave, UTC.
+        :ivar erased: how many contestants were erased by this run.
+        """
+
+        scheduled: datetime
+        erased: int
+
+        class_version = 1
+
     @staticmethod
     def create_id(name: str) -> UUID:
         return campaign_id(name)
@@ -108,6 +141,7 @@ class Campaign(Aggregate):
         caps: Mapping[Group, int] | None = None,
         age_rules: Mapping[Group, AgeRule] | None = None,
         awards: AwardRules | None = None,
+        retention: RetentionPolicy | None = None,
         reason: str | None = None,
     ) -> Campaign:
         _require_organiser(actor, "launch campaign")
@@ -133,6 +167,7 @@ class Campaign(Aggregate):
             awards=(awards or AwardRules()).checked().to_data(),
             decision=Decision.of(actor, 1, reason),
             timestamp=at,
+            retention=retention.checked().to_data() if retention else None,
         )
 
     @event(CampaignLaunched)
@@ -148,6 +183,7 @@ class Campaign(Aggregate):
         timestamp: datetime,
         age_rules: dict[str, dict[str, int | None]] | None = None,
         awards: dict[str, object] | None = None,
+        retention: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.timeline = Timeline.from_data(timeline, contest_pinned)
@@ -163,6 +199,8 @@ class Campaign(Aggregate):
         self.awards = AwardRules.from_data(awards)  # the defaults for campaigns launched before
         self.rule_version = 1
         self.phase_status = dict.fromkeys(PhaseCode, PhaseStatus.PENDING)
+        self.retention = RetentionPolicy.from_data(retention)
+        self.retention_done: datetime | None = None
 
     # --- queries -------------------------------------------------------------
 
@@ -183,6 +221,17 @@ class Campaign(Aggregate):
                 f"{verb}: the {group} group ({group.title}) takes people {rule.describe()} at nomination; "
                 f"the person with ID number {masked_id} is {problem}"
             )
+
+    @property
+    def retention_due(self) -> datetime | None:
+        """When the personal data fall due for erasure under the policy (UTC); None without one."""
+        if self.retention is None:
+            return None
+        return self.retention.due(self.timeline)
+
+    def may_erase_by_retention(self, at: datetime) -> bool:
+        due = self.retention_due
+        return due is not None and due <= at
 
     def cap(self, group: Group) -> int:
         return self.caps.get(group.value, GROUP_CAP)
@@ -356,6 +405,64 @@ class Campaign(Aggregate):
                 self._record_edge(code, side, instant, actor=actor, at=at, reason=None)
                 recorded.append((code, side))
         return recorded
+
+    def set_retention(
+        self, policy: RetentionPolicy | None, *, reason: str | None, actor: Actor, at: datetime
+    ) -> None:
+        """Set, change or drop how long personal data are kept; the rule version goes up."""
+        action = "set retention"
+        _require_organiser(actor, action)
+        _require_reason(reason, action)
+        self._require_in_order(at, action)
+        if self.retention_done is not None:
+            done = shanghai_text(self.retention_done)
+            raise RetentionRefused(f"{action}: the personal data were erased under the policy at {done}")
+        checked = policy.checked() if policy is not None else None
+        if checked == self.retention:
+            raise RetentionRefused(f"{action}: the policy is already {checked}")
+        due = checked.due(self.timeline) if checked is not None else None
+        if due is not None and due < at:
+            raise RetentionRefused(
+                f"{action}: the data would fall due at {shanghai_text(due)}, in the past; "
+                "erase people one by one with a reason instead"
+            )
+        self._retention_set(
+            retention=checked.to_data() if checked else None,
+            decision=Decision.of(actor, self.rule_version + 1, reason),
+            timestamp=at,
+        )
+
+    @event(RetentionSet)
+    def _retention_set(
+        self, retention: dict[str, Any] | None, decision: Decision, timestamp: datetime
+    ) -> None:
+        self.retention = RetentionPolicy.from_data(retention)
+        self.rule_version = decision.rule_version
+
+    def record_retention(self, erased: int, *, actor: Actor, at: datetime) -> None:
+        """The scheduler has erased every contestant's personal data under the policy."""
+        action = "record retention"
+        if actor.role not in (Role.SCHEDULER, Role.ADMIN):
+            raise NotPermitted(f"{action}: the role {actor.role} may not do this")
+        due = self.retention_due
+        if due is None or due > at:
+            raise RetentionRefused(f"{action}: the policy is not due at {shanghai_text(at)}")
+        if self.retention_done is not None:
+            raise RetentionRefused(f"{action}: recorded already at {shanghai_text(self.retention_done)}")
+        self._require_in_order(at, action)
+        assert self.retention is not None  # noqa: S101 - due only with a policy
+        self._retention_carried_out(
+            scheduled=due,
+            erased=erased,
+            decision=Decision.of(actor, self.rule_version, self.retention.describe(self.rule_version)),
+            timestamp=at,
+        )
+
+    @event(RetentionCarriedOut)
+    def _retention_carried_out(
+        self, scheduled: datetime, erased: int, decision: Decision, timestamp: datetime
+    ) -> None:
+        self.retention_done = timestamp
 
     def _require_in_order(self, at: datetime, action: str) -> None:
         if at < self.modified_on:

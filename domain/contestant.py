@@ -208,6 +208,8 @@ class Contestant(Aggregate):
     ) -> Decision:
         """``person``: judge a nomination again as the person it names, like any other."""
         action = trigger.replace("_", " ")
+        if self.erased:  # PIPL art. 47: once erased, the record is only kept, no longer processed
+            raise AlreadyErased(f"{action}: contestant {self.id} was erased; nothing more is decided on them")
         if context.at < self.modified_on:
             raise OutOfOrder(
                 f"{action}: {shanghai_text(context.at)} is earlier than this contestant's "
@@ -393,9 +395,17 @@ class Contestant(Aggregate):
         self.status = Status.DISQUALIFIED
 
     def erase(self, campaign: Campaign, context: DecisionContext) -> None:
-        """Erase the person's data: statuses, city, group and scores stay; who they are goes."""
-        if context.actor.role is not Role.ADMIN:
-            raise NotPermitted(f"erase: the role {context.actor.role} may not do this (allowed: admin)")
+        """Erase the person's data: statuses, city, group and scores stay; who they are goes.
+
+        Organisers erase with a reason; the scheduler erases once the campaign's retention
+        policy falls due, naming the policy.
+        """
+        by_policy = context.actor.role is Role.SCHEDULER and campaign.may_erase_by_retention(context.at)
+        if context.actor.role is not Role.ADMIN and not by_policy:
+            raise NotPermitted(
+                f"erase: the role {context.actor.role} may not do this (allowed: admin; the scheduler "
+                "once the campaign's retention policy is due)"
+            )
         if not (context.reason and context.reason.strip()):
             raise ReasonRequired("erase: a reason is required")
         if self.erased:

@@ -115,3 +115,9 @@ class AlreadyErased(DomainError):
     """The contestant's personal data were erased before."""
 
     rule = "already_erased"
+
+
+class RetentionRefused(DomainError):
+    """The retention policy cannot be set so (carried out already, due in the past, unchanged)."""
+
+    rule = "retention_refused"

@@ -67,10 +67,12 @@ class DuplicateRegistration(Aggregate):
         at: datetime,
     ) -> DuplicateRegistration:
         """``rule``: ``duplicate_person`` or ``duplicate_account``; ``matches``: the contestant repeated."""
+        # Nothing personal in the reason: it outlives the data keys; who repeated is in the
+        # person fields, sealed under the key of the contestant repeated.
         what = (
-            f"身份证号 {person.id_number.masked} 已报名"
+            "身份证号已报名"
             if rule == "duplicate_person"
-            else f"{person.account.platform.value} 账号 {person.account.handle} 已被其他选手使用"
+            else f"{person.account.platform.value} 账号已被其他选手使用"
         )
         reason = f"重复报名（{rule}）：{what}" + (f"，对应选手 {matches}" if matches else "")
         return cls(

@@ -130,7 +130,7 @@ class Node:
         self._say = say
         self.on_recorded: Callable[[RecordedEdge], None] | None = None
         # the campaign's views at past instants, from the log
-        self.as_of = AsOfViews(service, prefetch=service.person_keys.preload)
+        self.as_of = AsOfViews(service, prefetch=service.person_keys.prefetch)
         self.scheduler_probe = lock_for(settings, self.me, SCHEDULER)  # to ask who is active
         self.projections_probe = lock_for(settings, self.me, PROJECTIONS)
 

@@ -19,11 +19,11 @@ from domain.access import PersonalDataLog
 from domain.campaign import Campaign
 from domain.contestant import DECISION_EVENTS, Contestant
 from domain.decision import Decision
-from domain.events import DecisionEvent
+from domain.events import ERASED, DecisionEvent
 from domain.registrations import DuplicateRegistration
 from domain.team import CityTeam
 from domain.users import User
-from domain.values import Actor
+from domain.values import Actor, mask_id_number
 from projections.base import Handlers, ViewProjection, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
@@ -34,6 +34,8 @@ _CAMPAIGN_DECISIONS: tuple[type[DecisionEvent], ...] = (
     Campaign.TimelineAmended,
     Campaign.PhaseOpened,
     Campaign.PhaseClosed,
+    Campaign.RetentionSet,
+    Campaign.RetentionCarriedOut,
 )
 #: Decided on a team, about its city.
 _TEAM_DECISIONS: tuple[type[DecisionEvent], ...] = (CityTeam.FinalsEntered, CityTeam.TeamAwarded)
@@ -100,14 +102,14 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 3  # 2: user management and repeated registrations; 3: reads of personal data
+    version = 4  # 2: user management and repeated registrations; 3: reads of personal data; 4: erasure
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
         "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
         "campaign_id TEXT, "
         "city TEXT, actor_user TEXT NOT NULL, actor_role TEXT NOT NULL, actor_city TEXT, reason TEXT, "
-        "evidence TEXT, rule_version BIGINT, subject_id TEXT, fields TEXT",
+        "evidence TEXT, rule_version BIGINT, subject_id TEXT, fields TEXT, concerns TEXT",
         "audit_subjects": "aggregate_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT, "
         "subject_id TEXT",
     }
@@ -118,6 +120,7 @@ class AuditView(ViewProjection):
         "ix_view_audit_type": ("audit", "event_type, notification_id"),
         "ix_view_audit_at": ("audit", "at"),
         "ix_view_audit_campaign": ("audit", "campaign_id, notification_id"),
+        "ix_view_audit_concerns": ("audit", "concerns"),
     }
 
     def handlers(self) -> Handlers:
@@ -126,7 +129,7 @@ class AuditView(ViewProjection):
         for kind in _CAMPAIGN_DECISIONS:
             found.on(kind, self._campaign_decision)
         for kind in DECISION_EVENTS:
-            if kind is not Contestant.Nominated:
+            if kind not in (Contestant.Nominated, Contestant.Erased):
                 found.on(kind, self._decision)
         for kind in _TEAM_DECISIONS:
             found.on(kind, self._decision)
@@ -140,7 +143,37 @@ class AuditView(ViewProjection):
             .on(PersonalDataLog.PersonalDataLogOpened, self._reads_opened)
             .on(PersonalDataLog.PersonalDataRead, self._read)
             .on(PersonalDataLog.PersonalDataReadRefused, self._read)
+            .on(Contestant.Erased, self._erased)
         )
+
+    def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
+        """What was said about the person goes from the trail; who decided what, and when, stays."""
+        tx.shred()
+        self._decision(tx, e)
+        erased = self.sealer.seal(ERASED)
+        tx.execute(
+            self.sql(
+                "UPDATE {audit} SET reason = CASE WHEN reason IS NULL THEN NULL ELSE ? END, "
+                "evidence = CASE WHEN evidence IS NULL THEN NULL ELSE ? END "
+                "WHERE concerns = ? AND notification_id < ?"
+            ),
+            (erased, erased, str(e.originator_id), self.current_id),
+        )
+
+    def _repeat_detail(self, tx: Tx, e: DuplicateRegistration.RegistrationDuplicated) -> str:
+        """Which number or account was repeated, for the organisers to follow up (masked), while
+        the contestant repeated is not erased; the stored reason names nothing personal."""
+        if e.matches is None or ERASED in (e.id_number, e.person.get("account")):
+            return ""
+        erased = tx.fetchone(
+            self.sql("SELECT 1 AS x FROM {audit} WHERE concerns = ? AND event_type = 'Erased'"),
+            (str(e.matches),),
+        )
+        if erased is not None:
+            return ""
+        if e.rule == "duplicate_person":
+            return f"；身份证号 {mask_id_number(e.id_number)}"
+        return f"；{e.person.get('platform')} 账号 {e.person.get('account')}"
 
     def _team_formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
         self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
@@ -226,12 +259,18 @@ class AuditView(ViewProjection):
         fields: list[str] | None = None,
     ) -> None:
         aggregate_type, _, event_type = type(e).__qualname__.rpartition(".")
+        aggregate_id = str(e.originator_id)
+        reason = decision.reason if decision else None
+        concerns = aggregate_id if aggregate_type == "Contestant" else subject_id
+        if isinstance(e, DuplicateRegistration.RegistrationDuplicated):
+            concerns = str(e.matches) if e.matches else aggregate_id
+            reason = (reason or "") + self._repeat_detail(tx, e)
         tx.write(
             self.sql(
                 "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
                 "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
-                "rule_version, subject_id, fields) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "rule_version, subject_id, fields, concerns) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
             ),
             (
                 self.current_id,
@@ -245,11 +284,12 @@ class AuditView(ViewProjection):
                 actor.user,
                 str(actor.role),
                 actor.city,
-                self.sealer.seal(decision.reason if decision else None),
+                self.sealer.seal(reason),
                 self.sealer.seal(decision.evidence if decision else None),
                 decision.rule_version if decision else rule_version,
                 subject_id,
                 ",".join(fields) if fields is not None else None,
+                concerns,
             ),
             row=("audit", self.current_id),
         )

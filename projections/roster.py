@@ -90,6 +90,7 @@ class RegistrationCount:
 
 class RosterView(ViewProjection):
     name = "roster"
+    version = 2  # 2: erasure purges the free text too
     seals = True
     tables = {  # noqa: RUF012 - class-level table definitions
         "roster": "contestant_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
@@ -202,11 +203,12 @@ class RosterView(ViewProjection):
     def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
         """Who the person was goes from the row; statuses, city, group and scores stay."""
         seal = self.sealer
+        tx.shred()
         tx.change_one(
             self.sql(
                 "UPDATE {roster} SET name = ?, id_masked = ?, mobile_masked = ?, account = ?, "
-                "account_folded = ?, name_index = NULL, training_account = NULL, changed_at = ?, version = ? "
-                "WHERE contestant_id = ?"
+                "account_folded = ?, name_index = NULL, training_account = NULL, experience = ?, notes = ?, "
+                "changed_at = ?, version = ? WHERE contestant_id = ?"
             ),
             (
                 seal.seal(ERASED),
@@ -214,6 +216,8 @@ class RosterView(ViewProjection):
                 ERASED,
                 seal.seal(ERASED),
                 "",
+                seal.seal(ERASED),
+                seal.seal(ERASED),
                 utc_text(e.timestamp),
                 e.originator_version,
                 str(e.originator_id),

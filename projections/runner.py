@@ -27,6 +27,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from application.person_keys import SubjectMapper
 from application.store_policy import patient
 from projections.base import ViewProjection
 from projections.stalls import Stall, StallBoard
@@ -88,6 +89,8 @@ def read_window(app: Application[Any], topics: Sequence[str], position: int, hea
     notifications = app.recorder.select_notifications(
         start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
     )
+    if isinstance(app.mapper, SubjectMapper):
+        app.mapper.prefetch(notifications)  # one query for the window's data keys
     items: list[tuple[Notification, Any]] = []
     for notification in notifications:
         try:

@@ -64,6 +64,7 @@ class Tx:
         self._writes: list[_Write] = []
         self._checks: list[tuple[Any, int, str]] = []  # (cursor, rows it must change, statement)
         self._cursors: list[Any] = []  # closed once their results are in
+        self.shredding = False
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
@@ -75,6 +76,14 @@ class Tx:
                 self.flush()  # nothing buffered is left behind
             finally:
                 self._pipeline = None
+
+    def shred(self) -> None:
+        """What this transaction overwrites is zeroed in the file, and the write-ahead log emptied
+        after the commit, so an erasure leaves no old copy behind (SQLite; PostgreSQL reclaims
+        dead row versions by vacuum)."""
+        if not self.postgres and not self.shredding:
+            self.execute("PRAGMA secure_delete = ON")
+            self.shredding = True
 
     def write(self, statement: str, params: Sequence[Any], *, row: Hashable) -> None:
         """Insert, update or delete the one row ``row`` identifies (buffered when pipelined)."""
@@ -182,13 +191,17 @@ def _sqlite_write(datastore: SQLiteDatastore) -> Iterator[Tx]:
     with datastore.get_connection(commit=True) as connection:
         cursor: SQLiteCursor = connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
+        tx = Tx(cursor, postgres=False)
         try:
-            yield Tx(cursor, postgres=False)
+            yield tx
         except BaseException:
             connection.rollback()
             raise
         else:
             connection.commit()
+            if tx.shredding:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.execute("PRAGMA secure_delete = OFF")  # the usual writes pay nothing for it
         finally:
             cursor.sqlite_cursor.close()
 

@@ -134,6 +134,7 @@ class TeamsView(ViewProjection):
         )
 
     def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
+        tx.shred()
         tx.change_one(
             self.sql("UPDATE {team_people} SET name = ? WHERE contestant_id = ?"),
             (self.sealer.seal(ERASED), str(e.originator_id)),

@@ -143,5 +143,55 @@ def _state(edge: RecordedEdge | None) -> BoundaryState:
     return BoundaryState.DONE
 
 
+@dataclass(frozen=True)
+class PlannedRetention:
+    """The campaign's retention policy as a boundary: when personal data fall due for erasure.
+
+    :ivar instant: 00:00 Asia/Shanghai, the given number of days after the ceremony (UTC).
+    :ivar erased: how many were erased when it was carried out.
+    """
+
+    campaign_id: UUID
+    instant: datetime
+    erase_after_days: int
+    state: BoundaryState
+    actual: datetime | None = None
+    erased: int | None = None
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.campaign_id}:retention:{to_utc(self.instant).isoformat()}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instant": self.instant.isoformat(),
+            "erase_after_days": self.erase_after_days,
+            "state": self.state.value,
+            "actual": self.actual.isoformat() if self.actual else None,
+            "erased": self.erased,
+        }
+
+
+def retention_of(campaign: Campaign, events: Iterable[Any]) -> PlannedRetention | None:
+    """The retention boundary, or None when the campaign keeps no policy or the ceremony has no end."""
+    due = campaign.retention_due
+    if campaign.retention is None or due is None:
+        return None
+    done = [e for e in events if type(e).__name__ == "RetentionCarriedOut"]
+    if campaign.retention_done is None or not done:
+        return PlannedRetention(campaign.id, due, campaign.retention.erase_after_days, BoundaryState.PENDING)
+    last = done[-1]
+    actual = to_utc(last.timestamp)
+    late = actual - to_utc(last.scheduled) > LATE_AFTER
+    return PlannedRetention(
+        campaign.id,
+        to_utc(last.scheduled),
+        campaign.retention.erase_after_days,
+        BoundaryState.LATE if late else BoundaryState.DONE,
+        actual,
+        last.erased,
+    )
+
+
 def pending(plan: Iterable[PlannedBoundary]) -> list[PlannedBoundary]:
     return [boundary for boundary in plan if boundary.state is BoundaryState.PENDING]

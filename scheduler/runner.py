@@ -27,7 +27,16 @@ from application.service import CampaignService
 from application.store_policy import patient
 from domain.campaign import Campaign
 from domain.timeline import require_aware
-from scheduler.plan import PlannedBoundary, RecordedEdge, pending, plan_of, recorded_edges
+from scheduler.plan import (
+    BoundaryState,
+    PlannedBoundary,
+    PlannedRetention,
+    RecordedEdge,
+    pending,
+    plan_of,
+    recorded_edges,
+    retention_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,7 @@ WATCHED_TOPICS = tuple(
         Campaign.TimelineAmended,
         Campaign.PhaseOpened,
         Campaign.PhaseClosed,
+        Campaign.RetentionSet,
     )
 )
 PAGE = 500
@@ -61,11 +71,15 @@ def _patiently(job: Callable[..., T]) -> Callable[..., T]:
 
 @dataclass(frozen=True)
 class Firing:
-    """What one call recorded; ``edges`` are the stored events, in order."""
+    """What one call recorded; ``edges`` are the stored events, in order.
+
+    :ivar erased: how many contestants' personal data the retention policy erased, if it fell due.
+    """
 
     campaign_id: UUID
     at: datetime
     edges: list[RecordedEdge]
+    erased: int | None = None
 
 
 class BoundaryRunner:
@@ -132,6 +146,10 @@ class BoundaryRunner:
         campaign = self.service.get_campaign(campaign_id)
         return plan_of(campaign, self.service.events.get(campaign_id))
 
+    def retention(self, campaign_id: UUID) -> PlannedRetention | None:
+        campaign = self.service.get_campaign(campaign_id)
+        return retention_of(campaign, self.service.events.get(campaign_id))
+
     def jobs(self) -> list[tuple[str, datetime]]:
         """The planned timer jobs, (job id, run time), soonest first."""
         with self._lock:
@@ -151,11 +169,17 @@ class BoundaryRunner:
             if recorded:
                 events = self.service.events.get(campaign_id, gt=before)
                 edges = [e for e in recorded_edges(campaign_id, events) if e.by == "scheduler"]
+            # after the boundaries: the ceremony's end is on record before its data go
+            erased = self.service.carry_out_retention(campaign_id, at=at)
         for edge in edges:
             log.info("recorded %s %s of campaign %s", edge.code, edge.side, campaign_id)
             if self.on_recorded is not None:
                 self.on_recorded(edge)
-        return Firing(campaign_id, at, edges)
+        if erased is not None:
+            log.info(
+                "erased the personal data of %d contestants of campaign %s (retention)", erased, campaign_id
+            )
+        return Firing(campaign_id, at, edges, erased)
 
     def run_due(self) -> list[Firing]:
         """Run, now, every planned job whose time has come by the clock (for a paused runner)."""
@@ -226,7 +250,7 @@ class BoundaryRunner:
         A pending boundary at or before ``fired_at`` was just declined by the domain;
         planning it again would only fire again at once.
         """
-        wanted: dict[str, PlannedBoundary] = {}
+        wanted: dict[str, PlannedBoundary | PlannedRetention] = {}
         for boundary in pending(self.plan(campaign_id)):
             if boundary.instant <= fired_at:
                 log.warning(
@@ -237,24 +261,36 @@ class BoundaryRunner:
                 )
                 continue
             wanted[boundary.job_id] = boundary
+        retention = self.retention(campaign_id)
+        if retention is not None and retention.state is BoundaryState.PENDING:
+            if retention.instant > fired_at:
+                wanted[retention.job_id] = retention
+            else:
+                log.warning("the retention policy of campaign %s is due but was not carried out", campaign_id)
         with self._lock:
             for stale in self._jobs.get(campaign_id, {}).keys() - wanted.keys():
                 if self.scheduler.get_job(stale) is not None:
                     self.scheduler.remove_job(stale)
-            for job_id, boundary in wanted.items():
+            for job_id, planned in wanted.items():
                 if self.scheduler.get_job(job_id) is not None:
                     continue
                 self.scheduler.add_job(
                     _patiently(self._on_timer),
-                    DateTrigger(run_date=boundary.instant, timezone=UTC),
+                    DateTrigger(run_date=planned.instant, timezone=UTC),
                     args=(campaign_id,),
                     id=job_id,
-                    name=f"{boundary.code} {boundary.side}",
+                    name=_job_name(planned),
                     misfire_grace_time=None,
                     coalesce=True,
                     replace_existing=True,
                 )
             self._jobs[campaign_id] = {jid: index for index, jid in enumerate(wanted)}
+
+
+def _job_name(boundary: PlannedBoundary | PlannedRetention) -> str:
+    if isinstance(boundary, PlannedRetention):
+        return f"retention after {boundary.erase_after_days} days"
+    return f"{boundary.code} {boundary.side}"
 
 
 def _version(service: CampaignService, campaign_id: UUID) -> int:

@@ -54,7 +54,15 @@ def fresh_schema(dsn: str) -> Iterator[str]:
 def load_settings(**fields: object) -> Settings:
     """Settings from the given fields only: stray ZHANYOU_* variables must not leak in."""
     return Settings.load(
-        **{"cipher_key": None, "id_secret": None, "compress": False, "signing_key": None, **fields}
+        **{
+            "cipher_key": None,
+            "id_secret": None,
+            "master_key": None,
+            "previous_master_key": None,
+            "compress": False,
+            "signing_key": None,
+            **fields,
+        }
     )
 
 

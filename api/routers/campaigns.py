@@ -10,15 +10,27 @@ from fastapi import APIRouter, Path, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
+from api.exports import masked_name
 from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import AsOfQuery
-from api.schemas import CampaignCreate, CampaignOut, ContestantRef, Override, Recommendation, TimelineAmend
+from api.schemas import (
+    CampaignCreate,
+    CampaignOut,
+    ContestantRef,
+    Override,
+    Recommendation,
+    RetentionAmend,
+    RetentionCandidateOut,
+    RetentionPlanOut,
+    TimelineAmend,
+)
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
 from domain.ages import AgeRule
 from domain.awards import AwardRules
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.retention import RetentionPolicy
 from domain.timeline import PhaseCode, Timeline, Window
 from domain.values import Channel, Group
 
@@ -47,6 +59,7 @@ def launch(
         }
         given = body.awards
         awards = AwardRules(tuple(given.individual), tuple(given.team), given.score_max) if given else None
+        retention = RetentionPolicy(body.retention.erase_after_days) if body.retention else None
         if body.timeline is not None and body.template is None and body.start is None:
             explicit = Timeline({code: Window(None, None) for code in PhaseCode}).amended(changes)
             campaign_id = service.launch_campaign(
@@ -57,6 +70,7 @@ def launch(
                 timeline=explicit,
                 age_rules=ages,
                 awards=awards,
+                retention=retention,
             )
         else:
             campaign_id = service.launch_campaign(
@@ -68,6 +82,7 @@ def launch(
                 changes=changes or None,
                 age_rules=ages,
                 awards=awards,
+                retention=retention,
             )
         return campaign_out(service.get_campaign(campaign_id), now)
 
@@ -110,6 +125,58 @@ def amend_timeline(
         return campaign_out(service.get_campaign(cid), now)
 
     return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
+
+
+@router.post(
+    "/{cid}/retention",
+    response_model=CampaignOut,
+    responses=responses(401, 403, 404, 409, 422, 503),
+)
+def set_retention(
+    cid: CampaignId,
+    body: RetentionAmend,
+    service: ServiceDep,
+    actor: CurrentActor,
+    now: Now,
+    idem: IdempotencyDep,
+) -> JSONResponse:
+    """Organisers set, change or drop how long personal data are kept, with a reason; the rule
+    version goes up. The scheduler erases them at 00:00 Asia/Shanghai, the given number of days
+    after the ceremony ends."""
+
+    def decide() -> CampaignOut:
+        days = body.erase_after_days
+        policy = None if days is None else RetentionPolicy(days)
+        service.set_retention(cid, policy, reason=body.reason, actor=actor, at=now)
+        return campaign_out(service.get_campaign(cid), now)
+
+    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
+
+
+@router.get("/{cid}/retention", response_model=RetentionPlanOut, responses=responses(401, 403, 404, 422, 503))
+def retention_plan(cid: CampaignId, service: ServiceDep, actor: CurrentActor) -> RetentionPlanOut:
+    """The dry run of the retention policy: who would be erased, and when; nothing is erased."""
+    plan = service.retention_plan(cid, actor)
+    return RetentionPlanOut(
+        campaign_id=cid,
+        state=plan.state,
+        erase_after_days=plan.policy.erase_after_days if plan.policy else None,
+        due=plan.due,
+        carried_out_at=plan.carried_out_at,
+        rule=plan.policy.describe(plan.rule_version) if plan.policy else None,
+        total=len(plan.people),
+        contestants=[
+            RetentionCandidateOut(
+                id=person.contestant_id,
+                city=person.city,
+                group=person.group,
+                channel=person.channel,
+                name=masked_name(person.name),
+                nominated_at=person.nominated_at,
+            )
+            for person in plan.people
+        ],
+    )
 
 
 @router.post(

@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from application.person_keys import KeyTable
+from application.person_keys import PLAIN, KeyTable
 from application.service import CampaignService
 from application.settings import Settings
 from domain.access import PersonalDataLog
@@ -150,9 +150,9 @@ def _store_v2(service: CampaignService) -> None:
     keys = service.recorder
     assert isinstance(keys, KeyTable)
     for subject, key in V2["person_keys"].items():
-        keys.claim_person_keys({UUID(subject): base64.b64decode(key) if key else b""})
+        keys.insert_person_key(UUID(subject), base64.b64decode(key) if key else b"", PLAIN)
         if key is None:
-            keys.destroy_person_key(UUID(subject))
+            keys.destroy_person_keys([UUID(subject)])
     service.recorder.insert_events(_stored_v2())
 
 

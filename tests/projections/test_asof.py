@@ -91,10 +91,10 @@ def test_keys_read_together_open_the_same_people_and_no_erased_one(new_store: St
     fresh = build_service(settings)
     try:
         fresh.person_keys.forget(erased)  # read from the table, not from what the start-up remembered
-        fresh.person_keys.preload([kept, erased])
+        fresh.person_keys.prefetch([kept, erased])
         assert fresh.get_contestant(kept).name == "选手1"
         assert fresh.get_contestant(erased).name == ERASED
-        replay = AsOfViews(fresh, prefetch=fresh.person_keys.preload).at(campaign, REVIEWING)
+        replay = AsOfViews(fresh, prefetch=fresh.person_keys.prefetch).at(campaign, REVIEWING)
         assert sorted(r.name for r in replay.roster.every(campaign)) == sorted(["选手1", ERASED])
     finally:
         fresh.close()
