@@ -208,7 +208,10 @@ class Contestant(Aggregate):
     ) -> Decision:
         """``person``: judge a nomination again as the person it names, like any other."""
         action = trigger.replace("_", " ")
-        if self.erased:  # PIPL art. 47: once erased, the record is only kept, no longer processed
+        # PIPL art. 47: once erased, the record is only kept, no longer processed; a nomination
+        # naming the person again is refused by ``renominate`` as a repeat, after the checks
+        # every new nomination meets.
+        if self.erased and person is None:
             raise AlreadyErased(f"{action}: contestant {self.id} was erased; nothing more is decided on them")
         if context.at < self.modified_on:
             raise OutOfOrder(
