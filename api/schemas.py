@@ -554,7 +554,9 @@ class ScheduleOut(BaseModel):
 # --- views ----------------------------------------------------------------------
 
 
-class RosterEntry(BaseModel):
+class ListedContestant(BaseModel):
+    """Who a roster line is about, masked."""
+
     id: UUID
     city: str
     group: str
@@ -564,6 +566,9 @@ class RosterEntry(BaseModel):
     mobile: str = Field(description="masked, e.g. 138****5678")
     platform: str
     account: str
+
+
+class RosterEntry(ListedContestant):
     followers: int
     status: str
     training_account: str | None
@@ -582,18 +587,9 @@ class RosterOut(BaseModel):
     contestants: list[RosterEntry]
 
 
-class RosterChange(BaseModel):
+class RosterChange(ListedContestant):
     """One contestant between two instants, masked as on the roster."""
 
-    id: UUID
-    city: str
-    group: str
-    channel: str
-    name: str
-    id_number: str = Field(description="masked, e.g. 420102********1234")
-    mobile: str = Field(description="masked, e.g. 138****5678")
-    platform: str
-    account: str
     status_from: str | None = Field(description="the status at `from`; null: not on the roster yet")
     status_to: str = Field(description="the status at `to`")
 

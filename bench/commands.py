@@ -53,18 +53,7 @@ def people(count: int) -> list[Person]:
     found = []
     for serial in range(count):
         fake = fake_person(rng, serial, cities[serial % len(cities)], "family")
-        found.append(
-            Person.parse(
-                name=fake.name,
-                id_number=fake.id_number,
-                mobile=fake.mobile,
-                city=fake.city,
-                group=fake.group,
-                platform=fake.platform,
-                account=fake.account,
-                followers=fake.followers,
-            )
-        )
+        found.append(fake.person())
     return found
 
 

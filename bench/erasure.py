@@ -64,18 +64,7 @@ def crowd(count: int, seed: int) -> list[Person]:
         if fake.id_number in seen:
             continue
         seen.add(fake.id_number)
-        found.append(
-            Person.parse(
-                name=fake.name,
-                id_number=fake.id_number,
-                mobile=fake.mobile,
-                city=fake.city,
-                group=fake.group,
-                platform=fake.platform,
-                account=f"{fake.account}_{seed}",
-                followers=fake.followers,
-            )
-        )
+        found.append(fake.person(account=f"{fake.account}_{seed}"))
     return found
 
 

@@ -103,16 +103,7 @@ class Crowd:
             if fake.id_number in self.seen:
                 continue
             self.seen.add(fake.id_number)
-            return Person.parse(
-                name=fake.name,
-                id_number=fake.id_number,
-                mobile=fake.mobile,
-                city=fake.city,
-                group=fake.group,
-                platform=fake.platform,
-                account=f"{self.prefix}_{self.serial:08d}",
-                followers=fake.followers,
-            )
+            return fake.person(account=f"{self.prefix}_{self.serial:08d}")
 
 
 def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) -> None:

@@ -27,7 +27,7 @@ from domain.lifecycle import Status
 from domain.team import TeamRole
 from domain.timeline import PhaseCode, PhaseStatus, day_start, shanghai_text
 from domain.users import user_id
-from domain.values import CITY_QUOTAS, Actor, Channel, Person, Role
+from domain.values import CITY_QUOTAS, Actor, Channel, Role
 
 ADMIN = Actor("organiser-demo", Role.ADMIN)
 JUDGE = Actor("judge-demo", Role.JUDGE)
@@ -168,17 +168,7 @@ class Demo:
         actor = staff_of(fake.city) if channel is Channel.RECOMMENDED else PUBLIC
 
         def command() -> None:
-            person = Person.parse(
-                name=fake.name,
-                id_number=fake.id_number,
-                mobile=fake.mobile,
-                city=fake.city,
-                group=fake.group,
-                platform=fake.platform,
-                account=fake.account,
-                followers=fake.followers,
-                experience=fake.experience,
-            )
+            person = fake.person(experience=True)
             if self.resuming and (earlier := self._nominated_before(fake, channel)) is not None:
                 self.ids[earlier] = fake  # recorded by the run that stopped half-way
                 return

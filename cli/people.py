@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 from stdnum.cn import ric
 
+from domain.values import Person
+
 # A real county-level code of each city, so generated ID numbers look like local ones.
 REGION_CODES = {
     "武汉市": "420102",
@@ -47,6 +49,20 @@ class FakePerson:
     account: str
     followers: int
     experience: str
+
+    def person(self, *, account: str | None = None, experience: bool = False) -> Person:
+        """The parsed person, under another account when given (a run of its own)."""
+        return Person.parse(
+            name=self.name,
+            id_number=self.id_number,
+            mobile=self.mobile,
+            city=self.city,
+            group=self.group,
+            platform=self.platform,
+            account=account or self.account,
+            followers=self.followers,
+            experience=self.experience if experience else None,
+        )
 
 
 def resident_id(rng: random.Random, city: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -167,15 +167,7 @@ def roster_changes(
     def change(pair: tuple[RosterRow | None, RosterRow]) -> RosterChange:
         earlier, row = pair
         return RosterChange(
-            id=row.contestant_id,
-            city=row.city,
-            group=row.group,
-            channel=row.channel,
-            name=row.name,
-            id_number=row.id_number,
-            mobile=row.mobile,
-            platform=row.platform,
-            account=row.account,
+            **_listed(row),
             status_from=earlier.status if earlier else None,
             status_to=row.status,
         )
@@ -402,17 +394,16 @@ def audit(
     return AuditOut(entries=[AuditEntryOut.model_validate(vars(e)) for e in entries], next_after=next_after)
 
 
+def _listed(row: RosterRow) -> dict[str, Any]:
+    return {"id": row.contestant_id, **{name: getattr(row, name) for name in _LISTED}}
+
+
+_LISTED = ("city", "group", "channel", "name", "id_number", "mobile", "platform", "account")
+
+
 def roster_entry(row: RosterRow) -> RosterEntry:
     return RosterEntry(
-        id=row.contestant_id,
-        city=row.city,
-        group=row.group,
-        channel=row.channel,
-        name=row.name,
-        id_number=row.id_number,
-        mobile=row.mobile,
-        platform=row.platform,
-        account=row.account,
+        **_listed(row),
         followers=row.followers,
         status=row.status,
         training_account=row.training_account,
