@@ -27,14 +27,17 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import EventSourcingError
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError, get_topic
 
 from application.errors import StoreUnavailable
+from application.person_keys import SubjectMapper
 from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.timeline import to_utc
@@ -51,6 +54,9 @@ KEPT = 4
 KEPT_EVENTS = 200_000
 _ERASED = get_topic(Contestant.Erased)
 _NOMINATED = get_topic(Contestant.Nominated)
+#: The sealed fields the views show (the training account); the decisions' reasons and
+#: evidence, sealed too, are never read by them and stay shut.
+OPENED = frozenset({"training_account"})
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,12 @@ class AsOfViews:
         self.batch = batch
         self.prefetch = prefetch
         self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
+        mapper = app.mapper
+        self._decode: Callable[[Notification], Any] = (
+            partial(mapper.to_domain_event, opened=OPENED)
+            if isinstance(mapper, SubjectMapper)
+            else mapper.to_domain_event
+        )
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
         self._log: _CampaignLog | None = None
@@ -182,7 +194,7 @@ class AsOfViews:
 
     def _extend(self, log: _CampaignLog, head: int) -> bool:
         """Read and decode what the log gained up to ``head``; False when it holds an erasure."""
-        recorder, mapper = self.app.recorder, self.app.mapper
+        recorder, decode = self.app.recorder, self._decode
         position, fresh = log.head, not log.events
         while position < head:
             notifications = recorder.select_notifications(
@@ -197,7 +209,7 @@ class AsOfViews:
                 if originator not in log.members:
                     if notification.originator_version != 1:
                         continue  # an aggregate of another campaign
-                    event = mapper.to_domain_event(notification)
+                    event = decode(notification)
                     if getattr(event, "campaign_id", None) != log.campaign_id:
                         continue
                     log.members.add(originator)
@@ -205,9 +217,9 @@ class AsOfViews:
                     if not fresh:
                         return False
                     log.erased.add(originator)
-                    event = mapper.to_domain_event(notification)
+                    event = decode(notification)
                 else:
-                    event = mapper.to_domain_event(notification)
+                    event = decode(notification)
                 log.events.append((notification.id, notification.topic, event))
             position = notifications[-1].id
         log.head = head
