@@ -80,6 +80,7 @@ def create_app(
         )
         app.state.verification = verification = VerificationJob(settings)
         built.start()
+        built.warm_as_of()
         try:
             yield
         finally:

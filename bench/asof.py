@@ -1,6 +1,6 @@
 """A campaign-wide as-of read at 3,000 contestants and about 50,000 events: p50 and p99.
 
-    .venv/bin/python -m bench.asof [--contestants 3000] [--events 50000] [--reads 30] [--pg DSN]
+    .venv/bin/python -m bench.asof [--contestants 3000] [--events 50000] [--reads 30] [--cold] [--pg DSN]
 
 1. Fills a fresh store (an SQLite file in a scratch folder; with ``--pg`` a fresh schema of
    that database, dropped afterwards; encrypted at rest either way, as a new store is) with
@@ -17,6 +17,12 @@
    of the same read use that replay. The first read of the run also decodes the campaign's events and
    unwraps every person's data key, which later reads find kept.
 
+3. With ``--cold``, first starts the app afresh in a new process of its own (nothing decoded,
+   no data key unwrapped) three times and times its first as-of read (the campaign, every
+   roster page and the quotas at the ceremony): without the start-up warm-up; with it, read
+   right after start (no warm-up time: the read waits for what is left of it); and with it,
+   read once it has ended. The start-up's own seconds are printed beside each.
+
 Prints p50 and p99 of the whole read and of its replaying request, and appends them to
 bench/results/asof.txt (the load average beside them: the machine may be shared).
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import multiprocessing
 import os
 import random
 import statistics
@@ -32,6 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,7 +63,7 @@ from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
 from domain.timeline import SHANGHAI
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Role
-from node import Roles
+from node import Roles, Tuning
 
 RESULTS = Path(__file__).parent / "results"
 TOKEN = "bench-asof-bootstrap-token-0123456789"  # noqa: S105 - the bench's own throwaway store
@@ -244,7 +252,51 @@ def read_all(client: TestClient, campaign_id: uuid.UUID, as_of: str) -> tuple[fl
     return time.perf_counter() - started, replaying, rows
 
 
-def bench(name: str, settings: Settings, contestants: int, events: int, reads: int) -> list[str]:
+def first_read(
+    settings: Settings, campaign_id: uuid.UUID, warm_up: bool, wait: bool
+) -> tuple[float, float, float]:
+    """In a fresh process: the start-up's seconds, the warm-up's (0 when not waited for) and the
+    first as-of read's."""
+    app = create_app(
+        settings,
+        ApiSettings.load(bootstrap_token=TOKEN),
+        roles=Roles(scheduler=False, projections=False),
+        tuning=Tuning(as_of_warm_up=warm_up),
+    )
+    started = time.perf_counter()
+    with TestClient(app) as client:
+        ready = time.perf_counter() - started
+        waited = time.perf_counter()
+        if wait:
+            assert app.state.node.as_of.warmed(timeout=120), "the warm-up did not end"
+        waited = time.perf_counter() - waited if wait else 0.0
+        seconds, _, _ = read_all(client, campaign_id, LAST.isoformat())
+    return ready, waited, seconds
+
+
+def cold_reads(name: str, settings: Settings, campaign_id: uuid.UUID) -> list[str]:
+    lines = []
+    spawn = multiprocessing.get_context("spawn")  # nothing decoded, no key unwrapped, no import warm
+    for label, warm_up, wait in (
+        ("without warm-up", False, False),
+        ("with warm-up, read right after start", True, False),
+        ("with warm-up, read after it ended", True, True),
+    ):
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            ready, waited, seconds = pool.submit(first_read, settings, campaign_id, warm_up, wait).result()
+        extra = f", warm-up {waited:.2f} s before it" if wait else ""
+        lines.append(
+            f"{name} first as-of read in a fresh process, {label}: {seconds:.2f} s "
+            f"(start-up {ready:.2f} s{extra}; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+def bench(
+    name: str, settings: Settings, contestants: int, events: int, reads: int, *, cold: bool = False
+) -> list[str]:
     service = build_service(settings)
     try:
         started = time.perf_counter()
@@ -255,16 +307,19 @@ def bench(name: str, settings: Settings, contestants: int, events: int, reads: i
         service.close()
     lines = [f"{name} fill: {contestants} contestants, {head} events in {filled:.0f} s"]
     print(lines[-1], flush=True)
+    if cold:
+        lines += cold_reads(name, settings, campaign.id)
     app = create_app(
         settings,
         ApiSettings.load(bootstrap_token=TOKEN),
         roles=Roles(scheduler=False, projections=False),  # as-of reads never read the live views
+        tuning=Tuning(as_of_warm_up=False),  # the run's first read decodes everything, as it is timed
     )
     span = LAST - FIRST
     instants = [(FIRST + span * (n + 1) / reads).isoformat() for n in range(reads)]
     random.Random(1).shuffle(instants)
     with TestClient(app) as client:
-        cold, _, _ = read_all(client, campaign.id, LAST.isoformat())
+        run_first, _, _ = read_all(client, campaign.id, LAST.isoformat())
         whole: list[float] = []
         firsts: list[float] = []
         sizes: list[int] = []
@@ -280,7 +335,7 @@ def bench(name: str, settings: Settings, contestants: int, events: int, reads: i
         f"{reads} instants: p50 {cut[49]:.2f} s, p99 {cut[98]:.2f} s, max {max(whole):.2f} s; "
         f"of which the replaying request (the roster's first page) p50 {cut_first[49]:.2f} s, "
         f"p99 {cut_first[98]:.2f} s; "
-        f"the run's first read (every event decoded, every data key unwrapped) {cold:.2f} s "
+        f"the run's first read (every event decoded, every data key unwrapped) {run_first:.2f} s "
         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
     ]
     print(lines[-1], flush=True)
@@ -295,11 +350,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000, help="about this many events in the log")
     parser.add_argument("--reads", type=int, default=30, help="as-of reads, each at an instant of its own")
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="also time the first read in fresh processes, with and without warm-up",
+    )
     args = parser.parse_args()
     with store(args.pg) as settings:
-        lines = bench(
-            "postgres" if args.pg else "sqlite", settings, args.contestants, args.events, args.reads
-        )
+        name = "postgres" if args.pg else "sqlite"
+        lines = bench(name, settings, args.contestants, args.events, args.reads, cold=args.cold)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with (RESULTS / "asof.txt").open("a") as out:

@@ -10,15 +10,19 @@ over within seconds of the active one's death. ``zhanyou serve``, ``project``,
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
+from application import listing
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
 from application.store_policy import patient
+from domain.timeline import PhaseCode, PhaseStatus
 from projections import Views, open_views
 from projections.asof import AsOfViews
 from projections.runner import ProjectionRunner
@@ -28,6 +32,7 @@ from scheduler.plan import RecordedEdge
 from scheduler.runner import BoundaryRunner
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("zhanyou")
 
 
 def utc_now() -> datetime:
@@ -51,6 +56,8 @@ class Tuning:
     projection_retry: float = 5.0
     scheduler_poll: float = 2.0
     election_retry: float = 1.0
+    #: decode the likeliest campaign's events for as-of reads in the background at start
+    as_of_warm_up: bool = True
 
 
 class ElectedRole:
@@ -177,6 +184,21 @@ class Node:
             )
             self.scheduler.start()
         return self
+
+    def warm_as_of(self) -> None:
+        """Decode, in the background, the events of the campaign an as-of read most likely asks for:
+        the one launched last among those whose registration has opened."""
+        if self._tuning.as_of_warm_up:
+            self.as_of.warm_in_background(self._campaign_to_warm, self._say or log.info)
+
+    def _campaign_to_warm(self) -> UUID | None:
+        now, chosen = self._clock(), None
+        for campaign in listing.campaigns(self.service):
+            recorded = campaign.phase_status[PhaseCode.REGISTRATION]
+            dated = campaign.status_at(PhaseCode.REGISTRATION, now)
+            if recorded is not PhaseStatus.PENDING or dated is not PhaseStatus.PENDING:
+                chosen = campaign.id
+        return chosen
 
     def stop(self) -> None:
         for role in (self.scheduler, self.projections):

@@ -22,6 +22,7 @@ further reads (another page, the quotas beside the roster) while the log's head 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -52,11 +53,17 @@ BATCH = 5000
 KEPT = 4
 #: The most decoded events kept between replays (about 1.2 kB each).
 KEPT_EVENTS = 200_000
+#: Seconds ``close`` waits for a warm-up to stop (it stops at its next page of the log).
+WARM_UP_JOIN = 5.0
 _ERASED = get_topic(Contestant.Erased)
 _NOMINATED = get_topic(Contestant.Nominated)
 #: The sealed fields the views show (the training account); the decisions' reasons and
 #: evidence, sealed too, are never read by them and stay shut.
 OPENED = frozenset({"training_account"})
+
+
+class _GivenUp(Exception):
+    """A warm-up stopped half-way: the events it read are not kept."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,8 @@ class AsOfViews:
         self._log: _CampaignLog | None = None
         self._lock = threading.Lock()
         self._building = threading.Lock()  # one replay at a time: a second asker then finds it kept
+        self._closed = threading.Event()
+        self._warming: threading.Thread | None = None
 
     def at(self, campaign_id: UUID, as_of: datetime) -> Replayed:
         return self.at_each(campaign_id, [as_of])[0]
@@ -168,22 +177,76 @@ class AsOfViews:
                         self._keep(key, replayed)
         return [found[key] for key in keys]
 
+    def warm(self, campaign_id: UUID) -> bool:
+        """Read and decode the campaign's events now, so that its first as-of read finds them kept.
+
+        Left alone when another campaign's events are kept (a reader asked for it) and given up
+        as soon as they outnumber ``KEPT_EVENTS``, so a warm-up never holds more than a read
+        would keep. True when they are kept.
+        """
+        head = int(self.app.recorder.max_notification_id() or 0)
+        with self._building:
+            if self._closed.is_set() or (self._log is not None and self._log.campaign_id != campaign_id):
+                return False
+            try:
+                log = self._campaign_log(campaign_id, head, most=KEPT_EVENTS)
+            except _GivenUp:
+                return False
+            return self._log is log
+
+    def warm_in_background(self, choose: Callable[[], UUID | None], say: Callable[[str], None]) -> None:
+        """``warm`` the campaign ``choose`` names, on a thread of its own: start-up does not wait for
+        it, and a read arriving meanwhile waits only for what is left of it. A store that does not
+        answer ends it (a read then decodes as it would have without it)."""
+
+        def run() -> None:
+            try:
+                campaign_id = choose()
+                if campaign_id is None or self._closed.is_set():
+                    return
+                started = time.monotonic()
+                kept = self.warm(campaign_id)
+                events = len(self._log.events) if kept and self._log is not None else 0
+                say(
+                    f"as-of: campaign {campaign_id} {'decoded' if kept else 'not kept'}"
+                    f"{f' ({events} events)' if kept else ''} in {time.monotonic() - started:.1f} s"
+                )
+            except Exception as error:  # a warm-up only saves time: the read itself reports errors
+                if not self._closed.is_set():
+                    # only the store's own words: another error's text might quote what it decoded
+                    said = f": {error}" if isinstance(error, StoreUnavailable) else ""
+                    say(f"as-of: warm-up skipped ({type(error).__name__}{said})")
+
+        self._warming = threading.Thread(target=run, name="zhanyou-as-of-warm-up", daemon=True)
+        self._warming.start()
+
+    def warmed(self, timeout: float | None = None) -> bool:
+        """Wait for a warm-up under way to end; False when it is still running after ``timeout``."""
+        warming = self._warming
+        if warming is not None:
+            warming.join(timeout)
+        return warming is None or not warming.is_alive()
+
     def close(self) -> None:
+        self._closed.set()
+        warming = self._warming
+        if warming is not None and warming is not threading.current_thread():
+            warming.join(timeout=WARM_UP_JOIN)  # stops at its next page of the log
         with self._lock:
             self._kept.clear()
             self._log = None
 
     # --- the campaign's events ---------------------------------------------------
 
-    def _campaign_log(self, campaign_id: UUID, head: int) -> _CampaignLog:
+    def _campaign_log(self, campaign_id: UUID, head: int, *, most: int | None = None) -> _CampaignLog:
         log = self._log
         if log is None or log.campaign_id != campaign_id:
             log = _CampaignLog(campaign_id, members={campaign_id})
         self._log = None  # a read that fails half-way leaves nothing half-read behind
         try:
-            if log.head < head and not self._extend(log, head):
+            if log.head < head and not self._extend(log, head, most):
                 log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
-                self._extend(log, head)
+                self._extend(log, head, most)
         except (EventSourcingError, TopicError) as error:
             raise StoreUnavailable(
                 f"the event store could not be read ({type(error).__name__}: {error}); "
@@ -192,11 +255,16 @@ class AsOfViews:
         self._log = log if log.keepable() else None
         return log
 
-    def _extend(self, log: _CampaignLog, head: int) -> bool:
-        """Read and decode what the log gained up to ``head``; False when it holds an erasure."""
+    def _extend(self, log: _CampaignLog, head: int, most: int | None = None) -> bool:
+        """Read and decode what the log gained up to ``head``; False when it holds an erasure.
+
+        ``most``: given up (``_GivenUp``) once the events outnumber it, or once the views close.
+        """
         recorder, decode = self.app.recorder, self._decode
         position, fresh = log.head, not log.events
         while position < head:
+            if most is not None and (len(log.events) > most or self._closed.is_set()):
+                raise _GivenUp
             notifications = recorder.select_notifications(
                 start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
             )
