@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from pydantic import SecretStr
 
 from application import decisions
 from application.bootstrap import build_service
+from application.errors import StoreUnavailable
 from application.service import CampaignService
 from application.settings import Settings
 from domain.decision import DecisionContext
@@ -115,3 +117,80 @@ def test_a_person_read_while_being_erased_is_read_again(new_store: StoreFactory)
         assert [r.name for r in after] == [ERASED]
     finally:
         service.close()
+
+
+def _counting(service: CampaignService) -> tuple[AsOfViews, list[UUID]]:
+    """As-of views that note the contestants of every page of nominations they decode."""
+    decoded: list[UUID] = []
+
+    def prefetch(ids: Any) -> None:
+        decoded.extend(ids)
+        service.person_keys.prefetch(ids)
+
+    return AsOfViews(service, prefetch=prefetch), decoded
+
+
+def test_a_warmed_campaign_is_read_without_decoding_it_again_and_erasures_after_it_show(
+    new_store: StoreFactory,
+) -> None:
+    service = build_service(new_store(cipher_key=SecretStr("D" * 43 + "=")))
+    try:
+        campaign = launch(service)
+        erased, kept = recommend(service, campaign, 1), recommend(service, campaign, 2)
+        views, decoded = _counting(service)
+        said: list[str] = []
+        views.warm_in_background(lambda: campaign, said.append)
+        assert views.warmed(timeout=30)
+        assert sorted(decoded, key=str) == sorted([erased, kept], key=str)
+        assert len(said) == 1
+        assert "decoded" in said[0]
+        decoded.clear()
+        names = [r.name for r in views.at(campaign, REVIEWING).roster.every(campaign)]
+        assert sorted(names) == ["选手1", "选手2"]
+        assert decoded == []  # found kept
+        service.erase(erased, DecisionContext(actor=ADMIN, at=REVIEWING, reason="本人申请删除"))
+        after = views.at(campaign, shanghai(2021, 6, 15)).roster.every(campaign)
+        rows = {r.contestant_id: r for r in after}
+        assert (rows[erased].name, rows[erased].id_number, rows[erased].account) == (ERASED, ERASED, ERASED)
+        assert rows[kept].name == "选手2"
+        assert "*" in rows[kept].id_number  # masked as ever
+    finally:
+        service.close()
+
+
+def test_a_warm_up_keeps_nothing_past_the_bound_nor_in_place_of_a_campaign_read(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign, other = launch(service), launch(service, "另一届")
+    people = {recommend(service, campaign, seq) for seq in range(1, 4)}
+    recommend(service, other, 9)
+    views, decoded = _counting(service)
+    views.at(other, REVIEWING)
+    assert views.warm(campaign) is False  # the campaign a reader asked for stays kept
+    decoded.clear()
+    views.at(other, RECOMMENDING)
+    assert decoded == []
+    views.close()
+
+    bounded, decoded = _counting(service)
+    monkeypatch.setattr("projections.asof.KEPT_EVENTS", 2)
+    assert bounded.warm(campaign) is False
+    decoded.clear()
+    names = [r.name for r in bounded.at(campaign, REVIEWING).roster.every(campaign)]
+    assert sorted(names) == ["选手1", "选手2", "选手3"]
+    assert people <= set(decoded)  # nothing of the warm-up was kept: read in full
+
+
+def test_a_warm_up_that_cannot_reach_the_store_says_so_and_ends(service: CampaignService) -> None:
+    def unreachable() -> UUID:
+        raise StoreUnavailable("the event store is unreachable: connection refused")
+
+    views, said = AsOfViews(service), []
+    views.warm_in_background(unreachable, said.append)
+    assert views.warmed(timeout=10)
+    assert said == [
+        "as-of: warm-up skipped (StoreUnavailable: the event store is unreachable: connection refused)"
+    ]
+    campaign = launch(service)
+    recommend(service, campaign, 1)
+    assert [r.name for r in views.at(campaign, REVIEWING).roster.every(campaign)] == ["选手1"]
