@@ -185,7 +185,8 @@ def test_a_warm_up_that_cannot_reach_the_store_says_so_and_ends(service: Campaig
     def unreachable() -> UUID:
         raise StoreUnavailable("the event store is unreachable: connection refused")
 
-    views, said = AsOfViews(service), []
+    views = AsOfViews(service)
+    said: list[str] = []
     views.warm_in_background(unreachable, said.append)
     assert views.warmed(timeout=10)
     assert said == [
