@@ -131,9 +131,12 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         }
         self._chained_insert = postgres_chained_insert(**chained, chain=self.ledger.chain)
         self._plain_insert = postgres_chained_insert(**chained, chain=None)
+        # A key is made for a new aggregate only, so a rival's key row means a rival's first
+        # event too: that insert fails, the whole transaction with it. The key insert itself
+        # must not fail first: in a pipeline, its error could surface as "pipeline aborted".
         self._insert_keys = SQL(
             "INSERT INTO {} (subject, stored, wrapped_by) "
-            "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[])"
+            "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[]) ON CONFLICT (subject) DO NOTHING"
         ).format(self._keys)
         self._keep_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
@@ -218,7 +221,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
                     curs.execute(_GENERIC_PLANS, prepare=True)
                     if answer is not None:
                         kept.execute(self._keep_statement, _row(answer), prepare=True)
-                    if made:  # a key row made meanwhile by another writer fails the insert
+                    if made:
                         subjects, stored, checks = (list(column) for column in zip(*made, strict=True))
                         curs.execute(self._insert_keys, (subjects, stored, checks))
                     statement = self._chained_insert if self.chains else self._plain_insert
