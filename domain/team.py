@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -85,19 +86,23 @@ class CityTeam(Aggregate):
 
         class_version = 1
 
-    class LeaderAppointed(Aggregate.Event):
-        """Recorded before decisions carried a ``Decision``: the actor and rule version stand alone.
-
-        :ivar staff_user: the username of the city's staff member who leads.
-        :ivar rule_version: absent from appointments recorded before it was.
-        """
+    class LeaderAppointed(DecisionEvent):
+        """:ivar staff_user: the username of the city's staff member who leads."""
 
         name: str
         staff_user: str
-        actor: Actor
-        rule_version: int | None = None
 
-        class_version = 1
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 stored the actor and the rule version beside the names, not a ``Decision``.
+
+            Appointments recorded before the rule version was read ``None`` for it: which
+            version was in force is not on record, and guessing one would rewrite history.
+            """
+            actor, rule_version = state.pop("actor"), state.pop("rule_version", None)
+            state["decision"] = Decision(actor=actor, rule_version=rule_version)
 
     class FinalsEntered(DecisionEvent):
         """:ivar overridden: entered incomplete, by an organiser. :ivar gaps: what it lacked then."""
@@ -199,13 +204,11 @@ class CityTeam(Aggregate):
         leader = {"name": name.strip(), "staff_user": appointee.username}
         if leader == self.leader:
             return False
-        self._leader_appointed(**leader, actor=actor, rule_version=rule_version, timestamp=at)
+        self._leader_appointed(**leader, decision=Decision.of(actor, rule_version), timestamp=at)
         return True
 
     @event(LeaderAppointed)
-    def _leader_appointed(
-        self, name: str, staff_user: str, actor: Actor, timestamp: datetime, rule_version: int | None = None
-    ) -> None:
+    def _leader_appointed(self, name: str, staff_user: str, decision: Decision, timestamp: datetime) -> None:
         self.leader = {"name": name, "staff_user": staff_user}
 
     def enter_finals(

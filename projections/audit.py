@@ -38,7 +38,11 @@ _CAMPAIGN_DECISIONS: tuple[type[DecisionEvent], ...] = (
     Campaign.RetentionCarriedOut,
 )
 #: Decided on a team, about its city.
-_TEAM_DECISIONS: tuple[type[DecisionEvent], ...] = (CityTeam.FinalsEntered, CityTeam.TeamAwarded)
+_TEAM_DECISIONS: tuple[type[DecisionEvent], ...] = (
+    CityTeam.LeaderAppointed,
+    CityTeam.FinalsEntered,
+    CityTeam.TeamAwarded,
+)
 #: User management, store-wide: recorded without a campaign.
 _USER_DECISIONS: tuple[type[DecisionEvent], ...] = (
     User.UserCreated,
@@ -57,7 +61,6 @@ PERSONAL_DATA_READS = tuple(kind.__name__ for kind in _PERSONAL_DATA_READS)
 _AUDITED: tuple[type[DomainEvent], ...] = (
     *_CAMPAIGN_DECISIONS,
     *DECISION_EVENTS,
-    CityTeam.LeaderAppointed,
     *_TEAM_DECISIONS,
     DuplicateRegistration.RegistrationDuplicated,
     *_USER_DECISIONS,
@@ -138,7 +141,6 @@ class AuditView(ViewProjection):
         return (
             found.on(Contestant.Nominated, self._nominated)
             .on(CityTeam.TeamFormed, self._team_formed)
-            .on(CityTeam.LeaderAppointed, self._leader_appointed)
             .on(DuplicateRegistration.RegistrationDuplicated, self._repeated)
             .on(PersonalDataLog.PersonalDataLogOpened, self._reads_opened)
             .on(PersonalDataLog.PersonalDataRead, self._read)
@@ -230,10 +232,6 @@ class AuditView(ViewProjection):
         campaign_id, city, _ = self._about(tx, e)
         self._write(tx, e, e.decision.actor, e.decision, campaign_id, city)
 
-    def _leader_appointed(self, tx: Tx, e: CityTeam.LeaderAppointed) -> None:
-        campaign_id, city, _ = self._about(tx, e)
-        self._write(tx, e, e.actor, None, campaign_id, city, rule_version=e.rule_version)
-
     def _read(
         self, tx: Tx, e: PersonalDataLog.PersonalDataRead | PersonalDataLog.PersonalDataReadRefused
     ) -> None:
@@ -254,7 +252,6 @@ class AuditView(ViewProjection):
         campaign_id: str | None,
         city: str | None,
         *,
-        rule_version: int | None = None,
         subject_id: str | None = None,
         fields: list[str] | None = None,
     ) -> None:
@@ -286,7 +283,7 @@ class AuditView(ViewProjection):
                 actor.city,
                 self.sealer.seal(reason),
                 self.sealer.seal(decision.evidence if decision else None),
-                decision.rule_version if decision else rule_version,
+                decision.rule_version if decision else None,
                 subject_id,
                 ",".join(fields) if fields is not None else None,
                 concerns,

@@ -197,7 +197,7 @@ def test_the_stored_values_read_typed(service: CampaignService) -> None:
     added = first(CityTeam.MemberAdded)
     assert (added.contestant_id, added.role) == (str(IDS["awarded"]), "streamer")
     leader = first(CityTeam.LeaderAppointed)
-    assert (leader.name, leader.staff_user, leader.actor.role, leader.rule_version) == (
+    assert (leader.name, leader.staff_user, leader.decision.actor.role, leader.decision.rule_version) == (
         "王科长",
         "staff-武汉市",
         Role.ADMIN,

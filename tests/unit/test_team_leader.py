@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain.errors import InvalidValue, NotPermitted
@@ -92,3 +94,28 @@ def test_a_recorded_leader_replays_without_the_user() -> None:
         replayed = event.mutate(replayed)
     assert isinstance(replayed, CityTeam)
     assert replayed.leader == {"name": "王科长", "staff_user": "wuhan-2"}
+
+
+def test_an_appointment_records_a_decision_under_the_rule_version_in_force() -> None:
+    team = wuhan_team()
+    team.appoint_leader(
+        name="王科长",
+        staff_user="wuhan-2",
+        appointee=user("wuhan-2", "city_staff", WUHAN),
+        actor=ADMIN,
+        at=APPOINTED,
+        rule_version=4,
+    )
+    appointed = team.pending_events[-1]
+    assert isinstance(appointed, CityTeam.LeaderAppointed)
+    assert (appointed.decision.actor, appointed.decision.rule_version) == (ADMIN, 4)
+
+
+@pytest.mark.parametrize(("stored", "read"), [({"rule_version": 3}, 3), ({}, None)])
+def test_a_version_1_appointment_reads_its_actor_and_rule_version_as_a_decision(
+    stored: dict[str, int], read: int | None
+) -> None:
+    state: dict[str, Any] = {"name": "王科长", "staff_user": "wuhan-2", "actor": ADMIN, **stored}
+    CityTeam.LeaderAppointed.upcast_v1_v2(state)
+    assert set(state) == {"name", "staff_user", "decision"}
+    assert (state["decision"].actor, state["decision"].rule_version) == (ADMIN, read)
