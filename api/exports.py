@@ -15,37 +15,11 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from api.messages_zh import EVENTS
 from domain.timeline import SHANGHAI
 from projections.audit import AuditEntry
 from projections.cells import csv_value, xlsx_row
 
-EVENT_TITLES = {
-    "CampaignLaunched": "发布活动",
-    "TimelineAmended": "调整日程",
-    "PhaseOpened": "阶段开始",
-    "PhaseClosed": "阶段结束",
-    "Nominated": "报名",
-    "Verified": "审核通过",
-    "Rejected": "审核未通过",
-    "Reconsidered": "重新审核",
-    "Renominated": "重新报名",
-    "TrainingAccountAssigned": "分配培训账号",
-    "Trained": "完成培训",
-    "Competed": "记录比赛成绩",
-    "Advanced": "入选决赛",
-    "Awarded": "获奖",
-    "Withdrawn": "退出",
-    "Disqualified": "取消资格",
-    "LeaderAppointed": "任命领队",
-    "FinalsEntered": "报名决赛",
-    "TeamAwarded": "团体获奖",
-    "PersonalDataRead": "查看个人信息",
-    "PersonalDataReadRefused": "查看个人信息被拒绝",
-    "Erased": "删除个人信息",
-    "RegistrationDuplicated": "重复报名",
-    "RetentionSet": "设定个人信息保留期",
-    "RetentionCarriedOut": "保留期满删除个人信息",
-}
 ROLE_TITLES = {
     "admin": "组委会",
     "city_staff": "市州退役军人局",
@@ -95,7 +69,7 @@ def audit_rows(
         yield [
             entry.notification_id,
             local_time(entry.at),
-            EVENT_TITLES.get(entry.event_type, entry.event_type),
+            EVENTS.get(entry.event_type, entry.event_type),
             SUBJECT_TITLES.get(entry.aggregate_type, entry.aggregate_type),
             _subject(entry, names, campaign_name, named),
             entry.city or "",

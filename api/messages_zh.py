@@ -218,6 +218,7 @@ ROLES = {
 }
 TEAM_ROLES = {"streamer": "主播", "assistant": "助理"}
 SCORES = {"short_video": "短视频", "account_operation": "账号运营", "livestream_selling": "直播带货"}
+#: What each recorded fact is called on the pages and in the exports.
 EVENTS = {
     "CampaignLaunched": "赛事启动",
     "TimelineAmended": "调整赛程",
@@ -236,6 +237,13 @@ EVENTS = {
     "Withdrawn": "退出",
     "Disqualified": "取消资格",
     "LeaderAppointed": "任命领队",
+    "FinalsEntered": "报名决赛",
+    "TeamAwarded": "团体获奖",
+    "RegistrationDuplicated": "重复报名",
+    "UserCreated": "创建用户",
+    "UserDisabled": "停用用户",
+    "UserEnabled": "启用用户",
+    "TokenRotated": "更换令牌",
     "PersonalDataRead": "查看个人信息",
     "PersonalDataReadRefused": "查看个人信息（被拒绝）",
     "Erased": "删除个人信息",

@@ -43,7 +43,7 @@ def test_the_audit_csv_is_for_excel_on_chinese_windows(api: Api) -> None:
     assert verified["时间(北京时间)"] == "2021-06-20 15:00:00"
     assert (verified["对象类型"], verified["对象"], verified["理由"]) == ("选手", "张三", "材料齐全")
     assert verified["决定人角色"] == "组委会"
-    launched = next(r for r in rows if r["决定"] == "发布活动")
+    launched = next(r for r in rows if r["决定"] == "赛事启动")
     assert launched["对象"] == "战友杯 2021"
 
 

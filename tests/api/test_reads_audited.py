@@ -57,7 +57,7 @@ def test_reads_of_personal_data_granted_or_refused_are_on_the_audit_trail(api: A
     exported = trail(api, "auditor", type=READS, format="csv")
     assert exported.status_code == 200
     text = exported.content.decode("utf-8-sig")
-    assert "查看个人信息被拒绝" in text
+    assert "查看个人信息（被拒绝）" in text
     assert "选手7" in text
 
     listed = api.client.get(f"/api/contestants/{contestant}/pii-reads", headers=api.as_("auditor")).json()

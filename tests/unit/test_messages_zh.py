@@ -56,3 +56,9 @@ def test_only_a_first_choice_of_chinese_asks_for_chinese() -> None:
     assert messages_zh.wants_chinese("zh")
     assert not messages_zh.wants_chinese("en-US,zh;q=0.5")
     assert not messages_zh.wants_chinese(None)
+
+
+def test_every_fact_on_the_audit_trail_has_one_chinese_name_for_pages_and_exports() -> None:
+    from projections.audit import AUDITED
+
+    assert [kind for kind in AUDITED if kind not in messages_zh.EVENTS] == []
