@@ -30,9 +30,22 @@ def finalist(api: Api, seq: int, city: str, role: str) -> None:
         api.step(contestant, action, at, body)
 
 
-def post(api: Api, path: str, body: dict[str, Any], who: str = "admin") -> Any:
+def post(
+    api: Api,
+    path: str,
+    body: dict[str, Any],
+    who: str = "admin",
+    *,
+    if_match: str | None = None,
+    key: str | None = None,
+) -> Any:
     api.clock.now = PICKING
-    return api.client.post(f"/api/campaigns/{api.campaign_id}/{path}", json=body, headers=api.as_(who))
+    headers = {
+        **api.as_(who),
+        **({"If-Match": if_match} if if_match else {}),
+        **({"Idempotency-Key": key} if key else {}),
+    }
+    return api.client.post(f"/api/campaigns/{api.campaign_id}/{path}", json=body, headers=headers)
 
 
 def teams(api: Api) -> dict[str, Any]:
@@ -88,3 +101,40 @@ def test_an_incomplete_team_enters_the_finals_only_by_an_organisers_reasoned_ove
     assert teams(api)[OTHER_CITY]["finals"] == "overridden"
     again = post(api, f"teams/{OTHER_CITY}/finals", {"reason": "again"})
     assert (again.status_code, again.json()["rule"]) == (409, "invalid_timeline")
+
+
+def test_if_match_guards_the_team_decisions_as_it_does_a_contestants(api: Api) -> None:
+    leader = {"name": "王科长", "staff_user": "wuhan-1"}
+    formed_since = post(api, f"teams/{OWN_CITY}/leader", leader, if_match='"1"')
+    assert (formed_since.status_code, formed_since.json()["rule"]) == (412, "version_conflict")
+    assert formed_since.json()["detail"] == (
+        "appoint leader: the team is at version 0, not 1; reload and decide again"
+    )
+    assert post(api, f"teams/{OWN_CITY}/leader", leader, if_match='"0"').status_code == 200  # formed now: 2
+
+    override = {"reason": "人员不足，经组委会同意"}
+    stale = post(api, f"teams/{OWN_CITY}/finals", override, if_match='"1"')
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["type"] == "https://zhanyou.example/problems/version_conflict"
+    assert teams(api)[OWN_CITY]["finals"] is None
+    entered = post(api, f"teams/{OWN_CITY}/finals", override, if_match='W/"2"')
+    assert (entered.status_code, entered.json()["finals"]) == (200, "overridden")
+    assert post(api, f"teams/{OWN_CITY}/awards", {"award": "优秀组织奖"}, if_match='"2"').status_code == 412
+
+
+def test_the_bodys_reason_is_recorded_and_a_retry_gets_the_first_answer(api: Api) -> None:
+    override = {"reason": "人员不足，经组委会同意"}
+    first = post(api, f"teams/{OTHER_CITY}/finals", override, key="finals-huangshi-1")
+    again = post(api, f"teams/{OTHER_CITY}/finals", override, key="finals-huangshi-1")
+    assert first.status_code == again.status_code == 200, again.text
+    gaps = ["no team leader", "0 assistants, not 1", "0 streamers, not 4 to 6"]
+    assert first.json() == again.json() == {"city": OTHER_CITY, "finals": "overridden", "gaps": gaps}
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    audit = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/audit",
+        params={"type": "FinalsEntered", "min_position": position},
+        headers=ADMIN_HEADERS,
+    ).json()["entries"]
+    assert [(e["actor_user"], e["reason"]) for e in audit] == [("admin-1", "人员不足，经组委会同意")]
