@@ -173,7 +173,7 @@ class CityTeam(Aggregate):
 
     @property
     def stored_version(self) -> int:
-        """The version last stored: 0 for a team formed by this very decision."""
+        """The version as last stored: 0 while the team is being formed by the decision at hand."""
         return self.version - len(self.pending_events)
 
     def _recorded(self, action: str, context: DecisionContext, rule_version: int) -> Decision:

@@ -56,6 +56,18 @@ def teams(api: Api) -> dict[str, Any]:
     return {t["city"]: t for t in answer.json()["teams"]}
 
 
+def audit_of(api: Api, event_type: str) -> list[dict[str, Any]]:
+    """The audit trail's entries of one type, once the views hold every event recorded so far."""
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    answer = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/audit",
+        params={"type": event_type, "min_position": position},
+        headers=ADMIN_HEADERS,
+    )
+    entries: list[dict[str, Any]] = answer.json()["entries"]
+    return entries
+
+
 def test_a_team_is_complete_only_with_its_leader_assistant_and_streamers(api: Api) -> None:
     for seq in range(1, 5):
         finalist(api, seq, OWN_CITY, "streamer")
@@ -76,12 +88,7 @@ def test_a_team_is_complete_only_with_its_leader_assistant_and_streamers(api: Ap
     assert entered.json()["finals"] == "entered"
     assert teams(api)[OWN_CITY]["finals"] == "entered"
 
-    position = api.client.get("/readyz").json()["last_notification_id"]
-    audit = api.client.get(
-        f"/api/campaigns/{api.campaign_id}/audit",
-        params={"type": "LeaderAppointed", "min_position": position},
-        headers=ADMIN_HEADERS,
-    ).json()["entries"]
+    audit = audit_of(api, "LeaderAppointed")
     assert [(e["actor_user"], e["rule_version"]) for e in audit] == [("admin-1", 1)]  # once, with its rules
 
 
@@ -131,10 +138,5 @@ def test_the_bodys_reason_is_recorded_and_a_retry_gets_the_first_answer(api: Api
     assert first.json() == again.json() == {"city": OTHER_CITY, "finals": "overridden", "gaps": gaps}
     assert again.headers["Idempotent-Replayed"] == "true"
 
-    position = api.client.get("/readyz").json()["last_notification_id"]
-    audit = api.client.get(
-        f"/api/campaigns/{api.campaign_id}/audit",
-        params={"type": "FinalsEntered", "min_position": position},
-        headers=ADMIN_HEADERS,
-    ).json()["entries"]
+    audit = audit_of(api, "FinalsEntered")
     assert [(e["actor_user"], e["reason"]) for e in audit] == [("admin-1", "人员不足，经组委会同意")]
