@@ -39,6 +39,7 @@ from api.routers import (
     review,
     schedule,
     statistics,
+    teams,
     users,
 )
 from api.verification import VerificationJob
@@ -119,6 +120,7 @@ def create_app(
         listings,
         campaigns,
         reports,
+        teams,
         statistics,
         imports,
         bulk,

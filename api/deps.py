@@ -89,7 +89,10 @@ def _if_match(
         str | None,
         Header(
             alias="If-Match",
-            description="the contestant version the change is based on; 412 when it has moved on",
+            description=(
+                "the version (the contestant's, or the team's) the change is based on; "
+                "412 when it has moved on"
+            ),
             pattern=r'^\s*(W/)?"?\d{1,9}"?\s*$',
         ),
     ] = None,

@@ -371,7 +371,7 @@ class CampaignService(Application[UUID]):
             return contestant
 
         def own_write() -> Contestant | None:
-            return self._written_by(contestant_id(campaign_id, key), context.command_id)
+            return self._written_by(Contestant, contestant_id(campaign_id, key), context.command_id)
 
         return self._retrying(attempt, own_write)
 
@@ -595,7 +595,7 @@ class CampaignService(Application[UUID]):
             return contestant.version
 
         def own_write() -> int | None:
-            found = self._written_by(contestant_id, context.command_id)
+            found = self._written_by(Contestant, contestant_id, context.command_id)
             return None if found is None else found.version
 
         return self._retrying(attempt, own_write)
@@ -779,69 +779,55 @@ class CampaignService(Application[UUID]):
         """The city's finals team, formed when first needed."""
         return self.get_team(campaign_id, city) or CityTeam(campaign_id=campaign_id, city=city, timestamp=at)
 
-    @_utc_instant
     def appoint_team_leader(
-        self, campaign_id: UUID, city: str, *, name: str, staff_user: str, actor: Actor, at: datetime
-    ) -> None:
-        def attempt() -> None:
+        self, campaign_id: UUID, city: str, context: DecisionContext, *, name: str, staff_user: str
+    ) -> CityTeam:
+        """Appointing the leader the team already has records nothing."""
+
+        def attempt() -> CityTeam:
             campaign = self.get_campaign(campaign_id)
-            team = self.team_for(campaign_id, city, at)
+            team = self.team_for(campaign_id, city, context.at)
             appointee = self.get_user(user_id(staff_user))
             team.appoint_leader(
+                context,
                 name=name,
                 staff_user=staff_user,
                 appointee=appointee,
-                actor=actor,
-                at=at,
                 rule_version=campaign.rule_version,
             )
             if team.pending_events:
                 self.save(team, **_unchanged(campaign))
+            return team
 
-        self._retrying(attempt)
+        return self._retrying(attempt, self._team_written_by(campaign_id, city, context))
 
-    @_utc_instant
-    def award_team(
-        self,
-        campaign_id: UUID,
-        city: str,
-        kind: str,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
-    ) -> CityTeam:
+    def award_team(self, campaign_id: UUID, city: str, kind: str, context: DecisionContext) -> CityTeam:
         def attempt() -> CityTeam:
             campaign = self.get_campaign(campaign_id)
-            team = self.team_for(campaign_id, city, at)
-            team.award_team(
-                kind,
-                campaign.awards,
-                campaign.timeline,
-                campaign.rule_version,
-                actor=actor,
-                at=at,
-                reason=reason,
-            )
+            team = self.team_for(campaign_id, city, context.at)
+            team.award_team(kind, campaign.awards, campaign.timeline, campaign.rule_version, context)
             self.save(team, **_unchanged(campaign))
             return team
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, self._team_written_by(campaign_id, city, context))
 
-    @_utc_instant
-    def enter_team_for_finals(
-        self, campaign_id: UUID, city: str, *, actor: Actor, at: datetime, reason: str | None = None
-    ) -> CityTeam:
+    def enter_team_for_finals(self, campaign_id: UUID, city: str, context: DecisionContext) -> CityTeam:
         """A complete team, or an incomplete one by an organiser's override with a reason."""
 
         def attempt() -> CityTeam:
             campaign = self.get_campaign(campaign_id)
-            team = self.team_for(campaign_id, city, at)
-            team.enter_finals(campaign.timeline, campaign.rule_version, actor=actor, at=at, reason=reason)
+            team = self.team_for(campaign_id, city, context.at)
+            team.enter_finals(campaign.timeline, campaign.rule_version, context)
             self.save(team, **_unchanged(campaign))
             return team
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, self._team_written_by(campaign_id, city, context))
+
+    def _team_written_by(
+        self, campaign_id: UUID, city: str, context: DecisionContext
+    ) -> Callable[[], CityTeam | None]:
+        """Finds the team as a re-sent command left it, so a retry is not refused as a repeat."""
+        return lambda: self._written_by(CityTeam, team_id(campaign_id, city), context.command_id)
 
     # --- queries -------------------------------------------------------------
 
@@ -1009,11 +995,11 @@ class CampaignService(Application[UUID]):
                 time.sleep(random.uniform(0, 0.002 * attempt_number))  # noqa: S311 - jitter only
         raise Contended(f"the command collided with concurrent changes {MAX_ATTEMPTS} times; retry it")
 
-    def _written_by(self, contestant_id: UUID, command_id: str | None) -> Contestant | None:
-        """The contestant as the command left it, if the command's events are stored."""
+    def _written_by(self, kind: type[A], aggregate_id: UUID, command_id: str | None) -> A | None:
+        """The aggregate as the command left it, if the command's events are stored."""
         if command_id is None:
             return None
-        events = list(self.events.get(contestant_id))
+        events = list(self.events.get(aggregate_id))
         mine = [
             e.originator_version
             for e in events
@@ -1021,7 +1007,7 @@ class CampaignService(Application[UUID]):
         ]
         if not mine:
             return None
-        return self._get(Contestant, contestant_id, ContestantNotFound, version=mine[-1])
+        return self._get(kind, aggregate_id, NothingStored, version=mine[-1])
 
     def _save_translating(self, *aggregates: Aggregate, on_conflict: Callable[[], Exception]) -> None:
         try:

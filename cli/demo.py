@@ -274,10 +274,9 @@ class Demo:
                 self.service.appoint_team_leader,
                 self.campaign_id,
                 city,
+                Ctx(actor=staff, at=on(9, 1)),
                 name=f"{city}领队",
                 staff_user=staff.user,
-                actor=staff,
-                at=on(9, 1),
             )
             ranked = sorted(members, key=self.rank, reverse=True)
             for n, contestant_id in enumerate(ranked[:7]):

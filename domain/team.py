@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.awards import AwardRules
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import (
     InvalidTimeline,
     InvalidValue,
@@ -19,12 +19,13 @@ from domain.errors import (
     TeamCityMismatch,
     TeamFull,
     TeamIncomplete,
+    VersionConflict,
 )
 from domain.events import DecisionEvent
 from domain.ids import team_id
 from domain.timeline import PhaseCode, Timeline, shanghai_text
 from domain.users import User
-from domain.values import Actor, Role
+from domain.values import Role
 
 MAX_STREAMERS = 6
 MIN_STREAMERS = 4
@@ -170,14 +171,31 @@ class CityTeam(Aggregate):
     def _member_removed(self, contestant_id: str, timestamp: datetime) -> None:
         del self.members[contestant_id]
 
+    @property
+    def stored_version(self) -> int:
+        """The version as last stored: 0 while the team is being formed by the decision at hand."""
+        return self.version - len(self.pending_events)
+
+    def _recorded(self, action: str, context: DecisionContext, rule_version: int) -> Decision:
+        """The decision as its event records it, if taken on the version the caller saw.
+
+        Checked once the caller may decide, so nobody else learns how far the team has moved.
+        """
+        expected = context.expected_version
+        if expected is not None and expected != self.stored_version:
+            raise VersionConflict(
+                f"{action}: the team is at version {self.stored_version}, "
+                f"not {expected}; reload and decide again"
+            )
+        return context.recorded(rule_version)
+
     def appoint_leader(
         self,
+        context: DecisionContext,
         *,
         name: str,
         staff_user: str,
         appointee: User | None,
-        actor: Actor,
-        at: datetime,
         rule_version: int = 1,
     ) -> bool:
         """The team leader is a staff member of the city bureau, not a contestant.
@@ -185,12 +203,14 @@ class CityTeam(Aggregate):
         ``appointee`` is the user named ``staff_user``, or None when there is none. Appointing
         the leader the team already has records nothing (returns False).
         """
+        actor = context.actor
         if actor.role not in (Role.ADMIN, Role.CITY_STAFF):
             raise NotPermitted(f"appoint leader: the role {actor.role} may not do this")
         if actor.role is Role.CITY_STAFF and actor.city != self.city:
             raise NotPermitted(
                 f"appoint leader: staff of {actor.city} may not appoint the leader of the {self.city} team"
             )
+        decision = self._recorded("appoint leader", context, rule_version)
         # The caller is checked first, so nobody else learns which usernames exist.
         if not name.strip() or not staff_user.strip():
             raise InvalidValue("leader", "the leader's name and staff user id are required")
@@ -204,24 +224,24 @@ class CityTeam(Aggregate):
         leader = {"name": name.strip(), "staff_user": appointee.username}
         if leader == self.leader:
             return False
-        self._leader_appointed(**leader, decision=Decision.of(actor, rule_version), timestamp=at)
+        self._leader_appointed(**leader, decision=decision, timestamp=context.at)
         return True
 
     @event(LeaderAppointed)
     def _leader_appointed(self, name: str, staff_user: str, decision: Decision, timestamp: datetime) -> None:
         self.leader = {"name": name, "staff_user": staff_user}
 
-    def enter_finals(
-        self, timeline: Timeline, rule_version: int, *, actor: Actor, at: datetime, reason: str | None
-    ) -> None:
+    def enter_finals(self, timeline: Timeline, rule_version: int, context: DecisionContext) -> None:
         """Enter the team for the finals: complete, or incomplete by an organiser's override with a reason.
 
         Possible from the end of the contest (when teams are picked) until the finals close.
         """
+        actor, at, reason = context.actor, context.at, context.reason
         if actor.role not in (Role.ADMIN, Role.CITY_STAFF):
             raise NotPermitted(f"enter finals: the role {actor.role} may not do this")
         if actor.role is Role.CITY_STAFF and actor.city != self.city:
             raise NotPermitted(f"enter finals: staff of {actor.city} may not enter the {self.city} team")
+        decision = self._recorded("enter finals", context, rule_version)
         if self.entered_finals:
             raise InvalidTimeline(f"enter finals: the {self.city} team is already entered")
         starts, ends = timeline[PhaseCode.CONTEST].closes, timeline[PhaseCode.FINALS].closes
@@ -236,9 +256,7 @@ class CityTeam(Aggregate):
                 f"enter finals: the {self.city} team is incomplete ({'; '.join(gaps)}); "
                 "only an organiser (admin) may enter it, with a reason"
             )
-        self._finals_entered(
-            overridden=overridden, gaps=gaps, decision=Decision.of(actor, rule_version, reason), timestamp=at
-        )
+        self._finals_entered(overridden=overridden, gaps=gaps, decision=decision, timestamp=at)
 
     @event(FinalsEntered)
     def _finals_entered(
@@ -247,19 +265,13 @@ class CityTeam(Aggregate):
         self.entered_finals = True
 
     def award_team(
-        self,
-        kind: str,
-        rules: AwardRules,
-        timeline: Timeline,
-        rule_version: int,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None = None,
+        self, kind: str, rules: AwardRules, timeline: Timeline, rule_version: int, context: DecisionContext
     ) -> None:
         """A team prize (e.g. 优秀组织奖) for the city, by organisers, during the finals or the ceremony."""
+        actor, at = context.actor, context.at
         if actor.role is not Role.ADMIN:
             raise NotPermitted(f"award team: only organisers (admin) may do this, not {actor.role}")
+        decision = self._recorded("award team", context, rule_version)
         name = rules.require(kind, team=True)
         if name in self.awards:
             raise InvalidValue("award", f"the {self.city} team already has the award {name!r}")
@@ -268,7 +280,7 @@ class CityTeam(Aggregate):
             raise PhaseClosed(
                 "award team: team prizes are awarded from the finals to the end of the ceremony"
             )
-        self._team_awarded(award=name, decision=Decision.of(actor, rule_version, reason), timestamp=at)
+        self._team_awarded(award=name, decision=decision, timestamp=at)
 
     @event(TeamAwarded)
     def _team_awarded(self, award: str, decision: Decision, timestamp: datetime) -> None:

@@ -7,11 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, IdempotencyDep, Now, ServiceDep
+from api.deps import CurrentActor, Now, ServiceDep
 from api.exports import AUDIT_HEADER, AUDIT_WIDTHS, audit_rows, csv_bytes, workbook_bytes
-from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import AsOfQuery, AsOfViewsDep, MinPosition, ViewsDep, read_after, replayed
 from api.schemas import (
@@ -19,12 +17,8 @@ from api.schemas import (
     AuditEntryOut,
     AuditOut,
     CapEntry,
-    FinalsEntry,
-    FinalsEntryOut,
     FunnelEntry,
     FunnelOut,
-    LeaderAppointment,
-    LeaderOut,
     Line,
     QuotaEntry,
     QuotasOut,
@@ -33,8 +27,6 @@ from api.schemas import (
     RosterEntry,
     RosterOut,
     Since,
-    TeamAward,
-    TeamAwardOut,
     TeamMember,
     TeamOut,
     TeamsOut,
@@ -45,7 +37,6 @@ from api.workbooks import roster_workbook
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
-from domain.team import CityTeam
 from domain.values import Group, Platform, parse_city
 from projections.asof import roster_diff
 from projections.audit import AUDITED, AuditFilter
@@ -414,81 +405,3 @@ def roster_entry(row: RosterRow) -> RosterEntry:
         changed_at=datetime.fromisoformat(row.changed_at),
         version=row.version,
     )
-
-
-@router.post(
-    "/{cid}/teams/{city}/leader",
-    response_model=LeaderOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
-)
-def appoint_leader(
-    cid: CampaignId,
-    city: Annotated[Line, Path(max_length=32, description="one of the 17 cities of 附件1")],
-    body: LeaderAppointment,
-    service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
-    idem: IdempotencyDep,
-) -> JSONResponse:
-    """The city's finals team leader, a city staff user of that city: organisers or the city's own staff."""
-
-    def decide() -> LeaderOut:
-        team_city = parse_city(city)
-        service.appoint_team_leader(
-            cid, team_city, name=body.name, staff_user=body.staff_user, actor=actor, at=now
-        )
-        return LeaderOut(city=team_city, leader=body.name.strip(), staff_user=body.staff_user.strip())
-
-    def kept(team: CityTeam) -> LeaderOut:
-        return LeaderOut(city=team.city, leader=body.name.strip(), staff_user=body.staff_user.strip())
-
-    return idem.answer(200, body, decide, rendered(CityTeam, kept))
-
-
-@router.post(
-    "/{cid}/teams/{city}/finals",
-    response_model=FinalsEntryOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
-)
-def enter_finals(
-    cid: CampaignId,
-    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
-    body: FinalsEntry,
-    service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
-    idem: IdempotencyDep,
-) -> JSONResponse:
-    """Enter the city's team for the finals; an incomplete team only by an organiser, with a reason."""
-
-    def decide() -> FinalsEntryOut:
-        team_city = parse_city(city)
-        team = service.enter_team_for_finals(cid, team_city, actor=actor, at=now, reason=body.reason)
-        gaps = team.gaps
-        return FinalsEntryOut(city=team_city, finals="overridden" if gaps else "entered", gaps=gaps)
-
-    return idem.answer(200, body, decide)
-
-
-@router.post(
-    "/{cid}/teams/{city}/awards",
-    response_model=TeamAwardOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
-)
-def award_team(
-    cid: CampaignId,
-    city: Annotated[str, Path(max_length=32, description="one of the 17 cities of 附件1")],
-    body: TeamAward,
-    service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
-    idem: IdempotencyDep,
-) -> JSONResponse:
-    """A team prize of the campaign's kinds (e.g. 优秀组织奖) for a city, by organisers."""
-
-    def decide() -> TeamAwardOut:
-        team_city = parse_city(city)
-        team = service.award_team(cid, team_city, body.award, actor=actor, at=now, reason=body.reason)
-        return TeamAwardOut(city=team_city, awards=list(team.awards))
-
-    return idem.answer(200, body, decide)

@@ -30,9 +30,22 @@ def finalist(api: Api, seq: int, city: str, role: str) -> None:
         api.step(contestant, action, at, body)
 
 
-def post(api: Api, path: str, body: dict[str, Any], who: str = "admin") -> Any:
+def post(
+    api: Api,
+    path: str,
+    body: dict[str, Any],
+    who: str = "admin",
+    *,
+    if_match: str | None = None,
+    key: str | None = None,
+) -> Any:
     api.clock.now = PICKING
-    return api.client.post(f"/api/campaigns/{api.campaign_id}/{path}", json=body, headers=api.as_(who))
+    headers = {
+        **api.as_(who),
+        **({"If-Match": if_match} if if_match else {}),
+        **({"Idempotency-Key": key} if key else {}),
+    }
+    return api.client.post(f"/api/campaigns/{api.campaign_id}/{path}", json=body, headers=headers)
 
 
 def teams(api: Api) -> dict[str, Any]:
@@ -41,6 +54,18 @@ def teams(api: Api) -> dict[str, Any]:
         f"/api/campaigns/{api.campaign_id}/teams", params={"min_position": position}, headers=ADMIN_HEADERS
     )
     return {t["city"]: t for t in answer.json()["teams"]}
+
+
+def audit_of(api: Api, event_type: str) -> list[dict[str, Any]]:
+    """The audit trail's entries of one type, once the views hold every event recorded so far."""
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    answer = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/audit",
+        params={"type": event_type, "min_position": position},
+        headers=ADMIN_HEADERS,
+    )
+    entries: list[dict[str, Any]] = answer.json()["entries"]
+    return entries
 
 
 def test_a_team_is_complete_only_with_its_leader_assistant_and_streamers(api: Api) -> None:
@@ -63,12 +88,7 @@ def test_a_team_is_complete_only_with_its_leader_assistant_and_streamers(api: Ap
     assert entered.json()["finals"] == "entered"
     assert teams(api)[OWN_CITY]["finals"] == "entered"
 
-    position = api.client.get("/readyz").json()["last_notification_id"]
-    audit = api.client.get(
-        f"/api/campaigns/{api.campaign_id}/audit",
-        params={"type": "LeaderAppointed", "min_position": position},
-        headers=ADMIN_HEADERS,
-    ).json()["entries"]
+    audit = audit_of(api, "LeaderAppointed")
     assert [(e["actor_user"], e["rule_version"]) for e in audit] == [("admin-1", 1)]  # once, with its rules
 
 
@@ -88,3 +108,35 @@ def test_an_incomplete_team_enters_the_finals_only_by_an_organisers_reasoned_ove
     assert teams(api)[OTHER_CITY]["finals"] == "overridden"
     again = post(api, f"teams/{OTHER_CITY}/finals", {"reason": "again"})
     assert (again.status_code, again.json()["rule"]) == (409, "invalid_timeline")
+
+
+def test_if_match_guards_the_team_decisions_as_it_does_a_contestants(api: Api) -> None:
+    leader = {"name": "王科长", "staff_user": "wuhan-1"}
+    formed_since = post(api, f"teams/{OWN_CITY}/leader", leader, if_match='"1"')
+    assert (formed_since.status_code, formed_since.json()["rule"]) == (412, "version_conflict")
+    assert formed_since.json()["detail"] == (
+        "appoint leader: the team is at version 0, not 1; reload and decide again"
+    )
+    assert post(api, f"teams/{OWN_CITY}/leader", leader, if_match='"0"').status_code == 200  # formed now: 2
+
+    override = {"reason": "人员不足，经组委会同意"}
+    stale = post(api, f"teams/{OWN_CITY}/finals", override, if_match='"1"')
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["type"] == "https://zhanyou.example/problems/version_conflict"
+    assert teams(api)[OWN_CITY]["finals"] is None
+    entered = post(api, f"teams/{OWN_CITY}/finals", override, if_match='W/"2"')
+    assert (entered.status_code, entered.json()["finals"]) == (200, "overridden")
+    assert post(api, f"teams/{OWN_CITY}/awards", {"award": "优秀组织奖"}, if_match='"2"').status_code == 412
+
+
+def test_the_bodys_reason_is_recorded_and_a_retry_gets_the_first_answer(api: Api) -> None:
+    override = {"reason": "人员不足，经组委会同意"}
+    first = post(api, f"teams/{OTHER_CITY}/finals", override, key="finals-huangshi-1")
+    again = post(api, f"teams/{OTHER_CITY}/finals", override, key="finals-huangshi-1")
+    assert first.status_code == again.status_code == 200, again.text
+    gaps = ["no team leader", "0 assistants, not 1", "0 streamers, not 4 to 6"]
+    assert first.json() == again.json() == {"city": OTHER_CITY, "finals": "overridden", "gaps": gaps}
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    audit = audit_of(api, "FinalsEntered")
+    assert [(e["actor_user"], e["reason"]) for e in audit] == [("admin-1", "人员不足，经组委会同意")]

@@ -19,8 +19,11 @@ from domain.decision import DecisionContext
 from domain.errors import DuplicatePerson, InvalidTransition
 from domain.lifecycle import Status
 from domain.values import Channel
-from tests.builders import ADMIN, city_staff, make_person
+from tests.builders import ADMIN, city_staff, make_person, shanghai
 from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
+
+WUHAN = "武汉市"
+PICKED = shanghai(2021, 9, 2, 10)  # teams are entered for the finals
 
 
 def _resend_first_insert(service: CampaignService, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -63,6 +66,19 @@ def test_a_nomination_resent_after_its_commit_answers_as_done(
     assert resent
     assert contestant.status is Status.NOMINATED
     assert len(list(service.events.get(contestant.id))) == 1
+
+
+def test_a_team_decision_resent_after_its_commit_answers_as_done(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deciding again would refuse the entry as a repeat; the command's own write is the answer."""
+    campaign_id = launch(service)
+    resent = _resend_first_insert(service, monkeypatch)
+    context = DecisionContext(actor=ADMIN, at=PICKED, reason="经组委会同意", command_id="finals-1")
+    team = service.enter_team_for_finals(campaign_id, WUHAN, context)
+    assert resent == [2]  # formed and entered in one insert
+    assert (team.version, team.entered_finals) == (2, True)
+    assert [type(e).__name__ for e in service.events.get(team.id)] == ["TeamFormed", "FinalsEntered"]
 
 
 def test_another_command_on_the_same_state_is_still_refused(

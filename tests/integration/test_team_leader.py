@@ -9,6 +9,7 @@ import pytest
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
 from domain.errors import InvalidValue, NotPermitted
 from tests.builders import ADMIN, city_staff, shanghai
 from tests.integration.helpers import LAUNCH, launch
@@ -32,7 +33,11 @@ def test_the_leader_is_a_stored_city_staff_user_of_that_city(
     campaign_id = launch(service)
     create_users(service)
     service.appoint_team_leader(
-        campaign_id, WUHAN, name="王科长", staff_user=" wuhan-2 ", actor=city_staff(WUHAN), at=PICKED
+        campaign_id,
+        WUHAN,
+        DecisionContext(actor=city_staff(WUHAN), at=PICKED),
+        name="王科长",
+        staff_user=" wuhan-2 ",
     )
     with closing(build_service(settings)) as reopened:
         team = reopened.get_team(campaign_id, WUHAN)
@@ -55,7 +60,7 @@ def test_anyone_else_is_refused_and_nothing_is_recorded(
     create_users(service)
     with pytest.raises(InvalidValue) as refused:
         service.appoint_team_leader(
-            campaign_id, WUHAN, name="王科长", staff_user=staff_user, actor=ADMIN, at=PICKED
+            campaign_id, WUHAN, DecisionContext(actor=ADMIN, at=PICKED), name="王科长", staff_user=staff_user
         )
     assert refused.value.problems == {"staff_user": problem}
     assert service.get_team(campaign_id, WUHAN) is None
@@ -66,6 +71,10 @@ def test_staff_of_another_city_may_not_appoint(service: CampaignService) -> None
     create_users(service)
     with pytest.raises(NotPermitted, match=f"may not appoint the leader of the {WUHAN} team"):
         service.appoint_team_leader(
-            campaign_id, WUHAN, name="王科长", staff_user="wuhan-2", actor=city_staff(HUANGSHI), at=PICKED
+            campaign_id,
+            WUHAN,
+            DecisionContext(actor=city_staff(HUANGSHI), at=PICKED),
+            name="王科长",
+            staff_user="wuhan-2",
         )
     assert service.get_team(campaign_id, WUHAN) is None

@@ -110,7 +110,7 @@ def scripted_campaign(service: CampaignService) -> Script:
     )
     service.create_user("staff-武汉市", "city_staff", WUHAN, "0" * 64, actor=ADMIN, at=PICKED)
     service.appoint_team_leader(
-        campaign, WUHAN, name="王科长", staff_user="staff-武汉市", actor=ADMIN, at=PICKED
+        campaign, WUHAN, DecisionContext(actor=ADMIN, at=PICKED), name="王科长", staff_user="staff-武汉市"
     )
     service.record_due_boundaries(campaign, at=AWARDED)
     service.decide(

@@ -26,7 +26,7 @@ from domain.lifecycle import Status
 from domain.team import CityTeam, TeamRole
 from domain.timeline import PhaseCode
 from domain.users import User
-from domain.values import Channel, Group
+from domain.values import Actor, Channel, Group
 from tests.builders import ADMIN, JUDGE, PUBLIC
 from tests.unit.helpers import HUANGSHI, WUHAN, launched, nominated, person, sh, staff
 
@@ -366,13 +366,15 @@ def test_the_team_leader_is_appointed_by_the_citys_own_staff_or_an_admin() -> No
     s1 = User.create(
         username="s1", role="city_staff", city=WUHAN, token_hash="0" * 64, actor=ADMIN, at=sh(2021, 5, 1)
     )
+
+    def by(actor: Actor) -> DecisionContext:
+        return DecisionContext(actor=actor, at=sh(2021, 9, 2))
+
     with pytest.raises(NotPermitted):
-        team.appoint_leader(
-            name="张三", staff_user="s1", appointee=s1, actor=staff(HUANGSHI), at=sh(2021, 9, 2)
-        )
+        team.appoint_leader(by(staff(HUANGSHI)), name="张三", staff_user="s1", appointee=s1)
     with pytest.raises(NotPermitted):
-        team.appoint_leader(name="张三", staff_user="s1", appointee=s1, actor=JUDGE, at=sh(2021, 9, 2))
+        team.appoint_leader(by(JUDGE), name="张三", staff_user="s1", appointee=s1)
     with pytest.raises(InvalidValue):
-        team.appoint_leader(name=" ", staff_user="s1", appointee=s1, actor=staff(), at=sh(2021, 9, 2))
-    team.appoint_leader(name=" 张三 ", staff_user="s1", appointee=s1, actor=staff(), at=sh(2021, 9, 2))
+        team.appoint_leader(by(staff()), name=" ", staff_user="s1", appointee=s1)
+    team.appoint_leader(by(staff()), name=" 张三 ", staff_user="s1", appointee=s1)
     assert team.leader == {"name": "张三", "staff_user": "s1"}

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from domain.decision import DecisionContext
 from domain.errors import InvalidValue, NotPermitted
 from domain.team import CityTeam
 from domain.users import User
@@ -27,7 +28,9 @@ def wuhan_team() -> CityTeam:
 
 
 def appoint(team: CityTeam, staff_user: str, appointee: User | None, actor: Actor = ADMIN) -> None:
-    team.appoint_leader(name="王科长", staff_user=staff_user, appointee=appointee, actor=actor, at=APPOINTED)
+    team.appoint_leader(
+        DecisionContext(actor=actor, at=APPOINTED), name="王科长", staff_user=staff_user, appointee=appointee
+    )
 
 
 @pytest.mark.parametrize("actor", [ADMIN, staff(WUHAN)])
@@ -99,11 +102,10 @@ def test_a_recorded_leader_replays_without_the_user() -> None:
 def test_an_appointment_records_a_decision_under_the_rule_version_in_force() -> None:
     team = wuhan_team()
     team.appoint_leader(
+        DecisionContext(actor=ADMIN, at=APPOINTED),
         name="王科长",
         staff_user="wuhan-2",
         appointee=user("wuhan-2", "city_staff", WUHAN),
-        actor=ADMIN,
-        at=APPOINTED,
         rule_version=4,
     )
     appointed = team.pending_events[-1]
