@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -91,8 +92,8 @@ def _end(curs: Cursor[DictRow], statement: SQL) -> None:
 
     psycopg drops every prepared statement when it sees a ROLLBACK succeed (it may have
     undone their objects); in a pipeline it does so one statement late, deallocating a
-    statement it has just prepared. A transaction that changed no table's shape leaves
-    them valid, as psycopg's own transaction blocks also assume.
+    statement it has just prepared. The insert's transaction changes no table's shape, so
+    its rollback leaves them valid, and the connection keeps its planned insert.
     """
     conn = curs.connection
     threshold, conn.prepare_threshold = conn.prepare_threshold, None
@@ -162,6 +163,16 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         self._keep_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
         ).format(self._answers)
+
+    @contextmanager
+    def _statement(self) -> Iterator[Cursor[DictRow]]:
+        """A cursor for one statement, atomic on its own on the pool's autocommit connection.
+
+        One round trip, where a transaction block takes three, and no ROLLBACK: psycopg
+        drops a connection's prepared statements (the insert's among them) at every one.
+        """
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
 
     def _pool_wait(self) -> float:
         return float(self.datastore.pool.timeout)
@@ -297,17 +308,17 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     def keep_answer(self, answer: StoredAnswer) -> None:
         """Keep an answer of its own (a refusal); ``AnswerKept`` when one is kept already."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             self._keep(curs, answer)
 
     def select_answer(self, answer_id: str) -> StoredAnswer | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(SQL(_SELECT.format(table="{}", p="%s")).format(self._answers), (answer_id,))
             row = curs.fetchone()
         return None if row is None else _answer(list(row.values()))
 
     def forget_answers_about(self, subjects: Sequence[str]) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("DELETE FROM {} WHERE subject = ANY(%s)").format(self._answers), (list(subjects),)
             )
@@ -315,7 +326,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     # --- data keys (application/person_keys.py) ---------------------------------------
 
     def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "INSERT INTO {} (subject, stored, wrapped_by) VALUES (%s, %s, %s) "
@@ -325,7 +336,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             )
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT stored, wrapped_by FROM {} WHERE subject = %s").format(self._keys),
                 (str(subject),),
@@ -337,7 +348,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return (None if stored is None else bytes(stored), row["wrapped_by"])
 
     def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT subject, stored, wrapped_by FROM {} WHERE subject = ANY(%s)").format(self._keys),
                 ([str(s) for s in subjects],),
@@ -372,7 +383,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return int(row["n"]) if row else 0
 
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "SELECT subject, stored, wrapped_by FROM {} WHERE stored IS NOT NULL "
@@ -384,7 +395,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return [KeyRow(UUID(r["subject"]), bytes(r["stored"]), r["wrapped_by"]) for r in rows]
 
     def count_keys_to_rewrap(self, target: str) -> int:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "SELECT count(*) AS n FROM {} WHERE stored IS NOT NULL AND wrapped_by IS DISTINCT FROM %s"
@@ -415,7 +426,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             return int(curs.rowcount)
 
     def master_key_checks(self) -> set[str | None]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT DISTINCT wrapped_by FROM {} WHERE stored IS NOT NULL").format(self._keys)
             )
@@ -423,7 +434,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     def key_table_bytes(self) -> int:
         """What the key table takes on disk, indexes and TOAST included."""
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute("SELECT pg_total_relation_size(%s) AS n", (f'"{self.datastore.schema}"."{KEYS}"',))
             row = curs.fetchone()
         return int(row["n"]) if row else 0
