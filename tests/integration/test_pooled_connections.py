@@ -114,3 +114,24 @@ def test_refused_inserts_leave_the_prepared_statements_usable(small_pool: Campai
         with pytest.raises(DuplicatePerson):
             recommend(small_pool, campaign_id, seq)  # the insert conflicts and is rolled back
     assert small_pool.places_taken(campaign_id, "cap:trainee") == 6
+
+
+def _prepared(service: CampaignService) -> set[tuple[int, str, object]]:
+    """The statements prepared on each idle pooled connection: (backend, name, when prepared)."""
+    found: set[tuple[int, str, object]] = set()
+    for conn in _idle_connections(service):
+        rows = conn.execute("SELECT name, prepare_time FROM pg_prepared_statements").fetchall()
+        found |= {(conn.info.backend_pid, str(row["name"]), row["prepare_time"]) for row in rows}
+    return found
+
+
+def test_reading_a_data_key_keeps_the_prepared_statements(small_pool: CampaignService) -> None:
+    campaign_id = launch(small_pool)
+    contestant = recommend(small_pool, campaign_id, 1)
+    before = _prepared(small_pool)
+    assert before  # the insert's statements, planned once per connection
+
+    small_pool.person_keys.forget_all()
+    assert small_pool.get_contestant(contestant).name  # its key read from the table again
+
+    assert before <= _prepared(small_pool)
