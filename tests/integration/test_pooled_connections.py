@@ -2,7 +2,8 @@
 
 A connection whose server went away is never handed out to a command; one that dies
 without a word fails its write before the COMMIT is sent, and the write is made once, on
-another connection. A refused insert leaves the connection's prepared statements usable.
+another connection. A refused insert, and a read of a data key, leave the connection's
+prepared statements in place.
 """
 
 from __future__ import annotations
