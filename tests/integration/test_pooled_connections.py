@@ -81,7 +81,7 @@ def test_a_connection_whose_server_went_away_is_not_handed_out(
     _gone(settings.database_url, pids)
 
     pool = _datastore(small_pool).pool
-    handed = pool.getconn()
+    handed = pool.getconn(timeout=5)  # after a failed check the pool pauses about a second
     try:
         assert handed.info.backend_pid not in pids
         assert handed.execute("SELECT 1").fetchone() is not None
