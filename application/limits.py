@@ -6,9 +6,13 @@ decides again. Under a surge that becomes a retry storm. So a decision holds its
 locks from before it reads them until its save has committed:
 
 - in this process, a lock per pool (threads queue, holding no database connection);
-- across processes on PostgreSQL, a session advisory lock per pool, keyed by the pool's
-  id and the schema, taken on a pooled connection once this process's locks are held and
-  released before the connection goes back to the pool (a lost connection releases it).
+- across processes on PostgreSQL, a transaction-scoped advisory lock per pool, keyed by
+  the pool's id and the schema. A decision on pools read from the store takes it on a
+  pooled connection of its own once this process's locks are held, before reading, and
+  ends that transaction after its save (a lost connection releases it). A decision on
+  cached pools reads nothing, so its locks go into the insert's own transaction
+  (``LIMIT_LOCKS``, ``application/recorders.py``), before the table lock, at no extra
+  round trip: a rival holding them from its read to its save is still never overtaken.
 
 Locks are always taken in the order of the pools' ids, so two decisions sharing pools
 cannot deadlock. They only make conflicts rare: the store's optimistic concurrency still
@@ -32,6 +36,8 @@ from application.setup_lock import lock_key
 
 LOCAL_WAIT_SECONDS = 20.0
 ADVISORY_WAIT_SECONDS = 10
+#: Save argument: the advisory lock keys the insert takes in its own transaction.
+LIMIT_LOCKS = "limit_locks"
 
 
 class LimitLocks:
@@ -49,17 +55,22 @@ class LimitLocks:
     def attempt(self) -> Iterator[None]:
         """One decide-and-save attempt: every lock ``hold`` takes in it is released at its end."""
         stacks: list[ExitStack] = self._attempt_stacks()
+        keys: list[list[int]] = self._attempts.keys
         with ExitStack() as stack:
             stacks.append(stack)
+            keys.append([])
             try:
                 yield
             finally:
                 stacks.pop()
+                keys.pop()
 
-    def hold(self, ids: Iterable[UUID]) -> None:
+    def hold(self, ids: Iterable[UUID], *, in_insert: bool = False) -> None:
         """Lock the pools ``ids`` for the rest of the current attempt (no-op outside one).
 
-        Called once per attempt, with every pool the decision will save.
+        Called once per attempt, with every pool the decision will save. ``in_insert``: the
+        decision reads nothing from the store (cached pools), so the locks across processes
+        are taken by its save (``insert_keys``) rather than on a connection of their own.
         """
         stacks = self._attempt_stacks()
         if not stacks:
@@ -71,12 +82,22 @@ class LimitLocks:
             if not lock.acquire(timeout=LOCAL_WAIT_SECONDS):
                 raise Contended(f"a place limit stayed busy for {LOCAL_WAIT_SECONDS:.0f} s; retry")
             stack.callback(lock.release)
-        if self._datastore is not None and ordered:
-            stack.enter_context(self._advisory(self._datastore, ordered))
+        if self._datastore is None or not ordered:
+            return
+        keys = [lock_key(f"zhanyou limit:{self._namespace}:{pool_id}") for pool_id in ordered]
+        if in_insert:
+            self._attempts.keys[-1] = keys
+        else:
+            stack.enter_context(self._advisory(self._datastore, keys))
+
+    def insert_keys(self) -> list[int]:
+        """The advisory lock keys the current attempt's save is to take in its transaction."""
+        self._attempt_stacks()
+        keys: list[list[int]] = self._attempts.keys
+        return keys[-1] if keys else []
 
     @contextmanager
-    def _advisory(self, datastore: PostgresDatastore, ordered: list[UUID]) -> Iterator[None]:
-        keys = [lock_key(f"zhanyou limit:{self._namespace}:{pool_id}") for pool_id in ordered]
+    def _advisory(self, datastore: PostgresDatastore, keys: list[int]) -> Iterator[None]:
         # Transaction-scoped locks, so a connection can never go back to the pool holding
         # one; the wait is bounded like every other lock wait of the store.
         taking = ", ".join(f"pg_advisory_xact_lock({int(key)})" for key in keys)
@@ -106,4 +127,5 @@ class LimitLocks:
         stacks: list[ExitStack] | None = getattr(self._attempts, "stacks", None)
         if stacks is None:
             stacks = self._attempts.stacks = []
+            self._attempts.keys = []
         return stacks

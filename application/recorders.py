@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -33,8 +34,10 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
 from application.answers import ANSWER, TABLE, AnswerKept, StoredAnswer
+from application.limits import LIMIT_LOCKS
 from application.person_keys import KEYS_TABLE, KeyRow, new_key_rows
-from application.store_policy import bounded
+from application.pool_check import check_pooled_connections_idly
+from application.store_policy import CommitNeverSent, bounded
 from ledger.appending import append_links, postgres_chained_insert
 from ledger.links import StoredRow
 from ledger.tables import LedgerTables, postgres_statements, sqlite_statements
@@ -84,6 +87,22 @@ def _rows(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[Stor
     return sorted(rows, key=lambda r: r.notification_id)
 
 
+def _end(curs: Cursor[DictRow], statement: SQL) -> None:
+    """COMMIT or ROLLBACK, kept out of psycopg's cache of prepared statements.
+
+    psycopg drops every prepared statement when it sees a ROLLBACK succeed (it may have
+    undone their objects); in a pipeline it does so one statement late, deallocating a
+    statement it has just prepared. The insert's transaction changes no table's shape, so
+    its rollback leaves them valid, and the connection keeps its planned insert.
+    """
+    conn = curs.connection
+    threshold, conn.prepare_threshold = conn.prepare_threshold, None
+    try:
+        curs.execute(statement)
+    finally:
+        conn.prepare_threshold = threshold
+
+
 def _answer_refused(kept: Cursor[DictRow]) -> bool:
     """Whether the answer's insert ran and kept nothing: another answer holds its key."""
     result = kept.pgresult
@@ -95,15 +114,18 @@ _SELECT = "SELECT username, idem_key, fingerprint, status, body FROM {table} WHE
 
 _Base = PostgresApplicationRecorder
 _GENERIC_PLANS = SQL("SET LOCAL plan_cache_mode = force_generic_plan")
+_BEGIN, _COMMIT, _ROLLBACK = SQL("BEGIN"), SQL("COMMIT"), SQL("ROLLBACK")
 
 
 class PostgresCampaignRecorder(PostgresApplicationRecorder):
-    """Also: every call bounded by the caller's patience (``store_policy``), not the library's retry."""
+    """Also: every call bounded by the caller's patience (``store_policy``), not the library's retry,
+    on connections checked without a round trip (``pool_check``)."""
 
     chains = True  # turned off only by bench/commands.py, to measure what the chain costs
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        check_pooled_connections_idly(datastore.pool)  # no pre-ping round trip per store call
         self._answers = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(TABLE))
         self._keys = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(KEYS))
         self.sql_create_statements.append(
@@ -141,6 +163,16 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         self._keep_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id"
         ).format(self._answers)
+
+    @contextmanager
+    def _statement(self) -> Iterator[Cursor[DictRow]]:
+        """A cursor for one statement, atomic on its own on the pool's autocommit connection.
+
+        One round trip, where a transaction block takes three, and no ROLLBACK: psycopg
+        drops a connection's prepared statements (the insert's among them) at every one.
+        """
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
 
     def _pool_wait(self) -> float:
         return float(self.datastore.pool.timeout)
@@ -191,57 +223,83 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     def _insert_once(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """One transaction in two round trips: everything up to the insert, then the commit.
 
-        The lock, the notification, the answer and the insert (with the campaign check and
-        the chain inside it) are sent together in one pipeline; what they found is judged
-        after the first round trip, and a refusal rolls the whole transaction back.
+        BEGIN, the limits' advisory locks, the table lock, the notification, the answer, the
+        data keys and the insert (with the campaign check and the chain inside it) are sent
+        together in one pipeline; what they found is judged after that first round trip, and
+        the second sends COMMIT, or ROLLBACK for a refusal. The transaction is begun and ended
+        by statements, not by psycopg's transaction block, which would add a synchronisation
+        (a round trip) on entering and on leaving it.
+
+        A connection that fails in the first round trip never committed anything: that
+        failure is ``CommitNeverSent``, and ``bounded`` tries again on another connection.
         """
         if not stored_events:
             return None
         campaign, version = _expected(kwargs) or (None, None)
         answer: StoredAnswer | None = kwargs.get(ANSWER)
+        locks: Sequence[int] = kwargs.get(LIMIT_LOCKS) or ()
         rows = [
             self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
             for s in stored_events
         ]
         made = new_key_rows()  # data keys of new aggregates, stored with their first events
-        failure: Exception | None = None
         answered: list[DictRow] = []
+        refusal: Exception | None = None
         with self.datastore.get_connection() as conn:
-            with (
-                conn.pipeline() as pipeline,
-                conn.transaction(),
-                conn.cursor() as curs,
-                conn.cursor() as kept,
-            ):
-                try:
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                    # The insert is one prepared statement whose planning (its CTEs) costs more
-                    # than running it: planned once per connection, not once per command.
-                    curs.execute(_GENERIC_PLANS, prepare=True)
-                    if answer is not None:
-                        kept.execute(self._keep_statement, _row(answer), prepare=True)
-                    if made:
-                        subjects, stored, checks = (list(column) for column in zip(*made, strict=True))
-                        curs.execute(self._insert_keys, (subjects, stored, checks))
-                    statement = self._chained_insert if self.chains else self._plain_insert
-                    curs.execute(
-                        statement, {"events": rows, "campaign": campaign, "version": version}, prepare=True
-                    )
-                    pipeline.sync()
-                    answered = curs.fetchall()
-                except psycopg.Error as error:  # raised after the pipeline, as the library does
-                    failure = error
-                if answer is not None and _answer_refused(kept):
-                    raise AnswerKept(
-                        answer.key
-                    )  # also before a conflict of the events: the kept answer is the reply
-                if failure is None and not answered and campaign is not None:
-                    raise CampaignMoved(f"campaign {campaign} changed after version {version}")
-            if failure is not None:
-                raise failure
+            try:
+                with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as kept:
+                    try:
+                        curs.execute(_BEGIN, prepare=True)
+                        self._lock_table(curs, locks)
+                        self._notify_channel(curs)
+                        # The insert is one prepared statement whose planning (its CTEs) costs more
+                        # than running it: planned once per connection, not once per command.
+                        curs.execute(_GENERIC_PLANS, prepare=True)
+                        if answer is not None:
+                            kept.execute(self._keep_statement, _row(answer), prepare=True)
+                        if made:
+                            subjects, stored, checks = (list(column) for column in zip(*made, strict=True))
+                            curs.execute(self._insert_keys, (subjects, stored, checks))
+                        statement = self._chained_insert if self.chains else self._plain_insert
+                        values = {"events": rows, "campaign": campaign, "version": version}
+                        curs.execute(statement, values, prepare=True)
+                        pipeline.sync()
+                        answered = curs.fetchall()
+                    except psycopg.Error as error:  # raised after the pipeline, as the library does
+                        refusal = error
+                        if error.sqlstate is None:  # the connection failed, the COMMIT unsent
+                            refusal = CommitNeverSent(str(error))
+                            refusal.__cause__ = error
+                    if answer is not None and _answer_refused(kept):
+                        # Also before a conflict of the events: the kept answer is the reply.
+                        refusal = AnswerKept(answer.key)
+                    elif refusal is None and not answered and campaign is not None:
+                        refusal = CampaignMoved(f"campaign {campaign} changed after version {version}")
+                    if refusal is None:
+                        _end(curs, _COMMIT)  # sent on leaving the pipeline
+                    elif not conn.broken:
+                        _end(curs, _ROLLBACK)
+            except psycopg.Error:
+                if refusal is None:  # the COMMIT failed: it may have committed, so not tried again
+                    raise
+            if refusal is not None:
+                raise refusal
         found = {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in answered}
         return [found[(s.originator_id, s.originator_version)] for s in stored_events]
+
+    def _lock_table(self, curs: Cursor[DictRow], limits: Sequence[int] = ()) -> None:
+        """The library's table lock, after the limits' advisory locks (``limits.py``).
+
+        The same order in every transaction (advisory locks by pool, then the table) means
+        no two inserts ever wait for each other in a cycle.
+        """
+        timeout, *table = self.lock_table_statements
+        curs.execute(timeout, prepare=True)
+        if limits:
+            taking = SQL(", ").join(SQL("pg_advisory_xact_lock(%s)") for _ in limits)
+            curs.execute(SQL("SELECT {}").format(taking), list(limits), prepare=True)
+        for statement in table:
+            curs.execute(statement, prepare=True)
 
     def _keep(self, curs: Cursor[DictRow], answer: StoredAnswer) -> None:
         curs.execute(self._keep_statement, _row(answer))
@@ -250,17 +308,17 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     def keep_answer(self, answer: StoredAnswer) -> None:
         """Keep an answer of its own (a refusal); ``AnswerKept`` when one is kept already."""
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             self._keep(curs, answer)
 
     def select_answer(self, answer_id: str) -> StoredAnswer | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(SQL(_SELECT.format(table="{}", p="%s")).format(self._answers), (answer_id,))
             row = curs.fetchone()
         return None if row is None else _answer(list(row.values()))
 
     def forget_answers_about(self, subjects: Sequence[str]) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("DELETE FROM {} WHERE subject = ANY(%s)").format(self._answers), (list(subjects),)
             )
@@ -268,7 +326,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
     # --- data keys (application/person_keys.py) ---------------------------------------
 
     def insert_person_key(self, subject: UUID, stored: bytes, wrapped_by: str) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "INSERT INTO {} (subject, stored, wrapped_by) VALUES (%s, %s, %s) "
@@ -278,7 +336,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             )
 
     def select_person_key(self, subject: UUID) -> tuple[bytes | None, str | None] | None:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT stored, wrapped_by FROM {} WHERE subject = %s").format(self._keys),
                 (str(subject),),
@@ -290,7 +348,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return (None if stored is None else bytes(stored), row["wrapped_by"])
 
     def select_person_keys(self, subjects: Sequence[UUID]) -> dict[UUID, tuple[bytes | None, str | None]]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT subject, stored, wrapped_by FROM {} WHERE subject = ANY(%s)").format(self._keys),
                 ([str(s) for s in subjects],),
@@ -325,7 +383,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return int(row["n"]) if row else 0
 
     def select_keys_to_rewrap(self, target: str, after: UUID | None, limit: int) -> list[KeyRow]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "SELECT subject, stored, wrapped_by FROM {} WHERE stored IS NOT NULL "
@@ -337,7 +395,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
         return [KeyRow(UUID(r["subject"]), bytes(r["stored"]), r["wrapped_by"]) for r in rows]
 
     def count_keys_to_rewrap(self, target: str) -> int:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL(
                     "SELECT count(*) AS n FROM {} WHERE stored IS NOT NULL AND wrapped_by IS DISTINCT FROM %s"
@@ -368,7 +426,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
             return int(curs.rowcount)
 
     def master_key_checks(self) -> set[str | None]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute(
                 SQL("SELECT DISTINCT wrapped_by FROM {} WHERE stored IS NOT NULL").format(self._keys)
             )
@@ -376,7 +434,7 @@ class PostgresCampaignRecorder(PostgresApplicationRecorder):
 
     def key_table_bytes(self) -> int:
         """What the key table takes on disk, indexes and TOAST included."""
-        with self.datastore.transaction(commit=False) as curs:
+        with self._statement() as curs:
             curs.execute("SELECT pg_total_relation_size(%s) AS n", (f'"{self.datastore.schema}"."{KEYS}"',))
             row = curs.fetchone()
         return int(row["n"]) if row else 0

@@ -44,7 +44,7 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.history import HistoryEntry, decisions_of, history_of, with_reads
-from application.limits import LimitLocks
+from application.limits import LIMIT_LOCKS, LimitLocks
 from application.person_keys import (
     ErasedSubject,
     KeyTable,
@@ -928,7 +928,7 @@ class CampaignService(Application[UUID]):
         of a place must be confirmed on the stored pools (``_confirm_pools``).
         """
         ids = {scope: allotment_id(campaign_id, scope) for scope in scopes}
-        self._limits.hold(ids.values())
+        self._limits.hold(ids.values(), in_insert=as_cached)
         found: dict[str, Allotment] = {}
         for scope, pool_id in ids.items():
             try:
@@ -1130,7 +1130,10 @@ class CampaignService(Application[UUID]):
         return list(log.refusals) if log is not None else []
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Also writes a pending remembered answer, in the same transaction as the events."""
+        """Also writes a pending remembered answer, and takes the limits' pending locks
+        (``limits.py``), in the same transaction as the events."""
+        if locks := self._limits.insert_keys():
+            kwargs = {**kwargs, LIMIT_LOCKS: locks}
         pending = pending_answer()
         if pending is None or pending.kept is not None or not objs:
             return super().save(*objs, **kwargs)

@@ -164,7 +164,8 @@ class Settings(BaseSettings):
                 "POSTGRES_CONNECT_TIMEOUT": str(self.pool_timeout),
                 "POSTGRES_MAX_WAITING": str(self.pool_max_waiting),
                 # A pooled connection is checked before use: after a server restart the first
-                # requests get a live connection, not a dead one.
+                # requests get a live connection, not a dead one. The event store's recorder
+                # checks without a round trip instead (application/pool_check.py).
                 "POSTGRES_PRE_PING": "y",
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             }

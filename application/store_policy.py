@@ -12,10 +12,12 @@ through ``bounded`` instead:
   one call go on for ``PATIENT_SECONDS`` with a growing pause; their loops retry after
   that with their own backoff.
 
-An insert is tried again only when it never reached the server (no pool connection) or
-the server refused it (an error with an SQLSTATE: the transaction was rolled back). A
-connection lost while the commit was under way may have committed: trying again would
-find its own rows and look like a lost race, so that error goes to the caller as is.
+An insert is tried again only when it cannot have committed: it never reached the server
+(no pool connection), the server refused it (an error with an SQLSTATE: the transaction
+was rolled back), or its connection failed before the COMMIT was sent (``CommitNeverSent``:
+a pooled connection found dead, say). A connection lost while the commit was under way may
+have committed: trying again would find its own rows and look like a lost race, so that
+error goes to the caller as is.
 """
 
 from __future__ import annotations
@@ -72,10 +74,14 @@ def is_patient() -> bool:
     return _patient.get()
 
 
+class CommitNeverSent(psycopg.OperationalError):
+    """A write's connection failed before its COMMIT was sent: the server rolled it back."""
+
+
 def never_committed(error: BaseException) -> bool:
     """True when the failed call cannot have changed anything in the store."""
     cause = error.__cause__ or error
-    if isinstance(cause, psycopg_pool.PoolTimeout):  # no connection was ever handed out
+    if isinstance(cause, psycopg_pool.PoolTimeout | CommitNeverSent):  # nothing was ever committed
         return True
     return isinstance(cause, psycopg.Error) and cause.sqlstate is not None  # the server rolled it back
 

@@ -6,12 +6,16 @@ Also: pools stored before they kept a count (snapshots listing every holder) sti
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
@@ -19,6 +23,7 @@ from eventsourcing.utils import get_topic
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
+from application.setup_lock import lock_key
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import QuotaFull
@@ -143,3 +148,23 @@ def test_a_pool_snapshot_listing_its_holders_is_read_as_a_count(
         assert reopened.places_taken(campaign_id, "quota:黄石市:trainee") == 3
     finally:
         reopened.close()
+
+
+def test_a_decision_on_cached_pools_waits_for_another_process_holding_them(
+    service: CampaignService, settings: Settings
+) -> None:
+    if not settings.is_postgres:
+        pytest.skip("advisory locks: PostgreSQL only")
+    campaign_id = launch(service, quotas={HUANGSHI: {Group.TRAINEE: 5}})
+    recommend(service, campaign_id, 1, city=HUANGSHI)  # the campaign and the pools cached
+    cap = allotment_id(campaign_id, "cap:trainee")
+    key = lock_key(f"zhanyou limit:{settings.database_schema}:{cap}")
+    with psycopg.connect(settings.database_url) as rival:  # another process, between its read and its save
+        rival.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            second = pool.submit(recommend, service, campaign_id, 2, city=HUANGSHI)
+            time.sleep(0.5)
+            assert not second.done()  # its insert waits in its own transaction
+            rival.commit()
+            assert isinstance(second.result(timeout=10), UUID)
+    assert service.places_taken(campaign_id, "cap:trainee") == 2
