@@ -402,12 +402,15 @@ class SubjectMapper(Mapper[UUID]):
         originator = stored_event.originator_id
         with subject(originator if isinstance(originator, UUID) else UUID(str(originator))):
             domain_event = super().to_domain_event(stored_event)
-        state = vars(domain_event)
+        self.open_sealed(vars(domain_event), opened)
+        return domain_event
+
+    def open_sealed(self, state: dict[str, Any], opened: Container[str] | None) -> None:
+        """Put back into a decoded event's state what was sealed out of it, if ``opened`` asks for it."""
         if SEALED_PART in state:
             part = state.pop(SEALED_PART)
             if opened is None or any(path in opened for path in part["fields"]):
                 self._open(state, part)
-        return domain_event
 
     def _sealed(self, domain_event: Any) -> Any:
         sealing = SEALINGS.get(type(domain_event))

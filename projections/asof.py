@@ -34,11 +34,12 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.utils import TopicError, get_topic
 
 from application.errors import StoreUnavailable
 from application.person_keys import SubjectMapper
+from application.replay_decoding import Decoding
 from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.timeline import to_utc
@@ -118,6 +119,11 @@ class _Scratch:
         for view in (self.roster, self.quotas):
             for topic in view.topics:
                 self.by_topic.setdefault(topic, []).append(view)
+        overwritten = {get_topic(kind) for kind in RosterView.overwritten_by_next}
+        #: Topics whose event only the last of its originator's matters to every view taking it.
+        self.last_wins = frozenset(
+            topic for topic, views in self.by_topic.items() if views == [self.roster] and topic in overwritten
+        )
 
     def apply(self, tx: Tx, entry: tuple[int, str, Any]) -> int:
         notification_id, topic, event = entry
@@ -144,10 +150,10 @@ class AsOfViews:
         self.prefetch = prefetch
         self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
         mapper = app.mapper
-        self._decode: Callable[[Notification], Any] = (
-            partial(mapper.to_domain_event, opened=OPENED)
-            if isinstance(mapper, SubjectMapper)
-            else mapper.to_domain_event
+        self._decoding: Callable[[], Callable[[Notification], Any]] = (
+            partial(Decoding, mapper, OPENED)
+            if isinstance(mapper, SubjectMapper) and isinstance(mapper.transcoder, JSONTranscoder)
+            else lambda: mapper.to_domain_event
         )
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
@@ -260,7 +266,7 @@ class AsOfViews:
 
         ``most``: given up (``_GivenUp``) once the events outnumber it, or once the views close.
         """
-        recorder, decode = self.app.recorder, self._decode
+        recorder, decode = self.app.recorder, self._decoding()
         position, fresh = log.head, not log.events
         while position < head:
             if most is not None and (len(log.events) > most or self._closed.is_set()):
@@ -298,17 +304,22 @@ class AsOfViews:
     def _replay(self, log: _CampaignLog, instants: Sequence[datetime], head: int) -> list[Replayed]:
         scratches = [_Scratch(log.name_orders) for _ in instants]
         applied = [0] * len(instants)
+        overwritten = _overwritten_at(log.events, scratches[0].last_wins, head)
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
                 later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
-                for entry in log.events:
+                for n, entry in enumerate(log.events):
                     notification_id, _, event = entry
                     if notification_id > head:
                         break
                     if event.timestamp > at:
                         if event.originator_version == 1:
                             later_openings[event.originator_id] = entry
+                        continue
+                    next_one = overwritten.get(n)
+                    if next_one is not None and next_one <= at:
+                        applied[k] += 1  # taken in by the next of its kind, which is applied too
                         continue
                     opening = later_openings.pop(event.originator_id, None)
                     if opening is not None:  # a pool that a later-dated nomination opened
@@ -336,6 +347,25 @@ class AsOfViews:
             while len(self._kept) > self._kept_size:
                 # not closed here: a reader may still hold it; its tables go with the last reference
                 self._kept.popitem(last=False)
+
+
+def _overwritten_at(
+    events: Sequence[tuple[int, str, Any]], topics: frozenset[str], head: int
+) -> dict[int, datetime]:
+    """Of each event of ``topics`` that a later one of its originator and topic writes over, by its
+    place in ``events``: the instant of that later one (an instant reaching it needs only that one)."""
+    overwritten: dict[int, datetime] = {}
+    last: dict[tuple[Any, str], int] = {}
+    for n, (notification_id, topic, event) in enumerate(events):
+        if notification_id > head:
+            break
+        if topic in topics:
+            key = (event.originator_id, topic)
+            before = last.get(key)
+            if before is not None:
+                overwritten[before] = event.timestamp
+            last[key] = n
+    return overwritten
 
 
 @dataclass(frozen=True)
