@@ -1,11 +1,10 @@
 """Stored events decoded in bulk, for a replay that reads a whole campaign at once (as-of views).
 
-Gives what ``SubjectMapper.to_domain_event`` gives, for less. The mapper's JSON decoder calls
-a Python hook on every object of every event (seven or so each) and builds an actor and a
-decision for each; here the JSON is parsed without a hook, then only the wrapped values
-(``{"_type_": ..., "_data_": ...}``) are revived, bottom-up as the hook would, by the same
-transcodings. The values that repeat from event to event and never change (ids, actors,
-decisions) are revived once per ``Decoding`` and shared by the events that record them.
+Gives what ``SubjectMapper.to_domain_event`` gives, for less. The mapper's JSON hook tries
+every object of every event (seven or so each) as a wrapped value, by raising ``KeyError``
+for each plain one, and builds an actor and a decision for every event. Here the hook asks
+first, and the wrapped values that repeat from event to event and never change (ids,
+actors, decisions) are revived once per ``Decoding`` and shared by the events recording them.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ class Decoding:
         self._names: dict[str, Transcoding] = mapper.transcoder.names
         self._shared: dict[Hashable, Any] = {}
         self._classes: dict[str, type[Any]] = {}
+        self._json = json.JSONDecoder(object_hook=self._revive)
 
     def __call__(self, stored_event: StoredEvent) -> Any:
         mapper, topic = self.mapper, stored_event.topic
@@ -55,7 +55,7 @@ class Decoding:
                     state_bytes = mapper.cipher.decrypt(state_bytes)
                 if mapper.compressor:
                     state_bytes = mapper.compressor.decompress(state_bytes)
-                state = self._revive(json.loads(state_bytes.decode("utf8")))
+                state = self._json.decode(state_bytes.decode("utf8"))
             except Exception as error:
                 raise MapperDeserialisationError(
                     f"Failed to deserialise state of stored event with topic '{topic}', "
@@ -75,22 +75,12 @@ class Decoding:
         mapper.open_sealed(state, self.opened)
         return domain_event
 
-    def _revive(self, value: Any) -> Any:
-        """What the JSON decoder's hook would have made of ``value``, children first."""
-        if type(value) is dict:
-            for key, item in value.items():
-                if type(item) is dict or type(item) is list:
-                    value[key] = self._revive(item)
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self._transcoded(value["_type_"], value["_data_"])
+    def _revive(self, value: dict[str, Any]) -> Any:
+        """The JSON decoder's hook: a wrapped value revived by its transcoding, any other object kept."""
+        name = value.get("_type_")
+        if name is None or len(value) != 2 or "_data_" not in value:
             return value
-        if type(value) is list:
-            for n, item in enumerate(value):
-                if type(item) is dict or type(item) is list:
-                    value[n] = self._revive(item)
-        return value
-
-    def _transcoded(self, name: str, data: Any) -> Any:
+        data = value["_data_"]
         transcoding = self._names.get(name)
         if transcoding is None:
             raise ValueError(f"Data serialized with name '{name}' is not deserializable")

@@ -44,6 +44,7 @@ from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.timeline import to_utc
 from projections.base import ViewProjection
+from projections.paused_collector import collector_paused
 from projections.quotas import QuotasView
 from projections.roster import RosterRow, RosterView
 from projections.store import Tx, ViewDatabase
@@ -172,7 +173,7 @@ class AsOfViews:
         keys = [(campaign_id, to_utc(at), head) for at in instants]
         found = self._recall(keys)
         if len(found) < len(set(keys)):
-            with self._building:
+            with self._building, collector_paused():
                 found = self._recall(keys)
                 missing = [key[1] for key in dict.fromkeys(keys) if key not in found]
                 if missing:
@@ -191,7 +192,7 @@ class AsOfViews:
         would keep. True when they are kept.
         """
         head = int(self.app.recorder.max_notification_id() or 0)
-        with self._building:
+        with self._building, collector_paused():
             if self._closed.is_set() or (self._log is not None and self._log.campaign_id != campaign_id):
                 return False
             try:
