@@ -15,7 +15,9 @@ itself, and whatever names it: contestants, pools).
 
 The campaign's events are read and decoded once and kept (for the campaign read last, up to
 ``KEPT_EVENTS``), then extended by what the log has gained; an erasure in the new events
-drops them, so an erased person is decoded again, as erased. A replay is kept for a few
+drops them, so an erased person is decoded again, as erased. An event that a later one of
+its originator writes over in every view taking it (a score recorded again) is applied only
+when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
 further reads (another page, the quotas beside the roster) while the log's head has not moved.
 """
 
@@ -24,8 +26,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -87,14 +89,43 @@ class Replayed:
 
 @dataclass
 class _CampaignLog:
-    """The campaign's events of the views' topics up to ``head``: (notification id, topic, event)."""
+    """The campaign's events of the views' topics up to ``head``: (notification id, topic, event).
+
+    An event of a ``last_wins`` topic is decoded only once a replay needs it (its event is None
+    until then, its notification in ``undecoded``): most are written over by a later one of
+    their originator at every instant read, and are never decoded at all.
+    """
 
     campaign_id: UUID
+    decode: Callable[[Notification], Any]
     head: int = 0
     events: list[tuple[int, str, Any]] = field(default_factory=list)
     members: set[Any] = field(default_factory=set)
     name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
     erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
+    undecoded: dict[int, Notification] = field(default_factory=dict)  # by place in ``events``
+    runs: dict[tuple[Any, str], list[int]] = field(default_factory=dict)  # last-wins places by originator
+
+    def event(self, n: int) -> Any:
+        """The event at place ``n`` of ``events``, decoded now if it was not yet."""
+        notification_id, topic, event = self.events[n]
+        if event is None:
+            with _store_read():
+                event = self.decode(self.undecoded[n])
+            del self.undecoded[n]
+            self.events[n] = (notification_id, topic, event)
+        return event
+
+    def last_at(self, run: Sequence[int], at: datetime) -> int:
+        """How many of a run's events are dated up to ``at``: its events are dated in order."""
+        low, high = 0, len(run)
+        while low < high:
+            middle = (low + high) // 2
+            if self.event(run[middle]).timestamp <= at:
+                low = middle + 1
+            else:
+                high = middle
+        return low
 
     def keepable(self) -> bool:
         """Not when a person erased in these events was decoded whole (read as the erasure was
@@ -149,7 +180,9 @@ class AsOfViews:
         self.app = app
         self.batch = batch
         self.prefetch = prefetch
-        self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
+        scratch = _Scratch()
+        self.topics = sorted(scratch.by_topic)  # the views' own handler tables say what to read
+        self.last_wins = scratch.last_wins
         mapper = app.mapper
         self._decoding: Callable[[], Callable[[Notification], Any]] = (
             partial(Decoding, mapper, OPENED)
@@ -248,17 +281,12 @@ class AsOfViews:
     def _campaign_log(self, campaign_id: UUID, head: int, *, most: int | None = None) -> _CampaignLog:
         log = self._log
         if log is None or log.campaign_id != campaign_id:
-            log = _CampaignLog(campaign_id, members={campaign_id})
+            log = _CampaignLog(campaign_id, self._decoding(), members={campaign_id})
         self._log = None  # a read that fails half-way leaves nothing half-read behind
-        try:
+        with _store_read():
             if log.head < head and not self._extend(log, head, most):
-                log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
+                log = _CampaignLog(campaign_id, self._decoding(), members={campaign_id})  # an erasure
                 self._extend(log, head, most)
-        except (EventSourcingError, TopicError) as error:
-            raise StoreUnavailable(
-                f"the event store could not be read ({type(error).__name__}: {error}); "
-                "is the cipher key the one the events were written with?"
-            ) from None
         self._log = log if log.keepable() else None
         return log
 
@@ -267,7 +295,7 @@ class AsOfViews:
 
         ``most``: given up (``_GivenUp``) once the events outnumber it, or once the views close.
         """
-        recorder, decode = self.app.recorder, self._decoding()
+        recorder, decode, last_wins = self.app.recorder, log.decode, self.last_wins
         position, fresh = log.head, not log.events
         while position < head:
             if most is not None and (len(log.events) > most or self._closed.is_set()):
@@ -293,6 +321,10 @@ class AsOfViews:
                         return False
                     log.erased.add(originator)
                     event = decode(notification)
+                elif notification.topic in last_wins:
+                    log.runs.setdefault((originator, notification.topic), []).append(len(log.events))
+                    log.undecoded[len(log.events)] = notification
+                    event = None
                 else:
                     event = decode(notification)
                 log.events.append((notification.id, notification.topic, event))
@@ -305,22 +337,28 @@ class AsOfViews:
     def _replay(self, log: _CampaignLog, instants: Sequence[datetime], head: int) -> list[Replayed]:
         scratches = [_Scratch(log.name_orders) for _ in instants]
         applied = [0] * len(instants)
-        overwritten = _overwritten_at(log.events, scratches[0].last_wins, head)
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
+                # of each run of last-wins events, only the last dated up to `at` is applied
+                wanted: set[int] = set()
+                for run in log.runs.values():
+                    reached = log.last_at([n for n in run if log.events[n][0] <= head], at)
+                    if reached:
+                        wanted.add(run[reached - 1])
+                        applied[k] += reached - 1  # taken in by the last of them
                 later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
                 for n, entry in enumerate(log.events):
-                    notification_id, _, event = entry
+                    notification_id, topic, event = entry
                     if notification_id > head:
                         break
+                    if topic in scratch.last_wins:
+                        if n in wanted:
+                            applied[k] += scratch.apply(tx, (notification_id, topic, log.event(n)))
+                        continue
                     if event.timestamp > at:
                         if event.originator_version == 1:
                             later_openings[event.originator_id] = entry
-                        continue
-                    next_one = overwritten.get(n)
-                    if next_one is not None and next_one <= at:
-                        applied[k] += 1  # taken in by the next of its kind, which is applied too
                         continue
                     opening = later_openings.pop(event.originator_id, None)
                     if opening is not None:  # a pool that a later-dated nomination opened
@@ -350,23 +388,16 @@ class AsOfViews:
                 self._kept.popitem(last=False)
 
 
-def _overwritten_at(
-    events: Sequence[tuple[int, str, Any]], topics: frozenset[str], head: int
-) -> dict[int, datetime]:
-    """Of each event of ``topics`` that a later one of its originator and topic writes over, by its
-    place in ``events``: the instant of that later one (an instant reaching it needs only that one)."""
-    overwritten: dict[int, datetime] = {}
-    last: dict[tuple[Any, str], int] = {}
-    for n, (notification_id, topic, event) in enumerate(events):
-        if notification_id > head:
-            break
-        if topic in topics:
-            key = (event.originator_id, topic)
-            before = last.get(key)
-            if before is not None:
-                overwritten[before] = event.timestamp
-            last[key] = n
-    return overwritten
+@contextmanager
+def _store_read() -> Iterator[None]:
+    """The store's events that cannot be decoded are the store's failure, named as such."""
+    try:
+        yield
+    except (EventSourcingError, TopicError) as error:
+        raise StoreUnavailable(
+            f"the event store could not be read ({type(error).__name__}: {error}); "
+            "is the cipher key the one the events were written with?"
+        ) from None
 
 
 @dataclass(frozen=True)
