@@ -118,7 +118,9 @@ class _CampaignLog:
 
     def last_at(self, run: Sequence[int], at: datetime) -> int:
         """How many of a run's events are dated up to ``at``: its events are dated in order."""
-        low, high = 0, len(run)
+        if not run or self.event(run[-1]).timestamp <= at:
+            return len(run)  # the usual answer: the last is read first, the others never
+        low, high = 0, len(run) - 1
         while low < high:
             middle = (low + high) // 2
             if self.event(run[middle]).timestamp <= at:
