@@ -234,6 +234,8 @@ class AsOfViews:
                 log = self._campaign_log(campaign_id, head, most=KEPT_EVENTS)
             except _GivenUp:
                 return False
+            for run in log.runs.values():  # what a read at the log's head applies of each run
+                log.event(run[-1])
             return self._log is log
 
     def warm_in_background(self, choose: Callable[[], UUID | None], say: Callable[[str], None]) -> None:
