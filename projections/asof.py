@@ -27,6 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -299,41 +300,68 @@ class AsOfViews:
 
         ``most``: given up (``_GivenUp``) once the events outnumber it, or once the views close.
         """
-        recorder, decode, last_wins = self.app.recorder, log.decode, self.last_wins
+        decode, last_wins = log.decode, self.last_wins
         position, fresh = log.head, not log.events
-        while position < head:
-            if most is not None and (len(log.events) > most or self._closed.is_set()):
-                raise _GivenUp
-            notifications = recorder.select_notifications(
-                start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            if self.prefetch is not None:
-                self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
-            for notification in notifications:
-                originator = notification.originator_id
-                if originator not in log.members:
-                    if notification.originator_version != 1:
-                        continue  # an aggregate of another campaign
-                    event = decode(notification)
-                    if getattr(event, "campaign_id", None) != log.campaign_id:
-                        continue
-                    log.members.add(originator)
-                elif notification.topic == _ERASED:
-                    if not fresh:
-                        return False
-                    log.erased.add(originator)
-                    event = decode(notification)
-                elif notification.topic in last_wins:
-                    log.runs.setdefault((originator, notification.topic), []).append(len(log.events))
-                    log.undecoded[len(log.events)] = notification
-                    event = None
-                else:
-                    event = decode(notification)
-                log.events.append((notification.id, notification.topic, event))
-            position = notifications[-1].id
+        # The next page is read (and its data keys) while this one is decoded: the store's
+        # time then overlaps the decoding's rather than adding to it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhanyou-as-of-read") as reader:
+            page = reader.submit(self._page, position, head)
+            while True:
+                if most is not None and (len(log.events) > most or self._closed.is_set()):
+                    page.cancel()
+                    raise _GivenUp
+                notifications = page.result()
+                if not notifications:
+                    break
+                position = notifications[-1].id
+                if position < head:
+                    page = reader.submit(self._page, position, head)
+                if not self._decoded(log, notifications, fresh, decode, last_wins):
+                    return False
+                if position >= head:
+                    break
         log.head = head
+        return True
+
+    def _page(self, position: int, head: int) -> Sequence[Notification]:
+        """The views' notifications after ``position`` up to ``head``, their people's keys read."""
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
+        )
+        if self.prefetch is not None:
+            self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
+        return notifications
+
+    def _decoded(
+        self,
+        log: _CampaignLog,
+        notifications: Sequence[Notification],
+        fresh: bool,
+        decode: Callable[[Notification], Any],
+        last_wins: frozenset[str],
+    ) -> bool:
+        """One page of notifications taken into ``log``; False when it holds an erasure."""
+        for notification in notifications:
+            originator = notification.originator_id
+            if originator not in log.members:
+                if notification.originator_version != 1:
+                    continue  # an aggregate of another campaign
+                event = decode(notification)
+                if getattr(event, "campaign_id", None) != log.campaign_id:
+                    continue
+                log.members.add(originator)
+            elif notification.topic == _ERASED:
+                if not fresh:
+                    return False
+                log.erased.add(originator)
+                event = decode(notification)
+            elif notification.topic in last_wins:
+                log.runs.setdefault((originator, notification.topic), []).append(len(log.events))
+                log.undecoded[len(log.events)] = notification
+                event = None
+            else:
+                event = decode(notification)
+            log.events.append((notification.id, notification.topic, event))
         return True
 
     # --- replays -----------------------------------------------------------------
@@ -347,9 +375,10 @@ class AsOfViews:
                 # of each run of last-wins events, only the last dated up to `at` is applied
                 wanted: set[int] = set()
                 for run in log.runs.values():
-                    reached = log.last_at([n for n in run if log.events[n][0] <= head], at)
+                    read = [n for n in run if log.events[n][0] <= head]
+                    reached = log.last_at(read, at)
                     if reached:
-                        wanted.add(run[reached - 1])
+                        wanted.add(read[reached - 1])
                         applied[k] += reached - 1  # taken in by the last of them
                 later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
                 for n, entry in enumerate(log.events):

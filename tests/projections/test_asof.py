@@ -72,6 +72,16 @@ def test_a_score_recorded_again_reads_at_each_instant_as_it_was_recorded(
     assert found[-1].roster.dump() == _of(script.campaign_id, {"roster": live["roster"]})
 
 
+def test_a_log_read_a_few_events_a_page_replays_as_when_read_at_once(service: CampaignService) -> None:
+    script = scripted_campaign(service)
+    instants = [RESULTS, AWARDED + timedelta(days=1)]
+    at_once = AsOfViews(service).at_each(script.campaign_id, instants)
+    paged = AsOfViews(service, batch=3).at_each(script.campaign_id, instants)  # each page read ahead
+    for whole, pages in zip(at_once, paged, strict=True):
+        assert whole.roster.dump()["roster"]
+        assert (pages.roster.dump(), pages.quotas.dump()) == (whole.roster.dump(), whole.quotas.dump())
+
+
 def test_each_instant_sees_the_decisions_dated_up_to_it(service: CampaignService) -> None:
     campaign = launch(service)
     first = recommend(service, campaign, 1)
