@@ -181,7 +181,7 @@ class Settings(BaseSettings):
             env |= {
                 # AES-GCM from `cryptography`: the stored format of the pycryptodome cipher (nonce,
                 # tag, ciphertext), so either reads what the other wrote, and some 30 times faster.
-                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                "CIPHER_TOPIC": "application.ciphers:ReusedAESCipher",
                 "CIPHER_KEY": self.cipher_key.get_secret_value(),
             }
         for name, master in (

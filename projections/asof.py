@@ -15,7 +15,9 @@ itself, and whatever names it: contestants, pools).
 
 The campaign's events are read and decoded once and kept (for the campaign read last, up to
 ``KEPT_EVENTS``), then extended by what the log has gained; an erasure in the new events
-drops them, so an erased person is decoded again, as erased. A replay is kept for a few
+drops them, so an erased person is decoded again, as erased. An event that a later one of
+its originator writes over in every view taking it (a score recorded again) is applied only
+when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
 further reads (another page, the quotas beside the roster) while the log's head has not moved.
 """
 
@@ -24,8 +26,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -34,15 +37,17 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import JSONTranscoder, Notification
 from eventsourcing.utils import TopicError, get_topic
 
 from application.errors import StoreUnavailable
 from application.person_keys import SubjectMapper
+from application.replay_decoding import Decoding
 from domain.contestant import Contestant
 from domain.lifecycle import Status
 from domain.timeline import to_utc
 from projections.base import ViewProjection
+from projections.paused_collector import collector_paused
 from projections.quotas import QuotasView
 from projections.roster import RosterRow, RosterView
 from projections.store import Tx, ViewDatabase
@@ -85,14 +90,45 @@ class Replayed:
 
 @dataclass
 class _CampaignLog:
-    """The campaign's events of the views' topics up to ``head``: (notification id, topic, event)."""
+    """The campaign's events of the views' topics up to ``head``: (notification id, topic, event).
+
+    An event of a ``last_wins`` topic is decoded only once a replay needs it (its event is None
+    until then, its notification in ``undecoded``): most are written over by a later one of
+    their originator at every instant read, and are never decoded at all.
+    """
 
     campaign_id: UUID
+    decode: Callable[[Notification], Any]
     head: int = 0
     events: list[tuple[int, str, Any]] = field(default_factory=list)
     members: set[Any] = field(default_factory=set)
     name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
     erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
+    undecoded: dict[int, Notification] = field(default_factory=dict)  # by place in ``events``
+    runs: dict[tuple[Any, str], list[int]] = field(default_factory=dict)  # last-wins places by originator
+
+    def event(self, n: int) -> Any:
+        """The event at place ``n`` of ``events``, decoded now if it was not yet."""
+        notification_id, topic, event = self.events[n]
+        if event is None:
+            with _store_read():
+                event = self.decode(self.undecoded[n])
+            del self.undecoded[n]
+            self.events[n] = (notification_id, topic, event)
+        return event
+
+    def last_at(self, run: Sequence[int], at: datetime) -> int:
+        """How many of a run's events are dated up to ``at``: its events are dated in order."""
+        if not run or self.event(run[-1]).timestamp <= at:
+            return len(run)  # the usual answer: the last is read first, the others never
+        low, high = 0, len(run) - 1
+        while low < high:
+            middle = (low + high) // 2
+            if self.event(run[middle]).timestamp <= at:
+                low = middle + 1
+            else:
+                high = middle
+        return low
 
     def keepable(self) -> bool:
         """Not when a person erased in these events was decoded whole (read as the erasure was
@@ -118,6 +154,11 @@ class _Scratch:
         for view in (self.roster, self.quotas):
             for topic in view.topics:
                 self.by_topic.setdefault(topic, []).append(view)
+        overwritten = {get_topic(kind) for kind in RosterView.overwritten_by_next}
+        #: Topics whose event only the last of its originator's matters to every view taking it.
+        self.last_wins = frozenset(
+            topic for topic, views in self.by_topic.items() if views == [self.roster] and topic in overwritten
+        )
 
     def apply(self, tx: Tx, entry: tuple[int, str, Any]) -> int:
         notification_id, topic, event = entry
@@ -142,12 +183,14 @@ class AsOfViews:
         self.app = app
         self.batch = batch
         self.prefetch = prefetch
-        self.topics = sorted(_Scratch().by_topic)  # the views' own handler tables say what to read
+        scratch = _Scratch()
+        self.topics = sorted(scratch.by_topic)  # the views' own handler tables say what to read
+        self.last_wins = scratch.last_wins
         mapper = app.mapper
-        self._decode: Callable[[Notification], Any] = (
-            partial(mapper.to_domain_event, opened=OPENED)
-            if isinstance(mapper, SubjectMapper)
-            else mapper.to_domain_event
+        self._decoding: Callable[[], Callable[[Notification], Any]] = (
+            partial(Decoding, mapper, OPENED)
+            if isinstance(mapper, SubjectMapper) and isinstance(mapper.transcoder, JSONTranscoder)
+            else lambda: mapper.to_domain_event
         )
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
@@ -166,7 +209,7 @@ class AsOfViews:
         keys = [(campaign_id, to_utc(at), head) for at in instants]
         found = self._recall(keys)
         if len(found) < len(set(keys)):
-            with self._building:
+            with self._building, collector_paused():
                 found = self._recall(keys)
                 missing = [key[1] for key in dict.fromkeys(keys) if key not in found]
                 if missing:
@@ -185,13 +228,15 @@ class AsOfViews:
         would keep. True when they are kept.
         """
         head = int(self.app.recorder.max_notification_id() or 0)
-        with self._building:
+        with self._building, collector_paused():
             if self._closed.is_set() or (self._log is not None and self._log.campaign_id != campaign_id):
                 return False
             try:
                 log = self._campaign_log(campaign_id, head, most=KEPT_EVENTS)
             except _GivenUp:
                 return False
+            for run in log.runs.values():  # what a read at the log's head applies of each run
+                log.event(run[-1])
             return self._log is log
 
     def warm_in_background(self, choose: Callable[[], UUID | None], say: Callable[[str], None]) -> None:
@@ -241,17 +286,12 @@ class AsOfViews:
     def _campaign_log(self, campaign_id: UUID, head: int, *, most: int | None = None) -> _CampaignLog:
         log = self._log
         if log is None or log.campaign_id != campaign_id:
-            log = _CampaignLog(campaign_id, members={campaign_id})
+            log = _CampaignLog(campaign_id, self._decoding(), members={campaign_id})
         self._log = None  # a read that fails half-way leaves nothing half-read behind
-        try:
+        with _store_read():
             if log.head < head and not self._extend(log, head, most):
-                log = _CampaignLog(campaign_id, members={campaign_id})  # an erasure: decoded afresh
+                log = _CampaignLog(campaign_id, self._decoding(), members={campaign_id})  # an erasure
                 self._extend(log, head, most)
-        except (EventSourcingError, TopicError) as error:
-            raise StoreUnavailable(
-                f"the event store could not be read ({type(error).__name__}: {error}); "
-                "is the cipher key the one the events were written with?"
-            ) from None
         self._log = log if log.keepable() else None
         return log
 
@@ -260,37 +300,68 @@ class AsOfViews:
 
         ``most``: given up (``_GivenUp``) once the events outnumber it, or once the views close.
         """
-        recorder, decode = self.app.recorder, self._decode
+        decode, last_wins = log.decode, self.last_wins
         position, fresh = log.head, not log.events
-        while position < head:
-            if most is not None and (len(log.events) > most or self._closed.is_set()):
-                raise _GivenUp
-            notifications = recorder.select_notifications(
-                start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            if self.prefetch is not None:
-                self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
-            for notification in notifications:
-                originator = notification.originator_id
-                if originator not in log.members:
-                    if notification.originator_version != 1:
-                        continue  # an aggregate of another campaign
-                    event = decode(notification)
-                    if getattr(event, "campaign_id", None) != log.campaign_id:
-                        continue
-                    log.members.add(originator)
-                elif notification.topic == _ERASED:
-                    if not fresh:
-                        return False
-                    log.erased.add(originator)
-                    event = decode(notification)
-                else:
-                    event = decode(notification)
-                log.events.append((notification.id, notification.topic, event))
-            position = notifications[-1].id
+        # The next page is read (and its data keys) while this one is decoded: the store's
+        # time then overlaps the decoding's rather than adding to it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhanyou-as-of-read") as reader:
+            page = reader.submit(self._page, position, head)
+            while True:
+                if most is not None and (len(log.events) > most or self._closed.is_set()):
+                    page.cancel()
+                    raise _GivenUp
+                notifications = page.result()
+                if not notifications:
+                    break
+                position = notifications[-1].id
+                if position < head:
+                    page = reader.submit(self._page, position, head)
+                if not self._decoded(log, notifications, fresh, decode, last_wins):
+                    return False
+                if position >= head:
+                    break
         log.head = head
+        return True
+
+    def _page(self, position: int, head: int) -> Sequence[Notification]:
+        """The views' notifications after ``position`` up to ``head``, their people's keys read."""
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
+        )
+        if self.prefetch is not None:
+            self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
+        return notifications
+
+    def _decoded(
+        self,
+        log: _CampaignLog,
+        notifications: Sequence[Notification],
+        fresh: bool,
+        decode: Callable[[Notification], Any],
+        last_wins: frozenset[str],
+    ) -> bool:
+        """One page of notifications taken into ``log``; False when it holds an erasure."""
+        for notification in notifications:
+            originator = notification.originator_id
+            if originator not in log.members:
+                if notification.originator_version != 1:
+                    continue  # an aggregate of another campaign
+                event = decode(notification)
+                if getattr(event, "campaign_id", None) != log.campaign_id:
+                    continue
+                log.members.add(originator)
+            elif notification.topic == _ERASED:
+                if not fresh:
+                    return False
+                log.erased.add(originator)
+                event = decode(notification)
+            elif notification.topic in last_wins:
+                log.runs.setdefault((originator, notification.topic), []).append(len(log.events))
+                log.undecoded[len(log.events)] = notification
+                event = None
+            else:
+                event = decode(notification)
+            log.events.append((notification.id, notification.topic, event))
         return True
 
     # --- replays -----------------------------------------------------------------
@@ -301,11 +372,23 @@ class AsOfViews:
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
+                # of each run of last-wins events, only the last dated up to `at` is applied
+                wanted: set[int] = set()
+                for run in log.runs.values():
+                    read = [n for n in run if log.events[n][0] <= head]
+                    reached = log.last_at(read, at)
+                    if reached:
+                        wanted.add(read[reached - 1])
+                        applied[k] += reached - 1  # taken in by the last of them
                 later_openings: dict[Any, tuple[int, str, Any]] = {}  # first events dated after `at`
-                for entry in log.events:
-                    notification_id, _, event = entry
+                for n, entry in enumerate(log.events):
+                    notification_id, topic, event = entry
                     if notification_id > head:
                         break
+                    if topic in scratch.last_wins:
+                        if n in wanted:
+                            applied[k] += scratch.apply(tx, (notification_id, topic, log.event(n)))
+                        continue
                     if event.timestamp > at:
                         if event.originator_version == 1:
                             later_openings[event.originator_id] = entry
@@ -336,6 +419,18 @@ class AsOfViews:
             while len(self._kept) > self._kept_size:
                 # not closed here: a reader may still hold it; its tables go with the last reference
                 self._kept.popitem(last=False)
+
+
+@contextmanager
+def _store_read() -> Iterator[None]:
+    """The store's events that cannot be decoded are the store's failure, named as such."""
+    try:
+        yield
+    except (EventSourcingError, TopicError) as error:
+        raise StoreUnavailable(
+            f"the event store could not be read ({type(error).__name__}: {error}); "
+            "is the cipher key the one the events were written with?"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from domain.contestant import Contestant
@@ -109,6 +109,11 @@ class RosterView(ViewProjection):
         "ix_view_roster_account": ("roster", "account_folded"),
         "ix_view_roster_city": ("roster", "campaign_id, city, grp, status"),
     }
+
+    #: What a later event of the same class and contestant writes over entirely, columns that
+    #: no handler reads back: a replay up to an instant may apply only the last of them. A score
+    #: recorded again sets the status, results, change instant and version once more.
+    overwritten_by_next: ClassVar[frozenset[type[Contestant.Event]]] = frozenset({Contestant.Competed})
 
     def __init__(
         self, db: ViewDatabase, *, suffix: str = "", name_orders: dict[str, str] | None = None

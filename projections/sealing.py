@@ -16,6 +16,7 @@ from base64 import b64decode, b64encode
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
+from application.ciphers import ReusedAESCipher
 from application.settings import Settings
 from domain.text import printable
 
@@ -32,7 +33,9 @@ class UnsealedText(RuntimeError):
 
 class Sealer:
     def __init__(self, cipher_key: str | None, index_key: str | None = None) -> None:
-        self.cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: cipher_key})) if cipher_key else None
+        self.cipher = (
+            ReusedAESCipher(Environment(env={AESCipher.CIPHER_KEY: cipher_key})) if cipher_key else None
+        )
         secret = (index_key or cipher_key or "").encode()
         # A key of its own for the digests, so a digest says nothing under the cipher key.
         self._index_key = hashlib.sha256(b"zhanyou views index\0" + secret).digest()

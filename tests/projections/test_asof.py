@@ -17,10 +17,10 @@ from application.settings import Settings
 from domain.decision import DecisionContext
 from domain.events import ERASED
 from projections.asof import AsOfViews
-from tests.builders import ADMIN, shanghai
+from tests.builders import ADMIN, JUDGE, shanghai
 from tests.conftest import StoreFactory
 from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
-from tests.projections.helpers import AWARDED, head, running_views, scripted_campaign
+from tests.projections.helpers import AWARDED, RESULTS, SCORES, head, running_views, scripted_campaign
 
 
 def _of(campaign_id: UUID, tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
@@ -44,6 +44,42 @@ def test_at_the_head_the_replayed_views_equal_the_live_ones_row_for_row(
         expected = _of(script.campaign_id, live[name])
         assert any(expected.values())
         assert view.dump() == expected, name
+
+
+def test_a_score_recorded_again_reads_at_each_instant_as_it_was_recorded(
+    service: CampaignService, settings: Settings
+) -> None:
+    script = scripted_campaign(service)
+    corrected = script.id(8)
+    for n in (1, 2):
+        service.decide(
+            corrected,
+            decisions.record_results({**SCORES, "short_video": 80 + n}),
+            DecisionContext(actor=JUDGE, at=RESULTS + timedelta(hours=n), reason="复核更正"),
+        )
+    instants = [RESULTS + timedelta(minutes=m) for m in (30, 90, 150)]
+    found = AsOfViews(service).at_each(script.campaign_id, [*instants, AWARDED + timedelta(days=1)])
+    rows = [replayed.roster.get(corrected) for replayed in found]
+    assert [(r.results or {}).get("short_video") for r in rows if r] == [80, 81, 82, 82]
+    assert [(r.version, r.changed_at[:16]) for r in rows if r][:3] == [
+        (5, "2021-08-30T12:00"),
+        (6, "2021-08-30T13:00"),
+        (7, "2021-08-30T14:00"),
+    ]
+    with running_views(service, settings) as (views, runner):
+        runner.wait(head(service), timeout=30)
+        live = views.roster.dump()
+    assert found[-1].roster.dump() == _of(script.campaign_id, {"roster": live["roster"]})
+
+
+def test_a_log_read_a_few_events_a_page_replays_as_when_read_at_once(service: CampaignService) -> None:
+    script = scripted_campaign(service)
+    instants = [RESULTS, AWARDED + timedelta(days=1)]
+    at_once = AsOfViews(service).at_each(script.campaign_id, instants)
+    paged = AsOfViews(service, batch=3).at_each(script.campaign_id, instants)  # each page read ahead
+    for whole, pages in zip(at_once, paged, strict=True):
+        assert whole.roster.dump()["roster"]
+        assert (pages.roster.dump(), pages.quotas.dump()) == (whole.roster.dump(), whole.quotas.dump())
 
 
 def test_each_instant_sees_the_decisions_dated_up_to_it(service: CampaignService) -> None:

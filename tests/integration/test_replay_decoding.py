@@ -1,0 +1,90 @@
+"""Events decoded in bulk for a replay read as the mapper reads them, on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import MapperDeserialisationError
+from pydantic import SecretStr
+
+from application.bootstrap import build_service
+from application.person_keys import SubjectMapper
+from application.replay_decoding import Decoding
+from application.service import CampaignService
+from domain.contestant import Contestant
+from domain.decision import DecisionContext
+from domain.events import ERASED
+from projections.asof import OPENED
+from tests.builders import ADMIN
+from tests.conftest import StoreFactory
+from tests.integration.test_stored_format import _store_fixture, _store_v2
+from tests.projections.helpers import AWARDED, scripted_campaign
+
+KEY = SecretStr("A" * 43 + "=")
+
+
+def _mapper(service: CampaignService) -> SubjectMapper:
+    mapper = service.mapper
+    assert isinstance(mapper, SubjectMapper)
+    return mapper
+
+
+def _both_ways(service: CampaignService, opened: Any) -> list[tuple[Any, Any]]:
+    mapper = _mapper(service)
+    decode = Decoding(mapper, opened)
+    stored = service.recorder.select_notifications(start=1, limit=10_000)
+    assert stored
+    return [(mapper.to_domain_event(n, opened=opened), decode(n)) for n in stored]
+
+
+@pytest.mark.parametrize("opened", [None, OPENED], ids=["all", "as-of"])
+def test_a_sealed_campaign_decodes_as_the_mapper_decodes_it(new_store: StoreFactory, opened: Any) -> None:
+    service = build_service(new_store(cipher_key=KEY))
+    try:
+        script = scripted_campaign(service)
+        service.erase(script.id(2), DecisionContext(actor=ADMIN, at=AWARDED, reason="本人申请删除"))
+        pairs = _both_ways(service, opened)
+    finally:
+        service.close()
+    assert {type(e) for e, _ in pairs} >= {Contestant.Nominated, Contestant.Erased, Contestant.Competed}
+    for expected, decoded in pairs:
+        assert type(decoded) is type(expected)
+        assert vars(decoded) == vars(expected), type(expected).__qualname__
+    accounts = {e.training_account for _, e in pairs if isinstance(e, Contestant.TrainingAccountAssigned)}
+    assert "hb-train-0001" in accounts  # opened
+    reasons = {e.decision.reason for _, e in pairs if isinstance(e, Contestant.Verified)}
+    assert reasons == ({None} if opened is not None else {"材料齐全", ERASED})  # shut unless asked for
+
+
+def test_events_stored_by_earlier_releases_decode_as_the_mapper_decodes_them(
+    service: CampaignService,
+) -> None:
+    _store_fixture(service)
+    _store_v2(service)
+    for expected, decoded in _both_ways(service, None):
+        assert type(decoded) is type(expected)
+        assert vars(decoded) == vars(expected), type(expected).__qualname__
+
+
+def test_the_same_decision_is_decoded_once_and_shared(service: CampaignService) -> None:
+    scripted_campaign(service)
+    trained = [e for _, e in _both_ways(service, OPENED) if isinstance(e, Contestant.Trained)]
+    assert len(trained) > 1
+    assert len({id(e.decision) for e in trained}) == 1
+
+
+def test_an_event_sealed_under_another_key_fails_as_the_mapper_fails(new_store: StoreFactory) -> None:
+    settings = new_store(cipher_key=KEY)
+    service = build_service(settings)
+    try:
+        scripted_campaign(service)
+    finally:
+        service.close()
+    other = build_service(settings.model_copy(update={"cipher_key": SecretStr("B" * 43 + "=")}))
+    try:
+        stored = other.recorder.select_notifications(start=1, limit=1)
+        with pytest.raises(MapperDeserialisationError, match="Failed to deserialise"):
+            Decoding(_mapper(other), OPENED)(stored[0])
+    finally:
+        other.close()
