@@ -51,6 +51,15 @@ class SelectiveRepository(Repository[UUID]):
             raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} version {version!r} not found.")
         return aggregate
 
+    def cached(self, kind: type[Any], aggregate_id: UUID) -> bool:
+        """Whether this process holds ``aggregate_id`` as a ``kind`` in its cache (nothing is read)."""
+        if not self.cache:
+            return False
+        try:
+            return isinstance(self.cache.get(aggregate_id), kind)
+        except KeyError:
+            return False
+
     def get(self, aggregate_id: UUID, **options: Any) -> Any:
         """Only the cached kinds enter the cache; others are loaded as the stock repository would."""
         if not self.cache or options.get("version") is not None:

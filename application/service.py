@@ -291,6 +291,11 @@ class CampaignService(Application[UUID]):
     def get_campaign(self, campaign_id: UUID) -> Campaign:
         return self._get(Campaign, campaign_id, CampaignNotFound)
 
+    def require_campaign(self, campaign_id: UUID) -> None:
+        """Refuse an unknown campaign; one this process has seen needs no read (none is ever removed)."""
+        if not self._selective.cached(Campaign, campaign_id):
+            self.get_campaign(campaign_id)
+
     # --- contestants ---------------------------------------------------------
 
     def nominate(

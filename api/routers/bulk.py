@@ -92,7 +92,7 @@ def ranking(
 ) -> RankingsOut:
     """Contestants by total score per city and group, the trainee group first (重点突出学员)."""
     limited_to = roster_city(actor, city)
-    service.get_campaign(cid)
+    service.require_campaign(cid)
     chosen = Group.parse(group).value if group else None
     read_after(request, response, ["roster"], min_position)
     rows: list[RosterRow] = []

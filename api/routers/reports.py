@@ -91,7 +91,7 @@ def roster(
     if as_of is not None:
         roster_view = replayed(request, response, cid, as_of, now)[1].roster
     else:
-        service.get_campaign(cid)
+        service.require_campaign(cid)
         read_after(request, response, ["roster"], min_position)
         roster_view = views.roster
     found = roster_view.query(
@@ -232,7 +232,7 @@ def quotas(
     if as_of is not None:
         quota_view = replayed(request, response, cid, as_of, now)[1].quotas
     else:
-        service.get_campaign(cid)
+        service.require_campaign(cid)
         read_after(request, response, ["quotas"], min_position)
         quota_view = views.quotas
     return QuotasOut(
@@ -266,7 +266,7 @@ def funnel(
 ) -> FunnelOut:
     """How many reached each stage and how many left, per city and group."""
     require_may_read_reports(actor)
-    service.get_campaign(cid)
+    service.require_campaign(cid)
     read_after(request, response, ["funnel"], min_position)
     found = views.funnel.funnel(cid)
     return FunnelOut(
@@ -292,7 +292,7 @@ def teams(
 ) -> TeamsOut:
     """Each city's finals team: leader, assistant, streamers, complete or not."""
     require_may_read_reports(actor)
-    service.get_campaign(cid)
+    service.require_campaign(cid)
     read_after(request, response, ["teams"], min_position)
     named = sees_names(actor)
 

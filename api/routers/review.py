@@ -38,7 +38,7 @@ def unreviewed(
     (``POST /api/campaigns/{cid}/bulk/reject`` with one reason) or verify them."""
     if actor.role is not Role.ADMIN:
         raise ApiProblem(403, "not_permitted", f"unreviewed: only organisers (admin) may, not {actor.role}")
-    service.get_campaign(cid)
+    service.require_campaign(cid)
     read_after(request, response, ["roster"], min_position)
     found = views.roster.query(
         cid, status=Status.NOMINATED.value, sort="time", page=page, page_size=page_size

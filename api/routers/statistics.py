@@ -53,7 +53,7 @@ def statistics(
 ) -> StatisticsOut:
     """Counts only (no person): per day, platform (Douyin/Kuaishou), group, channel and status."""
     require_may_read_reports(actor)
-    service.get_campaign(cid)
+    service.require_campaign(cid)
     read_after(request, response, ["roster"], min_position)
     daily: Counter[str] = Counter()
     platforms: Counter[str] = Counter()

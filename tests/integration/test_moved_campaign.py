@@ -12,7 +12,7 @@ import pytest
 
 from application import decisions
 from application.bootstrap import build_service
-from application.errors import ContestantNotFound
+from application.errors import CampaignNotFound, ContestantNotFound
 from application.recorders import UNCHANGED, CampaignMoved
 from application.service import CampaignService
 from application.settings import Settings
@@ -131,3 +131,17 @@ def test_a_verification_racing_an_amendment_carries_the_new_rule_version(service
     with _amended_right_after_the_first_read(service, lambda cid: _amend(service, cid)):
         service.decide(contestant_id, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
     assert [e.rule_version for e in service.history(contestant_id)] == [1, 2]
+
+
+def test_a_campaign_once_seen_is_known_without_a_read_and_an_unknown_one_is_refused(
+    service: CampaignService,
+) -> None:
+    campaign_id = launch(service)
+    service.get_campaign(campaign_id)
+    unknown = UUID("00000000-0000-0000-0000-000000000001")
+    with patch.object(service.recorder, "select_events", side_effect=AssertionError("read the store")):
+        service.require_campaign(campaign_id)
+        with pytest.raises(AssertionError, match="read the store"):
+            service.require_campaign(unknown)
+    with pytest.raises(CampaignNotFound):
+        service.require_campaign(unknown)
