@@ -12,8 +12,7 @@ inside its next transaction and carries on from the new one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from eventsourcing.application import Application
 from application.settings import Settings
 from projections import VIEW_CLASSES
 from projections.base import REBUILD_SUFFIX, ViewProjection
-from projections.runner import ProjectionStalled, _FailedAt, apply_notifications
+from projections.batches import ProjectionStalled, apply_notifications
 from projections.store import Tx, ViewDatabase
 
 ProgressCallback = Callable[[int, int, int], None]  # (position, head, events applied so far)
@@ -76,10 +75,9 @@ def rebuild(
 def _step(
     app: Application[Any], view: ViewProjection, position: int, head: int, limit: int
 ) -> tuple[int, int]:
-    try:
-        progress = apply_notifications(app, view, position, head, limit)
-    except _FailedAt as failed:
-        raise failed.stalled from None
+    progress = apply_notifications(app, view, position, head, limit)
+    if progress.stalled is not None:
+        raise progress.stalled
     return progress.position, progress.processed
 
 
@@ -95,12 +93,9 @@ def _switch(
             tx.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
         head = int(app.recorder.max_notification_id() or 0)
         while position < head:
-            try:
-                progress = apply_notifications(
-                    app, fresh, position, head, limit, tx_factory=lambda: _same(tx)
-                )
-            except _FailedAt as failed:
-                raise failed.stalled from None
+            progress = apply_notifications(app, fresh, position, head, limit, tx)
+            if progress.stalled is not None:  # the whole switch is rolled back
+                raise progress.stalled
             position, applied = progress.position, applied + progress.processed
         for old in [*live.t.values(), live.view.tracking_table]:
             tx.execute(f"DROP TABLE IF EXISTS {old}")
@@ -115,11 +110,6 @@ def _switch(
 
 def _quote(tx: Tx, name: str) -> str:
     return f'"{name}"' if tx.postgres else name
-
-
-@contextmanager
-def _same(tx: Tx) -> Iterator[Tx]:
-    yield tx
 
 
 __all__ = ["ProjectionStalled", "RebuildResult", "rebuild"]
