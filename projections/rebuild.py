@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 
 from application.settings import Settings
 from projections import VIEW_CLASSES
-from projections.base import REBUILD_SUFFIX, ViewProjection
+from projections.base import REBUILD_SUFFIX, ViewBuilding, ViewProjection
 from projections.batches import ProjectionStalled, apply_notifications
 from projections.store import Tx, ViewDatabase
 
@@ -51,6 +51,8 @@ def rebuild(
     db = ViewDatabase(settings)
     try:
         live = VIEW_CLASSES[name](db)
+        if live.building:
+            raise ViewBuilding(name, live.generation_position())
         fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)
         fresh.drop_tables()  # a rebuild interrupted earlier starts again from zero
         fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eventsourcing.application import Application
@@ -30,6 +30,7 @@ from eventsourcing.persistence import IntegrityError
 from application.store_policy import patient
 from projections.base import ViewProjection
 from projections.batches import PositionMoved, ProjectionStalled, Window, apply_window, describe, read_window
+from projections.generations import switch_in
 from projections.stalls import Stall, StallBoard
 
 log = logging.getLogger("zhanyou.projections")
@@ -224,6 +225,9 @@ class ProjectionRunner:
 
     def _step(self, projection: ViewProjection, window: Window) -> bool:
         name = projection.name
+        if projection.building and projection.ready():  # switched in by another process
+            self._set_position(name, projection.position(self.app.name))
+            return True
         try:
             progress = apply_window(self.app, projection, window)
         except PositionMoved as moved:
@@ -236,6 +240,13 @@ class ProjectionRunner:
             self._set_position(name, progress.position)
             self._stall(projection, progress.stalled)
             return False
+        if projection.building and progress.caught_up:
+            try:
+                switch_in(self.app, projection, progress.position, self.batch_size)
+            except ProjectionStalled as stalled:  # met in the last events: it waits before them
+                self._stall(projection, stalled)
+                return False
+            progress = replace(progress, position=projection.position(self.app.name))
         if name in self._stalled:
             log.info("view %s resumed at notification %d", name, progress.position)
         with self._changed:
@@ -262,7 +273,7 @@ class ProjectionRunner:
             self._failures[projection.name] = self._failures.get(projection.name, 0) + 1
             self._retry_at[projection.name] = time.monotonic() + self.retry_seconds
             self._changed.notify_all()
-        if self.stalls is not None and not projection.suffix:  # a rebuild's generation is not live
+        if self.stalls is not None and (projection.building or not projection.suffix):  # not a rebuild's
             kind = stalled.error.split(":", 1)[0]
             self._on_record(lambda board: board.record(Stall(projection.name, stalled.notification_id, kind)))
             self._recorded.add(projection.name)
