@@ -221,7 +221,9 @@ class ProjectionRunner:
         name = projection.name
         if name in self._stalled and time.monotonic() < self._retry_at.get(name, 0):
             return False
-        return self._positions[name] < head
+        # A generation being built is due at the head too: it is switched in (or follows the
+        # switch another worker made) once it has caught up.
+        return self._positions[name] < head or projection.building
 
     def _step(self, projection: ViewProjection, window: Window) -> bool:
         name = projection.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from contextlib import closing
 from typing import Any
 
@@ -92,3 +94,39 @@ def test_the_old_tables_stay_as_they_are_until_the_new_generation_is_switched_in
         finally:
             builder.close()
             other.close()
+
+
+def test_two_workers_building_at_once_switch_in_once_and_count_nothing_twice(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with closing(build_service(settings)) as service:
+        script = scripted_campaign(service)
+        views = open_views(settings)
+        try:
+            ProjectionRunner(service, views.all).catch_up(timeout=30)
+            before = {name: view.dump() for name, view in views.by_name.items()}
+            _as_an_older_release_left_it(views)
+        finally:
+            views.close()
+
+        first, second = open_views(settings), open_views(settings)
+        try:
+            head = int(service.recorder.max_notification_id() or 0)
+            runners = [
+                ProjectionRunner(service, views.all, batch_size=7, poll_seconds=0.02, retry_seconds=0.05)
+                for views in (first, second)
+            ]
+            with caplog.at_level(logging.WARNING, logger="zhanyou.projections"), runners[0], runners[1]:
+                deadline = time.monotonic() + 30
+                while first.roster.building or second.roster.building:
+                    assert time.monotonic() < deadline, "the roster was never switched in"
+                    time.sleep(0.05)
+                for runner in runners:
+                    runner.wait(head, timeout=30)
+            assert caplog.text.count("view roster: this layout's tables were switched in") == 1
+            for views in (first, second):
+                assert {name: view.dump() for name, view in views.by_name.items()} == before
+                assert views.roster.query(script.campaign_id).total == 9
+        finally:
+            first.close()
+            second.close()
