@@ -1,14 +1,15 @@
 """One batch of one view: its events and its new position, written in one transaction.
 
-A batch first runs as fast as the backend allows: on PostgreSQL its row writes are
-buffered and sent as one ``executemany`` per statement in a pipeline (``Tx.pipeline``), so
-a batch of a thousand events costs a few round trips instead of thousands. A pipelined
-batch that fails cannot name the event at fault; it is rolled back and redone once, in one
-new transaction, with a savepoint around each event. The redo (and every batch on SQLite,
-where a statement costs no round trip) applies event after event: when one fails, its
-savepoint is rolled back, the events before it are committed with the tracked position
-just before it, and the view stops there (``Progress.stalled``). Nothing after it is
-written, nothing before it is lost.
+A batch first runs fast: its row writes are buffered and sent as one ``executemany`` per
+statement (``Tx.pipeline``; on PostgreSQL in pipeline mode, so a batch of a thousand
+events costs a few round trips instead of thousands). A batch that fails this way cannot
+name the event at fault; it is rolled back and redone once, in one new transaction, with a
+savepoint around each event and each statement sent as it comes. When an event fails
+there, its savepoint is rolled back, the events before it are committed with the tracked
+position just before it, and the view stops there (``Progress.stalled``): nothing after it
+is written, nothing before it is lost. Savepoints are kept out of the fast path: around
+every event they cost SQLite about 40% of its catch-up rate, and on PostgreSQL the redo's
+statement-by-statement pace is about a fifth of the pipelined one.
 """
 
 from __future__ import annotations
@@ -127,13 +128,13 @@ def apply_window(
         return Progress(0, window.start, window.caught_up)
     if tx is not None:
         return batch.event_by_event(tx)
-    if projection.view.postgres and batch.undecodable is None:
+    if batch.undecodable is None:
         try:
             with projection.view.transaction() as fast:
-                return batch.pipelined(fast)
+                return batch.fast(fast)
         except PositionMoved:
             raise
-        except Exception as error:  # redone below, one event at a time, to find the event
+        except Exception as error:  # redone below, event by event, to find the event
             log.info("view %s: a batch failed (%s); redoing it event by event", projection.name, error)
     with projection.view.transaction() as one_by_one:
         return batch.event_by_event(one_by_one)
@@ -161,8 +162,9 @@ class _Batch:
     def _track(self, tx: Tx, position: int) -> None:
         self.projection.view._insert_tracking(tx.cursor, Tracking(self.app.name, position))
 
-    def pipelined(self, tx: Tx) -> Progress:
-        """Every event, buffered and pipelined; any failure raises (the caller redoes the batch)."""
+    def fast(self, tx: Tx) -> Progress:
+        """Every event, its row writes buffered, no savepoints; any failure raises, and the
+        caller redoes the batch event by event."""
         self._check_position(tx)
         with tx.pipeline():
             for notification, domain_event in self.events:

@@ -7,7 +7,8 @@ A process of the older release keeps serving and updating the live tables meanwh
 process answers reads of the view with ``ViewBuilding`` (503) until the switch. Only the
 active projections worker builds (one per store, by election); should two build at once,
 the tracked position keeps each batch exactly-once, and the second switch finds the
-layout already recorded and only follows it.
+generation already gone (renamed into place) and only follows it. ``zhanyou rebuild``
+switches its generation in the same way.
 
 The switch is one transaction: the tables are locked (live tracking first, as every batch
 locks it, so a switch and a batch cannot deadlock), the last events are applied, the live
@@ -22,18 +23,20 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from projections.base import LAYOUTS, ViewProjection, exists
+from projections.base import ViewProjection, exists
 from projections.batches import apply_notifications
 from projections.store import Tx
 
 log = logging.getLogger("zhanyou.projections")
 
 
-def switch_in(app: Application[Any], view: ViewProjection, position: int, limit: int) -> int:
-    """Catch the generation ``view`` is building up to the head and make it the live one.
+def switch_in(app: Application[Any], view: ViewProjection, limit: int) -> int:
+    """Catch the generation ``view`` is building (a new layout's, or a rebuild's) up to the
+    head and make it the live one.
 
     Answers the number of events applied inside the switch. ``view`` reads and writes the
-    live tables afterwards.
+    live tables afterwards. A generation whose tracking table is gone was switched in by
+    another process: ``view`` then only follows it.
     """
     live = {k: view.db.table(f"view_{k}") for k in view.tables}
     live_tracking = view.db.table(f"view_{view.name}_tracking")
@@ -43,9 +46,10 @@ def switch_in(app: Application[Any], view: ViewProjection, position: int, limit:
             tables = [live_tracking, *live.values(), view.view.tracking_table, *view.t.values()]
             found = [t for t in tables if exists(tx, t)]
             tx.execute(f"LOCK TABLE {', '.join(found)} IN ACCESS EXCLUSIVE MODE")
-        if _recorded(tx, view) == view.layout():  # another process switched it in first
+        if not exists(tx, view.view.tracking_table):  # another process switched it in first
             switched_here = False
         else:
+            position = view.position_in(tx, app.name)  # another worker may have moved it on
             head = int(app.recorder.max_notification_id() or 0)
             while position < head:
                 progress = apply_notifications(app, view, position, head, limit, tx)
@@ -66,11 +70,6 @@ def switch_in(app: Application[Any], view: ViewProjection, position: int, limit:
     if switched_here:
         log.warning("view %s: this layout's tables were switched in at notification %d", view.name, position)
     return applied
-
-
-def _recorded(tx: Tx, view: ViewProjection) -> str | None:
-    row = tx.fetchone(f"SELECT layout FROM {view.db.table(LAYOUTS)} WHERE view = ?", (view.name,))
-    return None if row is None else str(row["layout"])
 
 
 def quote(tx: Tx, name: str) -> str:

@@ -244,7 +244,7 @@ class ProjectionRunner:
             return False
         if projection.building and progress.caught_up:
             try:
-                switch_in(self.app, projection, progress.position, self.batch_size)
+                switch_in(self.app, projection, self.batch_size)
             except ProjectionStalled as stalled:  # met in the last events: it waits before them
                 self._stall(projection, stalled)
                 return False
