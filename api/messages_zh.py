@@ -22,6 +22,7 @@ RULES: dict[str, str] = {
     "team_incomplete": "参赛队人员不齐（需领队1名、助理1名、主播4至6名），组织方可注明理由后放行",
     "not_ready": "服务暂未就绪，请稍后再试",
     "view_stalled": "统计视图暂停更新，技术人员正在处理",
+    "view_building": "统计视图正在按新版本重建，请稍后再试",
     "invalid_value": "填写的内容有误，请按提示修改",
     "reason_required": "此操作需要填写理由",
     "not_permitted": "您的账号无权进行此操作",

@@ -29,6 +29,7 @@ from application.errors import (
 )
 from application.recommendation_form import FormTooLarge, FormUnreadable
 from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
+from projections.base import ViewBuilding
 
 log = logging.getLogger("zhanyou.api")
 
@@ -222,6 +223,13 @@ def install(app: FastAPI) -> None:
         )
         return _counted(request, answer, "store_unavailable")
 
+    async def view_building(request: Request, error: Exception) -> JSONResponse:
+        # Tables of another release's layout are never served as this release's.
+        answer = problem_response(
+            503, "view_building", str(error), instance=request.url.path, headers={"Retry-After": "5"}
+        )
+        return _counted(request, answer, "view_building")
+
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.error("unexpected failure: %s", type(error).__name__, exc_info=error)
         answer = problem_response(
@@ -236,6 +244,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApplicationError, domain_refusal)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(ViewBuilding, view_building)
     app.add_exception_handler(StarletteHTTPException, http_error)
     for failure in (OperationalError, InterfaceError, psycopg.OperationalError, sqlite3.OperationalError):
         app.add_exception_handler(failure, store_down)

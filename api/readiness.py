@@ -1,4 +1,4 @@
-"""Is this process ready for traffic? The store takes a write, and no view is stalled.
+"""Is this process ready for traffic? The store takes a write, no view is stalled or being built.
 
 The probe runs on two threads of its own, never on the request thread pool, and the
 route waits for it at most ``PROBE_SECONDS``: a store that hangs, or a pool that is used
@@ -9,6 +9,8 @@ short-lived connection of its own (PostgreSQL: with statement and lock timeouts)
 SQLite in the views file too. A read-only file, a full disk, a read-only replica or a
 lost permission fail it.
 
+A view is being built when its live tables have another release's layout: this process
+builds its own beside them (``projections.generations``) and serves none of it until then.
 A view is stalled when the active runner (in this process) stopped it at an event, or,
 seen from a process that is not running the views, when it is behind the log and has not
 moved for ``STALL_SECONDS``.
@@ -75,7 +77,7 @@ class Readiness:
                 False, None, f"the event store ({settings.describe_store()}) cannot take a write: {detail}"
             )
         try:
-            stalled = self._stalled(head)
+            stalled = self._building(head) or self._stalled(head)
         except Exception as error:  # the views' store did not answer in time
             return Verdict(False, head, f"the views cannot be read: {type(error).__name__}: {error}")
         if stalled:
@@ -86,6 +88,16 @@ class Readiness:
         recorder = self.node.service.recorder
         assert isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder)  # noqa: S101
         return recorder.events_table_name
+
+    def _building(self, head: int) -> str | None:
+        """A view whose tables of this release's layout are still being built is not served."""
+        for view in self.node.views.all:
+            if not view.ready():
+                return (
+                    f"view {view.name} is being built in this release's table layout (at notification "
+                    f"{view.generation_position()} of {head}); its reads answer 503 until it is switched in"
+                )
+        return None
 
     def _stalled(self, head: int) -> str | None:
         runner = self.node.projection_runner

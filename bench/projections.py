@@ -11,7 +11,8 @@
    aggregates (saved a few hundred at a time, so the fill itself is quick). With
    ``--schema`` an earlier ``--keep`` run's schema is reused and only topped up.
 2. Measures catch-up: every view built from empty tables to the head, in events/s, in this
-   one process (one core; the database server runs beside it).
+   one process (one core; the database server runs beside it), and as a fraction of a raw
+   read-and-decode of the same events (read in the same batches, nothing written).
 3. Runs commands at a steady rate from ``--writers`` processes (each a contestant's life:
    nominate, verify, training account, training, results) while a runner in this process
    follows, polling; measures lag from a command's return to every view having processed
@@ -54,6 +55,7 @@ from domain.places import AccountClaim, Allotment
 from domain.timeline import SHANGHAI
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
 from projections import open_views
+from projections.batches import read_window
 from projections.runner import ProjectionRunner
 from projections.store import views_path
 
@@ -154,17 +156,27 @@ def fill(service: CampaignService, events: int, chunk: int, lines: list[str]) ->
     say(f"fill: {head} events in {seconds:.1f} s ({head / seconds:,.0f} events/s written)", lines)
 
 
+def read_and_decode(service: CampaignService, topics: list[str], head: int, batch: int) -> float:
+    """Seconds to read and decode the views' events up to ``head``, as catch-up does, writing nothing."""
+    started, position = time.perf_counter(), 0
+    while position < head:
+        position = read_window(service, topics, position, head, batch).end
+    return time.perf_counter() - started
+
+
 def catch_up(service: CampaignService, settings: Settings, batch: int, lines: list[str]) -> None:
     views = open_views(settings)
     try:
         runner = ProjectionRunner(service, views.all, batch_size=batch)
         head = int(service.recorder.max_notification_id() or 0)
+        raw = read_and_decode(service, sorted({t for v in views.all for t in v.topics}), head, batch)
         started = time.perf_counter()
         runner.catch_up(timeout=3600)
         seconds = time.perf_counter() - started
         say(
             f"catch-up, all {len(views.all)} views together: {head} events in {seconds:.1f} s "
-            f"= {head / seconds:,.0f} events/s (batch {batch})",
+            f"= {head / seconds:,.0f} events/s (batch {batch}); raw read-and-decode of the same log "
+            f"{head / raw:,.0f} events/s, catch-up {raw / seconds:.2f}x of it",
             lines,
         )
     finally:

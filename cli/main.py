@@ -257,6 +257,7 @@ def rebuild(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from projections import VIEW_CLASSES
+    from projections.base import ViewBuilding
     from projections.rebuild import rebuild as rebuild_view
     from projections.runner import ProjectionStalled
 
@@ -288,7 +289,7 @@ def rebuild(
 
                 try:
                     result = rebuild_view(service, settings, name, batch_size=batch, on_progress=report)
-                except ProjectionStalled as error:
+                except (ProjectionStalled, ViewBuilding) as error:
                     progress.console.print(f"[red]{error}[/red]")
                     raise typer.Exit(1) from None
                 progress.console.print(

@@ -324,7 +324,7 @@ class AuditView(ViewProjection):
         if limit is not None:
             statement += " LIMIT ?"
             params.append(limit)
-        with self.view.read() as tx:
+        with self.reading() as tx:
             rows = tx.fetchall(statement, params)
         for r in rows:
             r["reason"], r["evidence"] = self.sealer.open(r["reason"]), self.sealer.open(r["evidence"])

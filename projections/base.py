@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Never, TypeAlias, TypeVar, cast
 
@@ -33,6 +34,29 @@ def utc_text(instant: datetime | None) -> str | None:
     if instant is None:
         return None
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class ViewBuilding(Exception):
+    """The view's tables of this release's layout are still being built; reads wait for the switch."""
+
+    def __init__(self, view: str, position: int) -> None:
+        self.view = view
+        self.position = position
+        super().__init__(
+            f"view {view} is being built in this release's table layout (at notification {position}); "
+            "it answers once it has caught up and is switched in"
+        )
+
+
+def exists(tx: Tx, table: str) -> bool:
+    """Whether ``table`` (as SQL writes it) exists."""
+    if tx.postgres:
+        row = tx.fetchone("SELECT to_regclass(?) IS NOT NULL AS found", (table,))
+        return bool(row and row["found"])
+    return (
+        tx.fetchone("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        is not None
+    )
 
 
 class Handlers:
@@ -78,27 +102,48 @@ class ViewProjection(Projection[ViewStore]):
     def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
         self.db = db
         self.suffix = suffix
-        self.t = {logical: db.table(self.physical(logical)) for logical in self.tables}
         self.sealer = db.sealer
-        ddl = [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
+        #: Whether the live tables have another layout: this generation is built beside them.
+        self.building = False
         # A generation being rebuilt gets its indexes with the switch-over; tables in this
         # process's memory are seen by no other process and have no layout to keep.
         if suffix or db.settings is None:
-            super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=ddl))
+            super().__init__(db.recorder(tracking_table=self.tracking_physical(), ddl=self._table_ddl()))
         else:
             with setup_lock(db.settings):  # other processes open the views too
-                self._drop_another_layout()
-                super().__init__(
-                    db.recorder(tracking_table=self.tracking_physical(), ddl=ddl + self.index_ddl())
-                )
-                self._record_layout()
+                if self._another_layout():
+                    self.building = True
+                    self.suffix = self.generation_suffix()
+                    recorder = db.recorder(tracking_table=self.tracking_physical(), ddl=self._table_ddl())
+                else:
+                    ddl = self._table_ddl() + self.index_ddl()
+                    recorder = db.recorder(tracking_table=self.tracking_physical(), ddl=ddl)
+                    self._record_layout()
+            super().__init__(recorder)
         self._handlers = self.handlers()
         self.topics = tuple(sorted(get_topic(cls) for cls in self._handlers))
         self.topic_set = frozenset(self.topics)
-        self._sql: dict[str, str] = {}
         self.current_id = 0
 
     # --- naming --------------------------------------------------------------
+
+    @property
+    def suffix(self) -> str:
+        return self._suffix
+
+    @suffix.setter
+    def suffix(self, suffix: str) -> None:
+        """Names this generation's tables (and forgets statements naming another's)."""
+        self._suffix = suffix
+        self.t = {logical: self.db.table(self.physical(logical)) for logical in self.tables}
+        self._sql: dict[str, str] = {}
+
+    def generation_suffix(self) -> str:
+        """The suffix of this layout's tables while they are built beside another layout's."""
+        return f"__{self.layout()}"
+
+    def _table_ddl(self) -> list[str]:
+        return [f"CREATE TABLE IF NOT EXISTS {self.t[name]} ({body})" for name, body in self.tables.items()]
 
     def physical(self, logical: str) -> str:
         return f"view_{logical}{self.suffix}"
@@ -106,9 +151,11 @@ class ViewProjection(Projection[ViewStore]):
     def tracking_physical(self) -> str:
         return f"view_{self.name}_tracking{self.suffix}"
 
-    def index_ddl(self) -> list[str]:
+    def index_ddl(self, tables: dict[str, str] | None = None) -> list[str]:
+        """The indexes, on this generation's tables or on ``tables`` (logical -> as SQL names it)."""
+        on = self.t if tables is None else tables
         return [
-            f"CREATE INDEX IF NOT EXISTS {index} ON {self.t[table]} ({columns})"
+            f"CREATE INDEX IF NOT EXISTS {index} ON {on[table]} ({columns})"
             for index, (table, columns) in self.indexes.items()
         ]
 
@@ -144,6 +191,8 @@ class ViewProjection(Projection[ViewStore]):
         return int(row["notification_id"]) if row and row["notification_id"] is not None else 0
 
     def position(self, application_name: str) -> int:
+        if self.building:
+            self.ready()  # switched in by another process: the live tracking is this layout's
         return self.view.max_tracking_id(application_name) or 0
 
     def layout(self) -> str:
@@ -152,11 +201,12 @@ class ViewProjection(Projection[ViewStore]):
         text = repr((sorted(self.tables.items()), sorted(self.indexes.items()), self.version, sealed))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def _drop_another_layout(self) -> None:
-        """Tables of another layout (an older release, sealing switched) go, to be built from the log.
+    def _another_layout(self) -> bool:
+        """Whether the live tables were made for another layout (an older release, say).
 
-        Runs before any of the view's tables is created, so statements of the new layout
-        (an index on a new column) never meet a table of the old one.
+        Then this process builds its own layout's generation beside them and leaves them as
+        they are: a process of the older release keeps serving and updating them until the
+        new generation has caught up and is switched in (``projections.generations``).
         """
         layouts = self.db.table(LAYOUTS)
         with self.db.transaction() as tx:
@@ -167,7 +217,7 @@ class ViewProjection(Projection[ViewStore]):
             row = tx.fetchone(f"SELECT layout, sealed FROM {layouts} WHERE view = ?", (self.name,))
             recorded = row["layout"] if row else None
             if recorded == self.layout():
-                return
+                return False
             if row and self.seals and bool(row["sealed"]) != self.sealer.enabled:
                 # The store's events were written with the key or without it, never both: a
                 # difference is a process started with the wrong setting, not a new layout.
@@ -176,20 +226,65 @@ class ViewProjection(Projection[ViewStore]):
                     f"and this process has {'one' if self.sealer.enabled else 'none'}: set "
                     "ZHANYOU_CIPHER_KEY as when the events were written"
                 )
-            if recorded is not None:
-                log.warning("view %s: its tables changed layout; it is built again from the log", self.name)
-            tracking = self.db.table(self.tracking_physical())
-            for table in [*self.t.values(), tracking]:
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            if recorded is None and not exists(tx, self.db.table(self.tracking_physical())):
+                return False  # a new store: the live tables are made now, in this layout
+        change = (
+            "its tables changed layout" if recorded is not None else "no layout is recorded for its tables"
+        )
+        log.warning(
+            "view %s: %s; this layout's tables are built from the log beside them and switched in once "
+            "caught up",
+            self.name,
+            change,
+        )
+        return True
+
+    def ready(self) -> bool:
+        """Whether this view's reads may be answered: not while its generation is being built.
+
+        Another process may have switched the generation in: then the live tables are this
+        layout's, and this view reads and writes them from now on.
+        """
+        if not self.building:
+            return True
+        with self.view.read() as tx:
+            row = tx.fetchone(f"SELECT layout FROM {self.db.table(LAYOUTS)} WHERE view = ?", (self.name,))
+        if row is not None and row["layout"] == self.layout():
+            self.adopt_live()
+        return not self.building
+
+    def adopt_live(self) -> None:
+        """The live tables are this layout's now (the generation was switched in)."""
+        self.suffix = ""
+        self._view = self.db.recorder(tracking_table=self.tracking_physical(), ddl=self._table_ddl())
+        self.building = False
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A read of the view's tables; ``ViewBuilding`` while they are not this layout's yet."""
+        if not self.ready():
+            raise ViewBuilding(self.name, self.generation_position())
+        with self.view.read() as tx:
+            yield tx
+
+    def generation_position(self) -> int:
+        """How far this view's tables have read the log (the furthest of its upstreams)."""
+        with self.view.read() as tx:
+            row = tx.fetchone(f"SELECT MAX(notification_id) AS n FROM {self.view.tracking_table}")
+        return int(row["n"]) if row and row["n"] is not None else 0
 
     def _record_layout(self) -> None:
-        layouts = self.db.table(LAYOUTS)
         with self.db.transaction() as tx:
-            tx.execute(f"DELETE FROM {layouts} WHERE view = ?", (self.name,))
-            tx.execute(
-                f"INSERT INTO {layouts} (view, layout, sealed) VALUES (?, ?, ?)",
-                (self.name, self.layout(), int(self.sealer.enabled and self.seals)),
-            )
+            self.record_layout(tx)
+
+    def record_layout(self, tx: Tx) -> None:
+        """The live tables are of this view's layout (in the caller's transaction)."""
+        layouts = self.db.table(LAYOUTS)
+        tx.execute(f"DELETE FROM {layouts} WHERE view = ?", (self.name,))
+        tx.execute(
+            f"INSERT INTO {layouts} (view, layout, sealed) VALUES (?, ?, ?)",
+            (self.name, self.layout(), int(self.sealer.enabled and self.seals)),
+        )
 
     def drop_tables(self) -> None:
         with self.view.transaction() as tx:

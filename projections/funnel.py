@@ -98,7 +98,7 @@ class FunnelView(ViewProjection):
     def funnel(self, campaign_id: UUID) -> Funnel:
         sums = ", ".join(f"SUM({flag}) AS {flag}" for flag in (*STAGES, *EXITS))
         finalist = "SUM(CASE WHEN advanced = 1 AND withdrawn = 0 AND disqualified = 0 THEN 1 ELSE 0 END)"
-        with self.view.read() as tx:
+        with self.reading() as tx:
             rows = tx.fetchall(
                 self.sql(
                     f"SELECT city, grp, {sums}, {finalist} AS finalists FROM {{funnel_members}} "

@@ -68,7 +68,7 @@ class PhasesView(ViewProjection):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        with self.view.read() as tx:
+        with self.reading() as tx:
             rows = tx.fetchall(
                 self.sql("SELECT * FROM {phase_log} WHERE ")
                 + " AND ".join(where)

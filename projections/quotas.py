@@ -159,7 +159,7 @@ class QuotasView(ViewProjection):
     def quotas(self, campaign_id: UUID) -> list[QuotaRow]:
         """Every city and group with a quota, cities in 附件1's order, groups in the notice's."""
         campaign = str(campaign_id)
-        with self.view.read() as tx:
+        with self.reading() as tx:
             limits = tx.fetchall(
                 self.sql(
                     "SELECT city, grp, quota FROM {quota_limits} WHERE campaign_id = ? ORDER BY city, grp"
@@ -187,13 +187,13 @@ class QuotasView(ViewProjection):
 
     def campaign_ids(self) -> list[UUID]:
         """Every launched campaign this view has seen."""
-        with self.view.read() as tx:
+        with self.reading() as tx:
             rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"))
         return [UUID(r["campaign_id"]) for r in rows]
 
     def caps(self, campaign_id: UUID) -> list[CapRow]:
         campaign = str(campaign_id)
-        with self.view.read() as tx:
+        with self.reading() as tx:
             caps = tx.fetchall(
                 self.sql("SELECT grp, cap FROM {quota_caps} WHERE campaign_id = ? ORDER BY grp"), (campaign,)
             )
@@ -206,5 +206,5 @@ class QuotasView(ViewProjection):
 
     def taken(self, campaign_id: UUID, scope: str) -> int:
         """Places taken in ``quota:<city>:<group>`` or ``cap:<group>``, as the domain counts them."""
-        with self.view.read() as tx:
+        with self.reading() as tx:
             return self._places(tx, str(campaign_id)).get(scope, 0)

@@ -1,19 +1,19 @@
 """Rebuild a view from the start of the log into fresh tables, then switch over when caught up.
 
 The live view keeps serving (and a running worker keeps updating it) while the new
-generation (tables suffixed ``__rebuild``) catches up. The switch is one transaction on
-the views: it takes the write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the live
-tracking table first, which a worker's batch also locks first, so they cannot deadlock),
-applies whatever arrived meanwhile, drops the live tables and renames the new ones into
-place with their indexes. A worker holding the old position notices the moved position
-inside its next transaction and carries on from the new one.
+generation (tables suffixed ``__rebuild``) catches up. The switch
+(``projections.generations.switch_in``) is one transaction on the views: it takes the
+write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the live tracking table first,
+which a worker's batch also locks first, so they cannot deadlock), applies whatever
+arrived meanwhile, drops the live tables and renames the new ones into place with their
+indexes. A worker holding the old position notices the moved position inside its next
+transaction and carries on from the new one.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +21,10 @@ from eventsourcing.application import Application
 
 from application.settings import Settings
 from projections import VIEW_CLASSES
-from projections.base import REBUILD_SUFFIX, ViewProjection
-from projections.runner import ProjectionStalled, _FailedAt, apply_notifications
-from projections.store import Tx, ViewDatabase
+from projections.base import REBUILD_SUFFIX, ViewBuilding, ViewProjection
+from projections.batches import ProjectionStalled, apply_notifications
+from projections.generations import switch_in
+from projections.store import ViewDatabase
 
 ProgressCallback = Callable[[int, int, int], None]  # (position, head, events applied so far)
 
@@ -52,6 +53,8 @@ def rebuild(
     db = ViewDatabase(settings)
     try:
         live = VIEW_CLASSES[name](db)
+        if live.building:
+            raise ViewBuilding(name, live.generation_position())
         fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)
         fresh.drop_tables()  # a rebuild interrupted earlier starts again from zero
         fresh = VIEW_CLASSES[name](db, suffix=REBUILD_SUFFIX)
@@ -64,7 +67,7 @@ def rebuild(
             position, applied = progress[0], applied + progress[1]
             if on_progress is not None:
                 on_progress(position, head, applied)
-        applied += _switch(app, live, fresh, position, batch_size)
+        applied += switch_in(app, fresh, batch_size)
         position = live.position(app.name)
         if on_progress is not None:
             on_progress(position, position, applied)
@@ -76,50 +79,10 @@ def rebuild(
 def _step(
     app: Application[Any], view: ViewProjection, position: int, head: int, limit: int
 ) -> tuple[int, int]:
-    try:
-        progress = apply_notifications(app, view, position, head, limit)
-    except _FailedAt as failed:
-        raise failed.stalled from None
+    progress = apply_notifications(app, view, position, head, limit)
+    if progress.stalled is not None:
+        raise progress.stalled
     return progress.position, progress.processed
-
-
-def _switch(
-    app: Application[Any], live: ViewProjection, fresh: ViewProjection, position: int, limit: int
-) -> int:
-    """Catch up the last events and swap the tables, all in one transaction."""
-    applied = 0
-    with fresh.view.transaction() as tx:
-        if tx.postgres:
-            tables = [live.view.tracking_table, *live.t.values()]
-            tables += [fresh.view.tracking_table, *fresh.t.values()]
-            tx.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
-        head = int(app.recorder.max_notification_id() or 0)
-        while position < head:
-            try:
-                progress = apply_notifications(
-                    app, fresh, position, head, limit, tx_factory=lambda: _same(tx)
-                )
-            except _FailedAt as failed:
-                raise failed.stalled from None
-            position, applied = progress.position, applied + progress.processed
-        for old in [*live.t.values(), live.view.tracking_table]:
-            tx.execute(f"DROP TABLE IF EXISTS {old}")
-        renames = {fresh.t[k]: live.physical(k) for k in fresh.t}
-        renames[fresh.view.tracking_table] = live.tracking_physical()
-        for new, target in renames.items():
-            tx.execute(f"ALTER TABLE {new} RENAME TO {_quote(tx, target)}")
-        for statement in live.index_ddl():
-            tx.execute(statement)
-    return applied
-
-
-def _quote(tx: Tx, name: str) -> str:
-    return f'"{name}"' if tx.postgres else name
-
-
-@contextmanager
-def _same(tx: Tx) -> Iterator[Tx]:
-    yield tx
 
 
 __all__ = ["ProjectionStalled", "RebuildResult", "rebuild"]

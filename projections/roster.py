@@ -282,7 +282,7 @@ class RosterView(ViewProjection):
     # --- queries -------------------------------------------------------------
 
     def get(self, contestant_id: UUID) -> RosterRow | None:
-        with self.view.read() as tx:
+        with self.reading() as tx:
             row = tx.fetchone(
                 self.sql("SELECT * FROM {roster} WHERE contestant_id = ?"), (str(contestant_id),)
             )
@@ -290,7 +290,7 @@ class RosterView(ViewProjection):
 
     def names(self, campaign_id: UUID) -> dict[str, str]:
         """Contestant id -> name, for exports that show a person where the log has an id."""
-        with self.view.read() as tx:
+        with self.reading() as tx:
             statement = self.sql("SELECT contestant_id, name FROM {roster} WHERE campaign_id = ?")
             rows = tx.fetchall(statement, (str(campaign_id),))
         return {r["contestant_id"]: str(self.sealer.open(r["name"])) for r in rows}
@@ -331,7 +331,7 @@ class RosterView(ViewProjection):
             return self._sorted_by_sealed_name(clause, params, descending, page, page_size)
         direction = "DESC" if descending else "ASC"
         key = "name_sort" if sort == "name" else "changed_at"
-        with self.view.read() as tx:
+        with self.reading() as tx:
             counted = tx.fetchone(self.sql("SELECT COUNT(*) AS n FROM {roster} WHERE ") + clause, params)
             rows = tx.fetchall(
                 self.sql("SELECT * FROM {roster} WHERE ")
@@ -360,7 +360,7 @@ class RosterView(ViewProjection):
 
         No person is named: only counts leave, for the leadership dashboard's splits.
         """
-        with self.view.read() as tx:
+        with self.reading() as tx:
             rows = tx.fetchall(
                 self.sql(
                     "SELECT substr(nominated_at, 1, 13) AS hour, platform, grp, channel, status, "
@@ -394,7 +394,7 @@ class RosterView(ViewProjection):
         self, clause: str, params: list[Any], descending: bool, page: int, page_size: int
     ) -> RosterPage:
         """Sealed names sort only once opened: every match's name is read, one page's rows after."""
-        with self.view.read() as tx:
+        with self.reading() as tx:
             names = tx.fetchall(self.sql("SELECT contestant_id, name FROM {roster} WHERE ") + clause, params)
             keys = sorted(
                 ((name_order(self._name(r)), r["contestant_id"]) for r in names), reverse=descending

@@ -8,45 +8,32 @@ and the view's new position are written in one transaction. When no event of a v
 topics is left before the head, the view's position moves to the head, so ``wait(id)``
 works for any notification id and lag is exact.
 
-An event a view cannot process stops that view (the others go on): the view keeps the
-position just before it, the log names the notification id, topic and error, and the view
+An event a view cannot process stops that view (the others go on): the events before it
+are committed with the position just before it, in the batch's one transaction
+(``projections.batches``), the log names the notification id, topic and error, and the view
 is retried every ``retry_seconds`` from that same place, so it resumes once the cause is
 fixed (or when the worker restarts with fixed code). Nothing is skipped.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError
 
-from application.person_keys import SubjectMapper
 from application.store_policy import patient
 from projections.base import ViewProjection
+from projections.batches import PositionMoved, ProjectionStalled, Window, apply_window, describe, read_window
+from projections.generations import switch_in
 from projections.stalls import Stall, StallBoard
 
 log = logging.getLogger("zhanyou.projections")
-
-
-class ProjectionStalled(Exception):
-    """A view met an event it cannot process; it stays before that event until fixed."""
-
-    def __init__(self, view: str, notification_id: int, topic: str, error: str) -> None:
-        self.view = view
-        self.notification_id = notification_id
-        self.topic = topic
-        self.error = error
-        super().__init__(
-            f"view {view} stopped at notification {notification_id} ({topic}): {error}; "
-            f"it resumes from there once the cause is fixed"
-        )
 
 
 @dataclass(frozen=True)
@@ -59,166 +46,6 @@ class ViewStatus:
     @property
     def lag(self) -> int:
         return max(0, self.head - self.position)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What one catch-up step did."""
-
-    processed: int  # events applied
-    position: int
-    caught_up: bool
-
-
-@dataclass(frozen=True)
-class Window:
-    """The notifications of some topics after ``start`` up to ``end``, each decoded once.
-
-    Views at the same position share one window: the log is read and every event decoded
-    once per round, not once per view. An event that cannot be decoded is kept as its error.
-    """
-
-    start: int
-    end: int
-    caught_up: bool  # ``end`` is the head the window was read up to
-    items: list[tuple[Notification, Any]]  # (notification, domain event or decoding error)
-
-
-def read_window(app: Application[Any], topics: Sequence[str], position: int, head: int, limit: int) -> Window:
-    """Up to ``limit`` notifications of ``topics`` after ``position``, up to ``head``, decoded."""
-    notifications = app.recorder.select_notifications(
-        start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
-    )
-    if isinstance(app.mapper, SubjectMapper):
-        app.mapper.prefetch(notifications)  # one query for the window's data keys
-    items: list[tuple[Notification, Any]] = []
-    for notification in notifications:
-        try:
-            items.append((notification, app.mapper.to_domain_event(notification)))
-        except Exception as error:  # kept: it stalls the views that subscribe to it
-            items.append((notification, _Undecodable(error)))
-    if len(notifications) < limit:
-        return Window(position, head, True, items)
-    return Window(position, notifications[-1].id, False, items)
-
-
-class _Undecodable:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
-def apply_notifications(
-    app: Application[Any],
-    projection: ViewProjection,
-    position: int,
-    head: int,
-    limit: int,
-    tx_factory: Callable[[], Any] | None = None,
-) -> Progress:
-    """Read, decode and apply one batch of one view (see ``apply_window``)."""
-    window = read_window(app, projection.topics, position, head, limit)
-    return apply_window(app, projection, window, tx_factory)
-
-
-def apply_window(
-    app: Application[Any],
-    projection: ViewProjection,
-    window: Window,
-    tx_factory: Callable[[], Any] | None = None,
-) -> Progress:
-    """Apply the view's events of ``window`` in one transaction, guarded by the tracked position.
-
-    The position is read again inside the write transaction: if another writer (a rebuild
-    switching over, a second worker) moved it, nothing is written and the caller re-reads.
-    On PostgreSQL the batch's statements are pipelined (no round trip per statement); when a
-    pipelined batch fails, it is rolled back and redone statement by statement, which names
-    the exact event at fault.
-    """
-    position, new_position, caught_up = window.start, window.end, window.caught_up
-    wanted = projection.topic_set
-    notifications = [n for n, _ in window.items if n.topic in wanted]
-    decoded: list[tuple[int, Any]] = []
-    failure: ProjectionStalled | None = None
-    for notification, event in window.items:
-        if notification.topic not in wanted:
-            continue
-        if isinstance(event, _Undecodable):  # stalls the view at this event
-            failure = ProjectionStalled(
-                projection.name, notification.id, notification.topic, _describe(event.error)
-            )
-            break
-        decoded.append((notification.id, event))
-    if failure is None and new_position <= position:
-        return Progress(0, position, caught_up)
-    batch = _Batch(app, projection, position, new_position, notifications, decoded, failure)
-    if tx_factory is None and projection.view.postgres and failure is None:
-        try:
-            return batch.run(projection.view.transaction(), pipelined=True, caught_up=caught_up)
-        except _PositionMoved:
-            raise
-        except Exception as error:  # redone below, one statement at a time, to find the event
-            log.info(
-                "view %s: a batch failed (%s); redoing it one statement at a time", projection.name, error
-            )
-    transaction = tx_factory() if tx_factory is not None else projection.view.transaction()
-    return batch.run(transaction, pipelined=False, caught_up=caught_up)
-
-
-class _Batch:
-    def __init__(
-        self,
-        app: Application[Any],
-        projection: ViewProjection,
-        position: int,
-        new_position: int,
-        notifications: list[Notification],
-        decoded: list[tuple[int, Any]],
-        failure: ProjectionStalled | None,
-    ) -> None:
-        self.app, self.projection = app, projection
-        self.position, self.new_position = position, new_position
-        self.topics = {n.id: n.topic for n in notifications}
-        self.decoded, self.failure = decoded, failure
-
-    def stalled(self, notification_id: int, error: str) -> ProjectionStalled:
-        return ProjectionStalled(self.projection.name, notification_id, self.topics[notification_id], error)
-
-    def run(self, transaction: Any, *, pipelined: bool, caught_up: bool) -> Progress:
-        projection, failure = self.projection, self.failure
-        with transaction as tx:
-            tracked = projection.position_in(tx, self.app.name)
-            if tracked != self.position:
-                raise _PositionMoved(tracked)
-            applied = 0
-            with tx.pipeline() if pipelined else contextlib.nullcontext():
-                for notification_id, domain_event in self.decoded:
-                    try:
-                        projection.apply(tx, notification_id, domain_event)
-                    except Exception as error:
-                        failure = self.stalled(notification_id, _describe(error))
-                        break
-                    applied += 1
-                if failure is None:
-                    tx.verify()  # pipelined: a miss raises, and the batch is redone one by one
-            if failure is not None:
-                raise _FailedAt(failure, applied)
-            projection.view._insert_tracking(tx.cursor, Tracking(self.app.name, self.new_position))
-        return Progress(applied, self.new_position, caught_up)
-
-
-class _PositionMoved(Exception):
-    def __init__(self, position: int) -> None:
-        self.position = position
-
-
-class _FailedAt(Exception):
-    def __init__(self, stalled: ProjectionStalled, applied: int) -> None:
-        self.stalled = stalled
-        self.applied = applied
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 class ProjectionRunner:
@@ -350,7 +177,7 @@ class ProjectionRunner:
             except Exception as error:  # the store is unreachable: keep the thread, retry with backoff
                 failures += 1
                 if failures == 1:
-                    log.warning("projection round failed: %s", _describe(error))
+                    log.warning("projection round failed: %s", describe(error))
                 self.failure = error
                 self._stop.wait(min(self.poll_seconds * 2**failures, 5.0))
                 continue
@@ -394,25 +221,34 @@ class ProjectionRunner:
         name = projection.name
         if name in self._stalled and time.monotonic() < self._retry_at.get(name, 0):
             return False
-        return self._positions[name] < head
+        # A generation being built is due at the head too: it is switched in (or follows the
+        # switch another worker made) once it has caught up.
+        return self._positions[name] < head or projection.building
 
     def _step(self, projection: ViewProjection, window: Window) -> bool:
-        name, position = projection.name, window.start
+        name = projection.name
+        if projection.building and projection.ready():  # switched in by another process
+            self._set_position(name, projection.position(self.app.name))
+            return True
         try:
             progress = apply_window(self.app, projection, window)
-        except _PositionMoved as moved:
+        except PositionMoved as moved:
             self._set_position(name, moved.position)
             return True
-        except _FailedAt as failed:
-            self._apply_prefix(projection, position, failed.stalled.notification_id)
-            self._stall(projection, failed.stalled)
-            return False
         except IntegrityError:
             self._set_position(name, projection.position(self.app.name))
             return True
-        except ProjectionStalled as stalled:
-            self._stall(projection, stalled)
+        if progress.stalled is not None:  # the events before it are in, the view waits there
+            self._set_position(name, progress.position)
+            self._stall(projection, progress.stalled)
             return False
+        if projection.building and progress.caught_up:
+            try:
+                switch_in(self.app, projection, self.batch_size)
+            except ProjectionStalled as stalled:  # met in the last events: it waits before them
+                self._stall(projection, stalled)
+                return False
+            progress = replace(progress, position=projection.position(self.app.name))
         if name in self._stalled:
             log.info("view %s resumed at notification %d", name, progress.position)
         with self._changed:
@@ -429,20 +265,7 @@ class ProjectionRunner:
         try:
             change(self.stalls)
         except Exception as error:  # the views' store is down: the log still has the stop
-            log.warning("could not update the record of stopped views: %s", _describe(error))
-
-    def _apply_prefix(self, projection: ViewProjection, position: int, failing_id: int) -> None:
-        """Commit the events before the failing one, so the view stops exactly there."""
-        if failing_id - 1 <= position:
-            return
-        try:
-            progress = apply_notifications(self.app, projection, position, failing_id - 1, self.batch_size)
-        except Exception as error:
-            log.warning(
-                "view %s: could not apply the events before the failing one: %s", projection.name, error
-            )
-            return
-        self._set_position(projection.name, progress.position)
+            log.warning("could not update the record of stopped views: %s", describe(error))
 
     def _stall(self, projection: ViewProjection, stalled: ProjectionStalled) -> None:
         if projection.name not in self._stalled:
@@ -452,7 +275,7 @@ class ProjectionRunner:
             self._failures[projection.name] = self._failures.get(projection.name, 0) + 1
             self._retry_at[projection.name] = time.monotonic() + self.retry_seconds
             self._changed.notify_all()
-        if self.stalls is not None and not projection.suffix:  # a rebuild's generation is not live
+        if self.stalls is not None and (projection.building or not projection.suffix):  # not a rebuild's
             kind = stalled.error.split(":", 1)[0]
             self._on_record(lambda board: board.record(Stall(projection.name, stalled.notification_id, kind)))
             self._recorded.add(projection.name)
@@ -461,3 +284,6 @@ class ProjectionRunner:
         with self._changed:
             self._positions[name] = position
             self._changed.notify_all()
+
+
+__all__ = ["ProjectionRunner", "ProjectionStalled", "ViewStatus"]

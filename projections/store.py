@@ -50,11 +50,12 @@ def views_path(settings: Settings) -> Path:
 class Tx:
     """One transaction on the views: SQL with ``?`` placeholders on both backends.
 
-    Row writes (``write``, ``change_one``) name the row they touch. On PostgreSQL, inside
-    ``pipeline()``, they are buffered and sent as one ``executemany`` per statement: writes
-    to different rows are independent, so they may be regrouped as long as each row sees its
-    own writes in order (the n-th write of every row goes out in the n-th round). Anything
-    else (a read, an unnamed statement) first sends what is buffered.
+    Row writes (``write``, ``change_one``) name the row they touch. Inside ``pipeline()``
+    they are buffered and sent as one ``executemany`` per statement (on PostgreSQL in
+    pipeline mode): writes to different rows are independent, so they may be regrouped as
+    long as each row sees its own writes in order (the n-th write of every row goes out in
+    the n-th round). Anything else (a read, an unnamed statement) first sends what is
+    buffered. This is the one place where views' writes are batched.
     """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
@@ -68,8 +69,8 @@ class Tx:
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:
-        """PostgreSQL pipeline mode: statements are sent without waiting for each result."""
-        with self.cursor.connection.pipeline() as pipeline:
+        """Row writes buffered; on PostgreSQL in pipeline mode (sent without waiting for each result)."""
+        with self.cursor.connection.pipeline() if self.postgres else _buffering() as pipeline:
             self._pipeline = pipeline
             try:
                 yield
@@ -111,9 +112,11 @@ class Tx:
             rounds[n].setdefault((w.statement, w.checked), []).append(w)
         for groups in rounds:
             for (statement, checked), group in groups.items():
-                cursor = self.cursor.connection.cursor()
+                cursor = self._raw().connection.cursor()
                 self._cursors.append(cursor)
-                cursor.executemany(statement.replace("?", "%s"), [w.params for w in group])
+                cursor.executemany(
+                    statement.replace("?", "%s") if self.postgres else statement, [w.params for w in group]
+                )
                 if checked:
                     self._checks.append((cursor, len(group), statement))
 
@@ -124,7 +127,7 @@ class Tx:
         statement at a time, which names it.
         """
         self.flush()
-        if self._cursors and self._pipeline is not None:
+        if self._cursors and self.postgres and self._pipeline is not None:
             self._pipeline.sync()
         checks, self._checks = self._checks, []
         cursors, self._cursors = self._cursors, []
@@ -169,6 +172,12 @@ class Tx:
         self.execute(statement, params)
         row = self._raw().fetchone()
         return None if row is None else dict(row)
+
+
+@contextmanager
+def _buffering() -> Iterator[object]:
+    """SQLite has no pipeline: buffered writes go out as one ``executemany`` per statement."""
+    yield object()
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ class TeamsView(ViewProjection):
         return Member(UUID(row["contestant_id"]), self.sealer.open(row["name"]))
 
     def teams(self, campaign_id: UUID) -> list[TeamRow]:
-        with self.view.read() as tx:
+        with self.reading() as tx:
             teams = tx.fetchall(
                 self.sql("SELECT * FROM {teams} WHERE campaign_id = ? ORDER BY city"), (str(campaign_id),)
             )

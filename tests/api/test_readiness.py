@@ -1,4 +1,5 @@
-"""/healthz answers from the event loop; /readyz says why it is unready: writes fail, a view is stalled."""
+"""/healthz answers from the event loop; /readyz says why it is unready: writes fail, a view is stalled
+or being built."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.config import ApiSettings
 from api.readiness import write_probe
 from application.service import CampaignService
 from application.settings import Settings
-from node import Node
+from node import Node, Roles
+from projections.base import LAYOUTS
 from projections.runner import ProjectionStalled
-from tests.api.helpers import Api
+from tests.api.helpers import BOOTSTRAP, Api
 
 VERIFIED_TOPIC = "domain.contestant:Contestant.Verified"
 
@@ -90,3 +94,25 @@ def test_a_stalled_view_is_named_by_readyz(api: Api) -> None:
     detail = answer.json()["detail"]
     assert "view roster is stalled" in detail
     assert "notification" in detail
+
+
+def test_a_view_being_built_in_a_new_layout_is_named_by_readyz_and_its_reads_answer_503(
+    api: Api, settings: Settings
+) -> None:
+    node = _node(api.client)
+    with node.views.db.transaction() as tx:  # the live roster as an older release recorded it
+        tx.execute(f"UPDATE {node.views.db.table(LAYOUTS)} SET layout = 'older' WHERE view = 'roster'")
+    api_settings = ApiSettings.load(bootstrap_token=BOOTSTRAP, registration_rate=1000)
+    newer = create_app(
+        settings, api_settings, clock=api.clock, roles=Roles(scheduler=False, projections=False)
+    )
+    with TestClient(newer, raise_server_exceptions=False) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "view roster is being built" in ready.json()["detail"]
+        roster = client.get(f"/api/campaigns/{api.campaign_id}/contestants", headers=api.as_("admin"))
+        assert roster.status_code == 503
+        assert roster.json()["rule"] == "view_building"
+        assert "view roster" in roster.json()["detail"]
+        quotas = client.get(f"/api/campaigns/{api.campaign_id}/quotas", headers=api.as_("admin"))
+        assert quotas.status_code == 200  # the other views are served as they are

@@ -1,0 +1,200 @@
+"""One batch of one view: its events and its new position, written in one transaction.
+
+A batch first runs fast: its row writes are buffered and sent as one ``executemany`` per
+statement (``Tx.pipeline``; on PostgreSQL in pipeline mode, so a batch of a thousand
+events costs a few round trips instead of thousands). A batch that fails this way cannot
+name the event at fault; it is rolled back and redone once, in one new transaction, with a
+savepoint around each event and each statement sent as it comes. When an event fails
+there, its savepoint is rolled back, the events before it are committed with the tracked
+position just before it, and the view stops there (``Progress.stalled``): nothing after it
+is written, nothing before it is lost. Savepoints are kept out of the fast path: around
+every event they cost SQLite about 40% of its catch-up rate, and on PostgreSQL the redo's
+statement-by-statement pace is about a fifth of the pipelined one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, Tracking
+
+from application.person_keys import SubjectMapper
+from projections.base import ViewProjection
+from projections.store import Tx
+
+log = logging.getLogger("zhanyou.projections")
+
+
+class ProjectionStalled(Exception):
+    """A view met an event it cannot process; it stays before that event until fixed."""
+
+    def __init__(self, view: str, notification_id: int, topic: str, error: str) -> None:
+        self.view = view
+        self.notification_id = notification_id
+        self.topic = topic
+        self.error = error
+        super().__init__(
+            f"view {view} stopped at notification {notification_id} ({topic}): {error}; "
+            f"it resumes from there once the cause is fixed"
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What one catch-up step did."""
+
+    processed: int  # events applied
+    position: int
+    caught_up: bool
+    stalled: ProjectionStalled | None = None  # the event it stopped before, ``position`` just before it
+
+
+@dataclass(frozen=True)
+class Window:
+    """The notifications of some topics after ``start`` up to ``end``, each decoded once.
+
+    Views at the same position share one window: the log is read and every event decoded
+    once per round, not once per view. An event that cannot be decoded is kept as its error.
+    """
+
+    start: int
+    end: int
+    caught_up: bool  # ``end`` is the head the window was read up to
+    items: list[tuple[Notification, Any]]  # (notification, domain event or decoding error)
+
+
+class PositionMoved(Exception):
+    """Another writer (a second worker, a switch-over) moved the tracked position."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+
+class Undecodable:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def read_window(app: Application[Any], topics: Sequence[str], position: int, head: int, limit: int) -> Window:
+    """Up to ``limit`` notifications of ``topics`` after ``position``, up to ``head``, decoded."""
+    notifications = app.recorder.select_notifications(
+        start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
+    )
+    if isinstance(app.mapper, SubjectMapper):
+        app.mapper.prefetch(notifications)  # one query for the window's data keys
+    items: list[tuple[Notification, Any]] = []
+    for notification in notifications:
+        try:
+            items.append((notification, app.mapper.to_domain_event(notification)))
+        except Exception as error:  # kept: it stalls the views that subscribe to it
+            items.append((notification, Undecodable(error)))
+    if len(notifications) < limit:
+        return Window(position, head, True, items)
+    return Window(position, notifications[-1].id, False, items)
+
+
+def apply_notifications(
+    app: Application[Any],
+    projection: ViewProjection,
+    position: int,
+    head: int,
+    limit: int,
+    tx: Tx | None = None,
+) -> Progress:
+    """Read, decode and apply one batch of one view (see ``apply_window``)."""
+    window = read_window(app, projection.topics, position, head, limit)
+    return apply_window(app, projection, window, tx)
+
+
+def apply_window(
+    app: Application[Any], projection: ViewProjection, window: Window, tx: Tx | None = None
+) -> Progress:
+    """Apply the view's events of ``window`` and its new position in one transaction.
+
+    The position is read again inside the write transaction: if another writer moved it,
+    nothing is written and ``PositionMoved`` says where it is. Given ``tx`` (a switch-over's
+    transaction), the batch runs inside it, event by event.
+    """
+    batch = _Batch(app, projection, window)
+    if batch.undecodable is None and window.end <= window.start:
+        return Progress(0, window.start, window.caught_up)
+    if tx is not None:
+        return batch.event_by_event(tx)
+    if batch.undecodable is None:
+        try:
+            with projection.view.transaction() as fast:
+                return batch.fast(fast)
+        except PositionMoved:
+            raise
+        except Exception as error:  # redone below, event by event, to find the event
+            log.info("view %s: a batch failed (%s); redoing it event by event", projection.name, error)
+    with projection.view.transaction() as one_by_one:
+        return batch.event_by_event(one_by_one)
+
+
+class _Batch:
+    def __init__(self, app: Application[Any], projection: ViewProjection, window: Window) -> None:
+        self.app, self.projection, self.window = app, projection, window
+        wanted = projection.topic_set
+        self.events: list[tuple[Notification, Any]] = []
+        self.undecodable: tuple[Notification, Undecodable] | None = None
+        for notification, event in window.items:
+            if notification.topic not in wanted:
+                continue
+            if isinstance(event, Undecodable):  # the view stops before it
+                self.undecodable = (notification, event)
+                break
+            self.events.append((notification, event))
+
+    def _check_position(self, tx: Tx) -> None:
+        tracked = self.projection.position_in(tx, self.app.name)
+        if tracked != self.window.start:
+            raise PositionMoved(tracked)
+
+    def _track(self, tx: Tx, position: int) -> None:
+        self.projection.view._insert_tracking(tx.cursor, Tracking(self.app.name, position))
+
+    def fast(self, tx: Tx) -> Progress:
+        """Every event, its row writes buffered, no savepoints; any failure raises, and the
+        caller redoes the batch event by event."""
+        self._check_position(tx)
+        with tx.pipeline():
+            for notification, domain_event in self.events:
+                self.projection.apply(tx, notification.id, domain_event)
+            tx.verify()  # a checked write that missed its row raises here
+        self._track(tx, self.window.end)
+        return Progress(len(self.events), self.window.end, self.window.caught_up)
+
+    def event_by_event(self, tx: Tx) -> Progress:
+        """Each event inside a savepoint; the first that fails stops the batch just before it."""
+        self._check_position(tx)
+        projection, applied = self.projection, 0
+        for notification, domain_event in self.events:
+            tx.execute("SAVEPOINT view_event")
+            try:
+                projection.apply(tx, notification.id, domain_event)
+            except Exception as error:
+                tx.execute("ROLLBACK TO SAVEPOINT view_event")
+                return self._stop(tx, notification, describe(error), applied)
+            tx.execute("RELEASE SAVEPOINT view_event")
+            applied += 1
+        if self.undecodable is not None:
+            notification, undecodable = self.undecodable
+            return self._stop(tx, notification, describe(undecodable.error), applied)
+        self._track(tx, self.window.end)
+        return Progress(applied, self.window.end, self.window.caught_up)
+
+    def _stop(self, tx: Tx, notification: Notification, error: str, applied: int) -> Progress:
+        stalled = ProjectionStalled(self.projection.name, notification.id, notification.topic, error)
+        before = notification.id - 1
+        if before > self.window.start:
+            self._track(tx, before)
+        return Progress(applied, max(before, self.window.start), False, stalled)
