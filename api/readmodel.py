@@ -100,7 +100,11 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
             deadline = time.monotonic() + WAIT_SECONDS
             while _position(views, service, names) < min_position and time.monotonic() < deadline:
                 time.sleep(0.05)
-    position = _position(views, service, names)
+    if runner is not None:  # this process writes the views: its positions are the committed ones
+        known = runner.positions()
+        position = min(known[name] for name in names)
+    else:
+        position = _position(views, service, names)
     response.headers["X-View-Position"] = str(position)
     if head is not None:
         response.headers["X-View-Lag"] = str(max(0, service.last_notification_id() - position))

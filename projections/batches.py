@@ -27,6 +27,9 @@ from projections.base import ViewProjection
 from projections.store import Tx
 
 log = logging.getLogger("zhanyou.projections")
+#: Events whose buffered writes go out together in a batch's fast path: sent while the batch is
+#: still being applied, so the database works in parallel with this process.
+SEND_EVERY = 100
 
 
 class ProjectionStalled(Exception):
@@ -167,8 +170,10 @@ class _Batch:
         caller redoes the batch event by event."""
         self._check_position(tx)
         with tx.pipeline():
-            for notification, domain_event in self.events:
+            for count, (notification, domain_event) in enumerate(self.events, 1):
                 self.projection.apply(tx, notification.id, domain_event)
+                if count % SEND_EVERY == 0:
+                    tx.flush()  # the server works on these while the next are applied
             tx.verify()  # a checked write that missed its row raises here
         self._track(tx, self.window.end)
         return Progress(len(self.events), self.window.end, self.window.caught_up)
