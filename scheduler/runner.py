@@ -106,9 +106,10 @@ class BoundaryRunner:
         self._jobs: dict[UUID, dict[str, int]] = {}  # job id -> position in the timeline
         self._last_seen = 0
         self._retry: set[UUID] = set()  # campaigns whose timer failed: refreshed by the next poll
+        self._timers = ThreadPoolExecutor(max_workers=1)
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={"default": self._timers},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
 
@@ -133,7 +134,10 @@ class BoundaryRunner:
 
     def stop(self) -> None:
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            # Not ``shutdown(wait=True)``: APScheduler would wait for a running timer while
+            # holding the lock that timer needs to plan the next ones, and neither would end.
+            self.scheduler.shutdown(wait=False)
+            self._timers.shutdown(wait=True)
 
     # --- queries -------------------------------------------------------------
 

@@ -113,3 +113,29 @@ def test_one_active_scheduler_on_sqlite_and_the_standby_takes_over(
     assert (a.active, b.active, started) == (False, True, ["a", "a stopped", "b"])
     assert b.status()["holder"] == "host:2"
     b.run(stop)
+
+
+def test_stopping_while_a_timer_is_recording_waits_for_it_and_ends(service: CampaignService) -> None:
+    """The timer, once let go, plans the next boundaries while the runner is stopping."""
+    recording, release = threading.Event(), threading.Event()
+    seen: list[RecordedEdge] = []
+
+    def held(edge: RecordedEdge) -> None:
+        seen.append(edge)
+        recording.set()
+        release.wait(10)
+
+    service.launch_campaign(
+        "stopping", actor=ADMIN, at=now(), timeline=timeline(registration=(soon(0.5), soon(60)))
+    )
+    runner = BoundaryRunner(service, now, on_recorded=held)
+    runner.start()
+    assert recording.wait(10)
+    stopping = threading.Thread(target=runner.stop, daemon=True)
+    stopping.start()
+    stopping.join(0.5)
+    assert stopping.is_alive()  # the timer under way is waited for
+    release.set()
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert [(e.code, e.side) for e in seen] == [(PhaseCode.REGISTRATION, "opens")]
