@@ -90,8 +90,8 @@ def _if_match(
         Header(
             alias="If-Match",
             description=(
-                "the version (the contestant's, or the team's) the change is based on; "
-                "412 when it has moved on"
+                "the version (the contestant's, the team's or the campaign's) the change is "
+                "based on; 412 when it has moved on"
             ),
             pattern=r'^\s*(W/)?"?\d{1,9}"?\s*$',
         ),
@@ -158,6 +158,14 @@ def _decision(
 
 #: Who decides, when, on which version, under which command id; the route adds reason and evidence.
 DecisionDep = Annotated[DecisionContext, Depends(_decision)]
+
+
+def _unversioned_decision(actor: CurrentActor, now: Now, key: IdempotencyKey = None) -> DecisionContext:
+    return DecisionContext(actor=actor, at=now, command_id=command_id(actor.user, key))
+
+
+#: The same for decisions on what no read gives a version of (users): ``If-Match`` is not read.
+UnversionedDecisionDep = Annotated[DecisionContext, Depends(_unversioned_decision)]
 
 
 def _public_decision(request: Request, now: Now, key: IdempotencyKey = None) -> DecisionContext:

@@ -249,6 +249,7 @@ class RetentionAmend(_Request):
         ge=0, le=3650, examples=[180], description="as at launch; null drops the policy"
     )
     reason: Lines = Field(min_length=1, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500, description="what the decision rests on")
 
 
 class AgeRuleIn(_Request):
@@ -273,10 +274,12 @@ class AwardsIn(_Request):
 class TimelineAmend(_Request):
     timeline: Timeline = Field(description="only the entries (and sides) that change")
     reason: Lines = Field(min_length=1, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500, description="what the decision rests on")
 
 
 class Override(_Request):
     reason: Lines = Field(min_length=1, max_length=500)
+    evidence: Lines | None = Field(default=None, max_length=500, description="what the decision rests on")
 
 
 class WindowOut(BaseModel):
@@ -648,6 +651,7 @@ class TeamMember(BaseModel):
 
 class TeamOut(BaseModel):
     city: str
+    version: int = Field(description="the team's version: send it as If-Match to decide on this team")
     leader: str | None
     assistant: TeamMember | None
     streamers: list[TeamMember]

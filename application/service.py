@@ -91,7 +91,7 @@ from domain.team import CityTeam
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, shanghai_text, to_utc
 from domain.usernames import ConfusableUsername, skeleton
 from domain.users import DuplicateUser, User, UsernameClaim, user_id
-from domain.values import SCHEDULER, Actor, Channel, Group, Person, ResidentId, Role
+from domain.values import Actor, Channel, Group, Person, ResidentId, Role
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -212,13 +212,11 @@ class CampaignService(Application[UUID]):
 
     # --- the campaign --------------------------------------------------------
 
-    @_utc_instant
     def launch_campaign(
         self,
         name: str,
+        context: DecisionContext,
         *,
-        actor: Actor,
-        at: datetime,
         template: str | None = "hubei-2021",
         start: date | None = None,
         timeline: Timeline | None = None,
@@ -237,10 +235,9 @@ class CampaignService(Application[UUID]):
         if changes:
             base = base.amended(changes)
         campaign = Campaign.launch(
+            context,
             name=name,
             timeline=base,
-            actor=actor,
-            at=at,
             template=template if timeline is None else None,
             quotas=quotas,
             caps=caps,
@@ -251,42 +248,32 @@ class CampaignService(Application[UUID]):
         self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
         return campaign.id
 
-    @_utc_instant
     def amend_timeline(
         self,
         campaign_id: UUID,
         changes: Mapping[PhaseCode, Mapping[Side, datetime | None]],
-        *,
-        reason: str,
-        actor: Actor,
-        at: datetime,
+        context: DecisionContext,
     ) -> int:
         """Returns the new rule version."""
 
         def act(campaign: Campaign) -> int:
-            campaign.amend_timeline(changes, reason=reason, actor=actor, at=at)
+            campaign.amend_timeline(changes, context)
             return campaign.rule_version
 
         return self._on_campaign(campaign_id, act)
 
-    @_utc_instant
-    def open_phase(
-        self, campaign_id: UUID, code: PhaseCode, *, reason: str, actor: Actor, at: datetime
-    ) -> None:
-        self._on_campaign(campaign_id, lambda c: c.open_now(code, reason=reason, actor=actor, at=at))
+    def open_phase(self, campaign_id: UUID, code: PhaseCode, context: DecisionContext) -> None:
+        self._on_campaign(campaign_id, lambda c: c.open_now(code, context))
 
-    @_utc_instant
-    def close_phase(
-        self, campaign_id: UUID, code: PhaseCode, *, reason: str, actor: Actor, at: datetime
-    ) -> None:
-        self._on_campaign(campaign_id, lambda c: c.close_now(code, reason=reason, actor=actor, at=at))
+    def close_phase(self, campaign_id: UUID, code: PhaseCode, context: DecisionContext) -> None:
+        self._on_campaign(campaign_id, lambda c: c.close_now(code, context))
 
-    @_utc_instant
     def record_due_boundaries(
-        self, campaign_id: UUID, *, at: datetime, actor: Actor = SCHEDULER
+        self, campaign_id: UUID, context: DecisionContext
     ) -> list[tuple[PhaseCode, Side]]:
-        """Record every phase and channel boundary due by ``at``; idempotent, in timeline order."""
-        return self._on_campaign(campaign_id, lambda c: c.record_due_boundaries(actor=actor, at=at))
+        """Record every phase and channel boundary due by the context's instant; idempotent, in
+        timeline order. The scheduler decides as ``SCHEDULER``."""
+        return self._on_campaign(campaign_id, lambda c: c.record_due_boundaries(context))
 
     def get_campaign(self, campaign_id: UUID) -> Campaign:
         return self._get(Campaign, campaign_id, CampaignNotFound)
@@ -655,14 +642,13 @@ class CampaignService(Application[UUID]):
 
     # --- retention: personal data kept as long as the campaign's policy says -------------
 
-    @_utc_instant
     def set_retention(
-        self, campaign_id: UUID, policy: RetentionPolicy | None, *, reason: str, actor: Actor, at: datetime
+        self, campaign_id: UUID, policy: RetentionPolicy | None, context: DecisionContext
     ) -> int:
         """Set, change or drop the campaign's retention policy; returns the new rule version."""
 
         def act(campaign: Campaign) -> int:
-            campaign.set_retention(policy, reason=reason, actor=actor, at=at)
+            campaign.set_retention(policy, context)
             return campaign.rule_version
 
         return self._on_campaign(campaign_id, act)
@@ -680,28 +666,33 @@ class CampaignService(Application[UUID]):
             people=[] if campaign.retention_done else self._people_of(campaign_id),
         )
 
-    @_utc_instant
     def carry_out_retention(
-        self, campaign_id: UUID, *, at: datetime, actor: Actor = SCHEDULER, batch: int = 100
+        self, campaign_id: UUID, context: DecisionContext, *, batch: int = 100
     ) -> int | None:
         """Erase every contestant of the campaign once its policy is due; None when it is not
         due or was carried out already, else how many were erased now.
 
-        Each erasure is the scheduler's decision naming the policy; the campaign records
-        when the policy was carried out. An interruption is completed by the next call.
+        Each erasure is the context's decision (the scheduler's) naming the policy as its
+        reason; the campaign records when the policy was carried out. An interruption is
+        completed by the next call.
         """
         campaign = self.get_campaign(campaign_id)
-        if campaign.retention is None or campaign.retention_done or not campaign.may_erase_by_retention(at):
+        if (
+            campaign.retention is None
+            or campaign.retention_done
+            or not campaign.may_erase_by_retention(context.at)
+        ):
             return None
-        reason = campaign.retention.describe(campaign.rule_version)
+        # The policy is the reason; the contestants' versions are not the one the caller saw.
+        erasing = replace(
+            context, reason=campaign.retention.describe(campaign.rule_version), expected_version=None
+        )
         pending = [person.contestant_id for person in self._people_of(campaign_id)]
         erased = 0
         for start in range(0, len(pending), batch):
-            erased += self._erase_together(
-                pending[start : start + batch], DecisionContext(actor=actor, at=at, reason=reason)
-            )
+            erased += self._erase_together(pending[start : start + batch], erasing)
         self._destroy_repeats(campaign_id)
-        self._on_campaign(campaign_id, lambda c: c.record_retention(erased, actor=actor, at=at))
+        self._on_campaign(campaign_id, lambda c: c.record_retention(erased, context))
         return erased
 
     def _erase_together(self, ids: Sequence[UUID], context: DecisionContext) -> int:
@@ -1023,26 +1014,23 @@ class CampaignService(Application[UUID]):
 
     # --- users, personal-data reads, idempotent answers (appended for the API) ---
 
-    @_utc_instant
     def create_user(
         self,
         username: str,
         role: str,
         city: str | None,
         token_hash: str,
+        context: DecisionContext,
         *,
-        actor: Actor,
-        at: datetime,
         token_expires_at: datetime | None = None,
     ) -> User:
         """A user holding the token whose SHA-256 hex digest is ``token_hash``; look-alikes refused."""
         user = User.create(
+            context,
             username=username,
             role=role,
             city=city,
             token_hash=token_hash,
-            actor=actor,
-            at=at,
             token_expires_at=token_expires_at,
         )
         if self.get_user(user.id) is not None:
@@ -1052,7 +1040,7 @@ class CampaignService(Application[UUID]):
                 raise ConfusableUsername(
                     f"create user: {user.username!r} reads like the user {existing.username!r}"
                 )
-        claim = UsernameClaim(username=user.username, timestamp=at)
+        claim = UsernameClaim(username=user.username, timestamp=context.at)
         self._save_translating(
             user,
             claim,
@@ -1078,8 +1066,24 @@ class CampaignService(Application[UUID]):
                 position = page[-1].id
         return [user for user in map(self.get_user, ids) if user is not None]
 
-    def change_user(self, username: str, change: Callable[[User], None]) -> User:
-        """Disable, enable or rotate: load the user, let it decide, save; 404 for an unknown name."""
+    def disable_user(self, username: str, context: DecisionContext) -> User:
+        """The user's token stops at once; disabling a disabled user records nothing."""
+        return self._change_user(username, context, lambda user: user.disable(context))
+
+    def enable_user(self, username: str, context: DecisionContext) -> User:
+        return self._change_user(username, context, lambda user: user.enable(context))
+
+    def rotate_token(
+        self, username: str, token_hash: str, context: DecisionContext, *, expires_at: datetime | None
+    ) -> User:
+        """A new token (its SHA-256 hex digest) replaces the user's, which stops at once."""
+        return self._change_user(
+            username, context, lambda user: user.rotate_token(token_hash, context, expires_at=expires_at)
+        )
+
+    def _change_user(self, username: str, context: DecisionContext, change: Callable[[User], None]) -> User:
+        """Load the user, let it decide, save; 404 for an unknown name. A re-sent command finds
+        the user as its own write left it."""
 
         def attempt() -> User:
             user = self._get(User, user_id(username), lambda _: NotFound(f"no user {username!r}"))
@@ -1088,7 +1092,7 @@ class CampaignService(Application[UUID]):
                 self.save(user)
             return user
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, lambda: self._written_by(User, user_id(username), context.command_id))
 
     def get_user(self, user_id: UUID) -> User | None:
         try:

@@ -62,7 +62,7 @@ from domain.enrolment import contestant_scopes, free_places, take_places
 from domain.places import AccountClaim, Allotment
 from domain.team import CityTeam, TeamRole
 from domain.timeline import SHANGHAI
-from domain.values import CITY_QUOTAS, Actor, Channel, Group, Role
+from domain.values import CITY_QUOTAS, SCHEDULER, Actor, Channel, Group, Role
 from node import Roles, Tuning
 
 RESULTS = Path(__file__).parent / "results"
@@ -111,13 +111,12 @@ def launch(service: CampaignService, contestants: int) -> Campaign:
     quotas = {city: {Group.TRAINEE: places, Group.VETERAN: places} for city in CITY_QUOTAS}
     campaign_id = service.launch_campaign(
         f"bench as-of {uuid.uuid4()}",
-        actor=ADMIN,
-        at=LAUNCH,
+        DecisionContext(actor=ADMIN, at=LAUNCH),
         quotas=quotas,
         caps=dict.fromkeys(Group, contestants),
     )
     for at in (WINDOWS["nominate"][0], WINDOWS["enrol"][0], WINDOWS["score"][0], WINDOWS["pick"][0]):
-        service.record_due_boundaries(campaign_id, at=at)
+        service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=at))
     return service.get_campaign(campaign_id)
 
 
@@ -139,7 +138,7 @@ def fill(service: CampaignService, contestants: int, events: int) -> Campaign:
             batch += life(service, campaign, crowd.next(), rng, scorings, allotments, teams)
             done += 1
         service.save(*batch, *allotments.values(), *teams.values())
-    service.record_due_boundaries(campaign.id, at=LAST)
+    service.record_due_boundaries(campaign.id, DecisionContext(actor=SCHEDULER, at=LAST))
     return service.get_campaign(campaign.id)
 
 

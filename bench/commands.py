@@ -81,8 +81,7 @@ def open_side(name: str, settings: Settings, crowd: list[Person], *, chain: bool
     service.recorder.chains = chain  # type: ignore[attr-defined]
     campaign = service.launch_campaign(
         f"bench {uuid.uuid4()}",
-        actor=ADMIN,
-        at=NOMINATION_DAY - timedelta(days=30),
+        DecisionContext(actor=ADMIN, at=NOMINATION_DAY - timedelta(days=30)),
         caps=dict.fromkeys(Group, len(crowd) * 2),
     )
     return Side(name if chain else f"{name} (no chain)", service, campaign)

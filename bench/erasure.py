@@ -42,7 +42,7 @@ from application.settings import Settings
 from cli.people import fake_person
 from domain.decision import DecisionContext
 from domain.retention import RetentionPolicy
-from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
+from domain.values import CITY_QUOTAS, SCHEDULER, Actor, Channel, Group, Person, Role
 
 ADMIN = Actor("bench-admin", Role.ADMIN)
 NOMINATING = datetime(2021, 6, 8, 2, tzinfo=UTC)  # recommendation is open
@@ -71,8 +71,7 @@ def crowd(count: int, seed: int) -> list[Person]:
 def launch(service: CampaignService, size: int) -> uuid.UUID:
     return service.launch_campaign(
         f"bench {uuid.uuid4()}",
-        actor=ADMIN,
-        at=NOMINATING - timedelta(days=30),
+        DecisionContext(actor=ADMIN, at=NOMINATING - timedelta(days=30)),
         caps=dict.fromkeys(Group, size * 2),
         retention=RetentionPolicy(0),
     )
@@ -124,7 +123,7 @@ def bench_erasure(name: str, settings: Settings, people: int, erase: int, lines:
             lines,
         )
         started = time.perf_counter()
-        erased = service.carry_out_retention(campaign, at=RETENTION)
+        erased = service.carry_out_retention(campaign, DecisionContext(actor=SCHEDULER, at=RETENTION))
         seconds = time.perf_counter() - started
         say(
             f"{name} retention run: {erased} erased in {seconds:.1f} s ({(erased or 0) / seconds:,.0f}/s)",

@@ -53,7 +53,7 @@ from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, take_places
 from domain.places import AccountClaim, Allotment
 from domain.timeline import SHANGHAI
-from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
+from domain.values import CITY_QUOTAS, SCHEDULER, Actor, Channel, Group, Person, Role
 from projections import open_views
 from projections.batches import read_window
 from projections.runner import ProjectionRunner
@@ -80,9 +80,12 @@ def say(line: str, lines: list[str]) -> None:
 def launch(service: CampaignService, people: int) -> Campaign:
     big = {city: {Group.TRAINEE: people, Group.VETERAN: people} for city in CITY_QUOTAS}
     campaign_id = service.launch_campaign(
-        f"bench {uuid.uuid4()}", actor=ADMIN, at=LAUNCH, quotas=big, caps=dict.fromkeys(Group, people * 2)
+        f"bench {uuid.uuid4()}",
+        DecisionContext(actor=ADMIN, at=LAUNCH),
+        quotas=big,
+        caps=dict.fromkeys(Group, people * 2),
     )
-    service.record_due_boundaries(campaign_id, at=NOMINATING)
+    service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=NOMINATING))
     return service.get_campaign(campaign_id)
 
 

@@ -86,8 +86,7 @@ def launch(service: CampaignService) -> UUID:
     big = 10**6
     return service.launch_campaign(
         f"bench {uuid.uuid4()}",
-        actor=ADMIN,
-        at=LAUNCH,
+        DecisionContext(actor=ADMIN, at=LAUNCH),
         quotas={city: {Group.TRAINEE: big, Group.VETERAN: big} for city in CITIES},
         caps=dict.fromkeys(Group, big),
     )
@@ -240,7 +239,7 @@ def http_rates(settings: Settings, count: int) -> tuple[float, float]:
     app = create_app(settings, ApiSettings.load(), roles=Roles(scheduler=False, projections=True))
     with TestClient(app) as client:
         service: CampaignService = app.state.service
-        service.create_user(reader, "admin", None, token_hash(token), actor=ADMIN, at=LAUNCH)
+        service.create_user(reader, "admin", None, token_hash(token), DecisionContext(actor=ADMIN, at=LAUNCH))
         campaign = launch(service)
         for n in range(60):
             nominate(service, campaign, person(Group.TRAINEE), n)

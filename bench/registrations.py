@@ -41,10 +41,12 @@ def bench_store(name: str, settings: Settings, count: int) -> None:
     service = build_service(settings)
     try:
         campaign = service.launch_campaign(
-            f"bench {uuid.uuid4()}", actor=ADMIN, at=NOMINATION_DAY - timedelta(days=30)
+            f"bench {uuid.uuid4()}", DecisionContext(actor=ADMIN, at=NOMINATION_DAY - timedelta(days=30))
         )
         service.open_phase(
-            campaign, PhaseCode.SELF_REGISTRATION, reason="bench", actor=ADMIN, at=NOMINATION_DAY
+            campaign,
+            PhaseCode.SELF_REGISTRATION,
+            DecisionContext(actor=ADMIN, at=NOMINATION_DAY, reason="bench"),
         )
         step = iter(range(1, 10 * count))
 

@@ -20,6 +20,7 @@ from application import decisions
 from application.errors import ApplicationError, CampaignExists
 from application.service import CampaignService
 from cli.people import FakePerson, fake_person
+from domain.decision import DecisionContext
 from domain.decision import DecisionContext as Ctx
 from domain.errors import DomainError, OutOfOrder
 from domain.ids import campaign_id
@@ -27,7 +28,7 @@ from domain.lifecycle import Status
 from domain.team import TeamRole
 from domain.timeline import PhaseCode, PhaseStatus, day_start, shanghai_text
 from domain.users import user_id
-from domain.values import CITY_QUOTAS, Actor, Channel, Role
+from domain.values import CITY_QUOTAS, SCHEDULER, Actor, Channel, Role
 
 ADMIN = Actor("organiser-demo", Role.ADMIN)
 JUDGE = Actor("judge-demo", Role.JUDGE)
@@ -80,7 +81,7 @@ class Demo:
         those already recorded are refused by the rules, and the rest completes the campaign.
         """
         try:
-            self.service.launch_campaign(self.name, actor=ADMIN, at=on(5, 20))
+            self.service.launch_campaign(self.name, DecisionContext(actor=ADMIN, at=on(5, 20)))
             outcome = "fresh"
         except CampaignExists:
             if self.finished():
@@ -95,9 +96,9 @@ class Demo:
             self.service.amend_timeline(
                 self.campaign_id,
                 {PhaseCode.SELF_REGISTRATION: {"opens": announced}},
-                reason="自主报名通道开通时间另行通知: opening announced",
-                actor=ADMIN,
-                at=on(6, 10),
+                DecisionContext(
+                    actor=ADMIN, at=on(6, 10), reason="自主报名通道开通时间另行通知: opening announced"
+                ),
             )
         self.nominate_everyone()
         self.review()
@@ -116,7 +117,9 @@ class Demo:
 
     def scheduler_until(self, at: datetime) -> None:
         try:
-            recorded = self.service.record_due_boundaries(self.campaign_id, at=at)
+            recorded = self.service.record_due_boundaries(
+                self.campaign_id, DecisionContext(actor=SCHEDULER, at=at)
+            )
         except OutOfOrder:
             if not self.resuming:
                 raise
@@ -267,7 +270,7 @@ class Demo:
             if self.service.get_user(user_id(staff.user)) is None:  # a leader is a stored user
                 nobody_knows = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
                 self.service.create_user(
-                    staff.user, "city_staff", city, nobody_knows, actor=ADMIN, at=on(9, 1)
+                    staff.user, "city_staff", city, nobody_knows, DecisionContext(actor=ADMIN, at=on(9, 1))
                 )
             self.tally.attempt(
                 "team leader appointed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -11,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.ages import AgeRule, default_age_rules
 from domain.awards import AwardRules
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import (
     AgeNotAllowed,
     InvalidTimeline,
@@ -19,6 +20,7 @@ from domain.errors import (
     OutOfOrder,
     ReasonRequired,
     RetentionRefused,
+    VersionConflict,
 )
 from domain.events import DecisionCreated, DecisionEvent
 from domain.ids import campaign_id
@@ -131,20 +133,18 @@ class Campaign(Aggregate):
     @classmethod
     def launch(
         cls,
+        context: DecisionContext,
         *,
         name: str,
         timeline: Timeline,
-        actor: Actor,
-        at: datetime,
         template: str | None = None,
         quotas: Mapping[str, Mapping[Group, int]] | None = None,
         caps: Mapping[Group, int] | None = None,
         age_rules: Mapping[Group, AgeRule] | None = None,
         awards: AwardRules | None = None,
         retention: RetentionPolicy | None = None,
-        reason: str | None = None,
     ) -> Campaign:
-        _require_organiser(actor, "launch campaign")
+        _require_organiser(context.actor, "launch campaign")
         if not name.strip():
             raise InvalidTimeline("launch campaign: a campaign needs a name")
         checked = timeline.pinning_explicit_contest().validated()
@@ -165,8 +165,8 @@ class Campaign(Aggregate):
             caps={g.value: n for g, n in group_caps.items()},
             age_rules={g.value: rule.to_data() for g, rule in ages.items()},
             awards=(awards or AwardRules()).checked().to_data(),
-            decision=Decision.of(actor, 1, reason),
-            timestamp=at,
+            decision=context.recorded(1),
+            timestamp=context.at,
             retention=retention.checked().to_data() if retention else None,
         )
 
@@ -248,16 +248,11 @@ class Campaign(Aggregate):
     def amend_timeline(
         self,
         changes: Mapping[PhaseCode, Mapping[Side, datetime | None]],
-        *,
-        reason: str | None,
-        actor: Actor,
-        at: datetime,
-        evidence: str | None = None,
+        context: DecisionContext,
     ) -> None:
         """Move dates; a boundary that has passed stays in the past."""
-        _require_organiser(actor, "amend timeline")
-        _require_reason(reason, "amend timeline")
-        self._require_in_order(at, "amend timeline")
+        at = context.at
+        self._may_decide(context, "amend timeline", reason_required=True)
         timeline = self.timeline.amended(changes).validated(in_order=False)
         diff = _diff(self.timeline, timeline)
         if not diff:
@@ -269,7 +264,7 @@ class Campaign(Aggregate):
             timeline=timeline.to_data(),
             contest_pinned=timeline.contest_pinned,
             changes=diff,
-            decision=Decision.of(actor, self.rule_version + 1, reason, evidence),
+            decision=context.recorded(self.rule_version + 1),
             timestamp=at,
         )
 
@@ -311,14 +306,13 @@ class Campaign(Aggregate):
         self.timeline = Timeline.from_data(timeline, contest_pinned)
         self.rule_version = decision.rule_version
 
-    def open_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
+    def open_now(self, code: PhaseCode, context: DecisionContext) -> None:
         """Organiser override: open a pending phase now, moving its opening to now.
 
         A channel opens only while its phase is open: self-registration inside registration.
         """
-        _require_organiser(actor, f"open {code}")
-        _require_reason(reason, f"open {code}")
-        self._require_in_order(at, f"open {code}")
+        at = context.at
+        self._may_decide(context, f"open {code}", reason_required=True)
         status = self.phase_status[code]
         if status is not PhaseStatus.PENDING:
             raise InvalidTimeline(f"open {code}: it is already {status}; amend its closing date to extend it")
@@ -335,28 +329,27 @@ class Campaign(Aggregate):
                 f"a channel opens only while {phase} is open"
             )
         if phase is not None:
-            self._catch_up(phase, at)
+            self._catch_up(phase, context)
         if window.opens is None or window.opens > at:
-            self.amend_timeline({code: {"opens": at}}, reason=reason, actor=actor, at=at)
-        self._record_edge(code, "opens", window.opens, actor=actor, at=at, reason=reason)
+            self.amend_timeline({code: {"opens": at}}, context)
+        self._record_edge(code, "opens", window.opens, context)
 
-    def close_now(self, code: PhaseCode, *, reason: str | None, actor: Actor, at: datetime) -> None:
+    def close_now(self, code: PhaseCode, context: DecisionContext) -> None:
         """Organiser override: close an open phase now, moving its closing to now.
 
         Closing a phase closes the channels inside it; a channel not yet open loses its
         opening. Boundaries that fell due by date and were not recorded yet are recorded
         first, as the scheduler's, at the instant their dates gave.
         """
-        _require_organiser(actor, f"close {code}")
-        _require_reason(reason, f"close {code}")
-        self._require_in_order(at, f"close {code}")
+        at = context.at
+        self._may_decide(context, f"close {code}", reason_required=True)
         window = self.timeline[code]
         if PhaseStatus.OPEN not in (self.phase_status[code], window.status_at(at)):
             raise InvalidTimeline(f"close {code}: it is {window.status_at(at)}, not open")
         channels = CHANNELS_OF_PHASE.get(code, ())
         phase = PHASE_OF_CHANNEL.get(code)
         for due in (*([phase] if phase else []), code, *channels):
-            self._catch_up(due, at)
+            self._catch_up(due, context)
         changes: dict[PhaseCode, dict[Side, datetime | None]] = {}
         if window.closes is None or window.closes > at:
             changes[code] = {"closes": at}
@@ -371,26 +364,31 @@ class Campaign(Aggregate):
             changes[channel] = edges
         scheduled = {c: self.timeline[c].closes for c in (code, *channels)}
         if changes:
-            self.amend_timeline(changes, reason=reason, actor=actor, at=at)
+            self.amend_timeline(changes, context)
         for channel in open_channels:
-            self._record_edge(channel, "closes", scheduled[channel], actor=actor, at=at, reason=reason)
-        self._record_edge(code, "closes", scheduled[code], actor=actor, at=at, reason=reason)
+            self._record_edge(channel, "closes", scheduled[channel], context)
+        self._record_edge(code, "closes", scheduled[code], context)
 
-    def _catch_up(self, code: PhaseCode, at: datetime) -> None:
+    def _catch_up(self, code: PhaseCode, context: DecisionContext) -> None:
         """Record an opening that passed by date but is not on record, as the scheduler's."""
         window = self.timeline[code]
-        if self.phase_status[code] is not PhaseStatus.OPEN and window.status_at(at) is PhaseStatus.OPEN:
-            self._record_edge(code, "opens", window.opens, actor=SCHEDULER, at=at, reason=None)
+        if (
+            self.phase_status[code] is not PhaseStatus.OPEN
+            and window.status_at(context.at) is PhaseStatus.OPEN
+        ):
+            due = replace(context, actor=SCHEDULER, reason=None, evidence=None)
+            self._record_edge(code, "opens", window.opens, due)
 
-    def record_due_boundaries(self, *, actor: Actor, at: datetime) -> list[tuple[PhaseCode, Side]]:
+    def record_due_boundaries(self, context: DecisionContext) -> list[tuple[PhaseCode, Side]]:
         """Record every boundary the timeline says has passed by ``at``, in timeline order.
 
         Idempotent: a boundary already recorded is not recorded again. A phase that was
         closed and then extended by an amendment is recorded as opened again.
         """
-        if actor.role not in (Role.SCHEDULER, Role.ADMIN):
-            raise NotPermitted(f"record boundaries: the role {actor.role} may not do this")
+        if context.actor.role not in (Role.SCHEDULER, Role.ADMIN):
+            raise NotPermitted(f"record boundaries: the role {context.actor.role} may not do this")
         recorded: list[tuple[PhaseCode, Side]] = []
+        at = context.at
         for instant, side, code in self.timeline.boundaries():
             if instant > at:
                 break
@@ -402,18 +400,15 @@ class Campaign(Aggregate):
             closing = side == "closes" and current is PhaseStatus.OPEN and due is PhaseStatus.CLOSED
             if opening or closing:
                 self._require_in_order(at, "record boundaries")
-                self._record_edge(code, side, instant, actor=actor, at=at, reason=None)
+                self._require_version(context, "record boundaries")
+                self._record_edge(code, side, instant, context)
                 recorded.append((code, side))
         return recorded
 
-    def set_retention(
-        self, policy: RetentionPolicy | None, *, reason: str | None, actor: Actor, at: datetime
-    ) -> None:
+    def set_retention(self, policy: RetentionPolicy | None, context: DecisionContext) -> None:
         """Set, change or drop how long personal data are kept; the rule version goes up."""
-        action = "set retention"
-        _require_organiser(actor, action)
-        _require_reason(reason, action)
-        self._require_in_order(at, action)
+        action, at = "set retention", context.at
+        self._may_decide(context, action, reason_required=True)
         if self.retention_done is not None:
             done = shanghai_text(self.retention_done)
             raise RetentionRefused(f"{action}: the personal data were erased under the policy at {done}")
@@ -428,7 +423,7 @@ class Campaign(Aggregate):
             )
         self._retention_set(
             retention=checked.to_data() if checked else None,
-            decision=Decision.of(actor, self.rule_version + 1, reason),
+            decision=context.recorded(self.rule_version + 1),
             timestamp=at,
         )
 
@@ -439,22 +434,25 @@ class Campaign(Aggregate):
         self.retention = RetentionPolicy.from_data(retention)
         self.rule_version = decision.rule_version
 
-    def record_retention(self, erased: int, *, actor: Actor, at: datetime) -> None:
-        """The scheduler has erased every contestant's personal data under the policy."""
-        action = "record retention"
-        if actor.role not in (Role.SCHEDULER, Role.ADMIN):
-            raise NotPermitted(f"{action}: the role {actor.role} may not do this")
+    def record_retention(self, erased: int, context: DecisionContext) -> None:
+        """The scheduler has erased every contestant's personal data under the policy, which the
+        decision names as its reason."""
+        action, at = "record retention", context.at
+        if context.actor.role not in (Role.SCHEDULER, Role.ADMIN):
+            raise NotPermitted(f"{action}: the role {context.actor.role} may not do this")
         due = self.retention_due
         if due is None or due > at:
             raise RetentionRefused(f"{action}: the policy is not due at {shanghai_text(at)}")
         if self.retention_done is not None:
             raise RetentionRefused(f"{action}: recorded already at {shanghai_text(self.retention_done)}")
         self._require_in_order(at, action)
+        self._require_version(context, action)
         assert self.retention is not None  # noqa: S101 - due only with a policy
+        named = replace(context, reason=self.retention.describe(self.rule_version))
         self._retention_carried_out(
             scheduled=due,
             erased=erased,
-            decision=Decision.of(actor, self.rule_version, self.retention.describe(self.rule_version)),
+            decision=named.recorded(self.rule_version),
             timestamp=at,
         )
 
@@ -463,6 +461,27 @@ class Campaign(Aggregate):
         self, scheduled: datetime, erased: int, decision: Decision, timestamp: datetime
     ) -> None:
         self.retention_done = timestamp
+
+    @property
+    def stored_version(self) -> int:
+        """The version as last stored, whatever the decision at hand has recorded so far."""
+        return self.version - len(self.pending_events)
+
+    def _may_decide(self, context: DecisionContext, action: str, *, reason_required: bool) -> None:
+        """An organiser's decision: permitted, with its reason, in order, on the version they saw."""
+        _require_organiser(context.actor, action)
+        if reason_required:
+            _require_reason(context.reason, action)
+        self._require_in_order(context.at, action)
+        self._require_version(context, action)
+
+    def _require_version(self, context: DecisionContext, action: str) -> None:
+        expected = context.expected_version
+        if expected is not None and expected != self.stored_version:
+            raise VersionConflict(
+                f"{action}: the campaign is at version {self.stored_version}, "
+                f"not {expected}; reload and decide again"
+            )
 
     def _require_in_order(self, at: datetime, action: str) -> None:
         if at < self.modified_on:
@@ -476,17 +495,14 @@ class Campaign(Aggregate):
         code: PhaseCode,
         side: Side,
         scheduled: datetime | None,
-        *,
-        actor: Actor,
-        at: datetime,
-        reason: str | None,
+        context: DecisionContext,
     ) -> None:
         kwargs: dict[str, Any] = {
             "code": code.value,
-            "by": "scheduler" if actor.role is Role.SCHEDULER else "organiser",
+            "by": "scheduler" if context.actor.role is Role.SCHEDULER else "organiser",
             "scheduled": to_utc(scheduled),
-            "decision": Decision.of(actor, self.rule_version, reason),
-            "timestamp": at,
+            "decision": context.recorded(self.rule_version),
+            "timestamp": context.at,
         }
         if side == "opens":
             self._phase_opened(**kwargs)

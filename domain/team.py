@@ -15,6 +15,7 @@ from domain.errors import (
     InvalidTimeline,
     InvalidValue,
     NotPermitted,
+    OutOfOrder,
     PhaseClosed,
     TeamCityMismatch,
     TeamFull,
@@ -177,10 +178,15 @@ class CityTeam(Aggregate):
         return self.version - len(self.pending_events)
 
     def _recorded(self, action: str, context: DecisionContext, rule_version: int) -> Decision:
-        """The decision as its event records it, if taken on the version the caller saw.
+        """The decision as its event records it, if taken in order and on the version the caller saw.
 
         Checked once the caller may decide, so nobody else learns how far the team has moved.
         """
+        if context.at < self.modified_on:
+            raise OutOfOrder(
+                f"{action}: {shanghai_text(context.at)} is earlier than this team's "
+                f"last recorded change ({shanghai_text(self.modified_on)})"
+            )
         expected = context.expected_version
         if expected is not None and expected != self.stored_version:
             raise VersionConflict(

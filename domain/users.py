@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import DomainError, InvalidValue, NotPermitted
 from domain.events import DecisionCreated, DecisionEvent
 from domain.usernames import check_username, normalise, skeleton
@@ -104,16 +105,16 @@ class User(Aggregate):
     @classmethod
     def create(
         cls,
+        context: DecisionContext,
         *,
         username: str,
         role: str,
         city: str | None,
         token_hash: str,
-        actor: Actor,
-        at: datetime,
         token_expires_at: datetime | None = None,
     ) -> User:
-        require_admin(actor, "create user")
+        at = context.at
+        require_admin(context.actor, "create user")
         problems: dict[str, str] = {}
         name = normalise(username)
         try:
@@ -149,7 +150,7 @@ class User(Aggregate):
             role=str(parsed_role),
             city=parsed_city,
             token_hash=token_hash,
-            decision=Decision.of(actor, 0, _describe(name, str(parsed_role), parsed_city)),
+            decision=_recorded(context, _describe(name, str(parsed_role), parsed_city)),
             timestamp=at,
             token_expires_at=token_expires_at,
         )
@@ -184,47 +185,41 @@ class User(Aggregate):
 
     # --- lifecycle: each decided here, recorded with who and why ---------------
 
-    def disable(self, *, reason: str | None, actor: Actor, at: datetime) -> None:
+    def disable(self, context: DecisionContext) -> None:
         """The user's token stops at once; a disabled user stays in the record."""
-        require_admin(actor, "disable user")
-        if actor.user == self.username:
+        require_admin(context.actor, "disable user")
+        if context.actor.user == self.username:
             raise NotPermitted("disable user: organisers cannot disable themselves")
         if not self.disabled:
-            self._disabled(
-                decision=Decision.of(actor, 0, _describe_change(self, "停用", reason)), timestamp=at
-            )
+            self._disabled(decision=self._change(context, "停用"), timestamp=context.at)
 
     @event(UserDisabled)
     def _disabled(self, decision: Decision, timestamp: datetime) -> None:
         self.disabled = True
 
-    def enable(self, *, reason: str | None, actor: Actor, at: datetime) -> None:
-        require_admin(actor, "enable user")
+    def enable(self, context: DecisionContext) -> None:
+        require_admin(context.actor, "enable user")
         if self.disabled:
-            self._enabled(
-                decision=Decision.of(actor, 0, _describe_change(self, "启用", reason)), timestamp=at
-            )
+            self._enabled(decision=self._change(context, "启用"), timestamp=context.at)
 
     @event(UserEnabled)
     def _enabled(self, decision: Decision, timestamp: datetime) -> None:
         self.disabled = False
 
-    def rotate_token(
-        self, token_hash: str, *, expires_at: datetime | None, reason: str | None, actor: Actor, at: datetime
-    ) -> None:
+    def rotate_token(self, token_hash: str, context: DecisionContext, *, expires_at: datetime | None) -> None:
         """A new token replaces the old one, which stops at once."""
-        require_admin(actor, "rotate token")
+        require_admin(context.actor, "rotate token")
         problems: dict[str, str] = {}
         if len(token_hash) != 64:
             problems["token_hash"] = "a SHA-256 hex digest is required"  # noqa: S105 - a message
-        _require_expiry_after(expires_at, at, problems)
+        _require_expiry_after(expires_at, context.at, problems)
         if problems:
             raise InvalidValue.many(problems)
         self._token_rotated(
             token_hash=token_hash,
             token_expires_at=expires_at,
-            decision=Decision.of(actor, 0, _describe_change(self, "更换令牌", reason)),
-            timestamp=at,
+            decision=self._change(context, "更换令牌"),
+            timestamp=context.at,
         )
 
     @event(TokenRotated)
@@ -234,11 +229,15 @@ class User(Aggregate):
         self.token_hash = token_hash
         self.token_expires_at = token_expires_at
 
+    def _change(self, context: DecisionContext, what: str) -> Decision:
+        return _recorded(context, f"{what}：{_describe(self.username, self.role.value, self.city)}")
 
-def _describe_change(user: User, what: str, reason: str | None) -> str:
-    """The trail names the user changed; the given reason follows."""
-    said = (reason or "").strip()
-    return f"{what}：{_describe(user.username, user.role.value, user.city)}" + (f"；{said}" if said else "")
+
+def _recorded(context: DecisionContext, described: str) -> Decision:
+    """The trail names the user made or changed; the given reason follows. User management has
+    no rule version (0)."""
+    said = (context.reason or "").strip()
+    return replace(context, reason=described + (f"；{said}" if said else "")).recorded(0)
 
 
 _EXPIRY = "token_expires_at"

@@ -30,6 +30,7 @@ class TeamRow:
     changed_at: str
     finals: str | None = None  # "entered", "overridden" (incomplete, by an organiser), or not yet
     awards: str | None = None  # team prizes, 、 between
+    version: int = 1  # the team's, as of its last event here: what a decision's If-Match names
 
     @property
     def gaps(self) -> list[str]:
@@ -48,7 +49,8 @@ class TeamsView(ViewProjection):
     seals = True
     tables = {  # noqa: RUF012
         "teams": "team_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, city TEXT NOT NULL, "
-        "leader_name TEXT, leader_user TEXT, finals TEXT, awards TEXT, changed_at TEXT NOT NULL",
+        "leader_name TEXT, leader_user TEXT, finals TEXT, awards TEXT, changed_at TEXT NOT NULL, "
+        "version INTEGER NOT NULL",
         "team_members": "team_id TEXT NOT NULL, contestant_id TEXT NOT NULL, role TEXT NOT NULL, "
         "PRIMARY KEY (team_id, contestant_id)",
         "team_people": "contestant_id TEXT PRIMARY KEY, name TEXT NOT NULL",
@@ -70,15 +72,17 @@ class TeamsView(ViewProjection):
 
     def _formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
         tx.write(
-            self.sql("INSERT INTO {teams} (team_id, campaign_id, city, changed_at) VALUES (?,?,?,?)"),
-            (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp)),
+            self.sql(
+                "INSERT INTO {teams} (team_id, campaign_id, city, changed_at, version) VALUES (?,?,?,?,?)"
+            ),
+            (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp), e.originator_version),
             row=("teams", e.originator_id),
         )
 
     def _touch(self, tx: Tx, e: CityTeam.Event) -> None:
         tx.change_one(
-            self.sql("UPDATE {teams} SET changed_at = ? WHERE team_id = ?"),
-            (utc_text(e.timestamp), str(e.originator_id)),
+            self.sql("UPDATE {teams} SET changed_at = ?, version = ? WHERE team_id = ?"),
+            (utc_text(e.timestamp), e.originator_version, str(e.originator_id)),
             f"teams: team {e.originator_id} was never formed",
             row=("teams", e.originator_id),
         )
@@ -177,6 +181,7 @@ class TeamsView(ViewProjection):
                     t["changed_at"],
                     t["finals"],
                     t["awards"],
+                    t["version"],
                 )
             )
         return sorted(found, key=lambda t: city_order(t.city))  # 附件1's order

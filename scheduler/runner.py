@@ -26,7 +26,9 @@ from eventsourcing.utils import get_topic
 from application.service import CampaignService
 from application.store_policy import patient
 from domain.campaign import Campaign
+from domain.decision import DecisionContext
 from domain.timeline import require_aware
+from domain.values import SCHEDULER
 from scheduler.plan import (
     BoundaryState,
     PlannedBoundary,
@@ -168,13 +170,15 @@ class BoundaryRunner:
         at = require_aware(self.clock(), "scheduler clock")
         with self._lock:
             before = _version(self.service, campaign_id)
-            recorded = self.service.record_due_boundaries(campaign_id, at=at)
+            recorded = self.service.record_due_boundaries(
+                campaign_id, DecisionContext(actor=SCHEDULER, at=at)
+            )
             edges: list[RecordedEdge] = []
             if recorded:
                 events = self.service.events.get(campaign_id, gt=before)
                 edges = [e for e in recorded_edges(campaign_id, events) if e.by == "scheduler"]
             # after the boundaries: the ceremony's end is on record before its data go
-            erased = self.service.carry_out_retention(campaign_id, at=at)
+            erased = self.service.carry_out_retention(campaign_id, DecisionContext(actor=SCHEDULER, at=at))
         for edge in edges:
             log.info("recorded %s %s of campaign %s", edge.code, edge.side, campaign_id)
             if self.on_recorded is not None:

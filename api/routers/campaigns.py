@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, DecisionDep, IdempotencyDep, Now, ServiceDep
@@ -47,9 +47,10 @@ Code = Annotated[PhaseCode, Path(description="a phase or channel code")]
     responses=responses(401, 403, 409, 422, 503),
 )
 def launch(
-    body: CampaignCreate, service: ServiceDep, actor: CurrentActor, now: Now, idem: IdempotencyDep
+    body: CampaignCreate, service: ServiceDep, context: DecisionDep, idem: IdempotencyDep
 ) -> JSONResponse:
     """Launch from the template (shifted to ``start``) and/or an explicit timeline."""
+    now = context.at
 
     def decide() -> CampaignOut:
         changes = timeline_changes(body.timeline or {})
@@ -64,8 +65,7 @@ def launch(
             explicit = Timeline({code: Window(None, None) for code in PhaseCode}).amended(changes)
             campaign_id = service.launch_campaign(
                 body.name,
-                actor=actor,
-                at=now,
+                context,
                 template=None,
                 timeline=explicit,
                 age_rules=ages,
@@ -75,8 +75,7 @@ def launch(
         else:
             campaign_id = service.launch_campaign(
                 body.name,
-                actor=actor,
-                at=now,
+                context,
                 template=body.template or "hubei-2021",
                 start=body.start,
                 changes=changes or None,
@@ -93,35 +92,46 @@ def launch(
 
 @router.get("/{cid}", response_model=CampaignOut, responses=responses(401, 404, 422, 503))
 def get_campaign(
-    cid: CampaignId, service: ServiceDep, actor: CurrentActor, now: Now, as_of: AsOfQuery = None
+    cid: CampaignId,
+    service: ServiceDep,
+    actor: CurrentActor,
+    response: Response,
+    now: Now,
+    as_of: AsOfQuery = None,
 ) -> CampaignOut:
-    """The timeline with each window's status, the rule version and the quotas.
+    """The timeline with each window's status, the rule version and the quotas; the campaign's
+    version is also the ``ETag``, for ``If-Match`` on its decisions.
 
     With ``as_of``, the campaign as it stood then (rule version, timeline, recorded phases),
     replayed from its events; each window's ``status`` is then the dates' at that instant.
     """
     if as_of is not None:
-        return campaign_out(service.campaign_as_of(cid, as_of, now=now), as_of)
-    return campaign_out(service.get_campaign(cid), now)
+        answer = campaign_out(service.campaign_as_of(cid, as_of, now=now), as_of)
+    else:
+        answer = campaign_out(service.get_campaign(cid), now)
+    response.headers["ETag"] = f'"{answer.version}"'
+    return answer
 
 
 @router.post(
     "/{cid}/timeline",
     response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
+    responses=responses(401, 403, 404, 409, 412, 422, 503),
 )
 def amend_timeline(
     cid: CampaignId,
     body: TimelineAmend,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """Move dates, with a reason; the rule version goes up."""
+    """Move dates, with a reason; the rule version goes up. With ``If-Match``, only on that
+    version of the campaign (412 otherwise)."""
+    now = context.at
 
     def decide() -> CampaignOut:
-        service.amend_timeline(cid, timeline_changes(body.timeline), reason=body.reason, actor=actor, at=now)
+        decision = replace(context, reason=body.reason, evidence=body.evidence)
+        service.amend_timeline(cid, timeline_changes(body.timeline), decision)
         return campaign_out(service.get_campaign(cid), now)
 
     return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
@@ -130,24 +140,24 @@ def amend_timeline(
 @router.post(
     "/{cid}/retention",
     response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
+    responses=responses(401, 403, 404, 409, 412, 422, 503),
 )
 def set_retention(
     cid: CampaignId,
     body: RetentionAmend,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """Organisers set, change or drop how long personal data are kept, with a reason; the rule
     version goes up. The scheduler erases them at 00:00 Asia/Shanghai, the given number of days
-    after the ceremony ends."""
+    after the ceremony ends. With ``If-Match``, only on that version of the campaign."""
+    now = context.at
 
     def decide() -> CampaignOut:
         days = body.erase_after_days
         policy = None if days is None else RetentionPolicy(days)
-        service.set_retention(cid, policy, reason=body.reason, actor=actor, at=now)
+        service.set_retention(cid, policy, replace(context, reason=body.reason, evidence=body.evidence))
         return campaign_out(service.get_campaign(cid), now)
 
     return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
@@ -182,21 +192,22 @@ def retention_plan(cid: CampaignId, service: ServiceDep, actor: CurrentActor) ->
 @router.post(
     "/{cid}/phases/{code}/open",
     response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
+    responses=responses(401, 403, 404, 409, 412, 422, 503),
 )
 def open_phase(
     cid: CampaignId,
     code: Code,
     body: Override,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """Organiser override: open a phase or channel now."""
+    """Organiser override: open a phase or channel now. With ``If-Match``, only on that version
+    of the campaign."""
+    now = context.at
 
     def decide() -> CampaignOut:
-        service.open_phase(cid, code, reason=body.reason, actor=actor, at=now)
+        service.open_phase(cid, code, replace(context, reason=body.reason, evidence=body.evidence))
         return campaign_out(service.get_campaign(cid), now)
 
     return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
@@ -205,21 +216,22 @@ def open_phase(
 @router.post(
     "/{cid}/phases/{code}/close",
     response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 422, 503),
+    responses=responses(401, 403, 404, 409, 412, 422, 503),
 )
 def close_phase(
     cid: CampaignId,
     code: Code,
     body: Override,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """Organiser override: close a phase or channel now."""
+    """Organiser override: close a phase or channel now. With ``If-Match``, only on that version
+    of the campaign."""
+    now = context.at
 
     def decide() -> CampaignOut:
-        service.close_phase(cid, code, reason=body.reason, actor=actor, at=now)
+        service.close_phase(cid, code, replace(context, reason=body.reason, evidence=body.evidence))
         return campaign_out(service.get_campaign(cid), now)
 
     return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))

@@ -303,6 +303,7 @@ def teams(
         teams=[
             TeamOut(
                 city=t.city,
+                version=t.version,
                 leader=t.leader_name if named else None,
                 assistant=member(t.assistant.contestant_id, t.assistant.name) if t.assistant else None,
                 streamers=[member(s.contestant_id, s.name) for s in t.streamers],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth import new_token, token_hash
-from api.deps import CurrentActor, IdempotencyDep, Now, RecentTokensDep, ServiceDep
+from api.deps import CurrentActor, IdempotencyDep, RecentTokensDep, ServiceDep, UnversionedDecisionDep
 from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
@@ -67,7 +68,7 @@ def user_out(user: User) -> UserOut:
     responses=responses(401, 403, 409, 422, 503),
 )
 def create_user(
-    body: UserCreate, service: ServiceDep, actor: CurrentActor, now: Now, idem: IdempotencyDep
+    body: UserCreate, service: ServiceDep, context: UnversionedDecisionDep, idem: IdempotencyDep
 ) -> JSONResponse:
     """Admins create users; the answer carries the user's token, shown this once (never stored)."""
 
@@ -78,8 +79,7 @@ def create_user(
             body.role,
             body.city,
             token_hash(token),
-            actor=actor,
-            at=now,
+            context,
             token_expires_at=to_utc(body.token_expires_at),
         )
         return UserCreated(
@@ -129,8 +129,7 @@ def disable_user(
     username: Username,
     body: UserChange,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: UnversionedDecisionDep,
     idem: IdempotencyDep,
     recent: RecentTokensDep,
 ) -> JSONResponse:
@@ -138,8 +137,8 @@ def disable_user(
     on the record."""
 
     def decide() -> UserOut:
-        require_admin(actor, "disable user")
-        changed = service.change_user(username, lambda u: u.disable(reason=body.reason, actor=actor, at=now))
+        require_admin(context.actor, "disable user")
+        changed = service.disable_user(username, replace(context, reason=body.reason))
         recent.forget_user(changed.username)
         return user_out(changed)
 
@@ -151,17 +150,14 @@ def enable_user(
     username: Username,
     body: UserChange,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: UnversionedDecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
     """A disabled user's token works again (unless it expired or was replaced)."""
 
     def decide() -> UserOut:
-        require_admin(actor, "enable user")
-        return user_out(
-            service.change_user(username, lambda u: u.enable(reason=body.reason, actor=actor, at=now))
-        )
+        require_admin(context.actor, "enable user")
+        return user_out(service.enable_user(username, replace(context, reason=body.reason)))
 
     return idem.answer(200, body, decide)
 
@@ -171,22 +167,18 @@ def rotate_token(
     username: Username,
     body: TokenRotation,
     service: ServiceDep,
-    actor: CurrentActor,
-    now: Now,
+    context: UnversionedDecisionDep,
     idem: IdempotencyDep,
     recent: RecentTokensDep,
 ) -> JSONResponse:
     """A new token, shown once, replaces the user's token (which stops at once); optionally expiring."""
 
     def decide() -> TokenIssued:
-        require_admin(actor, "rotate token")
+        require_admin(context.actor, "rotate token")
         token = new_token(username)
         expires = to_utc(body.token_expires_at)
-        user = service.change_user(
-            username,
-            lambda u: u.rotate_token(
-                token_hash(token), expires_at=expires, reason=body.reason, actor=actor, at=now
-            ),
+        user = service.rotate_token(
+            username, token_hash(token), replace(context, reason=body.reason), expires_at=expires
         )
         recent.forget_user(user.username)
         return TokenIssued(username=user.username, token=token, token_expires_at=user.token_expires_at)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from application.bootstrap import build_service
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode
 from projections import VIEW_CLASSES, open_views
 from projections.rebuild import rebuild
@@ -116,8 +117,7 @@ def test_two_apis_two_schedulers_and_a_worker_cooperate(pg_dsn: str, schema: str
         opens, closes = soon(6), soon(16)
         phased = service.launch_campaign(
             "topology phases",
-            actor=ADMIN,
-            at=datetime.now(UTC),
+            DecisionContext(actor=ADMIN, at=datetime.now(UTC)),
             timeline=timeline(registration=(opens, closes)),
         )
 

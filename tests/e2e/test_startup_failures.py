@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.decision import DecisionContext
 from tests.conftest import load_settings
 from tests.drills.processes import ZHANYOU, store_env
 from tests.pg_server import free_port
@@ -59,7 +60,7 @@ def test_a_cipher_key_that_does_not_match_the_events_is_one_line(tmp_path: Path)
 
     url = f"sqlite:///{tmp_path / 'events.db'}"
     service = build_service(load_settings(database_url=url, cipher_key=KEY_A))
-    service.launch_campaign("sealed", actor=ADMIN, at=LAUNCH)
+    service.launch_campaign("sealed", DecisionContext(actor=ADMIN, at=LAUNCH))
     service.close()
     line = _fails_in_one_line("project", store_env(url, ZHANYOU_CIPHER_KEY=KEY_B))
     assert "ZHANYOU_CIPHER_KEY" in line

@@ -30,7 +30,7 @@ def launch(
     caps: Mapping[Group, int] | None = None,
 ) -> UUID:
     """A campaign on the hubei-2021 timeline, launched by the organisers."""
-    return service.launch_campaign(name, actor=ADMIN, at=LAUNCH, quotas=quotas, caps=caps)
+    return service.launch_campaign(name, DecisionContext(actor=ADMIN, at=LAUNCH), quotas=quotas, caps=caps)
 
 
 def recommend(

@@ -14,6 +14,7 @@ from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
 from cli.main import app
+from domain.decision import DecisionContext
 from domain.values import Actor, Role
 from tests.form_files import as_xlsx, form_cells, person_id, person_row
 
@@ -42,13 +43,15 @@ def _campaign_open_for_recommendations(service: CampaignService) -> str:
     now = datetime.now(UTC)
     # the template's recommendation opens 14 days after publicity: start two weeks ago
     start = (now - timedelta(days=15)).date()
-    return str(service.launch_campaign("今日", actor=ORGANISER, at=now, start=start))
+    return str(service.launch_campaign("今日", DecisionContext(actor=ORGANISER, at=now), start=start))
 
 
 def test_an_unknown_campaign_or_user_exits_non_zero(stored: CampaignService, tmp_path: Path) -> None:
     form = tmp_path / "form.xlsx"
     form.write_bytes(as_xlsx(form_cells([person_row(1)])))
-    stored.create_user("wuhan-1", "city_staff", "武汉市", "0" * 64, actor=ORGANISER, at=datetime.now(UTC))
+    stored.create_user(
+        "wuhan-1", "city_staff", "武汉市", "0" * 64, DecisionContext(actor=ORGANISER, at=datetime.now(UTC))
+    )
     campaign = _campaign_open_for_recommendations(stored)
 
     unknown_campaign = _run(
@@ -67,7 +70,9 @@ def test_an_unknown_campaign_or_user_exits_non_zero(stored: CampaignService, tmp
 def test_the_import_is_recorded_as_the_stored_user(stored: CampaignService, tmp_path: Path) -> None:
     form = tmp_path / "form.xlsx"
     form.write_bytes(as_xlsx(form_cells([person_row(1), person_row(2, city="黄石市")])))
-    stored.create_user("wuhan-1", "city_staff", "武汉市", "0" * 64, actor=ORGANISER, at=datetime.now(UTC))
+    stored.create_user(
+        "wuhan-1", "city_staff", "武汉市", "0" * 64, DecisionContext(actor=ORGANISER, at=datetime.now(UTC))
+    )
     campaign = _campaign_open_for_recommendations(stored)
 
     status, output = _run(str(form), "--campaign", campaign, "--user", "wuhan-1")

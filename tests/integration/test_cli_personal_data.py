@@ -16,6 +16,7 @@ from application.person_keys import key_check
 from application.service import CampaignService
 from application.settings import Settings
 from cli.main import app
+from domain.decision import DecisionContext
 from domain.events import ERASED
 from domain.retention import RetentionPolicy
 from tests.builders import ADMIN
@@ -47,9 +48,15 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 def _people(service: CampaignService, count: int = 3) -> tuple[UUID, list[UUID]]:
-    campaign = service.launch_campaign(CAMPAIGN, actor=ADMIN, at=LAUNCH, retention=RetentionPolicy(30))
-    service.create_user("organiser-2", "admin", None, "0" * 64, actor=ADMIN, at=datetime.now(UTC))
-    service.create_user("wuhan-1", "city_staff", "武汉市", "1" * 64, actor=ADMIN, at=datetime.now(UTC))
+    campaign = service.launch_campaign(
+        CAMPAIGN, DecisionContext(actor=ADMIN, at=LAUNCH), retention=RetentionPolicy(30)
+    )
+    service.create_user(
+        "organiser-2", "admin", None, "0" * 64, DecisionContext(actor=ADMIN, at=datetime.now(UTC))
+    )
+    service.create_user(
+        "wuhan-1", "city_staff", "武汉市", "1" * 64, DecisionContext(actor=ADMIN, at=datetime.now(UTC))
+    )
     return campaign, [recommend(service, campaign, seq) for seq in range(1, count + 1)]
 
 

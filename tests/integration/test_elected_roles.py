@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.settings import Settings
+from domain.decision import DecisionContext
 from node import Roles, Tuning, build_node
 from tests.builders import ADMIN
 from tests.integration.helpers import LAUNCH
@@ -21,7 +22,7 @@ def test_one_node_runs_the_views_and_the_standby_takes_over(settings: Settings) 
         assert second.projection_runner is None
         assert first.projections_probe.holder() == first.me  # every node can tell who is active
 
-        first.service.launch_campaign("elected", actor=ADMIN, at=LAUNCH)
+        first.service.launch_campaign("elected", DecisionContext(actor=ADMIN, at=LAUNCH))
         runner = first.projection_runner
         assert runner is not None
         runner.wait(first.service.last_notification_id(), timeout=30)
@@ -30,7 +31,7 @@ def test_one_node_runs_the_views_and_the_standby_takes_over(settings: Settings) 
 
     try:
         assert wait_until(lambda: second.projection_runner is not None, timeout=10)
-        second.service.launch_campaign("after the takeover", actor=ADMIN, at=LAUNCH)
+        second.service.launch_campaign("after the takeover", DecisionContext(actor=ADMIN, at=LAUNCH))
         taken_over = second.projection_runner
         assert taken_over is not None
         taken_over.wait(second.service.last_notification_id(), timeout=30)

@@ -43,7 +43,7 @@ def _plain_store(settings: Settings) -> tuple[UUID, list[str]]:
         ]
         service.decide(ids[0], decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
         service.read_personal_data(ids[1], actor=ADMIN, at=REVIEWING)
-        service.create_user("judge-1", "judge", None, "0" * 64, actor=ADMIN, at=REVIEWING)
+        service.create_user("judge-1", "judge", None, "0" * 64, DecisionContext(actor=ADMIN, at=REVIEWING))
     return campaign, [p.id_number.value for p in people]
 
 

@@ -31,7 +31,9 @@ EARLY_CLOSE: dict[PhaseCode, dict[Side, datetime | None]] = {
 
 def _amend(service: CampaignService, campaign_id: UUID) -> int:
     return service.amend_timeline(
-        campaign_id, EARLY_CLOSE, reason="名额已满,提前截止", actor=ADMIN, at=shanghai(2021, 6, 9, 9)
+        campaign_id,
+        EARLY_CLOSE,
+        DecisionContext(actor=ADMIN, at=shanghai(2021, 6, 9, 9), reason="名额已满,提前截止"),
     )
 
 
@@ -105,11 +107,7 @@ def test_a_refusal_under_rules_another_process_changed_is_decided_again(
     _in_another_process(
         settings,
         lambda other: other.amend_timeline(
-            campaign_id,
-            reopen,
-            reason="延长推荐",
-            actor=ADMIN,
-            at=shanghai(2021, 6, 9, 10),
+            campaign_id, reopen, DecisionContext(actor=ADMIN, at=shanghai(2021, 6, 9, 10), reason="延长推荐")
         ),
     )
     contestant_id = recommend(service, campaign_id, 1)

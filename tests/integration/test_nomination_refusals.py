@@ -24,8 +24,7 @@ BORN_2030 = _BORN_2030 + ric.calc_check_digit(_BORN_2030 + "0")
 def launch_with_self_registration(service: CampaignService) -> UUID:
     return service.launch_campaign(
         "战友杯 2021",
-        actor=ADMIN,
-        at=LAUNCH,
+        DecisionContext(actor=ADMIN, at=LAUNCH),
         changes={PhaseCode.SELF_REGISTRATION: {"opens": shanghai(2021, 6, 7)}},
     )
 

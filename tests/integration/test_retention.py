@@ -36,8 +36,10 @@ def service(settings: Settings) -> Iterator[CampaignService]:
 
 
 def _campaign(service: CampaignService, people: int = 3) -> tuple[UUID, list[UUID]]:
-    campaign = service.launch_campaign(CAMPAIGN, actor=ADMIN, at=LAUNCH, retention=RetentionPolicy(DAYS))
-    service.record_due_boundaries(campaign, at=shanghai(2021, 6, 10, 10))
+    campaign = service.launch_campaign(
+        CAMPAIGN, DecisionContext(actor=ADMIN, at=LAUNCH), retention=RetentionPolicy(DAYS)
+    )
+    service.record_due_boundaries(campaign, DecisionContext(actor=SCHEDULER, at=shanghai(2021, 6, 10, 10)))
     return campaign, [recommend(service, campaign, seq) for seq in range(1, people + 1)]
 
 
@@ -82,7 +84,10 @@ def test_the_policy_falls_due_at_shanghai_midnight_and_not_a_second_before(servi
     )
     plan = service.retention_plan(campaign, ADMIN)
     assert (plan.state, plan.people) == ("done", [])
-    assert service.carry_out_retention(campaign, at=DUE + timedelta(days=1)) is None  # once only
+    assert (
+        service.carry_out_retention(campaign, DecisionContext(actor=SCHEDULER, at=DUE + timedelta(days=1)))
+        is None
+    )  # once only
 
 
 def test_the_dry_run_lists_who_would_go_and_erases_nobody(service: CampaignService) -> None:
@@ -95,40 +100,57 @@ def test_the_dry_run_lists_who_would_go_and_erases_nobody(service: CampaignServi
     assert service.get_contestant(people[1]).name == "选手2"
     with pytest.raises(NotPermitted):
         service.retention_plan(campaign, city_staff("武汉市"))
-    assert service.carry_out_retention(campaign, at=DUE - timedelta(microseconds=1)) is None
-    assert service.carry_out_retention(campaign, at=DUE) == 2  # by hand before: not erased twice
+    assert (
+        service.carry_out_retention(
+            campaign, DecisionContext(actor=SCHEDULER, at=DUE - timedelta(microseconds=1))
+        )
+        is None
+    )
+    assert (
+        service.carry_out_retention(campaign, DecisionContext(actor=SCHEDULER, at=DUE)) == 2
+    )  # by hand before: not erased twice
     assert [e.type for e in service.history(people[0])].count("Erased") == 1
 
 
 def test_organisers_set_the_policy_with_a_reason_and_the_rule_version_goes_up(
     service: CampaignService,
 ) -> None:
-    campaign = service.launch_campaign(CAMPAIGN, actor=ADMIN, at=LAUNCH)
+    campaign = service.launch_campaign(CAMPAIGN, DecisionContext(actor=ADMIN, at=LAUNCH))
     assert service.get_campaign(campaign).retention is None
-    assert service.carry_out_retention(campaign, at=DUE) is None  # no policy, nothing erased
+    assert (
+        service.carry_out_retention(campaign, DecisionContext(actor=SCHEDULER, at=DUE)) is None
+    )  # no policy, nothing erased
     at = shanghai(2021, 5, 21)
     with pytest.raises(NotPermitted):
-        service.set_retention(campaign, RetentionPolicy(DAYS), reason="x", actor=city_staff("武汉市"), at=at)
+        service.set_retention(
+            campaign, RetentionPolicy(DAYS), DecisionContext(actor=city_staff("武汉市"), at=at, reason="x")
+        )
     with pytest.raises(ReasonRequired):
-        service.set_retention(campaign, RetentionPolicy(DAYS), reason=" ", actor=ADMIN, at=at)
-    version = service.set_retention(campaign, RetentionPolicy(DAYS), reason="按规定保留", actor=ADMIN, at=at)
+        service.set_retention(
+            campaign, RetentionPolicy(DAYS), DecisionContext(actor=ADMIN, at=at, reason=" ")
+        )
+    version = service.set_retention(
+        campaign, RetentionPolicy(DAYS), DecisionContext(actor=ADMIN, at=at, reason="按规定保留")
+    )
     assert version == 2
     with pytest.raises(RetentionRefused):  # the same policy again changes nothing
-        service.set_retention(campaign, RetentionPolicy(DAYS), reason="再次", actor=ADMIN, at=at)
+        service.set_retention(
+            campaign, RetentionPolicy(DAYS), DecisionContext(actor=ADMIN, at=at, reason="再次")
+        )
     with pytest.raises(RetentionRefused):  # would have fallen due already
         service.set_retention(
-            campaign, RetentionPolicy(0), reason="立即", actor=ADMIN, at=shanghai(2021, 9, 20)
+            campaign,
+            RetentionPolicy(0),
+            DecisionContext(actor=ADMIN, at=shanghai(2021, 9, 20), reason="立即"),
         )
     # the ceremony moves a day later: so does the policy, still at midnight
     service.amend_timeline(
         campaign,
         {PhaseCode.CEREMONY: {"closes": shanghai(2021, 9, 16, 22)}},
-        reason="晚会延后",
-        actor=ADMIN,
-        at=at,
+        DecisionContext(actor=ADMIN, at=at, reason="晚会延后"),
     )
     assert service.get_campaign(campaign).retention_due == shanghai(2021, 10, 17).astimezone(UTC)
-    service.set_retention(campaign, None, reason="由人工删除", actor=ADMIN, at=at)
+    service.set_retention(campaign, None, DecisionContext(actor=ADMIN, at=at, reason="由人工删除"))
     assert service.get_campaign(campaign).retention is None
     kinds = [type(e).__name__ for e in service.events.get(campaign)]
     assert kinds.count("RetentionSet") == 2
@@ -142,6 +164,10 @@ def test_the_scheduler_may_not_erase_before_the_policy_is_due(service: CampaignS
     assert service.get_contestant(people[0]).name == "选手1"
     service.erase(people[0], DecisionContext(actor=SCHEDULER, at=DUE, reason="保留期满"))
     assert service.get_contestant(people[0]).name == ERASED
-    assert service.carry_out_retention(campaign, at=DUE) == 0  # nobody left, and now it is on record
+    assert (
+        service.carry_out_retention(campaign, DecisionContext(actor=SCHEDULER, at=DUE)) == 0
+    )  # nobody left, and now it is on record
     with pytest.raises(RetentionRefused):  # carried out, the policy is history
-        service.set_retention(campaign, RetentionPolicy(60), reason="改", actor=ADMIN, at=DUE)
+        service.set_retention(
+            campaign, RetentionPolicy(60), DecisionContext(actor=ADMIN, at=DUE, reason="改")
+        )

@@ -25,7 +25,7 @@ OVERRIDE = "缺一名助理，经组委会同意"
 def with_leader(service: CampaignService) -> UUID:
     """A campaign whose Wuhan team is formed and has its leader: the team is at version 2."""
     campaign_id = launch(service)
-    service.create_user("wuhan-2", "city_staff", WUHAN, "0" * 64, actor=ADMIN, at=LAUNCH)
+    service.create_user("wuhan-2", "city_staff", WUHAN, "0" * 64, DecisionContext(actor=ADMIN, at=LAUNCH))
     service.appoint_team_leader(
         campaign_id,
         WUHAN,

@@ -24,7 +24,7 @@ def create_users(service: CampaignService) -> None:
         ("huangshi-2", "city_staff", HUANGSHI),
         ("judge-2", "judge", None),
     ]:
-        service.create_user(username, role, city, "0" * 64, actor=ADMIN, at=LAUNCH)
+        service.create_user(username, role, city, "0" * 64, DecisionContext(actor=ADMIN, at=LAUNCH))
 
 
 def test_the_leader_is_a_stored_city_staff_user_of_that_city(

@@ -53,12 +53,20 @@ def test_after_an_outage_every_passed_boundary_is_recorded_once_in_order(
     service: CampaignService, settings: Settings
 ) -> None:
     campaign_id = launch(service)
-    assert service.record_due_boundaries(campaign_id, at=LAUNCH) == []
+    assert service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=LAUNCH)) == []
 
     back_up = shanghai(2021, 7, 15, 8)  # the scheduler was down from launch until here
-    assert service.record_due_boundaries(campaign_id, at=back_up) == UNTIL_TRAINING
-    assert service.record_due_boundaries(campaign_id, at=back_up) == []
-    assert service.record_due_boundaries(campaign_id, at=shanghai(2021, 7, 19, 23, 59)) == []
+    assert (
+        service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=back_up))
+        == UNTIL_TRAINING
+    )
+    assert service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=back_up)) == []
+    assert (
+        service.record_due_boundaries(
+            campaign_id, DecisionContext(actor=SCHEDULER, at=shanghai(2021, 7, 19, 23, 59))
+        )
+        == []
+    )
 
     campaign = service.get_campaign(campaign_id)
     assert campaign.phase_status[P.ONLINE_TRAINING] is PhaseStatus.OPEN
@@ -70,7 +78,14 @@ def test_after_an_outage_every_passed_boundary_is_recorded_once_in_order(
     with ExitStack() as stack:
         schedulers = [stack.enter_context(closing(build_service(settings))) for _ in range(4)]
         outcomes = race(
-            [partial(s.record_due_boundaries, campaign_id, at=shanghai(2021, 9, 20)) for s in schedulers]
+            [
+                partial(
+                    s.record_due_boundaries,
+                    campaign_id,
+                    DecisionContext(actor=SCHEDULER, at=shanghai(2021, 9, 20)),
+                )
+                for s in schedulers
+            ]
         )
     assert [edge for outcome in outcomes for edge in _as_list(outcome)] == AFTER_TRAINING
 
@@ -105,9 +120,7 @@ def test_an_amended_closing_date_is_what_the_gates_and_the_scheduler_follow(serv
     rule_version = service.amend_timeline(
         campaign_id,
         {P.RECOMMENDATION: {"closes": extended}},
-        reason="部分市州推荐名单延期报送",
-        actor=ADMIN,
-        at=shanghai(2021, 6, 30, 17),
+        DecisionContext(actor=ADMIN, at=shanghai(2021, 6, 30, 17), reason="部分市州推荐名单延期报送"),
     )
     assert rule_version == 2
 
@@ -119,7 +132,9 @@ def test_an_amended_closing_date_is_what_the_gates_and_the_scheduler_follow(serv
     assert history[0].rule_version == 2
 
     assert (P.RECOMMENDATION, "closes") not in service.record_due_boundaries(
-        campaign_id, at=shanghai(2021, 7, 5, 23, 59), actor=SCHEDULER
+        campaign_id, DecisionContext(actor=SCHEDULER, at=shanghai(2021, 7, 5, 23, 59))
     )
-    assert service.record_due_boundaries(campaign_id, at=extended) == [(P.RECOMMENDATION, "closes")]
+    assert service.record_due_boundaries(campaign_id, DecisionContext(actor=SCHEDULER, at=extended)) == [
+        (P.RECOMMENDATION, "closes")
+    ]
     assert _edges(service, campaign_id)[-1] == ("recommendation", "closes", extended)

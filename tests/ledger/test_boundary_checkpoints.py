@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.bootstrap import build_service
 from application.settings import Settings
+from domain.decision import DecisionContext
 from ledger.operations import public_key, stored_checkpoints, verify
 from scheduler.checkpoints import checkpoint_at_boundaries
 from scheduler.runner import BoundaryRunner
@@ -16,7 +17,7 @@ def test_every_recorded_boundary_gets_a_signed_checkpoint_of_the_head(settings: 
     keyed = with_key(settings)
     service = build_service(keyed)
     try:
-        cid = service.launch_campaign("战友杯 2021", actor=ADMIN, at=shanghai(2021, 5, 1))
+        cid = service.launch_campaign("战友杯 2021", DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
         clock = FakeClock(shanghai(2021, 6, 8, 1))  # publicity opened and closed, registration opened
         runner = BoundaryRunner(service, clock, on_recorded=checkpoint_at_boundaries(keyed, clock))
         firing = runner.fire(cid)

@@ -14,7 +14,7 @@ from application.service import CampaignService
 from application.settings import Settings
 from domain.decision import DecisionContext
 from domain.team import TeamRole
-from domain.values import Group
+from domain.values import SCHEDULER, Group
 from projections import Views, open_views
 from projections.runner import ProjectionRunner
 from tests.builders import ADMIN, JUDGE, city_staff, shanghai
@@ -50,7 +50,7 @@ def scripted_campaign(service: CampaignService) -> Script:
     """
     campaign = launch(service, quotas=QUOTAS)
     script = Script(campaign)
-    service.record_due_boundaries(campaign, at=RECOMMENDING)
+    service.record_due_boundaries(campaign, DecisionContext(actor=SCHEDULER, at=RECOMMENDING))
     people = {
         1: (WUHAN, "trainee"),
         2: (WUHAN, "trainee"),
@@ -96,7 +96,7 @@ def scripted_campaign(service: CampaignService) -> Script:
         decisions.DISQUALIFY,
         DecisionContext(actor=ADMIN, at=RESULTS, reason="刷单", evidence="平台通报"),
     )
-    service.record_due_boundaries(campaign, at=PICKED)
+    service.record_due_boundaries(campaign, DecisionContext(actor=SCHEDULER, at=PICKED))
     for seq in (1, 2, 4, 5):
         service.decide(
             script.id(seq),
@@ -108,11 +108,13 @@ def scripted_campaign(service: CampaignService) -> Script:
         decisions.advance(TeamRole.ASSISTANT),
         DecisionContext(actor=city_staff(WUHAN), at=PICKED),
     )
-    service.create_user("staff-武汉市", "city_staff", WUHAN, "0" * 64, actor=ADMIN, at=PICKED)
+    service.create_user(
+        "staff-武汉市", "city_staff", WUHAN, "0" * 64, DecisionContext(actor=ADMIN, at=PICKED)
+    )
     service.appoint_team_leader(
         campaign, WUHAN, DecisionContext(actor=ADMIN, at=PICKED), name="王科长", staff_user="staff-武汉市"
     )
-    service.record_due_boundaries(campaign, at=AWARDED)
+    service.record_due_boundaries(campaign, DecisionContext(actor=SCHEDULER, at=AWARDED))
     service.decide(
         script.id(1), decisions.award("一等奖"), DecisionContext(actor=ADMIN, at=AWARDED, reason="决赛第一名")
     )

@@ -8,6 +8,7 @@ import pytest
 from eventsourcing.domain import DomainEvent
 
 from domain.campaign import Campaign
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode, hubei_2021
 from projections.base import Handlers
 from projections.store import Tx
@@ -27,8 +28,10 @@ def test_a_class_takes_one_handler() -> None:
 
 
 def test_events_go_to_the_handler_of_their_class() -> None:
-    campaign = Campaign.launch(name="zhanyou-2021", timeline=hubei_2021(), actor=ADMIN, at=sh(2021, 5, 1))
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 10, 10))
+    campaign = Campaign.launch(
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)), name="zhanyou-2021", timeline=hubei_2021()
+    )
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 10, 10)))
     events = [e for e in campaign.collect_events() if isinstance(e, DomainEvent)]
     seen: list[tuple[str, str]] = []
 

@@ -60,7 +60,9 @@ def _fill(settings: Settings, people: list[Person]) -> tuple[UUID, list[UUID]]:
             decisions.assign_training_account(TRAINING_ACCOUNT),
             DecisionContext(actor=ADMIN, at=TRAINING),
         )
-        service.open_phase(campaign, PhaseCode.CONTEST, reason=PHASE_REASON, actor=ADMIN, at=TRAINING)
+        service.open_phase(
+            campaign, PhaseCode.CONTEST, DecisionContext(actor=ADMIN, at=TRAINING, reason=PHASE_REASON)
+        )
         views = open_views(settings)
         try:
             ProjectionRunner(service, views.all).catch_up(timeout=30)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from application.service import CampaignService
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode, hubei_2021
 from scheduler.plan import BoundaryState, RecordedEdge, job_id, recorded_edges
 from scheduler.runner import LAUNCHED_TOPIC, BoundaryRunner
@@ -31,13 +32,13 @@ def make_runner(service: CampaignService, clock: FakeClock) -> tuple[BoundaryRun
 
 
 def test_launched_topic_is_the_stored_one(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     (notification,) = service.recorder.select_notifications(start=None, limit=10, topics=[LAUNCHED_TOPIC])
     assert notification.originator_id == cid
 
 
 def test_boundaries_are_recorded_at_their_instants_in_order(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 5, 1))
     runner, seen = make_runner(service, clock)
     runner.start(paused=True)
@@ -63,7 +64,7 @@ def test_boundaries_are_recorded_at_their_instants_in_order(service: CampaignSer
 
 
 def test_nothing_fires_before_its_instant(service: CampaignService) -> None:
-    service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 5, 23, 23, 59, 59))
     runner, seen = make_runner(service, clock)
     runner.start(paused=True)
@@ -77,7 +78,7 @@ def test_nothing_fires_before_its_instant(service: CampaignService) -> None:
 
 
 def test_midnight_in_shanghai_is_16_utc(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 7, 7, 12))
     runner, seen = make_runner(service, clock)
     runner.start(paused=True)
@@ -99,7 +100,7 @@ def test_midnight_in_shanghai_is_16_utc(service: CampaignService) -> None:
 
 
 def test_an_amendment_replans_without_restart(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 6, 10))
     runner, seen = make_runner(service, clock)
     runner.start(paused=True)
@@ -110,9 +111,7 @@ def test_an_amendment_replans_without_restart(service: CampaignService) -> None:
         service.amend_timeline(
             cid,
             {PhaseCode.REGISTRATION: {"closes": new}},
-            reason="更多报名",
-            actor=ADMIN,
-            at=clock.now,
+            DecisionContext(actor=ADMIN, at=clock.now, reason="更多报名"),
         )
         assert runner.poll() == {cid}
         planned = dict(runner.jobs())
@@ -138,7 +137,7 @@ def test_a_campaign_launched_while_running_is_planned(service: CampaignService) 
     runner.start(paused=True)
     try:
         assert runner.jobs() == []
-        cid = service.launch_campaign(NAME, actor=ADMIN, at=clock.now)
+        cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=clock.now))
         assert runner.poll() == {cid}
         assert runner.jobs()[0] == (
             job_id(cid, PhaseCode.PUBLICITY, "opens", shanghai(2021, 5, 24)),
@@ -149,7 +148,7 @@ def test_a_campaign_launched_while_running_is_planned(service: CampaignService) 
 
 
 def test_catch_up_after_an_outage_records_each_boundary_once_in_order(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 6, 1))
     first, seen_first = make_runner(service, clock)
     first.start(paused=True)
@@ -179,9 +178,11 @@ def test_catch_up_after_an_outage_records_each_boundary_once_in_order(service: C
 
 
 def test_an_organiser_override_shows_as_overridden(service: CampaignService) -> None:
-    cid = service.launch_campaign(NAME, actor=ADMIN, at=shanghai(2021, 5, 1))
+    cid = service.launch_campaign(NAME, DecisionContext(actor=ADMIN, at=shanghai(2021, 5, 1)))
     clock = FakeClock(shanghai(2021, 5, 10))
-    service.open_phase(cid, PhaseCode.PUBLICITY, reason="提前宣传", actor=ADMIN, at=clock.now)
+    service.open_phase(
+        cid, PhaseCode.PUBLICITY, DecisionContext(actor=ADMIN, at=clock.now, reason="提前宣传")
+    )
     runner, seen = make_runner(service, clock)
     runner.start(paused=True)
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from application.bootstrap import build_service
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode
 from ledger.operations import public_key, stored_checkpoints
 from scheduler.plan import recorded_edges
@@ -63,8 +64,7 @@ def test_one_process_is_active_and_the_standby_takes_over(pg_dsn: str, schema: s
     opens, closes = soon(8), soon(14)
     cid = service.launch_campaign(
         "two schedulers",
-        actor=ADMIN,
-        at=datetime.now(UTC),
+        DecisionContext(actor=ADMIN, at=datetime.now(UTC)),
         timeline=timeline(registration=(opens, closes)),
     )
     env = {

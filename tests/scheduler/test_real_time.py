@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from application.service import CampaignService
+from domain.decision import DecisionContext
 from domain.timeline import PhaseCode
 from scheduler.leader import Elector, FileLock, lock_for
 from scheduler.plan import BoundaryState, RecordedEdge
@@ -41,7 +42,7 @@ def running(service: CampaignService) -> Iterator[tuple[BoundaryRunner, list[Rec
 def test_timers_record_boundaries_on_time(service: CampaignService) -> None:
     opens, closes = soon(1.5), soon(3.0)
     cid = service.launch_campaign(
-        "real time", actor=ADMIN, at=now(), timeline=timeline(registration=(opens, closes))
+        "real time", DecisionContext(actor=ADMIN, at=now()), timeline=timeline(registration=(opens, closes))
     )
     seen: list[RecordedEdge] = []
     runner = BoundaryRunner(service, now, on_recorded=seen.append)
@@ -65,12 +66,16 @@ def test_launch_and_amendment_while_running_are_picked_up(
 ) -> None:
     runner, seen = running
     cid = service.launch_campaign(
-        "late comer", actor=ADMIN, at=now(), timeline=timeline(registration=(soon(1.0), soon(60)))
+        "late comer",
+        DecisionContext(actor=ADMIN, at=now()),
+        timeline=timeline(registration=(soon(1.0), soon(60))),
     )
     assert wait_until(lambda: [(e.code, e.side) for e in seen] == [(PhaseCode.REGISTRATION, "opens")])
     moved = soon(1.5)
     service.amend_timeline(
-        cid, {PhaseCode.REGISTRATION: {"closes": moved}}, reason="提前截止", actor=ADMIN, at=now()
+        cid,
+        {PhaseCode.REGISTRATION: {"closes": moved}},
+        DecisionContext(actor=ADMIN, at=now(), reason="提前截止"),
     )
     assert wait_until(lambda: len(seen) == 2)
     assert (seen[1].code, seen[1].side, seen[1].scheduled) == (PhaseCode.REGISTRATION, "closes", moved)
@@ -126,7 +131,9 @@ def test_stopping_while_a_timer_is_recording_waits_for_it_and_ends(service: Camp
         release.wait(10)
 
     service.launch_campaign(
-        "stopping", actor=ADMIN, at=now(), timeline=timeline(registration=(soon(0.5), soon(60)))
+        "stopping",
+        DecisionContext(actor=ADMIN, at=now()),
+        timeline=timeline(registration=(soon(0.5), soon(60))),
     )
     runner = BoundaryRunner(service, now, on_recorded=held)
     runner.start()

@@ -78,7 +78,9 @@ def self_registration_open(timeline: Timeline | None = None) -> Timeline:
 def launched(timeline: Timeline | None = None, name: str = "zhanyou-2021") -> Campaign:
     """A campaign launched on 1 May 2021, its launch event already collected."""
     campaign = Campaign.launch(
-        name=name, timeline=timeline or self_registration_open(), actor=ADMIN, at=sh(2021, 5, 1)
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
+        name=name,
+        timeline=timeline or self_registration_open(),
     )
     campaign.collect_events()
     return campaign

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.campaign import Campaign
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.errors import InvalidTimeline, NotPermitted, OutOfOrder, PhaseClosed, ReasonRequired
 from domain.lifecycle import Status, decide
 from domain.timeline import PhaseCode, PhaseStatus, hubei_2021
@@ -33,11 +33,13 @@ def edges(events: Any) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("actor", [staff(), JUDGE, PUBLIC, AUDITOR, SCHEDULER_ACTOR])
 def test_only_an_admin_may_launch(actor: Actor) -> None:
     with pytest.raises(NotPermitted, match="only organisers"):
-        Campaign.launch(name="x", timeline=hubei_2021(), actor=actor, at=sh(2021, 5, 1))
+        Campaign.launch(DecisionContext(actor=actor, at=sh(2021, 5, 1)), name="x", timeline=hubei_2021())
 
 
 def test_launch_records_the_campaign_with_default_quotas_and_caps() -> None:
-    campaign = Campaign.launch(name="  zhanyou-2021 ", timeline=hubei_2021(), actor=ADMIN, at=sh(2021, 5, 1))
+    campaign = Campaign.launch(
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)), name="  zhanyou-2021 ", timeline=hubei_2021()
+    )
     (launched_event,) = campaign.collect_events()
     assert type(launched_event).__name__ == "CampaignLaunched"
     assert launched_event.decision == Decision(ADMIN, 1)  # type: ignore[attr-defined]
@@ -54,10 +56,9 @@ def test_launch_records_the_campaign_with_default_quotas_and_caps() -> None:
 
 def test_launch_takes_custom_quotas_and_caps() -> None:
     campaign = Campaign.launch(
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
         name="small",
         timeline=hubei_2021(),
-        actor=ADMIN,
-        at=sh(2021, 5, 1),
         quotas={WUHAN: {Group.TRAINEE: 3, Group.VETERAN: 2}},
         caps=dict.fromkeys(Group, 5),
     )
@@ -67,7 +68,7 @@ def test_launch_takes_custom_quotas_and_caps() -> None:
 
 def test_a_campaign_needs_a_name() -> None:
     with pytest.raises(InvalidTimeline, match="needs a name"):
-        Campaign.launch(name="  ", timeline=hubei_2021(), actor=ADMIN, at=sh(2021, 5, 1))
+        Campaign.launch(DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)), name="  ", timeline=hubei_2021())
 
 
 # --- amendments ----------------------------------------------------------------------
@@ -77,9 +78,7 @@ def test_an_amendment_bumps_the_rule_version_and_records_what_moved_and_why() ->
     campaign = launched()
     campaign.amend_timeline(
         {P.FINALS: {"opens": sh(2021, 9, 7), "closes": sh(2021, 9, 9)}},
-        reason=" venue booked ",
-        actor=ADMIN,
-        at=sh(2021, 6, 1),
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason=" venue booked "),
     )
     assert campaign.rule_version == 2
     assert campaign.timeline[P.FINALS].opens == sh(2021, 9, 7)
@@ -96,7 +95,8 @@ def test_an_amendment_needs_a_reason(reason: str) -> None:
     campaign = launched()
     with pytest.raises(ReasonRequired):
         campaign.amend_timeline(
-            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason=reason, actor=ADMIN, at=sh(2021, 6, 1)
+            {P.FINALS: {"opens": sh(2021, 9, 7)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason=reason),
         )
     assert campaign.rule_version == 1
     assert campaign.collect_events() == []
@@ -107,7 +107,7 @@ def test_only_an_admin_may_amend(actor: Actor) -> None:
     campaign = launched()
     with pytest.raises(NotPermitted):
         campaign.amend_timeline(
-            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=actor, at=sh(2021, 6, 1)
+            {P.FINALS: {"opens": sh(2021, 9, 7)}}, DecisionContext(actor=actor, at=sh(2021, 6, 1), reason="r")
         )
 
 
@@ -115,22 +115,24 @@ def test_an_amendment_that_changes_nothing_is_refused() -> None:
     campaign = launched()
     with pytest.raises(InvalidTimeline, match="changes nothing"):
         campaign.amend_timeline(
-            {P.FINALS: {"opens": sh(2021, 9, 6)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+            {P.FINALS: {"opens": sh(2021, 9, 6)}}, DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="r")
         )
     assert campaign.rule_version == 1
 
 
 def test_the_opening_of_a_phase_that_has_opened_cannot_move() -> None:
     campaign = launched()
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8)))
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.OPEN
     with pytest.raises(InvalidTimeline, match="recommendation has already opened"):
         campaign.amend_timeline(
-            {P.RECOMMENDATION: {"opens": sh(2021, 6, 9)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 8)
+            {P.RECOMMENDATION: {"opens": sh(2021, 6, 9)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 8), reason="r"),
         )
     # its closing may still move
     campaign.amend_timeline(
-        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists", actor=ADMIN, at=sh(2021, 6, 8)
+        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}},
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 8), reason="late lists"),
     )
     assert campaign.timeline[P.RECOMMENDATION].closes == sh(2021, 7, 5)
 
@@ -139,11 +141,13 @@ def test_a_boundary_cannot_be_scheduled_in_the_past() -> None:
     campaign = launched()
     with pytest.raises(InvalidTimeline, match="cannot be scheduled to open in the past"):
         campaign.amend_timeline(
-            {P.FINALS: {"opens": sh(2021, 5, 30)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+            {P.FINALS: {"opens": sh(2021, 5, 30)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="r"),
         )
     with pytest.raises(InvalidTimeline, match="cannot be scheduled to close in the past"):
         campaign.amend_timeline(
-            {P.PUBLICITY: {"closes": sh(2021, 5, 31)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 1)
+            {P.PUBLICITY: {"closes": sh(2021, 5, 31)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="r"),
         )
     assert campaign.rule_version == 1
     assert campaign.collect_events() == []
@@ -155,7 +159,8 @@ def test_an_amendment_moves_the_gate_of_the_moves() -> None:
     with pytest.raises(PhaseClosed):
         _recommend(campaign, late)
     campaign.amend_timeline(
-        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}}, reason="late lists", actor=ADMIN, at=sh(2021, 6, 20)
+        {P.RECOMMENDATION: {"closes": sh(2021, 7, 5)}},
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), reason="late lists"),
     )
     assert _recommend(campaign, late) is Status.NOMINATED
 
@@ -179,7 +184,7 @@ def _recommend(campaign: Campaign, at: datetime) -> Status:
 def test_open_now_opens_an_unannounced_channel_and_moves_its_opening() -> None:
     campaign = launched(hubei_2021())
     at = sh(2021, 6, 20, 9, 30)
-    campaign.open_now(P.SELF_REGISTRATION, reason="WeChat account ready", actor=ADMIN, at=at)
+    campaign.open_now(P.SELF_REGISTRATION, DecisionContext(actor=ADMIN, at=at, reason="WeChat account ready"))
     events = campaign.collect_events()
     # registration's own opening fell due by date: it is the scheduler's, not the organiser's
     assert edges([events[0], events[2]]) == [
@@ -198,7 +203,7 @@ def test_open_now_opens_an_unannounced_channel_and_moves_its_opening() -> None:
 def test_open_now_early_records_the_scheduled_opening_it_replaced() -> None:
     campaign = launched(hubei_2021())
     at = sh(2021, 7, 5)
-    campaign.open_now(P.ONLINE_TRAINING, reason="platform ready early", actor=ADMIN, at=at)
+    campaign.open_now(P.ONLINE_TRAINING, DecisionContext(actor=ADMIN, at=at, reason="platform ready early"))
     _, opened = campaign.collect_events()
     assert opened.scheduled == sh(2021, 7, 10)  # type: ignore[attr-defined]
     assert campaign.timeline[P.ONLINE_TRAINING].opens == at
@@ -207,21 +212,21 @@ def test_open_now_early_records_the_scheduled_opening_it_replaced() -> None:
 
 def test_open_now_refuses_an_open_phase_a_missing_reason_and_non_admins() -> None:
     campaign = launched()
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8)))
     with pytest.raises(InvalidTimeline, match="already open"):
-        campaign.open_now(P.RECOMMENDATION, reason="r", actor=ADMIN, at=sh(2021, 6, 9))
+        campaign.open_now(P.RECOMMENDATION, DecisionContext(actor=ADMIN, at=sh(2021, 6, 9), reason="r"))
     with pytest.raises(ReasonRequired):
-        campaign.open_now(P.FINALS, reason="", actor=ADMIN, at=sh(2021, 6, 9))
+        campaign.open_now(P.FINALS, DecisionContext(actor=ADMIN, at=sh(2021, 6, 9), reason=""))
     with pytest.raises(NotPermitted):
-        campaign.open_now(P.FINALS, reason="r", actor=staff(), at=sh(2021, 6, 9))
+        campaign.open_now(P.FINALS, DecisionContext(actor=staff(), at=sh(2021, 6, 9), reason="r"))
 
 
 def test_close_now_closes_an_open_phase_and_moves_its_closing() -> None:
     campaign = launched(hubei_2021())
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8)))
     campaign.collect_events()
     at = sh(2021, 6, 20, 12)
-    campaign.close_now(P.RECOMMENDATION, reason="all lists in", actor=ADMIN, at=at)
+    campaign.close_now(P.RECOMMENDATION, DecisionContext(actor=ADMIN, at=at, reason="all lists in"))
     amended, closed = campaign.collect_events()
     assert type(amended).__name__ == "TimelineAmended"
     assert type(closed).__name__ == "PhaseClosed"
@@ -237,7 +242,7 @@ def test_close_now_closes_an_open_phase_and_moves_its_closing() -> None:
 def test_close_now_refuses_a_phase_that_is_not_open() -> None:
     campaign = launched()
     with pytest.raises(InvalidTimeline, match="it is pending, not open"):
-        campaign.close_now(P.FINALS, reason="r", actor=ADMIN, at=sh(2021, 6, 1))
+        campaign.close_now(P.FINALS, DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="r"))
 
 
 # --- the scheduler's record ----------------------------------------------------------
@@ -245,7 +250,7 @@ def test_close_now_refuses_a_phase_that_is_not_open() -> None:
 
 def test_due_boundaries_are_recorded_in_timeline_order_by_the_scheduler() -> None:
     campaign = launched(hubei_2021())
-    recorded = campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 7))
+    recorded = campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 7)))
     assert recorded == [
         (P.PUBLICITY, "opens"),
         (P.PUBLICITY, "closes"),
@@ -269,24 +274,27 @@ def test_due_boundaries_are_recorded_in_timeline_order_by_the_scheduler() -> Non
 
 def test_nothing_is_due_before_the_first_boundary() -> None:
     campaign = launched(hubei_2021())
-    assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 5, 23, 23, 59, 59)) == []
+    assert (
+        campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 5, 23, 23, 59, 59)))
+        == []
+    )
     assert campaign.collect_events() == []
 
 
 def test_recording_due_boundaries_is_idempotent() -> None:
     campaign = launched(hubei_2021())
-    first = campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 25))
+    first = campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 25)))
     version = campaign.version
     campaign.collect_events()
     assert first
-    assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 25)) == []
+    assert campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 25))) == []
     assert campaign.collect_events() == []
     assert campaign.version == version
 
 
 def test_a_whole_campaign_late_is_recorded_open_then_closed_in_order() -> None:
     campaign = launched(hubei_2021())
-    recorded = campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 12, 31))
+    recorded = campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 12, 31)))
     expected = [
         (code, side) for _, side, code in hubei_2021().boundaries() if code is not P.SELF_REGISTRATION
     ]
@@ -301,31 +309,29 @@ def test_a_whole_campaign_late_is_recorded_open_then_closed_in_order() -> None:
 
 def test_a_closed_phase_that_is_extended_is_recorded_open_again() -> None:
     campaign = launched(hubei_2021())
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3))
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3)))
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.CLOSED
     campaign.collect_events()
     campaign.amend_timeline(
         {P.RECOMMENDATION: {"closes": sh(2021, 7, 6)}},
-        reason="two cities late",
-        actor=ADMIN,
-        at=sh(2021, 7, 3, 9),
+        DecisionContext(actor=ADMIN, at=sh(2021, 7, 3, 9), reason="two cities late"),
     )
-    recorded = campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3, 9))
+    recorded = campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 3, 9)))
     assert recorded == [(P.RECOMMENDATION, "opens")]
     events = campaign.collect_events()
     assert names(events) == ["TimelineAmended", "PhaseOpened"]
     assert edges(events[1:]) == [("PhaseOpened", "recommendation", "scheduler")]
     assert events[-1].decision.rule_version == 2  # type: ignore[attr-defined]
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.OPEN
-    assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 5)) == []
-    assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 6)) == [
+    assert campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 5))) == []
+    assert campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 7, 6))) == [
         (P.RECOMMENDATION, "closes")
     ]
 
 
 def test_an_organiser_recording_boundaries_is_marked_as_organiser() -> None:
     campaign = launched(hubei_2021())
-    campaign.record_due_boundaries(actor=ADMIN, at=sh(2021, 5, 24))
+    campaign.record_due_boundaries(DecisionContext(actor=ADMIN, at=sh(2021, 5, 24)))
     assert edges(campaign.collect_events()) == [("PhaseOpened", "publicity", "organiser")]
 
 
@@ -337,7 +343,8 @@ def test_an_opening_that_has_passed_cannot_move_even_before_the_scheduler_record
     assert _recommend(campaign, sh(2021, 6, 8)) is Status.NOMINATED
     with pytest.raises(InvalidTimeline, match="recommendation has already opened"):
         campaign.amend_timeline(
-            {P.RECOMMENDATION: {"opens": sh(2021, 6, 15)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 10)
+            {P.RECOMMENDATION: {"opens": sh(2021, 6, 15)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 10), reason="r"),
         )
     assert campaign.timeline[P.RECOMMENDATION].opens == sh(2021, 6, 7)
     assert campaign.rule_version == 1
@@ -346,7 +353,9 @@ def test_an_opening_that_has_passed_cannot_move_even_before_the_scheduler_record
 def test_close_now_records_an_opening_the_scheduler_has_not_recorded_yet() -> None:
     campaign = launched(hubei_2021())
     assert campaign.phase_status[P.RECOMMENDATION] is PhaseStatus.PENDING
-    campaign.close_now(P.RECOMMENDATION, reason="all lists in", actor=ADMIN, at=sh(2021, 6, 20))
+    campaign.close_now(
+        P.RECOMMENDATION, DecisionContext(actor=ADMIN, at=sh(2021, 6, 20), reason="all lists in")
+    )
     events = campaign.collect_events()
     # registration, then the channel inside it: both fell due by date, so both are the scheduler's
     assert names(events) == ["PhaseOpened", "PhaseOpened", "TimelineAmended", "PhaseClosed"]
@@ -361,19 +370,20 @@ def test_close_now_records_an_opening_the_scheduler_has_not_recorded_yet() -> No
 def test_only_the_scheduler_or_an_admin_records_boundaries(actor: Actor) -> None:
     campaign = launched(hubei_2021())
     with pytest.raises(NotPermitted):
-        campaign.record_due_boundaries(actor=actor, at=sh(2021, 6, 8))
+        campaign.record_due_boundaries(DecisionContext(actor=actor, at=sh(2021, 6, 8)))
     assert set(campaign.phase_status.values()) == {PhaseStatus.PENDING}
 
 
 def test_campaign_decisions_cannot_be_dated_before_the_last_recorded_one() -> None:
     campaign = launched(hubei_2021())
-    campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8))
+    campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 8)))
     campaign.collect_events()
     with pytest.raises(OutOfOrder, match="earlier than this campaign's last recorded decision"):
         campaign.amend_timeline(
-            {P.FINALS: {"opens": sh(2021, 9, 7)}}, reason="r", actor=ADMIN, at=sh(2021, 6, 7, 23)
+            {P.FINALS: {"opens": sh(2021, 9, 7)}},
+            DecisionContext(actor=ADMIN, at=sh(2021, 6, 7, 23), reason="r"),
         )
     with pytest.raises(OutOfOrder):
-        campaign.close_now(P.RECOMMENDATION, reason="r", actor=ADMIN, at=sh(2021, 6, 7, 23))
-    assert campaign.record_due_boundaries(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 7, 23)) == []
+        campaign.close_now(P.RECOMMENDATION, DecisionContext(actor=ADMIN, at=sh(2021, 6, 7, 23), reason="r"))
+    assert campaign.record_due_boundaries(DecisionContext(actor=SCHEDULER_ACTOR, at=sh(2021, 6, 7, 23))) == []
     assert campaign.collect_events() == []

@@ -134,7 +134,8 @@ def test_replay_after_the_campaign_dates_moved_still_rebuilds_the_history() -> N
 def test_every_decision_records_who_why_and_under_which_rules() -> None:
     campaign = launched()
     campaign.amend_timeline(
-        {PhaseCode.FINALS: {"opens": sh(2021, 9, 7)}}, reason="venue", actor=ADMIN, at=sh(2021, 6, 1)
+        {PhaseCode.FINALS: {"opens": sh(2021, 9, 7)}},
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="venue"),
     )
     contestant = nominated(campaign, at=sh(2021, 6, 10))
     contestant.reject(
@@ -364,7 +365,11 @@ def test_the_team_leader_is_appointed_by_the_citys_own_staff_or_an_admin() -> No
     campaign = launched()
     team = CityTeam(campaign_id=campaign.id, city=WUHAN, timestamp=sh(2021, 9, 1))
     s1 = User.create(
-        username="s1", role="city_staff", city=WUHAN, token_hash="0" * 64, actor=ADMIN, at=sh(2021, 5, 1)
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
+        username="s1",
+        role="city_staff",
+        city=WUHAN,
+        token_hash="0" * 64,
     )
 
     def by(actor: Actor) -> DecisionContext:

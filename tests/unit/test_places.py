@@ -6,6 +6,7 @@ import pytest
 
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, free_places, take_places
 from domain.errors import GroupCapReached, QuotaFull
 from domain.places import AccountClaim, Allotment, cap_scope, quota_scope
@@ -17,10 +18,9 @@ from tests.unit.helpers import HUANGSHI, WUHAN, nominated, person, self_registra
 
 def small_campaign() -> Campaign:
     campaign = Campaign.launch(
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
         name="small",
         timeline=self_registration_open(hubei_2021()),
-        actor=ADMIN,
-        at=sh(2021, 5, 1),
         quotas={WUHAN: {Group.TRAINEE: 2, Group.VETERAN: 1}, HUANGSHI: {Group.TRAINEE: 2, Group.VETERAN: 1}},
         caps={Group.TRAINEE: 3, Group.VETERAN: 5, Group.FAMILY: 2},
     )

@@ -301,8 +301,7 @@ def run_decision(service: CampaignService, command: Decide, known: Known) -> Non
 def launch(service: CampaignService) -> UUID:
     return service.launch_campaign(
         "property-campaign",
-        actor=Actor("organiser", Role.ADMIN),
-        at=sh(2021, 5, 1),
+        DecisionContext(actor=Actor("organiser", Role.ADMIN), at=sh(2021, 5, 1)),
         changes={PhaseCode.SELF_REGISTRATION: {"opens": sh(2021, 6, 7)}},
         quotas={city: {Group.TRAINEE: QUOTA, Group.VETERAN: QUOTA} for city in CITIES},
         caps=dict.fromkeys(Group, CAP),

@@ -22,7 +22,11 @@ from tests.unit.helpers import WUHAN, launched, sh, staff
 PICKED = sh(2021, 9, 2, 10)  # the contest has closed, the finals have not
 AWARDED = sh(2021, 9, 15, 20)  # during the finals and the ceremony
 LEADER = User.create(
-    username="wuhan-2", role="city_staff", city=WUHAN, token_hash="0" * 64, actor=ADMIN, at=sh(2021, 5, 1)
+    DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
+    username="wuhan-2",
+    role="city_staff",
+    city=WUHAN,
+    token_hash="0" * 64,
 )
 
 #: Each team decision, taken on a team of the campaign with a context: (name, instant, decide).

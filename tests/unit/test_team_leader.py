@@ -19,7 +19,11 @@ APPOINTED = sh(2021, 9, 2, 10)
 
 def user(username: str, role: str, city: str | None = None) -> User:
     return User.create(
-        username=username, role=role, city=city, token_hash="0" * 64, actor=ADMIN, at=sh(2021, 5, 1)
+        DecisionContext(actor=ADMIN, at=sh(2021, 5, 1)),
+        username=username,
+        role=role,
+        city=city,
+        token_hash="0" * 64,
     )
 
 

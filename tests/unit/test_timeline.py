@@ -54,9 +54,7 @@ def test_amending_the_training_start_moves_the_contest_start() -> None:
     campaign = launched(hubei_2021())
     campaign.amend_timeline(
         {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}},
-        reason="platform late",
-        actor=ADMIN,
-        at=sh(2021, 6, 1),
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="platform late"),
     )
     assert campaign.timeline[PhaseCode.ONLINE_TRAINING].opens == sh(2021, 7, 12)
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 22)
@@ -76,9 +74,7 @@ def test_a_contest_start_set_at_launch_is_pinned() -> None:
     assert campaign.timeline.contest_pinned
     campaign.amend_timeline(
         {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 12)}},
-        reason="platform late",
-        actor=ADMIN,
-        at=sh(2021, 6, 1),
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="platform late"),
     )
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 25)
 
@@ -86,13 +82,12 @@ def test_a_contest_start_set_at_launch_is_pinned() -> None:
 def test_a_contest_start_set_by_amendment_stays_pinned() -> None:
     campaign = launched(hubei_2021())
     campaign.amend_timeline(
-        {PhaseCode.CONTEST: {"opens": sh(2021, 7, 23)}}, reason="venue", actor=ADMIN, at=sh(2021, 6, 1)
+        {PhaseCode.CONTEST: {"opens": sh(2021, 7, 23)}},
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 1), reason="venue"),
     )
     campaign.amend_timeline(
         {PhaseCode.ONLINE_TRAINING: {"opens": sh(2021, 7, 11)}},
-        reason="platform",
-        actor=ADMIN,
-        at=sh(2021, 6, 2),
+        DecisionContext(actor=ADMIN, at=sh(2021, 6, 2), reason="platform"),
     )
     assert campaign.timeline.contest_pinned
     assert campaign.timeline[PhaseCode.CONTEST].opens == sh(2021, 7, 23)
@@ -218,10 +213,9 @@ def test_an_instant_without_a_zone_is_refused() -> None:
 
 def test_a_campaign_launched_from_a_template_reads_its_dates_back() -> None:
     campaign = Campaign.launch(
+        DecisionContext(actor=ADMIN, at=sh(2022, 5, 1)),
         name="zhanyou-2022",
         timeline=from_template("hubei-2021", start=date(2022, 5, 23)),
-        actor=ADMIN,
-        at=sh(2022, 5, 1),
         template="hubei-2021",
     )
     assert campaign.template == "hubei-2021"
