@@ -140,3 +140,17 @@ def test_the_bodys_reason_is_recorded_and_a_retry_gets_the_first_answer(api: Api
 
     audit = audit_of(api, "FinalsEntered")
     assert [(e["actor_user"], e["reason"]) for e in audit] == [("admin-1", "人员不足，经组委会同意")]
+
+
+def test_a_team_read_gives_the_version_a_decision_on_it_names_in_if_match(api: Api) -> None:
+    leader = {"name": "王科长", "staff_user": "wuhan-1"}
+    assert post(api, f"teams/{OWN_CITY}/leader", leader).status_code == 200
+    read = teams(api)[OWN_CITY]
+    assert read["version"] == 2  # formed, then its leader
+
+    override = {"reason": "人员不足，经组委会同意"}
+    stale = post(api, f"teams/{OWN_CITY}/finals", override, if_match=f'"{read["version"] - 1}"')
+    assert (stale.status_code, stale.json()["rule"]) == (412, "version_conflict")
+    entered = post(api, f"teams/{OWN_CITY}/finals", override, if_match=f'"{read["version"]}"')
+    assert entered.status_code == 200, entered.text
+    assert teams(api)[OWN_CITY]["version"] == 3

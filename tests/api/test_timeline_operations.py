@@ -98,3 +98,31 @@ def test_an_opening_due_by_date_recorded_in_an_early_close_is_the_schedulers(api
     states = {(b["code"], b["side"]): (b["state"], b["by"]) for b in schedule.json()["boundaries"]}
     assert states[("recommendation", "opens")] == ("late", "scheduler")
     assert states[("recommendation", "closes")] == ("overridden", "organiser")
+
+
+def test_if_match_guards_the_campaigns_decisions_against_the_version_its_read_gave(api: Api) -> None:
+    api.clock.now = RECOMMENDING
+    read = api.client.get(f"/api/campaigns/{api.campaign_id}", headers=ADMIN_HEADERS)
+    seen = read.json()["version"]
+    assert read.headers["ETag"] == f'"{seen}"'
+    body = {"reason": "公众号开通", "evidence": "组委会纪要 第2号"}
+    path = f"/api/campaigns/{api.campaign_id}/phases/self_registration/open"
+
+    stale = api.client.post(path, json=body, headers={**ADMIN_HEADERS, "If-Match": f'"{seen - 1}"'})
+    assert (stale.status_code, stale.json()["rule"]) == (412, "version_conflict")
+    assert stale.json()["detail"] == (
+        f"open self_registration: the campaign is at version {seen}, not {seen - 1}; reload and decide again"
+    )
+    opened = api.client.post(path, json=body, headers={**ADMIN_HEADERS, "If-Match": f'"{seen}"'})
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["version"] > seen
+    position = api.client.get("/readyz").json()["last_notification_id"]
+    trail = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/audit",
+        params={"type": "PhaseOpened", "min_position": position},
+        headers=ADMIN_HEADERS,
+    ).json()["entries"]
+    by_organiser = [e for e in trail if e["actor_role"] == "admin"]
+    assert [(e["aggregate_id"], e["reason"], e["evidence"]) for e in by_organiser] == [
+        (api.campaign_id, "公众号开通", "组委会纪要 第2号")
+    ]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from domain.campaign import Campaign
 from domain.decision import Decision, DecisionContext
-from domain.errors import NotPermitted, TeamIncomplete, VersionConflict
+from domain.errors import NotPermitted, OutOfOrder, TeamIncomplete, VersionConflict
 from domain.events import DecisionEvent
-from domain.team import CityTeam
+from domain.team import CityTeam, TeamRole
 from domain.users import User
 from domain.values import Actor
 from tests.builders import ADMIN, JUDGE
@@ -152,3 +152,23 @@ def test_an_incomplete_team_is_entered_only_with_the_contexts_reason() -> None:
     assert isinstance(entered, CityTeam.FinalsEntered)
     assert (entered.overridden, entered.decision.reason) == (True, "经组委会同意")
     assert team.entered_finals
+
+
+@pytest.mark.parametrize(("name", "at", "decide"), DECISIONS, ids=NAMES)
+def test_each_is_refused_when_dated_before_the_teams_last_change_and_taken_at_that_instant(
+    name: str, at: datetime, decide: Decide
+) -> None:
+    campaign = launched()
+    team = stored_team(campaign)
+    team.add(campaign.id, WUHAN, TeamRole.STREAMER, at=at)  # a contestant advanced at that instant
+    team.collect_events()
+
+    with pytest.raises(OutOfOrder) as refused:
+        decide(team, campaign, context(at - timedelta(microseconds=1), expected_version=2))
+    assert refused.value.rule == "out_of_order"
+    assert refused.value.detail.startswith(f"{name}: ")
+    assert "earlier than this team's last recorded change" in refused.value.detail
+    assert team.pending_events == []
+
+    decide(team, campaign, context(at, expected_version=2))
+    assert len(team.pending_events) == 1
