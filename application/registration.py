@@ -9,7 +9,6 @@ alike too.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -25,7 +24,7 @@ from domain.errors import DuplicateAccount, DuplicatePerson
 from domain.ids import account_claim_id, allotment_id, contestant_id
 from domain.places import AccountClaim, scopes_of
 from domain.registrations import DuplicateRegistration, receipt_of
-from domain.values import Actor, Channel, Person
+from domain.values import Channel, Person
 
 
 def register(service: CampaignService, campaign_id: UUID, person: Person, context: DecisionContext) -> UUID:
@@ -33,7 +32,7 @@ def register(service: CampaignService, campaign_id: UUID, person: Person, contex
     try:
         contestant = service.nominate(campaign_id, person, Channel.SELF, context)
     except (DuplicatePerson, DuplicateAccount) as repeat:
-        return _record_repeat(service, campaign_id, person, repeat.rule, actor=context.actor, at=context.at)
+        return _record_repeat(service, campaign_id, person, repeat.rule, context)
     return receipt_of(contestant.id)
 
 
@@ -43,7 +42,7 @@ def receipt(saved: Aggregate) -> UUID:
 
 
 def _record_repeat(
-    service: CampaignService, campaign_id: UUID, person: Person, rule: str, *, actor: Actor, at: datetime
+    service: CampaignService, campaign_id: UUID, person: Person, rule: str, context: DecisionContext
 ) -> UUID:
     campaign = service.get_campaign(campaign_id)
     claim_id = account_claim_id(campaign_id, service.pseudonym(person.account.key))
@@ -56,13 +55,12 @@ def _record_repeat(
     for scope in scopes_of(person.city, person.group, holds_quota_place=False):
         _load(service, allotment_id(campaign_id, scope))
     repeat = DuplicateRegistration.record(
+        context,
         campaign_id=campaign_id,
         person=person,
         rule=rule,
         matches=matches,
         rule_version=campaign.rule_version,
-        actor=actor,
-        at=at,
     )
     try:  # a new random id conflicts with nothing; the campaign check is the one a taken one passes
         service.save(repeat, **{UNCHANGED: (campaign.id, campaign.version)})

@@ -20,7 +20,6 @@ from application import decisions
 from application.errors import ApplicationError, CampaignExists
 from application.service import CampaignService
 from cli.people import FakePerson, fake_person
-from domain.decision import DecisionContext
 from domain.decision import DecisionContext as Ctx
 from domain.errors import DomainError, OutOfOrder
 from domain.ids import campaign_id
@@ -81,7 +80,7 @@ class Demo:
         those already recorded are refused by the rules, and the rest completes the campaign.
         """
         try:
-            self.service.launch_campaign(self.name, DecisionContext(actor=ADMIN, at=on(5, 20)))
+            self.service.launch_campaign(self.name, Ctx(actor=ADMIN, at=on(5, 20)))
             outcome = "fresh"
         except CampaignExists:
             if self.finished():
@@ -96,9 +95,7 @@ class Demo:
             self.service.amend_timeline(
                 self.campaign_id,
                 {PhaseCode.SELF_REGISTRATION: {"opens": announced}},
-                DecisionContext(
-                    actor=ADMIN, at=on(6, 10), reason="自主报名通道开通时间另行通知: opening announced"
-                ),
+                Ctx(actor=ADMIN, at=on(6, 10), reason="自主报名通道开通时间另行通知: opening announced"),
             )
         self.nominate_everyone()
         self.review()
@@ -117,9 +114,7 @@ class Demo:
 
     def scheduler_until(self, at: datetime) -> None:
         try:
-            recorded = self.service.record_due_boundaries(
-                self.campaign_id, DecisionContext(actor=SCHEDULER, at=at)
-            )
+            recorded = self.service.record_due_boundaries(self.campaign_id, Ctx(actor=SCHEDULER, at=at))
         except OutOfOrder:
             if not self.resuming:
                 raise
@@ -270,7 +265,7 @@ class Demo:
             if self.service.get_user(user_id(staff.user)) is None:  # a leader is a stored user
                 nobody_knows = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
                 self.service.create_user(
-                    staff.user, "city_staff", city, nobody_knows, DecisionContext(actor=ADMIN, at=on(9, 1))
+                    staff.user, "city_staff", city, nobody_knows, Ctx(actor=ADMIN, at=on(9, 1))
                 )
             self.tally.attempt(
                 "team leader appointed",

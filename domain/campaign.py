@@ -252,7 +252,7 @@ class Campaign(Aggregate):
     ) -> None:
         """Move dates; a boundary that has passed stays in the past."""
         at = context.at
-        self._may_decide(context, "amend timeline", reason_required=True)
+        self._may_decide(context, "amend timeline")
         timeline = self.timeline.amended(changes).validated(in_order=False)
         diff = _diff(self.timeline, timeline)
         if not diff:
@@ -312,7 +312,7 @@ class Campaign(Aggregate):
         A channel opens only while its phase is open: self-registration inside registration.
         """
         at = context.at
-        self._may_decide(context, f"open {code}", reason_required=True)
+        self._may_decide(context, f"open {code}")
         status = self.phase_status[code]
         if status is not PhaseStatus.PENDING:
             raise InvalidTimeline(f"open {code}: it is already {status}; amend its closing date to extend it")
@@ -342,7 +342,7 @@ class Campaign(Aggregate):
         first, as the scheduler's, at the instant their dates gave.
         """
         at = context.at
-        self._may_decide(context, f"close {code}", reason_required=True)
+        self._may_decide(context, f"close {code}")
         window = self.timeline[code]
         if PhaseStatus.OPEN not in (self.phase_status[code], window.status_at(at)):
             raise InvalidTimeline(f"close {code}: it is {window.status_at(at)}, not open")
@@ -408,7 +408,7 @@ class Campaign(Aggregate):
     def set_retention(self, policy: RetentionPolicy | None, context: DecisionContext) -> None:
         """Set, change or drop how long personal data are kept; the rule version goes up."""
         action, at = "set retention", context.at
-        self._may_decide(context, action, reason_required=True)
+        self._may_decide(context, action)
         if self.retention_done is not None:
             done = shanghai_text(self.retention_done)
             raise RetentionRefused(f"{action}: the personal data were erased under the policy at {done}")
@@ -467,11 +467,10 @@ class Campaign(Aggregate):
         """The version as last stored, whatever the decision at hand has recorded so far."""
         return self.version - len(self.pending_events)
 
-    def _may_decide(self, context: DecisionContext, action: str, *, reason_required: bool) -> None:
+    def _may_decide(self, context: DecisionContext, action: str) -> None:
         """An organiser's decision: permitted, with its reason, in order, on the version they saw."""
         _require_organiser(context.actor, action)
-        if reason_required:
-            _require_reason(context.reason, action)
+        _require_reason(context.reason, action)
         self._require_in_order(context.at, action)
         self._require_version(context, action)
 

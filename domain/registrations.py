@@ -7,15 +7,16 @@ repeat is recorded here instead, on the audit trail, where staff see and follow 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TypedDict
 from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.decision import Decision
+from domain.decision import Decision, DecisionContext
 from domain.events import DecisionCreated
-from domain.values import Actor, Person
+from domain.values import Person
 
 RECEIVED = "已收到报名，审核后通知结果"
 
@@ -57,16 +58,18 @@ class DuplicateRegistration(Aggregate):
     @classmethod
     def record(
         cls,
+        context: DecisionContext,
         *,
         campaign_id: UUID,
         person: Person,
         rule: str,
         matches: UUID | None,
         rule_version: int,
-        actor: Actor,
-        at: datetime,
     ) -> DuplicateRegistration:
-        """``rule``: ``duplicate_person`` or ``duplicate_account``; ``matches``: the contestant repeated."""
+        """``rule``: ``duplicate_person`` or ``duplicate_account``; ``matches``: the contestant repeated.
+
+        The registration's context decides; the rule it repeats is the reason.
+        """
         # Nothing personal in the reason: it outlives the data keys; who repeated is in the
         # person fields, sealed under the key of the contestant repeated.
         what = (
@@ -88,8 +91,8 @@ class DuplicateRegistration(Aggregate):
                 "platform": person.account.platform.value,
                 "account": person.account.handle,
             },
-            decision=Decision.of(actor, rule_version, reason),
-            timestamp=at,
+            decision=replace(context, reason=reason).recorded(rule_version),
+            timestamp=context.at,
         )
 
     @event(RegistrationDuplicated)

@@ -161,13 +161,12 @@ def _repeat(
     """A self-registration that repeats GONE's ID number or account, as the registration page records it."""
     campaign = service.get_campaign(script.campaign_id)
     repeat = DuplicateRegistration.record(
+        DecisionContext(actor=PUBLIC, at=at),
         campaign_id=script.campaign_id,
         person=make_person(seq, group="veteran", **person),
         rule=rule,
         matches=script.id(GONE),
         rule_version=campaign.rule_version,
-        actor=PUBLIC,
-        at=at,
     )
     service.save(repeat)
     return repeat.id
