@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -29,17 +30,19 @@ PUBLIC_ACTOR = Actor(user="public", role=Role.PUBLIC)
 _bearer = HTTPBearer(auto_error=False, description="a user's token, or the bootstrap token")
 
 
-def _service(request: Request) -> CampaignService:
+# The dependencies that only look something up are ``async``: FastAPI runs a sync one on a
+# worker thread, a hop that costs more than the lookup.
+async def _service(request: Request) -> CampaignService:
     service: CampaignService = request.app.state.service
     return service
 
 
-def _api_settings(request: Request) -> ApiSettings:
+async def _api_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.api_settings
     return settings
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
@@ -49,7 +52,7 @@ ApiSettingsDep = Annotated[ApiSettings, Depends(_api_settings)]
 Now = Annotated[datetime, Depends(_now)]
 
 
-def _actor(
+async def _actor(
     request: Request,
     service: ServiceDep,
     settings: ApiSettingsDep,
@@ -63,7 +66,12 @@ def _actor(
         raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     recent: RecentTokens = request.app.state.recent_tokens
-    actor = recent.actor(token, lambda given: authenticate(service, given, bootstrap, now), now)
+    # a token seen a moment ago is answered here; only a store read goes to a worker thread
+    actor = recent.known(token, now)
+    if actor is None:
+        actor = await anyio.to_thread.run_sync(
+            recent.actor, token, lambda given: authenticate(service, given, bootstrap, now), now
+        )
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)
@@ -76,7 +84,7 @@ def _actor(
 CurrentActor = Annotated[Actor, Depends(_actor)]
 
 
-def _recent_tokens(request: Request) -> RecentTokens:
+async def _recent_tokens(request: Request) -> RecentTokens:
     recent: RecentTokens = request.app.state.recent_tokens
     return recent
 
@@ -176,7 +184,7 @@ def _public_decision(request: Request, now: Now, key: IdempotencyKey = None) -> 
 PublicDecisionDep = Annotated[DecisionContext, Depends(_public_decision)]
 
 
-def _rate_limiter(request: Request) -> RateLimiter:
+async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.registration_limiter
     return limiter
 

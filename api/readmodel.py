@@ -36,7 +36,7 @@ def node_of(request: Request) -> Node:
     return node
 
 
-def _views(request: Request) -> Views:
+async def _views(request: Request) -> Views:
     views: Views = request.app.state.views
     return views
 
@@ -48,8 +48,12 @@ MinPosition = Annotated[
 ]
 
 
-def _as_of_views(request: Request) -> AsOfViews:
+def _as_of(request: Request) -> AsOfViews:
     return node_of(request).as_of
+
+
+async def _as_of_views(request: Request) -> AsOfViews:
+    return _as_of(request)
 
 
 AsOfViewsDep = Annotated[AsOfViews, Depends(_as_of_views)]
@@ -75,7 +79,7 @@ def replayed(
     """The campaign and its roster and quotas at ``as_of``; the answer says how far the log was read."""
     service: CampaignService = request.app.state.service
     campaign = service.campaign_as_of(campaign_id, as_of, now=now, field=field)
-    found = _as_of_views(request).at(campaign_id, as_of)
+    found = _as_of(request).at(campaign_id, as_of)
     response.headers["X-As-Of-Position"] = str(found.head)
     return campaign, found
 

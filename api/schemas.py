@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -115,6 +116,7 @@ Until = Annotated[
 ]
 
 
+@functools.lru_cache(maxsize=65_536)  # a roster page shows the same instants to every reader
 def _local_text(instant: datetime) -> str:
     return instant.astimezone(SHANGHAI).isoformat()
 

@@ -75,15 +75,20 @@ def get_and_update_rate(app: Bare, count: int) -> float:
     return rate(count, update)
 
 
-def bare_endpoint_rate(count: int) -> float:
-    """Requests per second of a FastAPI endpoint answering a small JSON body, through TestClient."""
+def bare_endpoint_app() -> FastAPI:
+    """A FastAPI endpoint answering a small JSON body, nothing else (``uvicorn --factory`` serves it)."""
     app = FastAPI()
 
     @app.get("/items/{item_id}")
     def item(item_id: uuid.UUID) -> dict[str, object]:
         return {"id": str(item_id), "rows": [{"n": n} for n in range(10)]}
 
+    return app
+
+
+def bare_endpoint_rate(count: int) -> float:
+    """Requests per second of the bare endpoint, through TestClient."""
     target = f"/items/{uuid.uuid4()}"
-    with TestClient(app) as client:
+    with TestClient(bare_endpoint_app()) as client:
         client.get(target)
         return rate(count, lambda _: client.get(target).raise_for_status())
