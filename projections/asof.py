@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -130,6 +130,20 @@ class _CampaignLog:
                 high = middle
         return low
 
+    def latest(self, head: int) -> datetime | None:
+        """The date of the latest of the events up to ``head`` (None without any): every instant from
+        it on sees all of them, so one replay serves them all. A run's last is its latest."""
+        dates = [
+            event.timestamp
+            for notification_id, _, event in self.events
+            if event is not None and notification_id <= head
+        ]
+        for run in self.runs.values():
+            read = [n for n in run if self.events[n][0] <= head]
+            if read:
+                dates.append(self.event(read[-1]).timestamp)
+        return max(dates, default=None)
+
     def keepable(self) -> bool:
         """Not when a person erased in these events was decoded whole (read as the erasure was
         recorded, before their key was destroyed): the next read decodes them again."""
@@ -211,13 +225,25 @@ class AsOfViews:
         if len(found) < len(set(keys)):
             with self._building, collector_paused():
                 found = self._recall(keys)
-                missing = [key[1] for key in dict.fromkeys(keys) if key not in found]
+                missing = [key for key in dict.fromkeys(keys) if key not in found]
                 if missing:
                     log = self._campaign_log(campaign_id, head)
-                    for replayed in self._replay(log, missing, head):
-                        key = (campaign_id, replayed.as_of, head)
-                        found[key] = replayed
-                        self._keep(key, replayed)
+                    # Past the latest event every instant reads the same: one replay, at the latest,
+                    # serves them (not when the log is not kept: an erased person read whole).
+                    latest = log.latest(head) if self._log is log else None
+                    replay_at = {key: key[1] if latest is None else min(key[1], latest) for key in missing}
+                    known = self._recall([(campaign_id, at, head) for at in replay_at.values()])
+                    to_replay = [
+                        at for at in dict.fromkeys(replay_at.values()) if (campaign_id, at, head) not in known
+                    ]
+                    for replayed in self._replay(log, to_replay, head) if to_replay else []:
+                        known[(campaign_id, replayed.as_of, head)] = replayed
+                        self._keep((campaign_id, replayed.as_of, head), replayed)
+                    for key, at in replay_at.items():
+                        found[key] = known[(campaign_id, at, head)]
+                        if at != key[1]:
+                            found[key] = replace(found[key], as_of=key[1])
+                            self._keep(key, found[key])  # the next page at this instant finds it at once
         return [found[key] for key in keys]
 
     def warm(self, campaign_id: UUID) -> bool:
@@ -235,9 +261,12 @@ class AsOfViews:
                 log = self._campaign_log(campaign_id, head, most=KEPT_EVENTS)
             except _GivenUp:
                 return False
-            for run in log.runs.values():  # what a read at the log's head applies of each run
-                log.event(run[-1])
-            return self._log is log
+            if self._log is not log:
+                return False
+            latest = log.latest(head)  # the runs' last events decoded: what a read at the head applies
+            if latest is not None:  # and the views past the latest event, which any later instant reads
+                self._keep((campaign_id, latest, head), self._replay(log, [latest], head)[0])
+            return True
 
     def warm_in_background(self, choose: Callable[[], UUID | None], say: Callable[[str], None]) -> None:
         """``warm`` the campaign ``choose`` names, on a thread of its own: start-up does not wait for
@@ -371,6 +400,8 @@ class AsOfViews:
         applied = [0] * len(instants)
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
+            for tx in txs:  # one executemany per statement and round, not a statement per write
+                transactions.enter_context(tx.pipeline())
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
                 # of each run of last-wins events, only the last dated up to `at` is applied
                 wanted: set[int] = set()
@@ -397,6 +428,7 @@ class AsOfViews:
                     if opening is not None:  # a pool that a later-dated nomination opened
                         applied[k] += scratch.apply(tx, opening)
                     applied[k] += scratch.apply(tx, entry)
+                tx.verify()  # a checked write that missed its row raises here
         return [
             Replayed(log.campaign_id, at, head, n, s.roster, s.quotas, s.db)
             for s, at, n in zip(scratches, instants, applied, strict=True)
