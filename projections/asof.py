@@ -18,7 +18,9 @@ The campaign's events are read and decoded once and kept (for the campaign read 
 drops them, so an erased person is decoded again, as erased. An event that a later one of
 its originator writes over in every view taking it (a score recorded again) is applied only
 when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
-further reads (another page, the quotas beside the roster) while the log's head has not moved.
+further reads (another page, the quotas beside the roster) while the log's head has not moved;
+every instant at or after the latest event reads all of them, so the replay at that event's date
+answers for each (the warm-up builds it), except from a log that is not kept.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class _CampaignLog:
     erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
     undecoded: dict[int, Notification] = field(default_factory=dict)  # by place in ``events``
     runs: dict[tuple[Any, str], list[int]] = field(default_factory=dict)  # last-wins places by originator
+    _latest: tuple[tuple[int, int], datetime | None] | None = None  # ((head, events), latest) last found
 
     def event(self, n: int) -> Any:
         """The event at place ``n`` of ``events``, decoded now if it was not yet."""
@@ -133,6 +136,8 @@ class _CampaignLog:
     def latest(self, head: int) -> datetime | None:
         """The date of the latest of the events up to ``head`` (None without any): every instant from
         it on sees all of them, so one replay serves them all. A run's last is its latest."""
+        if self._latest is not None and self._latest[0] == (head, len(self.events)):
+            return self._latest[1]
         dates = [
             event.timestamp
             for notification_id, _, event in self.events
@@ -142,7 +147,9 @@ class _CampaignLog:
             read = [n for n in run if self.events[n][0] <= head]
             if read:
                 dates.append(self.event(read[-1]).timestamp)
-        return max(dates, default=None)
+        found = max(dates, default=None)
+        self._latest = ((head, len(self.events)), found)
+        return found
 
     def keepable(self) -> bool:
         """Not when a person erased in these events was decoded whole (read as the erasure was
