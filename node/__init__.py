@@ -25,6 +25,7 @@ from application.store_policy import patient
 from domain.timeline import PhaseCode, PhaseStatus
 from projections import Views, open_views
 from projections.asof import AsOfViews
+from projections.paused_collector import freeze_long_lived
 from projections.runner import ProjectionRunner
 from scheduler.checkpoints import checkpoint_at_boundaries
 from scheduler.leader import PROJECTIONS, SCHEDULER, Elector, LeaderLock, Runnable, identity, lock_for
@@ -162,6 +163,7 @@ class Node:
         )
 
     def start(self) -> Node:
+        freeze_long_lived()
         retry = self._tuning.election_retry
         if self.roles.projections and self.projections is None:
             self.projections = ElectedRole(

@@ -18,7 +18,9 @@ The campaign's events are read and decoded once and kept (for the campaign read 
 drops them, so an erased person is decoded again, as erased. An event that a later one of
 its originator writes over in every view taking it (a score recorded again) is applied only
 when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
-further reads (another page, the quotas beside the roster) while the log's head has not moved.
+further reads (another page, the quotas beside the roster) while the log's head has not moved;
+every instant at or after the latest event reads all of them, so the replay at that event's date
+answers for each (the warm-up builds it), except from a log that is not kept.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -106,6 +108,7 @@ class _CampaignLog:
     erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
     undecoded: dict[int, Notification] = field(default_factory=dict)  # by place in ``events``
     runs: dict[tuple[Any, str], list[int]] = field(default_factory=dict)  # last-wins places by originator
+    _latest: tuple[tuple[int, int], datetime | None] | None = None  # ((head, events), latest) last found
 
     def event(self, n: int) -> Any:
         """The event at place ``n`` of ``events``, decoded now if it was not yet."""
@@ -129,6 +132,24 @@ class _CampaignLog:
             else:
                 high = middle
         return low
+
+    def latest(self, head: int) -> datetime | None:
+        """The date of the latest of the events up to ``head`` (None without any): every instant from
+        it on sees all of them, so one replay serves them all. A run's last is its latest."""
+        if self._latest is not None and self._latest[0] == (head, len(self.events)):
+            return self._latest[1]
+        dates = [
+            event.timestamp
+            for notification_id, _, event in self.events
+            if event is not None and notification_id <= head
+        ]
+        for run in self.runs.values():
+            read = [n for n in run if self.events[n][0] <= head]
+            if read:
+                dates.append(self.event(read[-1]).timestamp)
+        found = max(dates, default=None)
+        self._latest = ((head, len(self.events)), found)
+        return found
 
     def keepable(self) -> bool:
         """Not when a person erased in these events was decoded whole (read as the erasure was
@@ -211,13 +232,25 @@ class AsOfViews:
         if len(found) < len(set(keys)):
             with self._building, collector_paused():
                 found = self._recall(keys)
-                missing = [key[1] for key in dict.fromkeys(keys) if key not in found]
+                missing = [key for key in dict.fromkeys(keys) if key not in found]
                 if missing:
                     log = self._campaign_log(campaign_id, head)
-                    for replayed in self._replay(log, missing, head):
-                        key = (campaign_id, replayed.as_of, head)
-                        found[key] = replayed
-                        self._keep(key, replayed)
+                    # Past the latest event every instant reads the same: one replay, at the latest,
+                    # serves them (not when the log is not kept: an erased person read whole).
+                    latest = log.latest(head) if self._log is log else None
+                    replay_at = {key: key[1] if latest is None else min(key[1], latest) for key in missing}
+                    known = self._recall([(campaign_id, at, head) for at in replay_at.values()])
+                    to_replay = [
+                        at for at in dict.fromkeys(replay_at.values()) if (campaign_id, at, head) not in known
+                    ]
+                    for replayed in self._replay(log, to_replay, head) if to_replay else []:
+                        known[(campaign_id, replayed.as_of, head)] = replayed
+                        self._keep((campaign_id, replayed.as_of, head), replayed)
+                    for key, at in replay_at.items():
+                        found[key] = known[(campaign_id, at, head)]
+                        if at != key[1]:
+                            found[key] = replace(found[key], as_of=key[1])
+                            self._keep(key, found[key])  # the next page at this instant finds it at once
         return [found[key] for key in keys]
 
     def warm(self, campaign_id: UUID) -> bool:
@@ -235,9 +268,12 @@ class AsOfViews:
                 log = self._campaign_log(campaign_id, head, most=KEPT_EVENTS)
             except _GivenUp:
                 return False
-            for run in log.runs.values():  # what a read at the log's head applies of each run
-                log.event(run[-1])
-            return self._log is log
+            if self._log is not log:
+                return False
+            latest = log.latest(head)  # the runs' last events decoded: what a read at the head applies
+            if latest is not None:  # and the views past the latest event, which any later instant reads
+                self._keep((campaign_id, latest, head), self._replay(log, [latest], head)[0])
+            return True
 
     def warm_in_background(self, choose: Callable[[], UUID | None], say: Callable[[str], None]) -> None:
         """``warm`` the campaign ``choose`` names, on a thread of its own: start-up does not wait for
@@ -371,6 +407,8 @@ class AsOfViews:
         applied = [0] * len(instants)
         with ExitStack() as transactions:
             txs = [transactions.enter_context(s.db.transaction()) for s in scratches]
+            for tx in txs:  # one executemany per statement and round, not a statement per write
+                transactions.enter_context(tx.pipeline())
             for k, (scratch, tx, at) in enumerate(zip(scratches, txs, instants, strict=True)):
                 # of each run of last-wins events, only the last dated up to `at` is applied
                 wanted: set[int] = set()
@@ -397,6 +435,7 @@ class AsOfViews:
                     if opening is not None:  # a pool that a later-dated nomination opened
                         applied[k] += scratch.apply(tx, opening)
                     applied[k] += scratch.apply(tx, entry)
+                tx.verify()  # a checked write that missed its row raises here
         return [
             Replayed(log.campaign_id, at, head, n, s.roster, s.quotas, s.db)
             for s, at, n in zip(scratches, instants, applied, strict=True)

@@ -231,3 +231,70 @@ def test_a_warm_up_that_cannot_reach_the_store_says_so_and_ends(service: Campaig
     campaign = launch(service)
     recommend(service, campaign, 1)
     assert [r.name for r in views.at(campaign, REVIEWING).roster.every(campaign)] == ["选手1"]
+
+
+def test_instants_past_the_latest_event_share_one_replay_until_the_log_moves(
+    service: CampaignService,
+) -> None:
+    campaign = launch(service)
+    first = recommend(service, campaign, 1)
+    service.decide(first, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING))
+    views = AsOfViews(service)
+    late, later = REVIEWING + timedelta(days=1), REVIEWING + timedelta(days=9)
+    one, other = views.at(campaign, late), views.at(campaign, later)
+    assert other.db is one.db  # the second instant is served by the first's replay
+    assert (one.as_of, other.as_of) == (late, later)  # each answer names its own instant
+    assert other.roster.dump() == AsOfViews(service).at(campaign, later).roster.dump()
+    before = views.at(campaign, REVIEWING - timedelta(minutes=1))  # before the latest event: its own
+    assert before.db is not one.db
+    assert [r.status for r in before.roster.every(campaign)] == ["nominated"]
+
+    recommend(service, campaign, 2, at=REVIEWING + timedelta(days=2))  # the log moved
+    moved = views.at(campaign, later)
+    assert moved.db is not one.db
+    assert sorted((r.name, r.status) for r in moved.roster.every(campaign)) == [
+        ("选手1", "verified"),
+        ("选手2", "nominated"),
+    ]
+    between = views.at(campaign, late)  # now before the latest event: not the replay past it
+    assert between.db is not moved.db
+    assert [r.name for r in between.roster.every(campaign)] == ["选手1"]
+
+
+def test_an_erasure_after_a_shared_replay_hides_the_person_at_every_instant(new_store: StoreFactory) -> None:
+    service = build_service(new_store(cipher_key=SecretStr("E" * 43 + "=")))
+    try:
+        campaign = launch(service)
+        contestant = recommend(service, campaign, 1)
+        views = AsOfViews(service)
+        past_all = RECOMMENDING + timedelta(days=2)
+        assert [r.name for r in views.at(campaign, past_all).roster.every(campaign)] == ["选手1"]
+        service.erase(contestant, DecisionContext(actor=ADMIN, at=REVIEWING, reason="本人申请删除"))
+        for at in (past_all, RECOMMENDING + timedelta(days=3), REVIEWING + timedelta(days=1)):
+            rows = views.at(campaign, at).roster.every(campaign)
+            assert [(r.name, r.id_number, r.account) for r in rows] == [(ERASED, ERASED, ERASED)], at
+    finally:
+        service.close()
+
+
+def test_a_warm_up_leaves_the_views_past_the_latest_event_ready(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = launch(service)
+    recommend(service, campaign, 1)
+    recommend(service, campaign, 2, at=RECOMMENDING + timedelta(hours=3))
+    views = AsOfViews(service)
+    assert views.warm(campaign) is True
+    replays: list[int] = []
+    replay = AsOfViews._replay
+
+    def counted(self: AsOfViews, *args: Any, **kwargs: Any) -> Any:
+        replays.append(1)
+        return replay(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsOfViews, "_replay", counted)
+    rows = views.at(campaign, REVIEWING).roster.every(campaign)
+    assert sorted(r.name for r in rows) == ["选手1", "选手2"]
+    assert replays == []  # the warm-up's replay answered
+    views.at(campaign, RECOMMENDING + timedelta(hours=1))
+    assert replays == [1]  # an instant before the latest event is replayed
