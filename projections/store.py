@@ -190,11 +190,9 @@ class Tx:
             rows = json.dumps([change.values for change in group], ensure_ascii=False)
             self._send(first.json_insert_statement(), [(rows,)], None)
             return
-        per_statement = max(1, min(INSERT_ROWS, INSERT_PARAMS // len(first.values)))
-        for start in range(0, len(group), per_statement):
-            chunk = group[start : start + per_statement]
-            params = [value for change in chunk for value in change.values.values()]
-            self._send(chunk[0].insert_statement(len(chunk)), [params], None)
+        # SQLite runs in this process: one prepared single-row insert per row costs it less than
+        # building and compiling a multi-row statement.
+        self._send(first.insert_statement(1), [tuple(change.values.values()) for change in group], None)
 
     def _send(self, statement: str, rows: list[tuple[Any, ...]] | list[list[Any]], what: str | None) -> None:
         cursor = self._raw().connection.cursor()
@@ -275,12 +273,6 @@ class _Write:
 
     def group(self) -> Hashable:
         return (self.statement, self.checked)
-
-
-#: A multi-row insert carries at most this many rows, and this many parameters (SQLite's
-#: limit is 32766, PostgreSQL's 65535).
-INSERT_ROWS = 500
-INSERT_PARAMS = 30_000
 
 
 @dataclass
