@@ -37,6 +37,7 @@ from application.bootstrap import build_service
 from application.settings import Settings
 from bench.registration import ADMIN, LAUNCH, RESULTS, launch, nominate, person
 from bench.streamed_body import _free_port
+from domain.decision import DecisionContext
 from domain.values import Group
 
 CONTESTANTS = 60
@@ -56,7 +57,7 @@ def seed(settings: Settings) -> tuple[str, uuid.UUID]:
     token = new_token(reader)
     service = build_service(settings)
     try:
-        service.create_user(reader, "admin", None, token_hash(token), actor=ADMIN, at=LAUNCH)
+        service.create_user(reader, "admin", None, token_hash(token), DecisionContext(actor=ADMIN, at=LAUNCH))
         campaign = launch(service)
         for n in range(CONTESTANTS):
             nominate(service, campaign, person(Group.TRAINEE), n)

@@ -198,11 +198,14 @@ class AuditView(ViewProjection):
         self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None, *, subject_id: str | None = None
     ) -> None:
         self._subjects[aggregate_id] = (campaign_id, city, subject_id)
-        tx.write(
-            self.sql(
-                "INSERT INTO {audit_subjects} (aggregate_id, campaign_id, city, subject_id) VALUES (?,?,?,?)"
-            ),
-            (aggregate_id, campaign_id, city, subject_id),
+        tx.insert(
+            self.t["audit_subjects"],
+            {
+                "aggregate_id": aggregate_id,
+                "campaign_id": campaign_id,
+                "city": city,
+                "subject_id": subject_id,
+            },
             row=("audit_subjects", aggregate_id),
         )
 
@@ -262,32 +265,27 @@ class AuditView(ViewProjection):
         if isinstance(e, DuplicateRegistration.RegistrationDuplicated):
             concerns = str(e.matches) if e.matches else aggregate_id
             reason = (reason or "") + self._repeat_detail(tx, e)
-        tx.write(
-            self.sql(
-                "INSERT INTO {audit} (notification_id, at, event_type, aggregate_type, aggregate_id, "
-                "version, campaign_id, city, actor_user, actor_role, actor_city, reason, evidence, "
-                "rule_version, subject_id, fields, concerns) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            ),
-            (
-                self.current_id,
-                utc_text(e.timestamp),
-                event_type,
-                aggregate_type,
-                str(e.originator_id),
-                e.originator_version,
-                campaign_id,
-                city,
-                actor.user,
-                str(actor.role),
-                actor.city,
-                self.sealer.seal(reason),
-                self.sealer.seal(decision.evidence if decision else None),
-                decision.rule_version if decision else None,
-                subject_id,
-                ",".join(fields) if fields is not None else None,
-                concerns,
-            ),
+        tx.insert(
+            self.t["audit"],
+            {
+                "notification_id": self.current_id,
+                "at": utc_text(e.timestamp),
+                "event_type": event_type,
+                "aggregate_type": aggregate_type,
+                "aggregate_id": aggregate_id,
+                "version": e.originator_version,
+                "campaign_id": campaign_id,
+                "city": city,
+                "actor_user": actor.user,
+                "actor_role": str(actor.role),
+                "actor_city": actor.city,
+                "reason": self.sealer.seal(reason),
+                "evidence": self.sealer.seal(decision.evidence if decision else None),
+                "rule_version": decision.rule_version if decision else None,
+                "subject_id": subject_id,
+                "fields": ",".join(fields) if fields is not None else None,
+                "concerns": concerns,
+            },
             row=("audit", self.current_id),
         )
 

@@ -1,15 +1,16 @@
 """One batch of one view: its events and its new position, written in one transaction.
 
-A batch first runs fast: its row writes are buffered and sent as one ``executemany`` per
-statement (``Tx.pipeline``; on PostgreSQL in pipeline mode, so a batch of a thousand
-events costs a few round trips instead of thousands). A batch that fails this way cannot
-name the event at fault; it is rolled back and redone once, in one new transaction, with a
-savepoint around each event and each statement sent as it comes. When an event fails
-there, its savepoint is rolled back, the events before it are committed with the tracked
-position just before it, and the view stops there (``Progress.stalled``): nothing after it
-is written, nothing before it is lost. Savepoints are kept out of the fast path: around
-every event they cost SQLite about 40% of its catch-up rate, and on PostgreSQL the redo's
-statement-by-statement pace is about a fifth of the pipelined one.
+A batch first runs fast: its row writes are buffered, a row's updates folded into its
+earlier write, and sent a few statements per table (``Tx.pipeline``; on PostgreSQL in
+pipeline mode, so a batch of a thousand events costs a few round trips instead of
+thousands). A batch that fails this way cannot name the event at fault; it is rolled back
+and redone once, in one new transaction, with a savepoint around each event and each
+statement sent as it comes. When an event fails there, its savepoint is rolled back, the
+events before it are committed with the tracked position just before it, and the view stops
+there (``Progress.stalled``): nothing after it is written, nothing before it is lost.
+Savepoints are kept out of the fast path: around every event they cost SQLite about 40% of
+its catch-up rate, and on PostgreSQL the redo's statement-by-statement pace is about a fifth
+of the pipelined one.
 """
 
 from __future__ import annotations

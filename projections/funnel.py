@@ -66,34 +66,32 @@ class FunnelView(ViewProjection):
 
     def _again(self, tx: Tx, e: Contestant.Renominated) -> None:
         """Counted as nominated afresh: the earlier run's stages and its withdrawal are on record only."""
-        cleared = ", ".join(f"{flag} = 0" for flag in (*STAGES[1:], *EXITS))
-        tx.change_one(
-            self.sql("UPDATE {funnel_members} SET " + cleared + " WHERE contestant_id = ?"),
-            (str(e.originator_id),),
+        self._set(tx, e, dict.fromkeys((*STAGES[1:], *EXITS), 0))
+
+    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
+        tx.insert(
+            self.t["funnel_members"],
+            {
+                "contestant_id": str(e.originator_id),
+                "campaign_id": str(e.campaign_id),
+                "city": e.person.city,
+                "grp": e.person.group.value,
+                "nominated": 1,
+            },
+            row=("funnel_members", e.originator_id),
+        )
+
+    def _set(self, tx: Tx, e: Contestant.Event, flags: dict[str, int]) -> None:
+        tx.update(
+            self.t["funnel_members"],
+            flags,
+            {"contestant_id": str(e.originator_id)},
             f"funnel: contestant {e.originator_id} has no row to update",
             row=("funnel_members", e.originator_id),
         )
 
-    def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
-        tx.write(
-            self.sql(
-                "INSERT INTO {funnel_members} (contestant_id, campaign_id, city, grp, nominated) "
-                "VALUES (?,?,?,?,1)"
-            ),
-            (str(e.originator_id), str(e.campaign_id), e.person.city, e.person.group.value),
-            row=("funnel_members", e.originator_id),
-        )
-
     def _flag(self, flag: str, value: int = 1) -> Handler[Contestant.Event]:
-        def handle(tx: Tx, e: Contestant.Event) -> None:
-            tx.change_one(
-                self.sql("UPDATE {funnel_members} SET " + flag + " = ? WHERE contestant_id = ?"),
-                (value, str(e.originator_id)),
-                f"funnel: contestant {e.originator_id} has no row to update",
-                row=("funnel_members", e.originator_id),
-            )
-
-        return handle
+        return lambda tx, e: self._set(tx, e, {flag: value})
 
     def funnel(self, campaign_id: UUID) -> Funnel:
         sums = ", ".join(f"SUM({flag}) AS {flag}" for flag in (*STAGES, *EXITS))

@@ -41,22 +41,19 @@ class PhasesView(ViewProjection):
 
     def _edge(self, side: str) -> Handler[PhaseEdge]:
         def handle(tx: Tx, e: PhaseEdge) -> None:
-            tx.write(
-                self.sql(
-                    "INSERT INTO {phase_log} (notification_id, campaign_id, code, side, scheduled, actual, "
-                    "by_kind, actor_user, reason) VALUES (?,?,?,?,?,?,?,?,?)"
-                ),
-                (
-                    self.current_id,
-                    str(e.originator_id),
-                    e.code,
-                    side,
-                    utc_text(e.scheduled),
-                    utc_text(e.timestamp),
-                    e.by,
-                    e.decision.actor.user,
-                    self.sealer.seal(e.decision.reason),
-                ),
+            tx.insert(
+                self.t["phase_log"],
+                {
+                    "notification_id": self.current_id,
+                    "campaign_id": str(e.originator_id),
+                    "code": e.code,
+                    "side": side,
+                    "scheduled": utc_text(e.scheduled),
+                    "actual": utc_text(e.timestamp),
+                    "by_kind": e.by,
+                    "actor_user": e.decision.actor.user,
+                    "reason": self.sealer.seal(e.decision.reason),
+                },
                 row=("phase_log", self.current_id),
             )
 

@@ -83,19 +83,26 @@ class QuotasView(ViewProjection):
         )
 
     def _opened(self, tx: Tx, e: Allotment.AllotmentOpened) -> None:
-        tx.write(
-            self.sql("INSERT INTO {quota_places} (allotment_id, campaign_id, scope, taken) VALUES (?,?,?,0)"),
-            (str(e.originator_id), str(e.campaign_id), e.scope),
+        tx.insert(
+            self.t["quota_places"],
+            {
+                "allotment_id": str(e.originator_id),
+                "campaign_id": str(e.campaign_id),
+                "scope": e.scope,
+                "taken": 0,
+            },
             row=("quota_places", e.originator_id),
         )
 
     def _taken(self, delta: int) -> Handler[Allotment.Event]:
         def handle(tx: Tx, e: Allotment.Event) -> None:
-            tx.change_one(
-                self.sql("UPDATE {quota_places} SET taken = taken + ? WHERE allotment_id = ?"),
-                (delta, str(e.originator_id)),
+            tx.update(
+                self.t["quota_places"],
+                {},
+                {"allotment_id": str(e.originator_id)},
                 f"quotas: allotment {e.originator_id} was never opened",
                 row=("quota_places", e.originator_id),
+                add={"taken": delta},
             )
 
         return handle
@@ -103,50 +110,42 @@ class QuotasView(ViewProjection):
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
         group = e.person.group
         holds = e.channel == Channel.RECOMMENDED.value and group is not Group.FAMILY
-        tx.write(
-            self.sql(
-                "INSERT INTO {quota_members} (contestant_id, campaign_id, city, grp, holds_quota, verified, "
-                "active) VALUES (?,?,?,?,?,0,1)"
-            ),
-            (str(e.originator_id), str(e.campaign_id), e.person.city, group.value, int(holds)),
+        tx.insert(
+            self.t["quota_members"],
+            {
+                "contestant_id": str(e.originator_id),
+                "campaign_id": str(e.campaign_id),
+                "city": e.person.city,
+                "grp": group.value,
+                "holds_quota": int(holds),
+                "verified": 0,
+                "active": 1,
+            },
+            row=("quota_members", e.originator_id),
+        )
+
+    def _member(self, tx: Tx, e: Contestant.Event, values: dict[str, int]) -> None:
+        tx.update(
+            self.t["quota_members"],
+            values,
+            {"contestant_id": str(e.originator_id)},
+            f"quotas: contestant {e.originator_id} was never nominated",
             row=("quota_members", e.originator_id),
         )
 
     def _verified(self, tx: Tx, e: Contestant.Verified) -> None:
-        tx.change_one(
-            self.sql("UPDATE {quota_members} SET verified = 1 WHERE contestant_id = ?"),
-            (str(e.originator_id),),
-            f"quotas: contestant {e.originator_id} was never nominated",
-            row=("quota_members", e.originator_id),
-        )
+        self._member(tx, e, {"verified": 1})
 
     def _left(self, tx: Tx, e: Contestant.Event) -> None:
-        tx.change_one(
-            self.sql("UPDATE {quota_members} SET active = 0 WHERE contestant_id = ?"),
-            (str(e.originator_id),),
-            f"quotas: contestant {e.originator_id} was never nominated",
-            row=("quota_members", e.originator_id),
-        )
+        self._member(tx, e, {"active": 0})
 
     def _back(self, tx: Tx, e: Contestant.Reconsidered) -> None:
-        tx.change_one(
-            self.sql("UPDATE {quota_members} SET active = 1, verified = 0 WHERE contestant_id = ?"),
-            (str(e.originator_id),),
-            f"quotas: contestant {e.originator_id} was never nominated",
-            row=("quota_members", e.originator_id),
-        )
+        self._member(tx, e, {"active": 1, "verified": 0})
 
     def _renominated(self, tx: Tx, e: Contestant.Renominated) -> None:
         """Back in review; the channel of this nomination says whether a quota place is held."""
         holds = e.channel == Channel.RECOMMENDED.value and e.person.group is not Group.FAMILY
-        tx.change_one(
-            self.sql(
-                "UPDATE {quota_members} SET active = 1, verified = 0, holds_quota = ? WHERE contestant_id = ?"
-            ),
-            (int(holds), str(e.originator_id)),
-            f"quotas: contestant {e.originator_id} was never nominated",
-            row=("quota_members", e.originator_id),
-        )
+        self._member(tx, e, {"active": 1, "verified": 0, "holds_quota": int(holds)})
 
     # --- queries -------------------------------------------------------------
 

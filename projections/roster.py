@@ -150,34 +150,30 @@ class RosterView(ViewProjection):
         # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
         sort_key = None if seal.enabled else self._name_order(name)
         at = utc_text(e.timestamp)
-        tx.write(
-            self.sql(
-                "INSERT INTO {roster} (contestant_id, campaign_id, city, grp, channel, name, id_masked, "
-                "mobile_masked, platform, account, account_folded, name_index, name_sort, followers, status, "
-                "nominated_at, changed_at, version, experience, notes) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            ),
-            (
-                str(e.originator_id),
-                str(e.campaign_id),
-                person.city,
-                person.group.value,
-                e.channel,
-                seal.seal(name),
-                ERASED if person.is_erased else mask_id_number(person.id_number),
-                ERASED if person.is_erased else mask_mobile(person.mobile),
-                person.platform.value,
-                seal.seal(account),
-                *found_by,
-                sort_key,
-                person.followers,
-                Status.NOMINATED.value,
-                at,
-                at,
-                e.originator_version,
-                seal.seal(person.experience),
-                seal.seal(person.notes),
-            ),
+        tx.insert(
+            self.t["roster"],
+            {
+                "contestant_id": str(e.originator_id),
+                "campaign_id": str(e.campaign_id),
+                "city": person.city,
+                "grp": person.group.value,
+                "channel": e.channel,
+                "name": seal.seal(name),
+                "id_masked": ERASED if person.is_erased else mask_id_number(person.id_number),
+                "mobile_masked": ERASED if person.is_erased else mask_mobile(person.mobile),
+                "platform": person.platform.value,
+                "account": seal.seal(account),
+                "account_folded": found_by[0],
+                "name_index": found_by[1],
+                "name_sort": sort_key,
+                "followers": person.followers,
+                "status": Status.NOMINATED.value,
+                "nominated_at": at,
+                "changed_at": at,
+                "version": e.originator_version,
+                "experience": seal.seal(person.experience),
+                "notes": seal.seal(person.notes),
+            },
             row=("roster", e.originator_id),
         )
 
@@ -234,13 +230,15 @@ class RosterView(ViewProjection):
     def _update(
         self, tx: Tx, e: Contestant.Event, status: Status, extra: dict[str, Any] | None = None
     ) -> None:
-        fields = {"status": status.value, **(extra or {})}
-        assignments = ", ".join(f"{column} = ?" for column in fields)
-        tx.change_one(
-            self.sql(
-                "UPDATE {roster} SET " + assignments + ", changed_at = ?, version = ? WHERE contestant_id = ?"
-            ),
-            (*fields.values(), utc_text(e.timestamp), e.originator_version, str(e.originator_id)),
+        tx.update(
+            self.t["roster"],
+            {
+                "status": status.value,
+                **(extra or {}),
+                "changed_at": utc_text(e.timestamp),
+                "version": e.originator_version,
+            },
+            {"contestant_id": str(e.originator_id)},
             f"roster: contestant {e.originator_id} has no row to update",
             row=("roster", e.originator_id),
         )

@@ -14,6 +14,7 @@ rows back, so every event is applied exactly once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,18 @@ def storable(params: Sequence[Any]) -> tuple[Any, ...]:
     """Parameters a view can store on both backends: text already in the log may hold a NUL
     (which PostgreSQL text refuses) or a lone surrogate (which no encoding takes); the view
     keeps a copy with those replaced by U+FFFD rather than stopping at the event."""
-    return tuple(printable(p) if isinstance(p, str) else p for p in params)
+    return tuple(_storable(p) for p in params)
+
+
+def _storable(value: Any) -> Any:
+    # Every character ``printable`` replaces is unprintable: most text is spared its scan.
+    if isinstance(value, str) and not value.isprintable():
+        return printable(value)
+    return value
+
+
+def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {column: _storable(value) for column, value in values.items()}
 
 
 def views_path(settings: Settings) -> Path:
@@ -50,19 +62,24 @@ def views_path(settings: Settings) -> Path:
 class Tx:
     """One transaction on the views: SQL with ``?`` placeholders on both backends.
 
-    Row writes (``write``, ``change_one``) name the row they touch. Inside ``pipeline()``
-    they are buffered and sent as one ``executemany`` per statement (on PostgreSQL in
-    pipeline mode): writes to different rows are independent, so they may be regrouped as
-    long as each row sees its own writes in order (the n-th write of every row goes out in
-    the n-th round). Anything else (a read, an unnamed statement) first sends what is
-    buffered. This is the one place where views' writes are batched.
+    Row writes (``insert``, ``update``, ``write``, ``change_one``) name the row they touch.
+    Inside ``pipeline()`` they are buffered: writes to different rows are independent, so
+    they may be regrouped as long as each row sees its own writes in order (the n-th write
+    of every row goes out in the n-th round). An ``update`` of a row whose last buffered
+    write is an ``insert`` or ``update`` of it is folded into that write (its values win,
+    its increments add up), so a row touched many times in a buffer is written once.
+    Inserts go out as multi-row ``INSERT ... VALUES`` statements, the rest as one
+    ``executemany`` per statement (on PostgreSQL in pipeline mode). Anything else (a read,
+    an unnamed statement) first sends what is buffered. This is the one place where views'
+    writes are batched.
     """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
         self._pipeline: Any = None
-        self._writes: list[_Write] = []
+        self._writes: list[_Write | _Change] = []
+        self._foldable: dict[Hashable, _Change] = {}  # a row's last buffered write, if structured
         self._checks: list[tuple[Any, int, str]] = []  # (cursor, rows it must change, statement)
         self._cursors: list[Any] = []  # closed once their results are in
         self.shredding = False
@@ -86,9 +103,49 @@ class Tx:
             self.execute("PRAGMA secure_delete = ON")
             self.shredding = True
 
+    def insert(self, table: str, values: dict[str, Any], *, row: Hashable) -> None:
+        """Insert the new row ``row`` with ``values`` (column -> value) into ``table``."""
+        change = _Change(table, _storable_values(values), {}, {}, None)
+        if self._pipeline is None:
+            self.execute(change.insert_statement(1), tuple(change.values.values()))
+        else:
+            self._buffer(change, row)
+
+    def update(
+        self,
+        table: str,
+        values: dict[str, Any],
+        key: dict[str, Any],
+        what: str,
+        *,
+        row: Hashable,
+        add: dict[str, int] | None = None,
+    ) -> None:
+        """Set ``values`` (and add ``add`` to numeric columns) of the one row of ``table`` that
+        ``key`` picks; it must change exactly that row, checked now or by ``verify``."""
+        change = _Change(
+            table,
+            _storable_values(values),
+            dict(add or {}),
+            _storable_values(key),
+            what,
+        )
+        if self._pipeline is not None:
+            previous = self._foldable.get(row)
+            if previous is None or not previous.fold(change):
+                self._buffer(change, row)
+        elif self.execute(change.update_statement(), change.update_params()) != 1:
+            raise LookupError(what)
+
+    def _buffer(self, change: _Change, row: Hashable) -> None:
+        change.row = row
+        self._writes.append(change)
+        self._foldable[row] = change
+
     def write(self, statement: str, params: Sequence[Any], *, row: Hashable) -> None:
         """Insert, update or delete the one row ``row`` identifies (buffered when pipelined)."""
         if self._pipeline is not None:
+            self._foldable.pop(row, None)  # what follows is not folded into what came before
             self._writes.append(_Write(statement, storable(params), row, checked=False))
         else:
             self.execute(statement, params)
@@ -96,29 +153,56 @@ class Tx:
     def change_one(self, statement: str, params: Sequence[Any], what: str, *, row: Hashable) -> None:
         """A write that must change exactly one row: checked now, or by ``verify`` when pipelined."""
         if self._pipeline is not None:
+            self._foldable.pop(row, None)
             self._writes.append(_Write(statement, storable(params), row, checked=True))
         elif self.execute(statement, params) != 1:
             raise LookupError(what)
 
     def flush(self) -> None:
-        """Send the buffered writes, one ``executemany`` per statement and round."""
+        """Send the buffered writes: per round, one multi-row insert per table and column set,
+        one ``executemany`` per other statement."""
         writes, self._writes = self._writes, []
-        rounds: list[dict[tuple[str, bool], list[_Write]]] = []
+        self._foldable.clear()
+        rounds: list[dict[Hashable, list[Any]]] = []
         seen: dict[Hashable, int] = {}
         for w in writes:
             n = seen[w.row] = seen.get(w.row, -1) + 1
             if n == len(rounds):
                 rounds.append({})
-            rounds[n].setdefault((w.statement, w.checked), []).append(w)
+            rounds[n].setdefault(w.group(), []).append(w)
         for groups in rounds:
-            for (statement, checked), group in groups.items():
-                cursor = self._raw().connection.cursor()
-                self._cursors.append(cursor)
-                cursor.executemany(
-                    statement.replace("?", "%s") if self.postgres else statement, [w.params for w in group]
-                )
-                if checked:
-                    self._checks.append((cursor, len(group), statement))
+            for group in groups.values():
+                first = group[0]
+                if isinstance(first, _Change) and first.is_insert:
+                    self._send_inserts(group)
+                elif isinstance(first, _Change):
+                    self._send(first.update_statement(), [c.update_params() for c in group], first.what)
+                else:
+                    self._send(
+                        first.statement, [w.params for w in group], first.statement if first.checked else None
+                    )
+
+    def _send_inserts(self, group: list[_Change]) -> None:
+        """PostgreSQL: one statement per group, its rows as one JSON parameter typed by the table's
+        row type (a statement of its own per row count would be parsed anew by the driver)."""
+        first = group[0]
+        if self.postgres:
+            rows = json.dumps([change.values for change in group], ensure_ascii=False)
+            self._send(first.json_insert_statement(), [(rows,)], None)
+            return
+        # SQLite runs in this process: one prepared single-row insert per row costs it less than
+        # building and compiling a multi-row statement.
+        self._send(first.insert_statement(1), [tuple(change.values.values()) for change in group], None)
+
+    def _send(self, statement: str, rows: list[tuple[Any, ...]] | list[list[Any]], what: str | None) -> None:
+        cursor = self._raw().connection.cursor()
+        self._cursors.append(cursor)
+        if len(rows) == 1:
+            cursor.execute(statement.replace("?", "%s") if self.postgres else statement, rows[0])
+        else:
+            cursor.executemany(statement.replace("?", "%s") if self.postgres else statement, rows)
+        if what is not None:
+            self._checks.append((cursor, len(rows), what))
 
     def verify(self) -> None:
         """Send what is buffered; raise ``LookupError`` when a checked write missed its row.
@@ -186,6 +270,66 @@ class _Write:
     params: tuple[Any, ...]
     row: Hashable  # the row it touches, e.g. ("roster", contestant id)
     checked: bool  # it must change exactly one row
+
+    def group(self) -> Hashable:
+        return (self.statement, self.checked)
+
+
+@dataclass
+class _Change:
+    """A buffered insert of a row (``key`` empty) or checked update of one row by its key."""
+
+    table: str
+    values: dict[str, Any]  # insert: every column given; update: the columns set
+    add: dict[str, int]  # update: column -> amount added to it
+    key: dict[str, Any]  # update: column -> value picking the row
+    what: str | None  # update: what it means when no row matches
+    row: Hashable = None
+
+    @property
+    def is_insert(self) -> bool:
+        return not self.key
+
+    def fold(self, later: _Change) -> bool:
+        """Take in ``later``, an update of the same row, as if it ran after this write; False when
+        it cannot be folded (another table or key, or an amount added to a column an insert
+        leaves out or sets to something other than a number)."""
+        if later.table != self.table or (self.key and later.key != self.key):
+            return False
+        counted = [column for column in later.add if self.is_insert or column in self.values]
+        if not all(isinstance(self.values.get(column), int) for column in counted):
+            return False
+        for column, amount in later.add.items():
+            if column in counted:
+                self.values[column] += amount
+            else:
+                self.add[column] = self.add.get(column, 0) + amount
+        for column in later.values:
+            self.add.pop(column, None)
+        self.values.update(later.values)
+        return True
+
+    def group(self) -> Hashable:
+        return (self.table, tuple(self.values), tuple(self.add), tuple(self.key))
+
+    def insert_statement(self, rows: int) -> str:
+        one = "(" + ",".join("?" * len(self.values)) + ")"
+        return f"INSERT INTO {self.table} ({', '.join(self.values)}) VALUES " + ",".join([one] * rows)
+
+    def json_insert_statement(self) -> str:
+        columns = ", ".join(self.values)
+        return (
+            f"INSERT INTO {self.table} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{self.table}, ?::json)"
+        )
+
+    def update_statement(self) -> str:
+        sets = [f"{column} = ?" for column in self.values] + [f"{c} = {c} + ?" for c in self.add]
+        where = " AND ".join(f"{column} = ?" for column in self.key)
+        return f"UPDATE {self.table} SET {', '.join(sets)} WHERE {where}"
+
+    def update_params(self) -> tuple[Any, ...]:
+        return (*self.values.values(), *self.add.values(), *self.key.values())
 
 
 _TRACKING_DDL = (

@@ -71,27 +71,32 @@ class TeamsView(ViewProjection):
         )
 
     def _formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
-        tx.write(
-            self.sql(
-                "INSERT INTO {teams} (team_id, campaign_id, city, changed_at, version) VALUES (?,?,?,?,?)"
-            ),
-            (str(e.originator_id), str(e.campaign_id), e.city, utc_text(e.timestamp), e.originator_version),
+        tx.insert(
+            self.t["teams"],
+            {
+                "team_id": str(e.originator_id),
+                "campaign_id": str(e.campaign_id),
+                "city": e.city,
+                "changed_at": utc_text(e.timestamp),
+                "version": e.originator_version,
+            },
             row=("teams", e.originator_id),
         )
 
     def _touch(self, tx: Tx, e: CityTeam.Event) -> None:
-        tx.change_one(
-            self.sql("UPDATE {teams} SET changed_at = ?, version = ? WHERE team_id = ?"),
-            (utc_text(e.timestamp), e.originator_version, str(e.originator_id)),
+        tx.update(
+            self.t["teams"],
+            {"changed_at": utc_text(e.timestamp), "version": e.originator_version},
+            {"team_id": str(e.originator_id)},
             f"teams: team {e.originator_id} was never formed",
             row=("teams", e.originator_id),
         )
 
     def _added(self, tx: Tx, e: CityTeam.MemberAdded) -> None:
         self._touch(tx, e)
-        tx.write(
-            self.sql("INSERT INTO {team_members} (team_id, contestant_id, role) VALUES (?,?,?)"),
-            (str(e.originator_id), e.contestant_id, e.role),
+        tx.insert(
+            self.t["team_members"],
+            {"team_id": str(e.originator_id), "contestant_id": e.contestant_id, "role": e.role},
             row=("team_members", e.originator_id, e.contestant_id),
         )
 
@@ -131,9 +136,9 @@ class TeamsView(ViewProjection):
         )
 
     def _person(self, tx: Tx, e: Contestant.Nominated) -> None:
-        tx.write(
-            self.sql("INSERT INTO {team_people} (contestant_id, name) VALUES (?,?)"),
-            (str(e.originator_id), self.sealer.seal(e.person.name)),
+        tx.insert(
+            self.t["team_people"],
+            {"contestant_id": str(e.originator_id), "name": self.sealer.seal(e.person.name)},
             row=("team_people", e.originator_id),
         )
 
