@@ -172,6 +172,7 @@ class UserOut(BaseModel):
     disabled: bool
     token_expires_at: datetime | None
     created_at: datetime
+    version: int = Field(description="the user's version: send it as If-Match to change this user")
 
 
 class UserChange(_Request):

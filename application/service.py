@@ -67,7 +67,7 @@ from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.ages import AgeRule
 from domain.awards import AwardRules
-from domain.campaign import Campaign
+from domain.campaign import Campaign, PhaseEdge
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.enrolment import contestant_scopes, free_places, take_places
@@ -260,20 +260,25 @@ class CampaignService(Application[UUID]):
             campaign.amend_timeline(changes, context)
             return campaign.rule_version
 
-        return self._on_campaign(campaign_id, act)
+        return self._on_campaign(campaign_id, context, act, lambda done: done.rule_version)
 
     def open_phase(self, campaign_id: UUID, code: PhaseCode, context: DecisionContext) -> None:
-        self._on_campaign(campaign_id, lambda c: c.open_now(code, context))
+        self._on_campaign(campaign_id, context, lambda c: c.open_now(code, context), lambda _: None)
 
     def close_phase(self, campaign_id: UUID, code: PhaseCode, context: DecisionContext) -> None:
-        self._on_campaign(campaign_id, lambda c: c.close_now(code, context))
+        self._on_campaign(campaign_id, context, lambda c: c.close_now(code, context), lambda _: None)
 
     def record_due_boundaries(
         self, campaign_id: UUID, context: DecisionContext
     ) -> list[tuple[PhaseCode, Side]]:
         """Record every phase and channel boundary due by the context's instant; idempotent, in
         timeline order. The scheduler decides as ``SCHEDULER``."""
-        return self._on_campaign(campaign_id, lambda c: c.record_due_boundaries(context))
+        return self._on_campaign(
+            campaign_id,
+            context,
+            lambda c: c.record_due_boundaries(context),
+            lambda _: self._edges_recorded_by(campaign_id, context.command_id),
+        )
 
     def get_campaign(self, campaign_id: UUID) -> Campaign:
         return self._get(Campaign, campaign_id, CampaignNotFound)
@@ -651,7 +656,7 @@ class CampaignService(Application[UUID]):
             campaign.set_retention(policy, context)
             return campaign.rule_version
 
-        return self._on_campaign(campaign_id, act)
+        return self._on_campaign(campaign_id, context, act, lambda done: done.rule_version)
 
     def retention_plan(self, campaign_id: UUID, actor: Actor) -> RetentionPlan:
         """Who the policy would erase and when, erasing nothing (the dry run)."""
@@ -692,7 +697,7 @@ class CampaignService(Application[UUID]):
         for start in range(0, len(pending), batch):
             erased += self._erase_together(pending[start : start + batch], erasing)
         self._destroy_repeats(campaign_id)
-        self._on_campaign(campaign_id, lambda c: c.record_retention(erased, context))
+        self._on_campaign(campaign_id, context, lambda c: c.record_retention(erased, context), lambda _: None)
         return erased
 
     def _erase_together(self, ids: Sequence[UUID], context: DecisionContext) -> int:
@@ -904,15 +909,35 @@ class CampaignService(Application[UUID]):
 
     # --- machinery -----------------------------------------------------------
 
-    def _on_campaign(self, campaign_id: UUID, act: Callable[[Campaign], T]) -> T:
-        def attempt() -> T:
+    def _on_campaign(
+        self,
+        campaign_id: UUID,
+        context: DecisionContext,
+        act: Callable[[Campaign], T],
+        answer: Callable[[Campaign], T],
+    ) -> T:
+        """Load the campaign, let it decide, save. A re-sent command whose write went through is
+        answered from the campaign as that write left it (``answer``), never decided twice."""
+
+        def attempt() -> tuple[T]:  # boxed: ``None`` is a decision's answer, not "not mine"
             campaign = self.get_campaign(campaign_id)
             result = act(campaign)
             if campaign.pending_events:
                 self.save(campaign)
-            return result
+            return (result,)
 
-        return self._retrying(attempt)
+        def own_write() -> tuple[T] | None:
+            done = self._written_by(Campaign, campaign_id, context.command_id)
+            return None if done is None else (answer(done),)
+
+        return self._retrying(attempt, own_write)[0]
+
+    def _edges_recorded_by(self, campaign_id: UUID, command_id: str | None) -> list[tuple[PhaseCode, Side]]:
+        return [
+            (PhaseCode(e.code), "opens" if isinstance(e, Campaign.PhaseOpened) else "closes")
+            for e in self.events.get(campaign_id)
+            if isinstance(e, PhaseEdge) and e.decision.command_id == command_id
+        ]
 
     def _allotments(
         self, campaign_id: UUID, scopes: Iterable[str], at: datetime, *, as_cached: bool = False

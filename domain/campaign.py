@@ -17,10 +17,8 @@ from domain.errors import (
     AgeNotAllowed,
     InvalidTimeline,
     NotPermitted,
-    OutOfOrder,
     ReasonRequired,
     RetentionRefused,
-    VersionConflict,
 )
 from domain.events import DecisionCreated, DecisionEvent
 from domain.ids import campaign_id
@@ -399,8 +397,7 @@ class Campaign(Aggregate):
                 continue
             closing = side == "closes" and current is PhaseStatus.OPEN and due is PhaseStatus.CLOSED
             if opening or closing:
-                self._require_in_order(at, "record boundaries")
-                self._require_version(context, "record boundaries")
+                self._require_current(context, "record boundaries")
                 self._record_edge(code, side, instant, context)
                 recorded.append((code, side))
         return recorded
@@ -445,8 +442,7 @@ class Campaign(Aggregate):
             raise RetentionRefused(f"{action}: the policy is not due at {shanghai_text(at)}")
         if self.retention_done is not None:
             raise RetentionRefused(f"{action}: recorded already at {shanghai_text(self.retention_done)}")
-        self._require_in_order(at, action)
-        self._require_version(context, action)
+        self._require_current(context, action)
         assert self.retention is not None  # noqa: S101 - due only with a policy
         named = replace(context, reason=self.retention.describe(self.rule_version))
         self._retention_carried_out(
@@ -471,23 +467,10 @@ class Campaign(Aggregate):
         """An organiser's decision: permitted, with its reason, in order, on the version they saw."""
         _require_organiser(context.actor, action)
         _require_reason(context.reason, action)
-        self._require_in_order(context.at, action)
-        self._require_version(context, action)
+        self._require_current(context, action)
 
-    def _require_version(self, context: DecisionContext, action: str) -> None:
-        expected = context.expected_version
-        if expected is not None and expected != self.stored_version:
-            raise VersionConflict(
-                f"{action}: the campaign is at version {self.stored_version}, "
-                f"not {expected}; reload and decide again"
-            )
-
-    def _require_in_order(self, at: datetime, action: str) -> None:
-        if at < self.modified_on:
-            raise OutOfOrder(
-                f"{action}: {shanghai_text(at)} is earlier than this campaign's last recorded "
-                f"decision ({shanghai_text(self.modified_on)})"
-            )
+    def _require_current(self, context: DecisionContext, action: str) -> None:
+        context.require_current(action, "campaign", version=self.stored_version, last=self.modified_on)
 
     def _record_edge(
         self,

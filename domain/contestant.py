@@ -18,7 +18,6 @@ from domain.errors import (
     NotPermitted,
     OutOfOrder,
     ReasonRequired,
-    VersionConflict,
 )
 from domain.events import ERASED, DecisionCreated, DecisionEvent, PersonRecord
 from domain.ids import contestant_id
@@ -213,16 +212,7 @@ class Contestant(Aggregate):
         # every new nomination meets.
         if self.erased and person is None:
             raise AlreadyErased(f"{action}: contestant {self.id} was erased; nothing more is decided on them")
-        if context.at < self.modified_on:
-            raise OutOfOrder(
-                f"{action}: {shanghai_text(context.at)} is earlier than this contestant's "
-                f"last recorded decision ({shanghai_text(self.modified_on)})"
-            )
-        if context.expected_version is not None and context.expected_version != self.version:
-            raise VersionConflict(
-                f"{action}: the contestant is at version {self.version}, "
-                f"not {context.expected_version}; reload and decide again"
-            )
+        context.require_current(action, "contestant", version=self.version, last=self.modified_on)
         decide(
             trigger,
             current=self.status,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, OutOfOrder, VersionConflict
 from domain.text import check_text
-from domain.timeline import to_utc
+from domain.timeline import shanghai_text, to_utc
 from domain.values import Actor
 
 
@@ -68,3 +68,20 @@ class DecisionContext:
     def recorded(self, rule_version: int) -> Decision:
         """The decision as its event records it."""
         return Decision.of(self.actor, rule_version, self.reason, self.evidence, self.command_id)
+
+    def require_current(self, action: str, what: str, *, version: int, last: datetime) -> None:
+        """Refuse a decision dated before ``what``'s last recorded one (history is not
+        rewritten), or taken on another version than the decider saw (``If-Match``).
+
+        :param what: the aggregate as a message names it, e.g. ``"contestant"``.
+        """
+        if self.at < last:
+            raise OutOfOrder(
+                f"{action}: {shanghai_text(self.at)} is earlier than this {what}'s "
+                f"last recorded decision ({shanghai_text(last)})"
+            )
+        expected = self.expected_version
+        if expected is not None and expected != version:
+            raise VersionConflict(
+                f"{action}: the {what} is at version {version}, not {expected}; reload and decide again"
+            )

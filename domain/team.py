@@ -15,12 +15,10 @@ from domain.errors import (
     InvalidTimeline,
     InvalidValue,
     NotPermitted,
-    OutOfOrder,
     PhaseClosed,
     TeamCityMismatch,
     TeamFull,
     TeamIncomplete,
-    VersionConflict,
 )
 from domain.events import DecisionEvent
 from domain.ids import team_id
@@ -182,17 +180,7 @@ class CityTeam(Aggregate):
 
         Checked once the caller may decide, so nobody else learns how far the team has moved.
         """
-        if context.at < self.modified_on:
-            raise OutOfOrder(
-                f"{action}: {shanghai_text(context.at)} is earlier than this team's "
-                f"last recorded change ({shanghai_text(self.modified_on)})"
-            )
-        expected = context.expected_version
-        if expected is not None and expected != self.stored_version:
-            raise VersionConflict(
-                f"{action}: the team is at version {self.stored_version}, "
-                f"not {expected}; reload and decide again"
-            )
+        context.require_current(action, "team", version=self.stored_version, last=self.modified_on)
         return context.recorded(rule_version)
 
     def appoint_leader(

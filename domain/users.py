@@ -190,6 +190,7 @@ class User(Aggregate):
         require_admin(context.actor, "disable user")
         if context.actor.user == self.username:
             raise NotPermitted("disable user: organisers cannot disable themselves")
+        self._require_current(context, "disable user")
         if not self.disabled:
             self._disabled(decision=self._change(context, "停用"), timestamp=context.at)
 
@@ -199,6 +200,7 @@ class User(Aggregate):
 
     def enable(self, context: DecisionContext) -> None:
         require_admin(context.actor, "enable user")
+        self._require_current(context, "enable user")
         if self.disabled:
             self._enabled(decision=self._change(context, "启用"), timestamp=context.at)
 
@@ -209,6 +211,7 @@ class User(Aggregate):
     def rotate_token(self, token_hash: str, context: DecisionContext, *, expires_at: datetime | None) -> None:
         """A new token replaces the old one, which stops at once."""
         require_admin(context.actor, "rotate token")
+        self._require_current(context, "rotate token")
         problems: dict[str, str] = {}
         if len(token_hash) != 64:
             problems["token_hash"] = "a SHA-256 hex digest is required"  # noqa: S105 - a message
@@ -228,6 +231,10 @@ class User(Aggregate):
     ) -> None:
         self.token_hash = token_hash
         self.token_expires_at = token_expires_at
+
+    def _require_current(self, context: DecisionContext, action: str) -> None:
+        """In order and on the version the organiser saw (``UserOut.version``, sent as If-Match)."""
+        context.require_current(action, "user", version=self.version, last=self.modified_on)
 
     def _change(self, context: DecisionContext, what: str) -> Decision:
         return _recorded(context, f"{what}：{_describe(self.username, self.role.value, self.city)}")

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth import new_token, token_hash
-from api.deps import CurrentActor, IdempotencyDep, RecentTokensDep, ServiceDep, UnversionedDecisionDep
+from api.deps import (
+    CurrentActor,
+    DecisionDep,
+    IdempotencyDep,
+    RecentTokensDep,
+    ServiceDep,
+    UnversionedDecisionDep,
+)
 from api.idempotency import rendered
 from api.problems import responses
 from api.readmodel import MinPosition, ViewsDep, read_after
@@ -58,6 +65,7 @@ def user_out(user: User) -> UserOut:
         disabled=user.disabled,
         token_expires_at=user.token_expires_at,
         created_at=user.created_at,
+        version=user.version,
     )
 
 
@@ -124,17 +132,19 @@ def user_audit(
     return AuditOut(entries=[AuditEntryOut(**vars(e)) for e in entries], next_after=next_after)
 
 
-@router.post("/{username}/disable", response_model=UserOut, responses=responses(401, 403, 404, 422, 503))
+@router.post(
+    "/{username}/disable", response_model=UserOut, responses=responses(401, 403, 404, 409, 412, 422, 503)
+)
 def disable_user(
     username: Username,
     body: UserChange,
     service: ServiceDep,
-    context: UnversionedDecisionDep,
+    context: DecisionDep,
     idem: IdempotencyDep,
     recent: RecentTokensDep,
 ) -> JSONResponse:
     """The user's token stops at once here and within 3 s in every other process; the user stays
-    on the record."""
+    on the record. With ``If-Match``, only on that version of the user."""
 
     def decide() -> UserOut:
         require_admin(context.actor, "disable user")
@@ -145,15 +155,18 @@ def disable_user(
     return idem.answer(200, body, decide)
 
 
-@router.post("/{username}/enable", response_model=UserOut, responses=responses(401, 403, 404, 422, 503))
+@router.post(
+    "/{username}/enable", response_model=UserOut, responses=responses(401, 403, 404, 409, 412, 422, 503)
+)
 def enable_user(
     username: Username,
     body: UserChange,
     service: ServiceDep,
-    context: UnversionedDecisionDep,
+    context: DecisionDep,
     idem: IdempotencyDep,
 ) -> JSONResponse:
-    """A disabled user's token works again (unless it expired or was replaced)."""
+    """A disabled user's token works again (unless it expired or was replaced). With
+    ``If-Match``, only on that version of the user."""
 
     def decide() -> UserOut:
         require_admin(context.actor, "enable user")
@@ -162,16 +175,19 @@ def enable_user(
     return idem.answer(200, body, decide)
 
 
-@router.post("/{username}/token", response_model=TokenIssued, responses=responses(401, 403, 404, 422, 503))
+@router.post(
+    "/{username}/token", response_model=TokenIssued, responses=responses(401, 403, 404, 409, 412, 422, 503)
+)
 def rotate_token(
     username: Username,
     body: TokenRotation,
     service: ServiceDep,
-    context: UnversionedDecisionDep,
+    context: DecisionDep,
     idem: IdempotencyDep,
     recent: RecentTokensDep,
 ) -> JSONResponse:
-    """A new token, shown once, replaces the user's token (which stops at once); optionally expiring."""
+    """A new token, shown once, replaces the user's token (which stops at once); optionally
+    expiring. With ``If-Match``, only on that version of the user."""
 
     def decide() -> TokenIssued:
         require_admin(context.actor, "rotate token")

@@ -124,3 +124,40 @@ def test_every_user_management_act_is_on_the_audit_trail(api: Api) -> None:
         ("TokenRotated", "bootstrap-admin"),
     ]
     assert client.get("/api/users/audit", headers=api.as_("judge")).status_code == 403
+
+
+def _version(client: TestClient, username: str) -> int:
+    listed = client.get("/api/users", headers=ADMIN_HEADERS).json()
+    version: int = next(u["version"] for u in listed if u["username"] == username)
+    return version
+
+
+def test_if_match_guards_a_user_change_against_the_version_the_list_gave(client: TestClient) -> None:
+    _create(client, "judge-4")
+    seen = _version(client, "judge-4")
+    assert seen == 1
+    disabled = client.post(
+        "/api/users/judge-4/disable", json={}, headers={**ADMIN_HEADERS, "If-Match": f'"{seen}"'}
+    )
+    assert (disabled.status_code, disabled.json()["version"]) == (200, 2)
+    for path in ("enable", "token"):  # what the organiser saw is gone: nothing is changed
+        stale = client.post(
+            f"/api/users/judge-4/{path}", json={}, headers={**ADMIN_HEADERS, "If-Match": f'"{seen}"'}
+        )
+        assert (stale.status_code, stale.json()["rule"]) == (412, "version_conflict")
+    assert stale.json()["detail"] == "rotate token: the user is at version 2, not 1; reload and decide again"
+    assert _version(client, "judge-4") == 2
+    enabled = client.post("/api/users/judge-4/enable", json={}, headers={**ADMIN_HEADERS, "If-Match": '"2"'})
+    assert (enabled.status_code, enabled.json()["disabled"]) == (200, False)
+
+
+def test_a_user_change_dated_before_the_users_last_is_refused(client: TestClient, clock: Clock) -> None:
+    clock.now = LAUNCH
+    _create(client, "judge-5")
+    clock.now = LAUNCH - timedelta(microseconds=1)
+    early = client.post("/api/users/judge-5/disable", json={}, headers=ADMIN_HEADERS)
+    assert (early.status_code, early.json()["rule"]) == (409, "out_of_order")
+    assert "earlier than this user's last recorded decision" in early.json()["detail"]
+    assert _version(client, "judge-5") == 1
+    clock.now = LAUNCH  # the same instant as the last decision is in order
+    assert client.post("/api/users/judge-5/disable", json={}, headers=ADMIN_HEADERS).status_code == 200

@@ -8,6 +8,7 @@ deterministic: the recorder inserts the same events twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +16,12 @@ from eventsourcing.persistence import StoredEvent
 
 from application import decisions
 from application.service import CampaignService
+from domain.campaign import PhaseEdge
 from domain.decision import DecisionContext
 from domain.errors import DuplicatePerson, InvalidTransition
 from domain.lifecycle import Status
-from domain.values import Channel
+from domain.timeline import PhaseCode, PhaseStatus
+from domain.values import SCHEDULER, Channel
 from tests.builders import ADMIN, city_staff, make_person, shanghai
 from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
 
@@ -104,3 +107,41 @@ def test_another_command_on_the_same_state_is_still_refused(
         service.decide(
             contestant_id, decisions.VERIFY, DecisionContext(actor=ADMIN, at=REVIEWING, command_id="b")
         )
+
+
+def test_a_campaign_decision_resent_after_its_commit_answers_as_done(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deciding again would amend the timeline twice (two rule versions); the own write answers."""
+    campaign_id = launch(service)
+    before = service.get_campaign(campaign_id)
+    resent = _resend_first_insert(service, monkeypatch)
+    context = DecisionContext(actor=ADMIN, at=RECOMMENDING, reason="延期", command_id="amend-1")
+    closes = before.timeline[PhaseCode.RECOMMENDATION].closes + timedelta(days=3)
+    version = service.amend_timeline(campaign_id, {PhaseCode.RECOMMENDATION: {"closes": closes}}, context)
+    assert resent == [1]
+    assert version == before.rule_version + 1
+    after = service.get_campaign(campaign_id)
+    assert (after.version, after.timeline[PhaseCode.RECOMMENDATION].closes) == (before.version + 1, closes)
+
+
+def test_phase_edges_resent_after_their_commit_are_answered_not_refused(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-sent opening would be refused as already open; the boundaries a re-sent run recorded
+    are its answer, not the empty list a second run finds."""
+    campaign_id = launch(service)
+    resent = _resend_first_insert(service, monkeypatch)
+    reason = DecisionContext(actor=ADMIN, at=RECOMMENDING, reason="提前开放", command_id="open-1")
+    service.open_phase(campaign_id, PhaseCode.SELF_REGISTRATION, reason)
+    assert resent == [3]  # the registration phase, then its channels
+    assert service.get_campaign(campaign_id).phase_status[PhaseCode.SELF_REGISTRATION] is PhaseStatus.OPEN
+
+    resent = _resend_first_insert(service, monkeypatch)
+    due = DecisionContext(actor=SCHEDULER, at=REVIEWING, command_id="tick-1")
+    recorded = service.record_due_boundaries(campaign_id, due)
+    assert resent
+    edges = [e for e in service.events.get(campaign_id) if isinstance(e, PhaseEdge)]
+    mine = [(PhaseCode(e.code), type(e).__name__) for e in edges if e.decision.command_id == "tick-1"]
+    assert mine
+    assert recorded == [(code, "opens" if kind == "PhaseOpened" else "closes") for code, kind in mine]

@@ -167,7 +167,7 @@ def test_each_is_refused_when_dated_before_the_teams_last_change_and_taken_at_th
         decide(team, campaign, context(at - timedelta(microseconds=1), expected_version=2))
     assert refused.value.rule == "out_of_order"
     assert refused.value.detail.startswith(f"{name}: ")
-    assert "earlier than this team's last recorded change" in refused.value.detail
+    assert "earlier than this team's last recorded decision" in refused.value.detail
     assert team.pending_events == []
 
     decide(team, campaign, context(at, expected_version=2))
