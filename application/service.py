@@ -245,7 +245,9 @@ class CampaignService(Application[UUID]):
             awards=awards,
             retention=retention,
         )
-        self._save_translating(campaign, on_conflict=lambda: CampaignExists(name, campaign.id))
+        self._save_translating(
+            campaign, command_id=context.command_id, on_conflict=lambda: CampaignExists(name, campaign.id)
+        )
         return campaign.id
 
     def amend_timeline(
@@ -1030,11 +1032,22 @@ class CampaignService(Application[UUID]):
             return None
         return self._get(kind, aggregate_id, NothingStored, version=mine[-1])
 
-    def _save_translating(self, *aggregates: Aggregate, on_conflict: Callable[[], Exception]) -> None:
+    def _save_translating(
+        self,
+        first: Aggregate,
+        *others: Aggregate,
+        command_id: str | None,
+        on_conflict: Callable[[], Exception],
+    ) -> None:
+        """Save new aggregates; a conflict is ``on_conflict()``, unless the store re-sent this
+        command's own insert after its commit went through (then the write is done)."""
         try:
             with _store_errors():
-                self.save(*aggregates)
+                self.save(first, *others)
         except IntegrityError:
+            with _store_errors():
+                if self._written_by(type(first), first.id, command_id) is not None:
+                    return
             raise on_conflict() from None
 
     # --- users, personal-data reads, idempotent answers (appended for the API) ---
@@ -1069,6 +1082,7 @@ class CampaignService(Application[UUID]):
         self._save_translating(
             user,
             claim,
+            command_id=context.command_id,
             on_conflict=lambda: ConfusableUsername(
                 f"create user: {user.username!r} is taken or reads like an existing user's name"
             ),

@@ -8,6 +8,7 @@ deterministic: the recorder inserts the same events twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,15 +16,17 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from application import decisions
+from application.errors import CampaignExists
 from application.service import CampaignService
 from domain.campaign import PhaseEdge
 from domain.decision import DecisionContext
 from domain.errors import DuplicatePerson, InvalidTransition
 from domain.lifecycle import Status
 from domain.timeline import PhaseCode, PhaseStatus
+from domain.users import DuplicateUser
 from domain.values import SCHEDULER, Channel
 from tests.builders import ADMIN, city_staff, make_person, shanghai
-from tests.integration.helpers import RECOMMENDING, REVIEWING, launch, recommend
+from tests.integration.helpers import LAUNCH, RECOMMENDING, REVIEWING, launch, recommend
 
 WUHAN = "武汉市"
 PICKED = shanghai(2021, 9, 2, 10)  # teams are entered for the finals
@@ -117,7 +120,9 @@ def test_a_campaign_decision_resent_after_its_commit_answers_as_done(
     before = service.get_campaign(campaign_id)
     resent = _resend_first_insert(service, monkeypatch)
     context = DecisionContext(actor=ADMIN, at=RECOMMENDING, reason="延期", command_id="amend-1")
-    closes = before.timeline[PhaseCode.RECOMMENDATION].closes + timedelta(days=3)
+    closing = before.timeline[PhaseCode.RECOMMENDATION].closes
+    assert closing is not None
+    closes = closing + timedelta(days=3)
     version = service.amend_timeline(campaign_id, {PhaseCode.RECOMMENDATION: {"closes": closes}}, context)
     assert resent == [1]
     assert version == before.rule_version + 1
@@ -145,3 +150,23 @@ def test_phase_edges_resent_after_their_commit_are_answered_not_refused(
     mine = [(PhaseCode(e.code), type(e).__name__) for e in edges if e.decision.command_id == "tick-1"]
     assert mine
     assert recorded == [(code, "opens" if kind == "PhaseOpened" else "closes") for code, kind in mine]
+
+
+def test_a_launch_and_a_user_creation_resent_after_their_commit_answer_as_done(
+    service: CampaignService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both would be refused as taken (the name exists); a different command still is."""
+    resent = _resend_first_insert(service, monkeypatch)
+    launched = service.launch_campaign("战友杯", DecisionContext(actor=ADMIN, at=LAUNCH, command_id="go"))
+    assert resent == [1]
+    assert service.get_campaign(launched).version == 1
+    with pytest.raises(CampaignExists):
+        service.launch_campaign("战友杯", DecisionContext(actor=ADMIN, at=LAUNCH, command_id="again"))
+
+    resent = _resend_first_insert(service, monkeypatch)
+    context = DecisionContext(actor=ADMIN, at=LAUNCH, command_id="user-1")
+    user = service.create_user("judge-1", "judge", None, "0" * 64, context)
+    assert resent == [2]  # the user and the claim on its name
+    assert service.get_user(user.id) is not None
+    with pytest.raises(DuplicateUser):
+        service.create_user("judge-1", "judge", None, "0" * 64, replace(context, command_id="user-2"))
