@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
@@ -26,6 +27,7 @@ from api.schemas import (
     TimelineAmend,
 )
 from api.views import campaign_out, contestant_ref, person_of, timeline_changes
+from application.service import CampaignService
 from domain.ages import AgeRule
 from domain.awards import AwardRules
 from domain.campaign import Campaign
@@ -189,52 +191,41 @@ def retention_plan(cid: CampaignId, service: ServiceDep, actor: CurrentActor) ->
     )
 
 
-@router.post(
-    "/{cid}/phases/{code}/open",
-    response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 412, 422, 503),
-)
-def open_phase(
-    cid: CampaignId,
-    code: Code,
-    body: Override,
-    service: ServiceDep,
-    context: DecisionDep,
-    idem: IdempotencyDep,
-) -> JSONResponse:
-    """Organiser override: open a phase or channel now. With ``If-Match``, only on that version
-    of the campaign."""
-    now = context.at
+def _override(
+    verb: str, act: Callable[[CampaignService], Callable[..., None]]
+) -> Callable[..., JSONResponse]:
+    def endpoint(
+        cid: CampaignId,
+        code: Code,
+        body: Override,
+        service: ServiceDep,
+        context: DecisionDep,
+        idem: IdempotencyDep,
+    ) -> JSONResponse:
+        now = context.at
 
-    def decide() -> CampaignOut:
-        service.open_phase(cid, code, replace(context, reason=body.reason, evidence=body.evidence))
-        return campaign_out(service.get_campaign(cid), now)
+        def decide() -> CampaignOut:
+            act(service)(cid, code, replace(context, reason=body.reason, evidence=body.evidence))
+            return campaign_out(service.get_campaign(cid), now)
 
-    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
+        return idem.answer(
+            status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now))
+        )
+
+    endpoint.__name__ = f"{verb}_phase"
+    endpoint.__doc__ = (
+        f"Organiser override: {verb} a phase or channel now. With ``If-Match``, only on that "
+        "version of the campaign."
+    )
+    return endpoint
 
 
-@router.post(
-    "/{cid}/phases/{code}/close",
-    response_model=CampaignOut,
-    responses=responses(401, 403, 404, 409, 412, 422, 503),
-)
-def close_phase(
-    cid: CampaignId,
-    code: Code,
-    body: Override,
-    service: ServiceDep,
-    context: DecisionDep,
-    idem: IdempotencyDep,
-) -> JSONResponse:
-    """Organiser override: close a phase or channel now. With ``If-Match``, only on that version
-    of the campaign."""
-    now = context.at
-
-    def decide() -> CampaignOut:
-        service.close_phase(cid, code, replace(context, reason=body.reason, evidence=body.evidence))
-        return campaign_out(service.get_campaign(cid), now)
-
-    return idem.answer(status.HTTP_200_OK, body, decide, rendered(Campaign, lambda c: campaign_out(c, now)))
+for _verb, _act in (("open", lambda s: s.open_phase), ("close", lambda s: s.close_phase)):
+    router.post(
+        f"/{{cid}}/phases/{{code}}/{_verb}",
+        response_model=CampaignOut,
+        responses=responses(401, 403, 404, 409, 412, 422, 503),
+    )(_override(_verb, _act))
 
 
 @router.post(
