@@ -17,7 +17,9 @@ The campaign's events are read and decoded once and kept (for the campaign read 
 ``KEPT_EVENTS``), then extended by what the log has gained; an erasure in the new events
 drops them, so an erased person is decoded again, as erased. An event that a later one of
 its originator writes over in every view taking it (a score recorded again) is applied only
-when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
+when no later one is dated up to the instant, and decoded only then. Of each event only what
+the views read is decoded: never who decided (``LEFT_OUT``), and of a change of status or a
+place taken or given back nothing but its instant (``INSTANT_ONLY``). A replay is kept for a few
 further reads (another page, the quotas beside the roster) while the log's head has not moved;
 every instant at or after the latest event reads all of them, so the replay at that event's date
 answers for each (the warm-up builds it), except from a log that is not kept.
@@ -47,6 +49,7 @@ from application.person_keys import SubjectMapper
 from application.replay_decoding import Decoding
 from domain.contestant import Contestant
 from domain.lifecycle import Status
+from domain.places import Allotment
 from domain.timeline import to_utc
 from projections.base import ViewProjection
 from projections.paused_collector import collector_paused
@@ -67,6 +70,23 @@ _NOMINATED = get_topic(Contestant.Nominated)
 #: The sealed fields the views show (the training account); the decisions' reasons and
 #: evidence, sealed too, are never read by them and stay shut.
 OPENED = frozenset({"training_account"})
+#: What the views never read of an event: who decided (the roster and the quotas show no decision).
+LEFT_OUT = ("decision",)
+#: Events of which the views read nothing but whose and when (a change of status, a place taken
+#: or given back): only their instant is decoded.
+INSTANT_ONLY = frozenset(
+    get_topic(kind)
+    for kind in (
+        Contestant.Verified,
+        Contestant.Rejected,
+        Contestant.Reconsidered,
+        Contestant.Trained,
+        Contestant.Withdrawn,
+        Contestant.Disqualified,
+        Allotment.PlaceTaken,
+        Allotment.PlaceReleased,
+    )
+)
 
 
 class _GivenUp(Exception):
@@ -209,7 +229,7 @@ class AsOfViews:
         self.last_wins = scratch.last_wins
         mapper = app.mapper
         self._decoding: Callable[[], Callable[[Notification], Any]] = (
-            partial(Decoding, mapper, OPENED)
+            partial(Decoding, mapper, OPENED, LEFT_OUT, INSTANT_ONLY)
             if isinstance(mapper, SubjectMapper) and isinstance(mapper.transcoder, JSONTranscoder)
             else lambda: mapper.to_domain_event
         )
