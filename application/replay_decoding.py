@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import resolve_topic
 
 from application.person_keys import SubjectMapper, subject
+from application.recorders import LogRow
 
 #: Transcodings whose values are immutable and equal when their data are: shared once revived.
 SHARED = frozenset({"uuid_hex", "actor", "decision"})
@@ -61,7 +62,7 @@ class Decoding:
         self._instant_only = frozenset(instant_only)
         self._datetime = self._names["datetime_iso"]
 
-    def __call__(self, stored_event: StoredEvent) -> Any:
+    def __call__(self, stored_event: StoredEvent | LogRow) -> Any:
         mapper, topic = self.mapper, stored_event.topic
         cls = self._classes.get(topic)
         if cls is None:
@@ -101,7 +102,7 @@ class Decoding:
         mapper.open_sealed(state, self.opened)
         return domain_event
 
-    def _event(self, cls: type[Any], stored_event: StoredEvent, state: dict[str, Any]) -> Any:
+    def _event(self, cls: type[Any], stored_event: StoredEvent | LogRow, state: dict[str, Any]) -> Any:
         originator_id = stored_event.originator_id
         convertor = find_id_convertor(cast("Hashable", cls), cast("Hashable", type(originator_id)))
         state["originator_id"] = convertor(originator_id)
@@ -110,7 +111,7 @@ class Decoding:
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event
 
-    def _instant(self, stored_event: StoredEvent) -> Any:
+    def _instant(self, stored_event: StoredEvent | LogRow) -> Any:
         """The event's instant read from the head of its JSON; None when it is not there."""
         mapper = self.mapper
         try:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from application.bootstrap import build_service
 from application.person_keys import SubjectMapper
+from application.recorders import PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.replay_decoding import Decoding
 from application.service import CampaignService
 from domain.contestant import Contestant
@@ -139,3 +140,20 @@ def test_an_instant_not_at_the_head_of_the_json_is_found_by_parsing_it_whole(
     expected = mapper.to_domain_event(verified, opened=OPENED)
     assert decoded.timestamp == expected.timestamp
     assert vars(decoded) == {k: v for k, v in vars(expected).items() if k not in LEFT_OUT}
+
+
+def test_the_log_read_for_a_replay_is_the_notifications_the_library_reads(service: CampaignService) -> None:
+    scripted_campaign(service)
+    recorder = service.recorder
+    assert isinstance(recorder, SQLiteCampaignRecorder | PostgresCampaignRecorder)
+    head = recorder.max_notification_id() or 0
+    topics = [get_topic(Contestant.Nominated), get_topic(Contestant.Verified), get_topic(Contestant.Competed)]
+    for after, stop, limit in ((0, head, 10_000), (3, head - 2, 10_000), (0, head, 4), (head, head, 10)):
+        expected = recorder.select_notifications(
+            start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
+        )
+        rows = recorder.select_log(after, stop, topics, limit)
+        assert [tuple(row) for row in rows] == [
+            (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in expected
+        ]
+    assert len(recorder.select_log(0, head, topics, 10_000)) > 10
