@@ -17,7 +17,9 @@ The campaign's events are read and decoded once and kept (for the campaign read 
 ``KEPT_EVENTS``), then extended by what the log has gained; an erasure in the new events
 drops them, so an erased person is decoded again, as erased. An event that a later one of
 its originator writes over in every view taking it (a score recorded again) is applied only
-when no later one is dated up to the instant, and decoded only then. A replay is kept for a few
+when no later one is dated up to the instant, and decoded only then. Of each event only what
+the views read is decoded: never who decided (``LEFT_OUT``), and of a change of status or a
+place taken or given back nothing but its instant (``INSTANT_ONLY``). A replay is kept for a few
 further reads (another page, the quotas beside the roster) while the log's head has not moved;
 every instant at or after the latest event reads all of them, so the replay at that event's date
 answers for each (the warm-up builds it), except from a log that is not kept.
@@ -44,9 +46,11 @@ from eventsourcing.utils import TopicError, get_topic
 
 from application.errors import StoreUnavailable
 from application.person_keys import SubjectMapper
+from application.recorders import LogRow, PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.replay_decoding import Decoding
 from domain.contestant import Contestant
 from domain.lifecycle import Status
+from domain.places import Allotment
 from domain.timeline import to_utc
 from projections.base import ViewProjection
 from projections.paused_collector import collector_paused
@@ -54,6 +58,8 @@ from projections.quotas import QuotasView
 from projections.roster import RosterRow, RosterView
 from projections.store import Tx, ViewDatabase
 
+#: A notification read from the log: the campaign recorders' plain tuple, or the library's.
+Read = LogRow | Notification
 #: Notifications read per query of the log.
 BATCH = 5000
 #: Replays kept for further reads at the same instant and head.
@@ -67,6 +73,23 @@ _NOMINATED = get_topic(Contestant.Nominated)
 #: The sealed fields the views show (the training account); the decisions' reasons and
 #: evidence, sealed too, are never read by them and stay shut.
 OPENED = frozenset({"training_account"})
+#: What the views never read of an event: who decided (the roster and the quotas show no decision).
+LEFT_OUT = ("decision",)
+#: Events of which the views read nothing but whose and when (a change of status, a place taken
+#: or given back): only their instant is decoded.
+INSTANT_ONLY = frozenset(
+    get_topic(kind)
+    for kind in (
+        Contestant.Verified,
+        Contestant.Rejected,
+        Contestant.Reconsidered,
+        Contestant.Trained,
+        Contestant.Withdrawn,
+        Contestant.Disqualified,
+        Allotment.PlaceTaken,
+        Allotment.PlaceReleased,
+    )
+)
 
 
 class _GivenUp(Exception):
@@ -100,13 +123,13 @@ class _CampaignLog:
     """
 
     campaign_id: UUID
-    decode: Callable[[Notification], Any]
+    decode: Callable[[Read], Any]
     head: int = 0
     events: list[tuple[int, str, Any]] = field(default_factory=list)
     members: set[Any] = field(default_factory=set)
     name_orders: dict[str, str] = field(default_factory=dict)  # dropped with the events
     erased: set[Any] = field(default_factory=set)  # contestants with an erasure in the events
-    undecoded: dict[int, Notification] = field(default_factory=dict)  # by place in ``events``
+    undecoded: dict[int, Read] = field(default_factory=dict)  # by place in ``events``
     runs: dict[tuple[Any, str], list[int]] = field(default_factory=dict)  # last-wins places by originator
     _latest: tuple[tuple[int, int], datetime | None] | None = None  # ((head, events), latest) last found
 
@@ -208,10 +231,10 @@ class AsOfViews:
         self.topics = sorted(scratch.by_topic)  # the views' own handler tables say what to read
         self.last_wins = scratch.last_wins
         mapper = app.mapper
-        self._decoding: Callable[[], Callable[[Notification], Any]] = (
-            partial(Decoding, mapper, OPENED)
+        self._decoding: Callable[[], Callable[[Read], Any]] = (
+            partial(Decoding, mapper, OPENED, LEFT_OUT, INSTANT_ONLY)
             if isinstance(mapper, SubjectMapper) and isinstance(mapper.transcoder, JSONTranscoder)
-            else lambda: mapper.to_domain_event
+            else lambda: lambda read: mapper.to_domain_event(_notification(read))
         )
         self._kept_size = kept
         self._kept: OrderedDict[tuple[UUID, datetime, int], Replayed] = OrderedDict()
@@ -359,11 +382,16 @@ class AsOfViews:
         log.head = head
         return True
 
-    def _page(self, position: int, head: int) -> Sequence[Notification]:
+    def _page(self, position: int, head: int) -> Sequence[Read]:
         """The views' notifications after ``position`` up to ``head``, their people's keys read."""
-        notifications = self.app.recorder.select_notifications(
-            start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
-        )
+        recorder = self.app.recorder
+        notifications: Sequence[Read]
+        if isinstance(recorder, SQLiteCampaignRecorder | PostgresCampaignRecorder):
+            notifications = recorder.select_log(position, head, self.topics, self.batch)
+        else:
+            notifications = recorder.select_notifications(
+                start=position, limit=self.batch, stop=head, topics=self.topics, inclusive_of_start=False
+            )
         if self.prefetch is not None:
             self.prefetch([UUID(str(n.originator_id)) for n in notifications if n.topic == _NOMINATED])
         return notifications
@@ -371,9 +399,9 @@ class AsOfViews:
     def _decoded(
         self,
         log: _CampaignLog,
-        notifications: Sequence[Notification],
+        notifications: Sequence[Read],
         fresh: bool,
-        decode: Callable[[Notification], Any],
+        decode: Callable[[Read], Any],
         last_wins: frozenset[str],
     ) -> bool:
         """One page of notifications taken into ``log``; False when it holds an erasure."""
@@ -458,6 +486,18 @@ class AsOfViews:
             while len(self._kept) > self._kept_size:
                 # not closed here: a reader may still hold it; its tables go with the last reference
                 self._kept.popitem(last=False)
+
+
+def _notification(read: Read) -> Notification:
+    if isinstance(read, Notification):
+        return read
+    return Notification(
+        id=read.id,
+        originator_id=read.originator_id,
+        originator_version=read.originator_version,
+        topic=read.topic,
+        state=read.state,
+    )
 
 
 @contextmanager

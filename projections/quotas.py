@@ -96,11 +96,12 @@ class QuotasView(ViewProjection):
 
     def _taken(self, delta: int) -> Handler[Allotment.Event]:
         def handle(tx: Tx, e: Allotment.Event) -> None:
+            allotment = str(e.originator_id)
             tx.update(
                 self.t["quota_places"],
                 {},
-                {"allotment_id": str(e.originator_id)},
-                f"quotas: allotment {e.originator_id} was never opened",
+                {"allotment_id": allotment},
+                f"quotas: allotment {allotment} was never opened",
                 row=("quota_places", e.originator_id),
                 add={"taken": delta},
             )
@@ -125,11 +126,12 @@ class QuotasView(ViewProjection):
         )
 
     def _member(self, tx: Tx, e: Contestant.Event, values: dict[str, int]) -> None:
+        contestant = str(e.originator_id)
         tx.update(
             self.t["quota_members"],
             values,
-            {"contestant_id": str(e.originator_id)},
-            f"quotas: contestant {e.originator_id} was never nominated",
+            {"contestant_id": contestant},
+            f"quotas: contestant {contestant} was never nominated",
             row=("quota_members", e.originator_id),
         )
 

@@ -230,6 +230,7 @@ class RosterView(ViewProjection):
     def _update(
         self, tx: Tx, e: Contestant.Event, status: Status, extra: dict[str, Any] | None = None
     ) -> None:
+        contestant = str(e.originator_id)  # once: a replay updates tens of thousands of rows
         tx.update(
             self.t["roster"],
             {
@@ -238,8 +239,8 @@ class RosterView(ViewProjection):
                 "changed_at": utc_text(e.timestamp),
                 "version": e.originator_version,
             },
-            {"contestant_id": str(e.originator_id)},
-            f"roster: contestant {e.originator_id} has no row to update",
+            {"contestant_id": contestant},
+            f"roster: contestant {contestant} has no row to update",
             row=("roster", e.originator_id),
         )
 

@@ -50,7 +50,11 @@ def _storable(value: Any) -> Any:
 
 
 def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {column: _storable(value) for column, value in values.items()}
+    # ``_storable`` spelled out: a replay passes every column of every event through here.
+    return {
+        column: printable(value) if isinstance(value, str) and not value.isprintable() else value
+        for column, value in values.items()
+    }
 
 
 def views_path(settings: Settings) -> Path:
