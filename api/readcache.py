@@ -1,0 +1,80 @@
+"""Answers of the roster and quotas reads, kept while the view they were read from stays put.
+
+A view's answer can change only when the view moves on, so a body is kept under the view's
+stamp (its generation of tables and its position) with everything else that shapes it: the
+reader's role and the city the reader is limited to, and the whole normalised query. Access
+checks run before every look-up, so a refusal is never skipped and one reader's answer is
+never another's with other rights. The position is read before the rows, so a kept body is
+never older than its stamp.
+
+When a view moves on (a new event, an erasure among them) or its tables are switched (a new
+generation), every body read from it before is dropped at once: an erased person's name does
+not outlive the erasure's arrival in the view. A reader that saw an older stamp than the one
+kept is answered uncached. Bounded by entries and bytes, the least recently used going first.
+As-of reads are computed from the log, never kept here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+#: (generation of the view's tables, position of the view in the log): it only grows.
+Stamp = tuple[int, int]
+
+
+class ReadCache:
+    def __init__(self, max_entries: int = 512, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()  # the event loop and worker threads both use it
+        self._stamps: dict[str, Stamp] = {}
+        self._bodies: OrderedDict[tuple[str, Hashable], bytes] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0
+
+    def get(self, view: str, stamp: Stamp, key: Hashable) -> bytes | None:
+        with self._lock:
+            if self._current(view, stamp):
+                body = self._bodies.get((view, key))
+                if body is not None:
+                    self._bodies.move_to_end((view, key))
+                    self.hits += 1
+                    return body
+            self.misses += 1
+            return None
+
+    def put(self, view: str, stamp: Stamp, key: Hashable, body: bytes) -> None:
+        if not self.enabled or len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if not self._current(view, stamp):
+                return
+            old = self._bodies.pop((view, key), None)
+            if old is not None:
+                self._bytes -= len(old)
+            self._bodies[(view, key)] = body
+            self._bytes += len(body)
+            while len(self._bodies) > self.max_entries or self._bytes > self.max_bytes:
+                _, dropped = self._bodies.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def _current(self, view: str, stamp: Stamp) -> bool:
+        """Whether ``stamp`` is the view's newest; a newer one drops what the older ones kept."""
+        known = self._stamps.get(view)
+        if known is not None and stamp < known:
+            return False
+        if known is None or stamp > known:
+            self._stamps[view] = stamp
+            for key in [k for k in self._bodies if k[0] == view]:
+                self._bytes -= len(self._bodies.pop(key))
+        return True
