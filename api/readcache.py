@@ -9,8 +9,9 @@ never older than its stamp.
 
 When a view moves on (a new event, an erasure among them) or its tables are switched (a new
 generation), every body read from it before is dropped at once: an erased person's name does
-not outlive the erasure's arrival in the view. A reader that saw an older stamp than the one
-kept is answered uncached. Bounded by entries and bytes, the least recently used going first.
+not outlive the erasure's arrival in the view. A stamp other than the one kept, older too (a
+store restored under a running process), drops them the same way: only one stamp's bodies are
+ever kept per view. Bounded by entries and bytes, the least recently used going first.
 As-of reads are computed from the log, never kept here.
 """
 
@@ -41,12 +42,12 @@ class ReadCache:
 
     def get(self, view: str, stamp: Stamp, key: Hashable) -> bytes | None:
         with self._lock:
-            if self._current(view, stamp):
-                body = self._bodies.get((view, key))
-                if body is not None:
-                    self._bodies.move_to_end((view, key))
-                    self.hits += 1
-                    return body
+            self._adopt(view, stamp)
+            body = self._bodies.get((view, key))
+            if body is not None:
+                self._bodies.move_to_end((view, key))
+                self.hits += 1
+                return body
             self.misses += 1
             return None
 
@@ -54,8 +55,7 @@ class ReadCache:
         if not self.enabled or len(body) > self.max_bytes:
             return
         with self._lock:
-            if not self._current(view, stamp):
-                return
+            self._adopt(view, stamp)
             old = self._bodies.pop((view, key), None)
             if old is not None:
                 self._bytes -= len(old)
@@ -68,13 +68,16 @@ class ReadCache:
     def __len__(self) -> int:
         return len(self._bodies)
 
-    def _current(self, view: str, stamp: Stamp) -> bool:
-        """Whether ``stamp`` is the view's newest; a newer one drops what the older ones kept."""
-        known = self._stamps.get(view)
-        if known is not None and stamp < known:
-            return False
-        if known is None or stamp > known:
+    def clear(self) -> None:
+        """Forget every body (the views' tables were changed behind their positions' back)."""
+        with self._lock:
+            self._stamps.clear()
+            self._bodies.clear()
+            self._bytes = 0
+
+    def _adopt(self, view: str, stamp: Stamp) -> None:
+        """Make ``stamp`` the view's: the bodies of another stamp are dropped first."""
+        if self._stamps.get(view) != stamp:
             self._stamps[view] = stamp
             for key in [k for k in self._bodies if k[0] == view]:
                 self._bytes -= len(self._bodies.pop(key))
-        return True

@@ -130,7 +130,7 @@ def test_an_unknown_campaign_is_refused_before_anything_is_kept(api: Api) -> Non
             assert answer.status_code == 404, answer.text
 
 
-def test_the_cache_is_bounded_and_keeps_only_the_newest_stamp() -> None:
+def test_the_cache_is_bounded_and_keeps_one_stamp_per_view() -> None:
     cache = ReadCache(max_entries=2, max_bytes=10)
     cache.put("roster", (1, 5), "a", b"aaaa")
     cache.put("roster", (1, 5), "b", b"bbbb")
@@ -140,14 +140,19 @@ def test_the_cache_is_bounded_and_keeps_only_the_newest_stamp() -> None:
     cache.put("roster", (1, 5), "c", b"cccccccc")  # over the byte bound: older ones go
     assert (cache.get("roster", (1, 5), "b"), cache.get("roster", (1, 5), "c")) == (None, b"cccccccc")
     cache.put("quotas", (1, 3), "q", b"qq")
-    assert cache.get("roster", (1, 4), "c") is None  # a reader behind the stamp is not served
-    cache.put("roster", (1, 4), "old", b"o")
+    cache.put("roster", (1, 4), "old", b"o")  # a reader behind the stamp: what was kept goes
+    assert cache.get("roster", (1, 5), "c") is None
     assert cache.get("roster", (1, 5), "old") is None
+    cache.put("roster", (1, 5), "c", b"c")
     assert cache.get("roster", (1, 6), "c") is None  # the view moved on: what it kept is gone
     assert cache.get("roster", (1, 5), "c") is None
     cache.put("roster", (1, 6), "d", b"d")
-    assert cache.get("roster", (2, 0), "d") is None  # another generation of tables
+    assert cache.get("roster", (1, 6), "d") == b"d"
+    assert cache.get("roster", (2, 6), "d") is None  # another generation of tables
     assert cache.get("quotas", (1, 3), "q") == b"qq"  # another view is untouched
+    cache.clear()
+    assert cache.get("quotas", (1, 3), "q") is None
+    assert len(cache) == 0
     off = ReadCache(max_entries=0)
     off.put("roster", (1, 1), "a", b"a")
     assert not off.enabled
