@@ -1,7 +1,8 @@
 """Roster and quotas reads at a fixed rate against a real server: p50, p99 and errors beside a bare endpoint.
 
     .venv/bin/python -m bench.reads [--rate 200] [--seconds 10] [--rounds 2] [--capacity-seconds 3] \
-        [--baseline /work/main] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--only sqlite|postgres]
+        [--baseline /work/main] [--uncached] [--pg postgresql://postgres@127.0.0.1:5432/postgres] \
+        [--only sqlite|postgres]
 
 Per backend, a store is seeded (a reader with a token of its own, a campaign of 60
 contestants), then ``zhanyou serve --no-scheduler`` serves it on a free port (uvicorn, every
@@ -13,7 +14,8 @@ soon as the last is answered, for ``--capacity-seconds``): requests per second p
 roster and quotas as a ratio to the bare endpoint measured in the same round. Targets take
 turns (bare, roster, quotas, per round) so drift in the machine's load is shared; with
 ``--baseline`` another checkout's code serves the same store in its turn (before and after in
-one run). Figures are printed and appended to bench/results/reads.txt.
+one run), with ``--uncached`` this checkout's does with no answer kept (every read a miss).
+Figures are printed and appended to bench/results/reads.txt.
 """
 
 from __future__ import annotations
@@ -217,10 +219,14 @@ def bench_backend(label: str, env: dict[str, str], settings: Settings, args: arg
     bare_command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bare:bare_endpoint_app"]
     bare_command += ["--port", str(yardstick), "--log-level", "warning", "--no-access-log"]
     bare: tuple[str, dict[str, str]] = (f"http://127.0.0.1:{yardstick}/items/{uuid.uuid4()}", {})
-    # the same store served by another checkout's code (PYTHONPATH), in turns with this one's
-    sources: dict[str, str | None] = {"": None}
+    # the same store served in turns: by another checkout's code (PYTHONPATH), by this one
+    # with no answer kept (every read a miss, as while the views move), and by this one
+    sources: dict[str, dict[str, str]] = {}
     if args.baseline:
-        sources = {"baseline ": args.baseline, "": None}
+        sources["baseline "] = {"PYTHONPATH": args.baseline}
+    if args.uncached:
+        sources["uncached "] = {"ZHANYOU_READ_CACHE_ENTRIES": "0"}
+    sources[""] = {}
     names = ["bare endpoint", *(f"{prefix}{view}" for prefix in sources for view in ("roster", "quotas"))]
     found: dict[str, list[Outcome]] = {name: [] for name in names}
     capacity: dict[str, list[float]] = {name: [] for name in names}
@@ -235,9 +241,9 @@ def bench_backend(label: str, env: dict[str, str], settings: Settings, args: arg
     with serving(bare_command, env, bare[0]):
         for round_number in range(1, args.rounds + 1):
             record(round_number, "bare endpoint", bare)
-            for prefix, source in sources.items():
+            for prefix, extra in sources.items():
                 port = _free_port()
-                served = env if source is None else {**env, "PYTHONPATH": source}
+                served = {**env, **extra}
                 command = [zhanyou, "serve", "--port", str(port), "--no-scheduler"]
                 base = f"http://127.0.0.1:{port}/api/campaigns/{campaign}"
                 reader = {"Authorization": f"Bearer {token}"}
@@ -272,6 +278,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline", help="another checkout (e.g. /work/main) whose code serves the same store in turns"
     )
+    parser.add_argument("--uncached", action="store_true", help="also serve with no answer kept")
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     args = parser.parse_args()

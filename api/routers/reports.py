@@ -264,6 +264,7 @@ def current_quotas(
 
 
 def quota_fill(quota_view: QuotasView, cid: UUID) -> QuotasOut:
+    quotas, caps = quota_view.fill(cid)
     return QuotasOut(
         quotas=[
             QuotaEntry(
@@ -274,12 +275,9 @@ def quota_fill(quota_view: QuotasView, cid: UUID) -> QuotasOut:
                 verified=r.verified,
                 remaining=r.remaining,
             )
-            for r in quota_view.quotas(cid)
+            for r in quotas
         ],
-        groups=[
-            CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining)
-            for r in quota_view.caps(cid)
-        ],
+        groups=[CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining) for r in caps],
     )
 
 
