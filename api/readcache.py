@@ -11,15 +11,19 @@ When a view moves on (a new event, an erasure among them) or its tables are swit
 generation), every body read from it before is dropped at once: an erased person's name does
 not outlive the erasure's arrival in the view. A stamp other than the one kept, older too (a
 store restored under a running process), drops them the same way: only one stamp's bodies are
-ever kept per view. Bounded by entries and bytes, the least recently used going first.
+ever kept per view. Readers of a body being read wait for that one read (one query per view
+position, however many ask). Bounded by entries and bytes, the least recently used going first.
 As-of reads are computed from the log, never kept here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+
+import anyio.to_thread
 
 #: (generation of the view's tables, position of the view in the log): it only grows.
 Stamp = tuple[int, int]
@@ -33,12 +37,43 @@ class ReadCache:
         self._stamps: dict[str, Stamp] = {}
         self._bodies: OrderedDict[tuple[str, Hashable], bytes] = OrderedDict()
         self._bytes = 0
+        # reads under way, by what they will be kept as; touched on the event loop only
+        self._reading: dict[tuple[str, Stamp, Hashable], asyncio.Future[bytes]] = {}
         self.hits = 0
         self.misses = 0
+        self.reads = 0
 
     @property
     def enabled(self) -> bool:
         return self.max_entries > 0
+
+    async def answer(self, view: str, stamp: Stamp, key: Hashable, read: Callable[[], bytes]) -> bytes:
+        """The body kept, or ``read()`` on a worker thread, kept then.
+
+        Readers asking for a body already being read wait for that read rather than each
+        querying the view: when a view moves, the first read of its new position is the only
+        one. The read is a task of its own, so a reader that goes away cancels only its wait.
+        """
+        body = self.get(view, stamp, key)
+        if body is not None:
+            return body
+        under_way = self._reading.get((view, stamp, key))
+        if under_way is None:
+            under_way = asyncio.ensure_future(self._read(view, stamp, key, read))
+            self._reading[(view, stamp, key)] = under_way
+            under_way.add_done_callback(lambda done: self._done((view, stamp, key), done))
+        return await asyncio.shield(under_way)
+
+    async def _read(self, view: str, stamp: Stamp, key: Hashable, read: Callable[[], bytes]) -> bytes:
+        self.reads += 1
+        body = await anyio.to_thread.run_sync(read)
+        self.put(view, stamp, key, body)
+        return body
+
+    def _done(self, reading: tuple[str, Stamp, Hashable], done: asyncio.Future[bytes]) -> None:
+        del self._reading[reading]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter may have gone away
 
     def get(self, view: str, stamp: Stamp, key: Hashable) -> bytes | None:
         with self._lock:

@@ -1,8 +1,8 @@
 """Roster and quotas reads at a fixed rate against a real server: p50, p99 and errors beside a bare endpoint.
 
     .venv/bin/python -m bench.reads [--rate 200] [--seconds 10] [--rounds 2] [--capacity-seconds 3] \
-        [--baseline /work/main] [--uncached] [--pg postgresql://postgres@127.0.0.1:5432/postgres] \
-        [--only sqlite|postgres]
+        [--writes 0] [--baseline /work/main] [--uncached] \
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--only sqlite|postgres]
 
 Per backend, a store is seeded (a reader with a token of its own, a campaign of 60
 contestants), then ``zhanyou serve --no-scheduler`` serves it on a free port (uvicorn, every
@@ -15,18 +15,22 @@ roster and quotas as a ratio to the bare endpoint measured in the same round. Ta
 turns (bare, roster, quotas, per round) so drift in the machine's load is shared; with
 ``--baseline`` another checkout's code serves the same store in its turn (before and after in
 one run), with ``--uncached`` this checkout's does with no answer kept (every read a miss).
-Figures are printed and appended to bench/results/reads.txt.
+With ``--writes``, nominations go into the read campaign at that rate while every target is
+measured, so the views move on under the reads. Figures are printed and appended to
+bench/results/reads.txt.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -189,23 +193,69 @@ async def closed_loop(url: str, headers: dict[str, str], seconds: float) -> floa
     return answered / (loop.time() - first)
 
 
-def _caught_up(base: str, token: str) -> None:
+def _caught_up(base: str, token: str, written: int) -> None:
     reader = {"Authorization": f"Bearer {token}"}
     for _ in range(150):  # the views catch up at start: wait until they hold every contestant
         listed = httpx.get(f"{base}/contestants", headers=reader, timeout=10).json()
-        if listed.get("total") == CONTESTANTS:
+        if listed.get("total", 0) >= written:
             return
         time.sleep(0.2)
 
 
+class Writer:
+    """Nominations into the read campaign at ``rate`` a second while a target is measured: the
+    views move on under the reads, as on registration day."""
+
+    def __init__(self, settings: Settings, campaign: uuid.UUID, rate: float) -> None:
+        self.service = build_service(settings) if rate > 0 else None
+        self.campaign = campaign
+        self.rate = rate
+        self.written = CONTESTANTS
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        service = self.service
+        if service is None:
+            yield
+            return
+        stop = threading.Event()
+
+        def write() -> None:
+            started, n = time.monotonic(), 0
+            while not stop.is_set():
+                nominate(service, self.campaign, person(Group.TRAINEE), self.written)
+                self.written += 1
+                n += 1
+                stop.wait(max(0.0, started + n / self.rate - time.monotonic()))
+
+        thread = threading.Thread(target=write, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def close(self) -> None:
+        if self.service is not None:
+            self.service.close()
+
+
 def _measure(
-    label: str, round_number: int, name: str, target: tuple[str, dict[str, str]], args: argparse.Namespace
+    label: str,
+    round_number: int,
+    name: str,
+    target: tuple[str, dict[str, str]],
+    writer: Writer,
+    args: argparse.Namespace,
 ) -> tuple[Outcome, float, str]:
     url, headers = target
-    outcome = asyncio.run(open_loop(url, headers, args.rate, args.seconds))
-    capacity = asyncio.run(closed_loop(url, headers, args.capacity_seconds))
+    with writer.running():
+        outcome = asyncio.run(open_loop(url, headers, args.rate, args.seconds))
+        capacity = asyncio.run(closed_loop(url, headers, args.capacity_seconds))
+    writes = f" ({args.writes:.0f} nominations/s)" if args.writes else ""
     line = (
-        f"{label} round {round_number} {name} at {args.rate:.0f}/s: p50 {outcome.p50_ms:.1f} ms, "
+        f"{label} round {round_number} {name} at {args.rate:.0f}/s{writes}: p50 {outcome.p50_ms:.1f} ms, "
         f"p99 {outcome.p99_ms:.1f} ms, {outcome.errors} errors of {outcome.sent}; capacity {capacity:.0f}/s"
     )
     print(line, flush=True)
@@ -231,14 +281,15 @@ def bench_backend(label: str, env: dict[str, str], settings: Settings, args: arg
     found: dict[str, list[Outcome]] = {name: [] for name in names}
     capacity: dict[str, list[float]] = {name: [] for name in names}
     lines: list[str] = []
+    writer = Writer(settings, campaign, args.writes)
 
     def record(round_number: int, name: str, target: tuple[str, dict[str, str]]) -> None:
-        outcome, rate, line = _measure(label, round_number, name, target, args)
+        outcome, rate, line = _measure(label, round_number, name, target, writer, args)
         found[name].append(outcome)
         capacity[name].append(rate)
         lines.append(line)
 
-    with serving(bare_command, env, bare[0]):
+    with serving(bare_command, env, bare[0]), contextlib.closing(writer):
         for round_number in range(1, args.rounds + 1):
             record(round_number, "bare endpoint", bare)
             for prefix, extra in sources.items():
@@ -248,7 +299,7 @@ def bench_backend(label: str, env: dict[str, str], settings: Settings, args: arg
                 base = f"http://127.0.0.1:{port}/api/campaigns/{campaign}"
                 reader = {"Authorization": f"Bearer {token}"}
                 with serving(command, served, f"http://127.0.0.1:{port}/healthz"):
-                    _caught_up(base, token)
+                    _caught_up(base, token, writer.written)
                     record(round_number, f"{prefix}roster", (f"{base}/contestants", reader))
                     record(round_number, f"{prefix}quotas", (f"{base}/quotas", reader))
     for name, outcomes in found.items():
@@ -278,6 +329,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline", help="another checkout (e.g. /work/main) whose code serves the same store in turns"
     )
+    parser.add_argument("--writes", type=float, default=0.0, help="nominations a second during each run")
     parser.add_argument("--uncached", action="store_true", help="also serve with no answer kept")
     parser.add_argument("--pg", help="PostgreSQL DSN; a fresh schema is created and dropped")
     parser.add_argument("--only", choices=("sqlite", "postgres"))

@@ -293,7 +293,7 @@ async def _kept(
     key: Hashable,
     read: Callable[[], Answer],
 ) -> Answer | Response:
-    """The body kept for ``key`` at the view's ``stamp``, or ``read()`` on a worker thread (and kept).
+    """The body kept for ``key`` at the view's ``stamp``, or ``read()`` on a worker thread (then kept).
 
     Serialised as FastAPI serialises the route's response model, so a kept body is the very
     bytes an unkept one would be.
@@ -301,14 +301,7 @@ async def _kept(
     cache: ReadCache = request.app.state.read_cache
     if not cache.enabled:
         return await anyio.to_thread.run_sync(read)
-    body = cache.get(view, stamp, key)
-    if body is None:
-
-        def serialised() -> bytes:
-            return _BODIES[view].dump_json(read(), by_alias=True)
-
-        body = await anyio.to_thread.run_sync(serialised)
-        cache.put(view, stamp, key, body)
+    body = await cache.answer(view, stamp, key, lambda: _BODIES[view].dump_json(read(), by_alias=True))
     return Response(body, media_type="application/json", headers=_view_headers(response))
 
 

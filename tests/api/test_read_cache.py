@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -157,3 +159,43 @@ def test_the_cache_is_bounded_and_keeps_one_stamp_per_view() -> None:
     off.put("roster", (1, 1), "a", b"a")
     assert not off.enabled
     assert off.get("roster", (1, 1), "a") is None
+
+
+def test_readers_of_one_body_wait_for_one_read_which_outlives_them() -> None:
+    cache = ReadCache()
+    started, release = threading.Event(), threading.Event()
+
+    def read() -> bytes:
+        started.set()
+        release.wait(5)
+        return b"body"
+
+    async def readers() -> list[bytes]:
+        waiting = [asyncio.create_task(cache.answer("roster", (1, 1), "k", read)) for _ in range(5)]
+        await asyncio.to_thread(started.wait, 5)
+        waiting[0].cancel()  # the first reader goes away: the others still get the body
+        release.set()
+        return await asyncio.gather(*waiting[1:])
+
+    assert asyncio.run(readers()) == [b"body"] * 4
+    assert cache.reads == 1
+    assert cache.get("roster", (1, 1), "k") == b"body"
+
+
+def test_a_failed_read_fails_its_waiters_and_keeps_nothing() -> None:
+    cache = ReadCache()
+    calls: list[int] = []
+
+    def read() -> bytes:
+        calls.append(1)
+        raise RuntimeError("the view is being built")
+
+    async def readers() -> list[bytes | BaseException]:
+        waiting = [cache.answer("quotas", (1, 1), "k", read) for _ in range(3)]
+        return await asyncio.gather(*waiting, return_exceptions=True)
+
+    assert all(isinstance(found, RuntimeError) for found in asyncio.run(readers()))
+    assert len(calls) == 1
+    assert cache.get("quotas", (1, 1), "k") is None
+    assert isinstance(asyncio.run(readers())[0], RuntimeError)
+    assert len(calls) == 2
