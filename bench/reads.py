@@ -194,10 +194,18 @@ async def closed_loop(url: str, headers: dict[str, str], seconds: float) -> floa
 
 
 def _caught_up(base: str, token: str, written: int) -> None:
+    """Until the roster holds every contestant and no view lags (their catch-up at start would
+    share the machine with the reads measured)."""
     reader = {"Authorization": f"Bearer {token}"}
-    for _ in range(150):  # the views catch up at start: wait until they hold every contestant
+    metrics = base.split("/api/", 1)[0] + "/metrics"
+    for _ in range(150):
         listed = httpx.get(f"{base}/contestants", headers=reader, timeout=10).json()
-        if listed.get("total", 0) >= written:
+        lags = [
+            line.rsplit(" ", 1)[1]
+            for line in httpx.get(metrics, headers=reader, timeout=10).text.splitlines()
+            if line.startswith("zhanyou_view_lag{")
+        ]
+        if listed.get("total", 0) >= written and lags and all(float(lag) == 0 for lag in lags):
             return
         time.sleep(0.2)
 
