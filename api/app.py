@@ -23,6 +23,7 @@ from api.pages import routes as pages
 from api.pages.session import SessionSigner
 from api.problem_language import ProblemsInChinese
 from api.ratelimit import RateLimiter, open_hits
+from api.readcache import ReadCache
 from api.readiness import Readiness
 from api.readmodel import LogPosition
 from api.recent_tokens import RecentTokens
@@ -120,6 +121,7 @@ def create_app(
     app.state.clock = clock
     app.state.answer_locks = KeyLocks()
     app.state.recent_tokens = RecentTokens()
+    app.state.read_cache = ReadCache(chosen.read_cache_entries)
     app.state.metrics = metrics = Metrics()
     secret = chosen.session_secret.get_secret_value().encode() if chosen.session_secret else None
     app.state.session_signer = SessionSigner(secret or secrets.token_bytes(32), chosen.session_hours * 3600)

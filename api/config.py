@@ -36,6 +36,12 @@ class ApiSettings(BaseSettings):
         "per process, so a restart signs everyone out",
     )
     session_hours: int = Field(default=12, ge=1, le=24 * 30, description="how long a page session lasts")
+    read_cache_entries: int = Field(
+        default=512,
+        ge=0,
+        le=100_000,
+        description="roster and quotas answers kept until their view moves on (0: none kept)",
+    )
     lookup_rate: int = Field(
         default=10, ge=1, le=10_000, description="registration status look-ups per client address per minute"
     )

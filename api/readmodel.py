@@ -19,6 +19,7 @@ from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ApiProblem
+from api.readcache import Stamp
 from api.schemas import AsOf
 from application.errors import StoreUnavailable
 from application.service import CampaignService
@@ -84,8 +85,11 @@ def replayed(
     return campaign, found
 
 
-def read_after(request: Request, response: Response, names: Sequence[str], min_position: int | None) -> None:
-    """Wait for the named views to reach ``min_position``; say how far behind they are."""
+def read_after(request: Request, response: Response, names: Sequence[str], min_position: int | None) -> int:
+    """Wait for the named views to reach ``min_position``; say how far behind they are.
+
+    Answers the views' position (the least of them), read before any of their rows is.
+    """
     service: CampaignService = request.app.state.service
     views: Views = request.app.state.views
     runner = node_of(request).projection_runner  # None while another process runs the views
@@ -112,6 +116,31 @@ def read_after(request: Request, response: Response, names: Sequence[str], min_p
     response.headers["X-View-Position"] = str(position)
     if head is not None:
         response.headers["X-View-Lag"] = str(max(0, service.last_notification_id() - position))
+    return position
+
+
+async def read_view(
+    request: Request, response: Response, name: str, campaign_id: UUID, min_position: int | None
+) -> Stamp:
+    """The campaign known and the view read after ``min_position``: its stamp for ``ReadCache``.
+
+    On the event loop when nothing can wait on the store (this process runs the views, no
+    position to wait for, the campaign seen before); on a worker thread otherwise.
+    """
+    service: CampaignService = request.app.state.service
+    views: Views = request.app.state.views
+
+    def known() -> int:
+        service.require_campaign(campaign_id)
+        return read_after(request, response, [name], min_position)
+
+    runner = node_of(request).projection_runner
+    if min_position is None and runner is not None and service.knows_campaign(campaign_id):
+        position = known()
+    else:
+        position = await anyio.to_thread.run_sync(known)
+    # read after the position: a switch between the two is then seen by the rows read next
+    return (views.by_name[name].generation, position)
 
 
 def _position(views: Views, service: CampaignService, names: Sequence[str]) -> int:

@@ -287,8 +287,12 @@ class CampaignService(Application[UUID]):
 
     def require_campaign(self, campaign_id: UUID) -> None:
         """Refuse an unknown campaign; one this process has seen needs no read (none is ever removed)."""
-        if not self._selective.cached(Campaign, campaign_id):
+        if not self.knows_campaign(campaign_id):
             self.get_campaign(campaign_id)
+
+    def knows_campaign(self, campaign_id: UUID) -> bool:
+        """Whether ``require_campaign`` would pass without reading the store."""
+        return self._selective.cached(Campaign, campaign_id)
 
     # --- contestants ---------------------------------------------------------
 

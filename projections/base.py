@@ -93,6 +93,7 @@ class ViewProjection(Projection[ViewStore]):
     """
 
     tables: ClassVar[dict[str, str]] = {}
+    generation: int
     indexes: ClassVar[dict[str, tuple[str, str]]] = {}  # index name -> (table, columns)
     #: Raise when the handlers change what they write: the view is then built again.
     version: ClassVar[int] = 1
@@ -135,6 +136,8 @@ class ViewProjection(Projection[ViewStore]):
     def suffix(self, suffix: str) -> None:
         """Names this generation's tables (and forgets statements naming another's)."""
         self._suffix = suffix
+        #: Counts the tables this view has read: an answer read from one set is not another's.
+        self.generation = getattr(self, "generation", 0) + 1
         self.t = {logical: self.db.table(self.physical(logical)) for logical in self.tables}
         self._sql: dict[str, str] = {}
 

@@ -159,25 +159,35 @@ class QuotasView(ViewProjection):
 
     def quotas(self, campaign_id: UUID) -> list[QuotaRow]:
         """Every city and group with a quota, cities in 附件1's order, groups in the notice's."""
+        with self.reading() as tx:
+            return self._quotas(tx, str(campaign_id), self._places(tx, str(campaign_id)))
+
+    def caps(self, campaign_id: UUID) -> list[CapRow]:
+        with self.reading() as tx:
+            return self._caps(tx, str(campaign_id), self._places(tx, str(campaign_id)))
+
+    def fill(self, campaign_id: UUID) -> tuple[list[QuotaRow], list[CapRow]]:
+        """``quotas`` and ``caps`` in one read: one connection, the places read once."""
         campaign = str(campaign_id)
         with self.reading() as tx:
-            limits = tx.fetchall(
+            places = self._places(tx, campaign)
+            return self._quotas(tx, campaign, places), self._caps(tx, campaign, places)
+
+    def _quotas(self, tx: Tx, campaign: str, places: dict[str, int]) -> list[QuotaRow]:
+        limits = tx.fetchall(
+            self.sql("SELECT city, grp, quota FROM {quota_limits} WHERE campaign_id = ? ORDER BY city, grp"),
+            (campaign,),
+        )
+        verified = {
+            (r["city"], r["grp"]): int(r["n"])
+            for r in tx.fetchall(
                 self.sql(
-                    "SELECT city, grp, quota FROM {quota_limits} WHERE campaign_id = ? ORDER BY city, grp"
+                    "SELECT city, grp, COUNT(*) AS n FROM {quota_members} WHERE campaign_id = ? "
+                    "AND holds_quota = 1 AND verified = 1 AND active = 1 GROUP BY city, grp"
                 ),
                 (campaign,),
             )
-            places = self._places(tx, campaign)
-            verified = {
-                (r["city"], r["grp"]): int(r["n"])
-                for r in tx.fetchall(
-                    self.sql(
-                        "SELECT city, grp, COUNT(*) AS n FROM {quota_members} WHERE campaign_id = ? "
-                        "AND holds_quota = 1 AND verified = 1 AND active = 1 GROUP BY city, grp"
-                    ),
-                    (campaign,),
-                )
-            }
+        }
         found = []
         for row in limits:
             active = places.get(f"quota:{row['city']}:{row['grp']}", 0)
@@ -186,24 +196,21 @@ class QuotasView(ViewProjection):
             found.append(QuotaRow(row["city"], row["grp"], quota, active, done, quota - active))
         return sorted(found, key=lambda r: (city_order(r.city), group_order(r.group)))
 
-    def campaign_ids(self) -> list[UUID]:
-        """Every launched campaign this view has seen."""
-        with self.reading() as tx:
-            rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"))
-        return [UUID(r["campaign_id"]) for r in rows]
-
-    def caps(self, campaign_id: UUID) -> list[CapRow]:
-        campaign = str(campaign_id)
-        with self.reading() as tx:
-            caps = tx.fetchall(
-                self.sql("SELECT grp, cap FROM {quota_caps} WHERE campaign_id = ? ORDER BY grp"), (campaign,)
-            )
-            places = self._places(tx, campaign)
+    def _caps(self, tx: Tx, campaign: str, places: dict[str, int]) -> list[CapRow]:
+        caps = tx.fetchall(
+            self.sql("SELECT grp, cap FROM {quota_caps} WHERE campaign_id = ? ORDER BY grp"), (campaign,)
+        )
         found = []
         for r in caps:
             cap, active = int(r["cap"]), places.get(f"cap:{r['grp']}", 0)
             found.append(CapRow(r["grp"], cap, active, cap - active))
         return sorted(found, key=lambda r: group_order(r.group))
+
+    def campaign_ids(self) -> list[UUID]:
+        """Every launched campaign this view has seen."""
+        with self.reading() as tx:
+            rows = tx.fetchall(self.sql("SELECT DISTINCT campaign_id FROM {quota_caps} ORDER BY campaign_id"))
+        return [UUID(r["campaign_id"]) for r in rows]
 
     def taken(self, campaign_id: UUID, scope: str) -> int:
         """Places taken in ``quota:<city>:<group>`` or ``cap:<group>``, as the domain counts them."""

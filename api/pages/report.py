@@ -44,7 +44,7 @@ def daily_report(
     actor: Actor,
     now: datetime,
 ) -> DailyReport:
-    quotas = reports.quotas(cid, request, response, service, views, actor, now)
+    quotas = reports.current_quotas(cid, request, response, service, views, actor)
     funnel = reports.funnel(cid, request, response, service, views, actor)
     teams = reports.teams(cid, request, response, service, views, actor)
     counts = statistics.statistics(cid, request, response, service, views, actor)

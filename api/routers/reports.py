@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, TypeAdapter
 
 from api.deps import CurrentActor, Now, ServiceDep
 from api.exports import AUDIT_HEADER, AUDIT_WIDTHS, audit_rows, csv_bytes, workbook_bytes
 from api.problems import responses
-from api.readmodel import AsOfQuery, AsOfViewsDep, MinPosition, ViewsDep, read_after, replayed
+from api.readcache import ReadCache, Stamp
+from api.readmodel import AsOfQuery, AsOfViewsDep, MinPosition, ViewsDep, read_after, read_view, replayed
 from api.schemas import (
     AsOf,
     AuditEntryOut,
@@ -34,13 +38,16 @@ from api.schemas import (
 )
 from api.views import masked_entries
 from api.workbooks import roster_workbook
+from application.service import CampaignService
 from domain.access import require_may_read_audit, require_may_read_reports, roster_city, sees_names
 from domain.errors import InvalidValue
 from domain.lifecycle import Status
-from domain.values import Group, Platform, parse_city
+from domain.values import Actor, Group, Platform, parse_city
+from projections import Views
 from projections.asof import roster_diff
 from projections.audit import AUDITED, AuditFilter
-from projections.roster import RosterRow
+from projections.quotas import QuotasView
+from projections.roster import RosterRow, RosterView
 
 router = APIRouter(prefix="/api/campaigns", tags=["reports and teams"])
 
@@ -50,11 +57,10 @@ AUDIT_PAGE = 1000
 
 
 @router.get("/{cid}/contestants", response_model=RosterOut, responses=responses(401, 403, 404, 422, 503))
-def roster(
+async def roster(
     cid: CampaignId,
     request: Request,
     response: Response,
-    service: ServiceDep,
     views: ViewsDep,
     actor: CurrentActor,
     now: Now,
@@ -81,37 +87,46 @@ def roster(
     page: int = Query(default=1, ge=1, le=100_000),
     page_size: int = Query(default=50, ge=1, le=1000),
     as_of: AsOfQuery = None,
-) -> RosterOut:
+) -> RosterOut | Response:
     """The roster, masked; city staff see their own city only. Pages are stable.
 
     With ``as_of``, the roster as it stood then, computed from the log (``min_position`` does
     not apply); the answer's ``X-As-Of-Position`` is the log position it was read up to.
     """
     limited_to = roster_city(actor, city)
+
+    def filters() -> dict[str, Any]:  # parsed once the campaign is known, as its 404 comes first
+        return {
+            "city": limited_to,
+            "group": Group.parse(group).value if group else None,
+            "status": status.value if status else None,
+            "platform": Platform.parse(platform).value if platform else None,
+            "search": q,
+            "sort": sort,
+            "descending": order == "desc",
+            "page": page,
+            "page_size": page_size,
+        }
+
+    def listed(roster_view: RosterView, wanted: dict[str, Any]) -> RosterOut:
+        found = roster_view.query(cid, **wanted)
+        return RosterOut(
+            total=found.total,
+            page=found.page,
+            page_size=found.page_size,
+            contestants=[roster_entry(row) for row in found.rows],
+        )
+
     if as_of is not None:
-        roster_view = replayed(request, response, cid, as_of, now)[1].roster
-    else:
-        service.require_campaign(cid)
-        read_after(request, response, ["roster"], min_position)
-        roster_view = views.roster
-    found = roster_view.query(
-        cid,
-        city=limited_to,
-        group=Group.parse(group).value if group else None,
-        status=status.value if status else None,
-        platform=Platform.parse(platform).value if platform else None,
-        search=q,
-        sort=sort,
-        descending=order == "desc",
-        page=page,
-        page_size=page_size,
-    )
-    return RosterOut(
-        total=found.total,
-        page=found.page,
-        page_size=found.page_size,
-        contestants=[roster_entry(row) for row in found.rows],
-    )
+        return await anyio.to_thread.run_sync(
+            lambda: listed(replayed(request, response, cid, as_of, now)[1].roster, filters())
+        )
+    stamp = await read_view(request, response, "roster", cid, min_position)
+    wanted = filters()
+    # the reader's rights shape the answer only through the city it is limited to; the role
+    # is kept beside it all the same
+    key = (cid, actor.role, tuple(sorted(wanted.items())))
+    return await _kept(request, response, "roster", stamp, key, lambda: listed(views.roster, wanted))
 
 
 @router.get(
@@ -213,28 +228,43 @@ def _view_headers(response: Response) -> dict[str, str]:
 
 
 @router.get("/{cid}/quotas", response_model=QuotasOut, responses=responses(401, 403, 404, 422, 503))
-def quotas(
+async def quotas(
     cid: CampaignId,
     request: Request,
     response: Response,
-    service: ServiceDep,
     views: ViewsDep,
     actor: CurrentActor,
     now: Now,
     min_position: MinPosition = None,
     as_of: AsOfQuery = None,
-) -> QuotasOut:
+) -> QuotasOut | Response:
     """Per city and group: quota, recommended, verified, remaining; per group: cap, active, remaining.
 
     With ``as_of``, as they stood then, computed from the log (see the roster).
     """
     require_may_read_reports(actor)
     if as_of is not None:
-        quota_view = replayed(request, response, cid, as_of, now)[1].quotas
-    else:
-        service.require_campaign(cid)
-        read_after(request, response, ["quotas"], min_position)
-        quota_view = views.quotas
+        return await anyio.to_thread.run_sync(
+            lambda: quota_fill(replayed(request, response, cid, as_of, now)[1].quotas, cid)
+        )
+    stamp = await read_view(request, response, "quotas", cid, min_position)
+    return await _kept(
+        request, response, "quotas", stamp, (cid, actor.role), lambda: quota_fill(views.quotas, cid)
+    )
+
+
+def current_quotas(
+    cid: UUID, request: Request, response: Response, service: CampaignService, views: Views, actor: Actor
+) -> QuotasOut:
+    """The quotas as the route answers them without ``as_of``, for callers on a worker thread."""
+    require_may_read_reports(actor)
+    service.require_campaign(cid)
+    read_after(request, response, ["quotas"], None)
+    return quota_fill(views.quotas, cid)
+
+
+def quota_fill(quota_view: QuotasView, cid: UUID) -> QuotasOut:
+    quotas, caps = quota_view.fill(cid)
     return QuotasOut(
         quotas=[
             QuotaEntry(
@@ -245,13 +275,34 @@ def quotas(
                 verified=r.verified,
                 remaining=r.remaining,
             )
-            for r in quota_view.quotas(cid)
+            for r in quotas
         ],
-        groups=[
-            CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining)
-            for r in quota_view.caps(cid)
-        ],
+        groups=[CapEntry(group=r.group, cap=r.cap, active=r.active, remaining=r.remaining) for r in caps],
     )
+
+
+Answer = TypeVar("Answer", bound=BaseModel)
+_BODIES: dict[str, TypeAdapter[Any]] = {"roster": TypeAdapter(RosterOut), "quotas": TypeAdapter(QuotasOut)}
+
+
+async def _kept(
+    request: Request,
+    response: Response,
+    view: str,
+    stamp: Stamp,
+    key: Hashable,
+    read: Callable[[], Answer],
+) -> Answer | Response:
+    """The body kept for ``key`` at the view's ``stamp``, or ``read()`` on a worker thread (then kept).
+
+    Serialised as FastAPI serialises the route's response model, so a kept body is the very
+    bytes an unkept one would be.
+    """
+    cache: ReadCache = request.app.state.read_cache
+    if not cache.enabled:
+        return await anyio.to_thread.run_sync(read)
+    body = await cache.answer(view, stamp, key, lambda: _BODIES[view].dump_json(read(), by_alias=True))
+    return Response(body, media_type="application/json", headers=_view_headers(response))
 
 
 @router.get("/{cid}/funnel", response_model=FunnelOut, responses=responses(401, 403, 404, 422, 503))

@@ -91,6 +91,8 @@ def test_quotas_agree_with_the_domain(lifecycle: Lifecycle, service: CampaignSer
     for group, cap in caps.items():
         assert cap.active == service.places_taken(script.campaign_id, f"cap:{group}")
         assert cap.remaining == cap.cap - cap.active
+    together = views.quotas.fill(script.campaign_id)
+    assert together == (views.quotas.quotas(script.campaign_id), views.quotas.caps(script.campaign_id))
 
 
 def test_funnel_counts_stages_and_exits(lifecycle: Lifecycle) -> None:
