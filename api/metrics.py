@@ -2,8 +2,8 @@
 
 Counted as they happen: requests and their latency by method, route template and status;
 refusals by rule (every problem+json answer); store errors. Read at each scrape: the event
-store's head (and whether it answered), each view's position and lag, and which elected
-roles this process holds.
+store's head (and whether it answered), each view's position and lag, which elected roles
+this process holds, and the read cache's hits, misses and queries since start.
 """
 
 from __future__ import annotations
@@ -82,6 +82,14 @@ class Metrics:
             registry=registry,
         )
 
+        self.read_cache = Gauge(
+            "zhanyou_read_cache_answers",
+            "Roster and quotas reads since start: answered from the read cache (hit), not (miss), "
+            "and the view queries the misses ran (query; readers of one body share one).",
+            ("outcome",),
+            registry=registry,
+        )
+
     def refused(self, rule: str, status: int) -> None:
         self.refusals.labels(rule=rule, status=str(status)).inc()
         if rule == "store_unavailable":
@@ -93,6 +101,7 @@ class Metrics:
         view_positions: Mapping[str, int],
         roles: Mapping[str, bool | None],
         stalled_views: Set[str] = frozenset(),
+        read_cache: Mapping[str, int] | None = None,
     ) -> bytes:
         self.store_up.set(0 if last_notification_id is None else 1)
         if last_notification_id is not None:
@@ -105,6 +114,8 @@ class Metrics:
         for role, active in roles.items():
             if active is not None:
                 self.role_active.labels(role=role).set(1 if active else 0)
+        for outcome, count in (read_cache or {}).items():
+            self.read_cache.labels(outcome=outcome).set(count)
         return generate_latest(self.registry)
 
 

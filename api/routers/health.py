@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CurrentActor, ServiceDep
 from api.metrics import CONTENT_TYPE, Metrics
 from api.problems import ApiProblem, responses
+from api.readcache import ReadCache
 from api.readiness import Readiness
 from api.schemas import Health, Ready
 from api.verification import metric_lines
@@ -63,7 +64,8 @@ def _stalls(views: Views) -> list[Stall]:
 )
 def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Response:
     """Prometheus text format: requests and latency, refusals by rule, store errors, the event store's
-    head, each view's position and lag, and the elected roles this process holds."""
+    head, each view's position and lag, the elected roles this process holds and the read cache's
+    hits and misses."""
     registry: Metrics = request.app.state.metrics
     try:
         last: int | None = service.last_notification_id()
@@ -76,7 +78,9 @@ def metrics(request: Request, service: ServiceDep, actor: CurrentActor) -> Respo
         positions = {}
     node: Node = request.app.state.node
     stalled = {s.view for s in _stalls(views)}
-    body = registry.render(last, positions, node.election_state(), stalled)
+    cache: ReadCache = request.app.state.read_cache
+    counts = {"hit": cache.hits, "miss": cache.misses, "query": cache.reads}
+    body = registry.render(last, positions, node.election_state(), stalled, counts)
     with contextlib.suppress(sqlite3.Error, psycopg.Error):  # the store is down: metrics answer without it
         body += "".join(
             line + "\n" for line in metric_lines(last_verification(request.app.state.settings))

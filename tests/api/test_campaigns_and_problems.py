@@ -182,6 +182,9 @@ def test_self_registration_is_rate_limited_per_address(api: Api) -> None:
 
 
 def test_operations_endpoints(api: Api) -> None:
+    roster = f"/api/campaigns/{api.campaign_id}/contestants"
+    for _ in range(2):  # a miss, then a hit on the same view position
+        assert api.client.get(roster, headers=ADMIN_HEADERS).status_code == 200
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz").json()
     assert ready["status"] == "ready"
@@ -202,6 +205,11 @@ def test_operations_endpoints(api: Api) -> None:
     assert ("zhanyou_view_lag", (("view", "audit"),)) in samples
     assert samples[("zhanyou_refusals_total", (("rule", "unauthenticated"), ("status", "401")))] >= 1
     assert samples[("zhanyou_role_active", (("role", "projections"),))] == 1
+    cache = {
+        outcome: samples[("zhanyou_read_cache_answers", (("outcome", outcome),))]
+        for outcome in ("hit", "miss", "query")
+    }
+    assert cache == {"hit": 1, "miss": 1, "query": 1}
     assert api.client.get("/openapi.json").status_code == 200
     too_big = api.client.post(
         "/api/campaigns",
