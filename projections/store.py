@@ -50,7 +50,11 @@ def _storable(value: Any) -> Any:
 
 
 def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {column: _storable(value) for column, value in values.items()}
+    """A copy of ``values`` fit to store; the scan is inlined, as every row write goes through it."""
+    for value in values.values():
+        if isinstance(value, str) and not value.isprintable():
+            return {column: _storable(v) for column, v in values.items()}
+    return dict(values)
 
 
 def views_path(settings: Settings) -> Path:
@@ -264,7 +268,7 @@ def _buffering() -> Iterator[object]:
     yield object()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Write:
     statement: str
     params: tuple[Any, ...]
@@ -275,7 +279,7 @@ class _Write:
         return (self.statement, self.checked)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Change:
     """A buffered insert of a row (``key`` empty) or checked update of one row by its key."""
 
