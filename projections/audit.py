@@ -159,7 +159,7 @@ class AuditView(ViewProjection):
                 "evidence = CASE WHEN evidence IS NULL THEN NULL ELSE ? END "
                 "WHERE concerns = ? AND notification_id < ?"
             ),
-            (erased, erased, str(e.originator_id), self.current_id),
+            (erased, erased, self.text.id, self.current_id),
         )
 
     def _repeat_detail(self, tx: Tx, e: DuplicateRegistration.RegistrationDuplicated) -> str:
@@ -178,21 +178,21 @@ class AuditView(ViewProjection):
         return f"；{e.person.get('platform')} 账号 {e.person.get('account')}"
 
     def _team_formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
-        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.city)
+        self._subject(tx, self.text.id, str(e.campaign_id), e.city)
 
     def _nominated(self, tx: Tx, e: Contestant.Nominated) -> None:
-        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.person.city)
+        self._subject(tx, self.text.id, str(e.campaign_id), e.person.city)
         self._decision(tx, e)
 
     def _repeated(self, tx: Tx, e: DuplicateRegistration.RegistrationDuplicated) -> None:
-        self._subject(tx, str(e.originator_id), str(e.campaign_id), e.person["city"])
+        self._subject(tx, self.text.id, str(e.campaign_id), e.person["city"])
         self._decision(tx, e)
 
     def _reads_opened(self, tx: Tx, e: PersonalDataLog.PersonalDataLogOpened) -> None:
         """The record of reads of a contestant's data concerns that contestant's campaign and city."""
         contestant = str(e.contestant_id)
         campaign_id, city, _ = self._subject_of(tx, contestant, "Contestant")
-        self._subject(tx, str(e.originator_id), campaign_id, city, subject_id=contestant)
+        self._subject(tx, self.text.id, campaign_id, city, subject_id=contestant)
 
     def _subject(
         self, tx: Tx, aggregate_id: str, campaign_id: str, city: str | None, *, subject_id: str | None = None
@@ -225,7 +225,7 @@ class AuditView(ViewProjection):
         return known
 
     def _campaign_decision(self, tx: Tx, e: DecisionEvent) -> None:
-        self._write(tx, e, e.decision.actor, e.decision, str(e.originator_id), None)
+        self._write(tx, e, e.decision.actor, e.decision, self.text.id, None)
 
     def _user_decision(self, tx: Tx, e: DecisionEvent) -> None:
         self._write(tx, e, e.decision.actor, e.decision, None, None)
@@ -244,7 +244,7 @@ class AuditView(ViewProjection):
 
     def _about(self, tx: Tx, e: DomainEvent) -> tuple[str, str | None, str | None]:
         aggregate_type = type(e).__qualname__.rpartition(".")[0]
-        return self._subject_of(tx, str(e.originator_id), aggregate_type)
+        return self._subject_of(tx, self.text.id, aggregate_type)
 
     def _write(
         self,
@@ -259,7 +259,7 @@ class AuditView(ViewProjection):
         fields: list[str] | None = None,
     ) -> None:
         aggregate_type, _, event_type = type(e).__qualname__.rpartition(".")
-        aggregate_id = str(e.originator_id)
+        aggregate_id = self.text.id
         reason = decision.reason if decision else None
         concerns = aggregate_id if aggregate_type == "Contestant" else subject_id
         if isinstance(e, DuplicateRegistration.RegistrationDuplicated):
@@ -269,7 +269,7 @@ class AuditView(ViewProjection):
             self.t["audit"],
             {
                 "notification_id": self.current_id,
-                "at": utc_text(e.timestamp),
+                "at": self.text.at,
                 "event_type": event_type,
                 "aggregate_type": aggregate_type,
                 "aggregate_id": aggregate_id,

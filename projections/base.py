@@ -36,6 +36,17 @@ def utc_text(instant: datetime | None) -> str | None:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class EventText:
+    """An event's id and instant as the views write them, worked out once per event for every view
+    taking it: text per view per event was much of what catch-up spent outside decoding."""
+
+    __slots__ = ("at", "id")
+
+    def __init__(self, domain_event: DomainEvent) -> None:
+        self.id = str(domain_event.originator_id)
+        self.at = utc_text(domain_event.timestamp)
+
+
 class ViewBuilding(Exception):
     """The view's tables of this release's layout are still being built; reads wait for the switch."""
 
@@ -99,6 +110,8 @@ class ViewProjection(Projection[ViewStore]):
     version: ClassVar[int] = 1
     #: Whether some columns hold personal text, sealed when a cipher key is set.
     seals: ClassVar[bool] = False
+    #: The text of the event being applied, for its handler (``apply`` sets it).
+    text: EventText
 
     def __init__(self, db: ViewDatabase, *, suffix: str = "") -> None:
         self.db = db
@@ -174,8 +187,12 @@ class ViewProjection(Projection[ViewStore]):
     def handlers(self) -> Handlers:
         raise NotImplementedError
 
-    def apply(self, tx: Tx, notification_id: int, domain_event: DomainEvent) -> None:
+    def apply(
+        self, tx: Tx, notification_id: int, domain_event: DomainEvent, text: EventText | None = None
+    ) -> None:
+        """``text``: the event's ``EventText``, when the caller shares one between views."""
         self.current_id = notification_id  # for views keyed by position (audit, phase log)
+        self.text = EventText(domain_event) if text is None else text
         self._handlers.dispatch(tx, domain_event)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

@@ -16,15 +16,16 @@ of the pipelined one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import JSONTranscoder, Notification, Tracking
 
 from application.person_keys import SubjectMapper
-from projections.base import ViewProjection
+from application.replay_decoding import Decoding
+from projections.base import EventText, ViewProjection
 from projections.store import Tx
 
 log = logging.getLogger("zhanyou.projections")
@@ -62,13 +63,15 @@ class Window:
     """The notifications of some topics after ``start`` up to ``end``, each decoded once.
 
     Views at the same position share one window: the log is read and every event decoded
-    once per round, not once per view. An event that cannot be decoded is kept as its error.
+    once per round, not once per view, and each event's ``EventText`` made once for every view
+    taking it. An event that cannot be decoded is kept as its error.
     """
 
     start: int
     end: int
     caught_up: bool  # ``end`` is the head the window was read up to
     items: list[tuple[Notification, Any]]  # (notification, domain event or decoding error)
+    texts: dict[int, EventText] = field(default_factory=dict, compare=False)  # by notification id
 
 
 class PositionMoved(Exception):
@@ -92,12 +95,17 @@ def read_window(app: Application[Any], topics: Sequence[str], position: int, hea
     notifications = app.recorder.select_notifications(
         start=position, limit=limit, stop=head, topics=topics, inclusive_of_start=False
     )
-    if isinstance(app.mapper, SubjectMapper):
-        app.mapper.prefetch(notifications)  # one query for the window's data keys
+    mapper = app.mapper
+    decode: Callable[[Notification], Any] = mapper.to_domain_event
+    if isinstance(mapper, SubjectMapper):
+        mapper.prefetch(notifications)  # one query for the window's data keys
+        if isinstance(mapper.transcoder, JSONTranscoder):
+            # As the mapper decodes, for less: the window's actors, decisions and ids revived once.
+            decode = Decoding(mapper, None)
     items: list[tuple[Notification, Any]] = []
     for notification in notifications:
         try:
-            items.append((notification, app.mapper.to_domain_event(notification)))
+            items.append((notification, decode(notification)))
         except Exception as error:  # kept: it stalls the views that subscribe to it
             items.append((notification, Undecodable(error)))
     if len(notifications) < limit:
@@ -147,8 +155,8 @@ def apply_window(
 class _Batch:
     def __init__(self, app: Application[Any], projection: ViewProjection, window: Window) -> None:
         self.app, self.projection, self.window = app, projection, window
-        wanted = projection.topic_set
-        self.events: list[tuple[Notification, Any]] = []
+        wanted, texts = projection.topic_set, window.texts
+        self.events: list[tuple[Notification, Any, EventText]] = []
         self.undecodable: tuple[Notification, Undecodable] | None = None
         for notification, event in window.items:
             if notification.topic not in wanted:
@@ -156,7 +164,10 @@ class _Batch:
             if isinstance(event, Undecodable):  # the view stops before it
                 self.undecodable = (notification, event)
                 break
-            self.events.append((notification, event))
+            text = texts.get(notification.id)
+            if text is None:
+                text = texts[notification.id] = EventText(event)
+            self.events.append((notification, event, text))
 
     def _check_position(self, tx: Tx) -> None:
         tracked = self.projection.position_in(tx, self.app.name)
@@ -170,9 +181,10 @@ class _Batch:
         """Every event, its row writes buffered, no savepoints; any failure raises, and the
         caller redoes the batch event by event."""
         self._check_position(tx)
+        apply = self.projection.apply
         with tx.pipeline():
-            for count, (notification, domain_event) in enumerate(self.events, 1):
-                self.projection.apply(tx, notification.id, domain_event)
+            for count, (notification, domain_event, text) in enumerate(self.events, 1):
+                apply(tx, notification.id, domain_event, text)
                 if count % SEND_EVERY == 0:
                     tx.flush()  # the server works on these while the next are applied
             tx.verify()  # a checked write that missed its row raises here
@@ -183,10 +195,10 @@ class _Batch:
         """Each event inside a savepoint; the first that fails stops the batch just before it."""
         self._check_position(tx)
         projection, applied = self.projection, 0
-        for notification, domain_event in self.events:
+        for notification, domain_event, text in self.events:
             tx.execute("SAVEPOINT view_event")
             try:
-                projection.apply(tx, notification.id, domain_event)
+                projection.apply(tx, notification.id, domain_event, text)
             except Exception as error:
                 tx.execute("ROLLBACK TO SAVEPOINT view_event")
                 return self._stop(tx, notification, describe(error), applied)

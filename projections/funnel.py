@@ -72,22 +72,22 @@ class FunnelView(ViewProjection):
         tx.insert(
             self.t["funnel_members"],
             {
-                "contestant_id": str(e.originator_id),
+                "contestant_id": self.text.id,
                 "campaign_id": str(e.campaign_id),
                 "city": e.person.city,
                 "grp": e.person.group.value,
                 "nominated": 1,
             },
-            row=("funnel_members", e.originator_id),
+            row=("funnel_members", self.text.id),
         )
 
     def _set(self, tx: Tx, e: Contestant.Event, flags: dict[str, int]) -> None:
         tx.update(
             self.t["funnel_members"],
             flags,
-            {"contestant_id": str(e.originator_id)},
-            f"funnel: contestant {e.originator_id} has no row to update",
-            row=("funnel_members", e.originator_id),
+            {"contestant_id": self.text.id},
+            f"funnel: contestant {self.text.id} has no row to update",
+            row=("funnel_members", self.text.id),
         )
 
     def _flag(self, flag: str, value: int = 1) -> Handler[Contestant.Event]:

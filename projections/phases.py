@@ -45,11 +45,11 @@ class PhasesView(ViewProjection):
                 self.t["phase_log"],
                 {
                     "notification_id": self.current_id,
-                    "campaign_id": str(e.originator_id),
+                    "campaign_id": self.text.id,
                     "code": e.code,
                     "side": side,
                     "scheduled": utc_text(e.scheduled),
-                    "actual": utc_text(e.timestamp),
+                    "actual": self.text.at,
                     "by_kind": e.by,
                     "actor_user": e.decision.actor.user,
                     "reason": self.sealer.seal(e.decision.reason),

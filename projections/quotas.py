@@ -72,7 +72,7 @@ class QuotasView(ViewProjection):
         )
 
     def _launched(self, tx: Tx, e: Campaign.CampaignLaunched) -> None:
-        campaign = str(e.originator_id)
+        campaign = self.text.id
         tx.executemany(
             self.sql("INSERT INTO {quota_limits} (campaign_id, city, grp, quota) VALUES (?,?,?,?)"),
             [(campaign, city, group, int(n)) for city, row in e.quotas.items() for group, n in row.items()],
@@ -86,23 +86,22 @@ class QuotasView(ViewProjection):
         tx.insert(
             self.t["quota_places"],
             {
-                "allotment_id": str(e.originator_id),
+                "allotment_id": self.text.id,
                 "campaign_id": str(e.campaign_id),
                 "scope": e.scope,
                 "taken": 0,
             },
-            row=("quota_places", e.originator_id),
+            row=("quota_places", self.text.id),
         )
 
     def _taken(self, delta: int) -> Handler[Allotment.Event]:
         def handle(tx: Tx, e: Allotment.Event) -> None:
-            allotment = str(e.originator_id)
             tx.update(
                 self.t["quota_places"],
                 {},
-                {"allotment_id": allotment},
-                f"quotas: allotment {allotment} was never opened",
-                row=("quota_places", e.originator_id),
+                {"allotment_id": self.text.id},
+                f"quotas: allotment {self.text.id} was never opened",
+                row=("quota_places", self.text.id),
                 add={"taken": delta},
             )
 
@@ -114,7 +113,7 @@ class QuotasView(ViewProjection):
         tx.insert(
             self.t["quota_members"],
             {
-                "contestant_id": str(e.originator_id),
+                "contestant_id": self.text.id,
                 "campaign_id": str(e.campaign_id),
                 "city": e.person.city,
                 "grp": group.value,
@@ -122,17 +121,16 @@ class QuotasView(ViewProjection):
                 "verified": 0,
                 "active": 1,
             },
-            row=("quota_members", e.originator_id),
+            row=("quota_members", self.text.id),
         )
 
     def _member(self, tx: Tx, e: Contestant.Event, values: dict[str, int]) -> None:
-        contestant = str(e.originator_id)
         tx.update(
             self.t["quota_members"],
             values,
-            {"contestant_id": contestant},
-            f"quotas: contestant {contestant} was never nominated",
-            row=("quota_members", e.originator_id),
+            {"contestant_id": self.text.id},
+            f"quotas: contestant {self.text.id} was never nominated",
+            row=("quota_members", self.text.id),
         )
 
     def _verified(self, tx: Tx, e: Contestant.Verified) -> None:

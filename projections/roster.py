@@ -11,7 +11,7 @@ from domain.contestant import Contestant
 from domain.events import ERASED
 from domain.lifecycle import Status
 from domain.values import mask_id_number, mask_mobile
-from projections.base import Handler, Handlers, ViewProjection, utc_text
+from projections.base import Handler, Handlers, ViewProjection
 from projections.ordering import name_order
 from projections.sealing import Sealer
 from projections.store import Row, Tx, ViewDatabase
@@ -149,11 +149,11 @@ class RosterView(ViewProjection):
         found_by = (seal.index(account), seal.index(name)) if seal.enabled else (account.casefold(), None)
         # A pinyin key would spell a sealed name out: sealed names are sorted once opened.
         sort_key = None if seal.enabled else self._name_order(name)
-        at = utc_text(e.timestamp)
+        at = self.text.at
         tx.insert(
             self.t["roster"],
             {
-                "contestant_id": str(e.originator_id),
+                "contestant_id": self.text.id,
                 "campaign_id": str(e.campaign_id),
                 "city": person.city,
                 "grp": person.group.value,
@@ -174,7 +174,7 @@ class RosterView(ViewProjection):
                 "experience": seal.seal(person.experience),
                 "notes": seal.seal(person.notes),
             },
-            row=("roster", e.originator_id),
+            row=("roster", self.text.id),
         )
 
     def _renominated(self, tx: Tx, e: Contestant.Renominated) -> None:
@@ -219,29 +219,28 @@ class RosterView(ViewProjection):
                 "",
                 seal.seal(ERASED),
                 seal.seal(ERASED),
-                utc_text(e.timestamp),
+                self.text.at,
                 e.originator_version,
-                str(e.originator_id),
+                self.text.id,
             ),
-            f"roster: contestant {e.originator_id} has no row to erase",
-            row=("roster", e.originator_id),
+            f"roster: contestant {self.text.id} has no row to erase",
+            row=("roster", self.text.id),
         )
 
     def _update(
         self, tx: Tx, e: Contestant.Event, status: Status, extra: dict[str, Any] | None = None
     ) -> None:
-        contestant = str(e.originator_id)  # once: a replay updates tens of thousands of rows
         tx.update(
             self.t["roster"],
             {
                 "status": status.value,
                 **(extra or {}),
-                "changed_at": utc_text(e.timestamp),
+                "changed_at": self.text.at,
                 "version": e.originator_version,
             },
-            {"contestant_id": contestant},
-            f"roster: contestant {contestant} has no row to update",
-            row=("roster", e.originator_id),
+            {"contestant_id": self.text.id},
+            f"roster: contestant {self.text.id} has no row to update",
+            row=("roster", self.text.id),
         )
 
     def _status(self, status: Status) -> Handler[Contestant.Event]:
@@ -270,12 +269,12 @@ class RosterView(ViewProjection):
                 Status.AWARDED.value,
                 e.award,
                 e.award,
-                utc_text(e.timestamp),
+                self.text.at,
                 e.originator_version,
-                str(e.originator_id),
+                self.text.id,
             ),
-            f"roster: contestant {e.originator_id} has no row to update",
-            row=("roster", e.originator_id),
+            f"roster: contestant {self.text.id} has no row to update",
+            row=("roster", self.text.id),
         )
 
     # --- queries -------------------------------------------------------------

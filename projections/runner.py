@@ -13,14 +13,22 @@ are committed with the position just before it, in the batch's one transaction
 (``projections.batches``), the log names the notification id, topic and error, and the view
 is retried every ``retry_seconds`` from that same place, so it resumes once the cause is
 fixed (or when the worker restarts with fixed code). Nothing is skipped.
+
+While views catch up, the next window is read and decoded ahead, in a second thread, while
+the views write the current one: most of a batch's time is spent waiting for the database
+(its writes, its commit), and that thread reads and decodes meanwhile. A window read ahead
+is used only by views that reached its start; it holds every event of its topics up to its
+end however late it is used, as the log only grows at its head.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,6 +86,8 @@ class ProjectionRunner:
         self._head = self._read_head()
         self.failure: BaseException | None = None
         self._recorded = {s.view for s in stalls.current()} if stalls is not None else set()
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: tuple[tuple[str, ...], int, Future[Window]] | None = None  # (topics, start, read)
 
     # --- control -------------------------------------------------------------
 
@@ -93,6 +103,13 @@ class ProjectionRunner:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        self._ahead = None
+        if self._reader is not None:
+            self._reader.shutdown(wait=True, cancel_futures=True)
+            self._reader = None
 
     def __enter__(self) -> ProjectionRunner:
         return self.start()
@@ -199,20 +216,44 @@ class ProjectionRunner:
                 together.setdefault(self._positions[projection.name], []).append(projection)
         busy = False
         for position, group in sorted(together.items()):
-            topics = sorted({topic for p in group for topic in p.topics})
-            window = read_window(self.app, topics, position, head, self.batch_size)
+            topics = tuple(sorted({topic for p in group for topic in p.topics}))
+            window = self._window(topics, position, head)
+            if not window.caught_up:
+                self._read_ahead(topics, window.end, head)
             for projection in group:
                 if self._stop.is_set():
                     return busy
                 busy |= self._step(projection, window)
         return busy
 
+    def _window(self, topics: tuple[str, ...], position: int, head: int) -> Window:
+        """The window after ``position``: the one read ahead if it starts there, else read now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (topics, position):
+            try:
+                return ahead[2].result()
+            except Exception as error:  # read again here, with this thread's patience
+                log.info("reading ahead failed (%s); reading again", describe(error))
+        return read_window(self.app, topics, position, head, self.batch_size)
+
+    def _read_ahead(self, topics: tuple[str, ...], position: int, head: int) -> None:
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="zhanyou-projections-read")
+        # The store's patience (``patient``) is a context variable: the reader runs in this context.
+        run = contextvars.copy_context().run
+        read = self._reader.submit(run, read_window, self.app, topics, position, head, self.batch_size)
+        self._ahead = (topics, position, read)
+
     def catch_up(self, timeout: float = 600.0) -> None:
         """Process in this thread until every view is at the head (for commands and tests)."""
         deadline = time.monotonic() + timeout
-        while self.run_once():
-            if time.monotonic() > deadline:
-                raise TimeoutError("catch-up did not finish")
+        try:
+            while self.run_once():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("catch-up did not finish")
+        finally:
+            if self._thread is None:  # the reader's thread goes with the catch-up
+                self._close_reader()
         stalled = [s.stalled for s in self.status() if s.stalled is not None]
         if stalled:
             raise stalled[0]

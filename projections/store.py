@@ -50,11 +50,11 @@ def _storable(value: Any) -> Any:
 
 
 def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
-    # ``_storable`` spelled out: a replay passes every column of every event through here.
-    return {
-        column: printable(value) if isinstance(value, str) and not value.isprintable() else value
-        for column, value in values.items()
-    }
+    """``values`` fit to store: the same dict when no value needs a replacement."""
+    for value in values.values():
+        if isinstance(value, str) and not value.isprintable():
+            return {column: _storable(v) for column, v in values.items()}
+    return values
 
 
 def views_path(settings: Settings) -> Path:
@@ -109,7 +109,7 @@ class Tx:
 
     def insert(self, table: str, values: dict[str, Any], *, row: Hashable) -> None:
         """Insert the new row ``row`` with ``values`` (column -> value) into ``table``."""
-        change = _Change(table, _storable_values(values), {}, {}, None)
+        change = _Change(table, dict(values), {}, {}, None)
         if self._pipeline is None:
             self.execute(change.insert_statement(1), tuple(change.values.values()))
         else:
@@ -127,13 +127,7 @@ class Tx:
     ) -> None:
         """Set ``values`` (and add ``add`` to numeric columns) of the one row of ``table`` that
         ``key`` picks; it must change exactly that row, checked now or by ``verify``."""
-        change = _Change(
-            table,
-            _storable_values(values),
-            dict(add or {}),
-            _storable_values(key),
-            what,
-        )
+        change = _Change(table, dict(values), dict(add) if add else {}, key, what)
         if self._pipeline is not None:
             previous = self._foldable.get(row)
             if previous is None or not previous.fold(change):
@@ -180,7 +174,9 @@ class Tx:
                 if isinstance(first, _Change) and first.is_insert:
                     self._send_inserts(group)
                 elif isinstance(first, _Change):
-                    self._send(first.update_statement(), [c.update_params() for c in group], first.what)
+                    self._send(
+                        first.update_statement(), [storable(c.update_params()) for c in group], first.what
+                    )
                 else:
                     self._send(
                         first.statement, [w.params for w in group], first.statement if first.checked else None
@@ -191,12 +187,14 @@ class Tx:
         row type (a statement of its own per row count would be parsed anew by the driver)."""
         first = group[0]
         if self.postgres:
-            rows = json.dumps([change.values for change in group], ensure_ascii=False)
+            rows = json.dumps([_storable_values(change.values) for change in group], ensure_ascii=False)
             self._send(first.json_insert_statement(), [(rows,)], None)
             return
         # SQLite runs in this process: one prepared single-row insert per row costs it less than
         # building and compiling a multi-row statement.
-        self._send(first.insert_statement(1), [tuple(change.values.values()) for change in group], None)
+        self._send(
+            first.insert_statement(1), [storable(tuple(change.values.values())) for change in group], None
+        )
 
     def _send(self, statement: str, rows: list[tuple[Any, ...]] | list[list[Any]], what: str | None) -> None:
         cursor = self._raw().connection.cursor()
@@ -268,7 +266,7 @@ def _buffering() -> Iterator[object]:
     yield object()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Write:
     statement: str
     params: tuple[Any, ...]
@@ -279,7 +277,7 @@ class _Write:
         return (self.statement, self.checked)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Change:
     """A buffered insert of a row (``key`` empty) or checked update of one row by its key."""
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.contestant import Contestant
 from domain.events import ERASED
 from domain.team import CityTeam, TeamRole, completeness_gaps
-from projections.base import Handlers, ViewProjection, utc_text
+from projections.base import Handlers, ViewProjection
 from projections.ordering import city_order
 from projections.store import Tx
 
@@ -74,54 +74,54 @@ class TeamsView(ViewProjection):
         tx.insert(
             self.t["teams"],
             {
-                "team_id": str(e.originator_id),
+                "team_id": self.text.id,
                 "campaign_id": str(e.campaign_id),
                 "city": e.city,
-                "changed_at": utc_text(e.timestamp),
+                "changed_at": self.text.at,
                 "version": e.originator_version,
             },
-            row=("teams", e.originator_id),
+            row=("teams", self.text.id),
         )
 
     def _touch(self, tx: Tx, e: CityTeam.Event) -> None:
         tx.update(
             self.t["teams"],
-            {"changed_at": utc_text(e.timestamp), "version": e.originator_version},
-            {"team_id": str(e.originator_id)},
-            f"teams: team {e.originator_id} was never formed",
-            row=("teams", e.originator_id),
+            {"changed_at": self.text.at, "version": e.originator_version},
+            {"team_id": self.text.id},
+            f"teams: team {self.text.id} was never formed",
+            row=("teams", self.text.id),
         )
 
     def _added(self, tx: Tx, e: CityTeam.MemberAdded) -> None:
         self._touch(tx, e)
         tx.insert(
             self.t["team_members"],
-            {"team_id": str(e.originator_id), "contestant_id": e.contestant_id, "role": e.role},
-            row=("team_members", e.originator_id, e.contestant_id),
+            {"team_id": self.text.id, "contestant_id": e.contestant_id, "role": e.role},
+            row=("team_members", self.text.id, e.contestant_id),
         )
 
     def _removed(self, tx: Tx, e: CityTeam.MemberRemoved) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("DELETE FROM {team_members} WHERE team_id = ? AND contestant_id = ?"),
-            (str(e.originator_id), e.contestant_id),
-            row=("team_members", e.originator_id, e.contestant_id),
+            (self.text.id, e.contestant_id),
+            row=("team_members", self.text.id, e.contestant_id),
         )
 
     def _leader(self, tx: Tx, e: CityTeam.LeaderAppointed) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("UPDATE {teams} SET leader_name = ?, leader_user = ? WHERE team_id = ?"),
-            (self.sealer.seal(e.name), e.staff_user, str(e.originator_id)),
-            row=("teams", e.originator_id),
+            (self.sealer.seal(e.name), e.staff_user, self.text.id),
+            row=("teams", self.text.id),
         )
 
     def _finals(self, tx: Tx, e: CityTeam.FinalsEntered) -> None:
         self._touch(tx, e)
         tx.write(
             self.sql("UPDATE {teams} SET finals = ? WHERE team_id = ?"),
-            ("overridden" if e.overridden else "entered", str(e.originator_id)),
-            row=("teams", e.originator_id),
+            ("overridden" if e.overridden else "entered", self.text.id),
+            row=("teams", self.text.id),
         )
 
     def _awarded(self, tx: Tx, e: CityTeam.TeamAwarded) -> None:
@@ -131,24 +131,24 @@ class TeamsView(ViewProjection):
                 "UPDATE {teams} SET awards = CASE WHEN awards IS NULL THEN ? ELSE awards || '、' || ? END "
                 "WHERE team_id = ?"
             ),
-            (e.award, e.award, str(e.originator_id)),
-            row=("teams", e.originator_id),
+            (e.award, e.award, self.text.id),
+            row=("teams", self.text.id),
         )
 
     def _person(self, tx: Tx, e: Contestant.Nominated) -> None:
         tx.insert(
             self.t["team_people"],
-            {"contestant_id": str(e.originator_id), "name": self.sealer.seal(e.person.name)},
-            row=("team_people", e.originator_id),
+            {"contestant_id": self.text.id, "name": self.sealer.seal(e.person.name)},
+            row=("team_people", self.text.id),
         )
 
     def _erased(self, tx: Tx, e: Contestant.Erased) -> None:
         tx.shred()
         tx.change_one(
             self.sql("UPDATE {team_people} SET name = ? WHERE contestant_id = ?"),
-            (self.sealer.seal(ERASED), str(e.originator_id)),
-            f"teams: contestant {e.originator_id} has no person to erase",
-            row=("team_people", e.originator_id),
+            (self.sealer.seal(ERASED), self.text.id),
+            f"teams: contestant {self.text.id} has no person to erase",
+            row=("team_people", self.text.id),
         )
 
     def _member(self, row: dict[str, Any]) -> Member:

@@ -19,7 +19,7 @@ from projections.runner import ProjectionRunner, ProjectionStalled
 from projections.store import Tx, ViewStore
 from tests.builders import ADMIN
 from tests.integration.helpers import REVIEWING, launch, recommend
-from tests.projections.helpers import head, stored_verification
+from tests.projections.helpers import head, scripted_campaign, stored_verification
 
 
 def _pipelined(tx: Tx) -> contextlib.AbstractContextManager[None]:
@@ -125,3 +125,25 @@ def test_views_at_one_position_share_one_read_of_the_log(
         assert set(runner.positions().values()) == {head(service)}
     finally:
         views.close()
+
+
+def test_windows_read_ahead_leave_the_views_as_one_window_does(
+    service: CampaignService, settings: Settings
+) -> None:
+    """Small batches (each next window read ahead while the views write) end where one batch does."""
+    scripted_campaign(service)
+    dumps = []
+    for batch_size in (3, 10_000):
+        views = open_views(settings)
+        try:
+            runner = ProjectionRunner(service, views.all, batch_size=batch_size)
+            runner.catch_up(timeout=60)
+            assert set(runner.positions().values()) == {head(service)}
+            dumps.append({view.name: view.dump() for view in views.all})
+            for view in views.all:
+                view.drop_tables()  # the next run builds them from the start of the log
+        finally:
+            views.close()
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["roster"]["roster"]
+    assert dumps[0]["audit"]["audit"]
