@@ -99,6 +99,16 @@ class Tx:
             finally:
                 self._pipeline = None
 
+    def lazy_commit(self) -> None:
+        """On PostgreSQL, this transaction's commit does not wait for its WAL to reach the disk.
+
+        For a view's batch only: its rows and its position commit together, so a batch lost
+        in a server crash takes its position with it and the view applies those events again
+        from the log, which is written durably. Others see the commit at once as usual.
+        """
+        if self.postgres:
+            self.cursor.execute("SET LOCAL synchronous_commit = off")
+
     def shred(self) -> None:
         """What this transaction overwrites is zeroed in the file, and the write-ahead log emptied
         after the commit, so an erasure leaves no old copy behind (SQLite; PostgreSQL reclaims
