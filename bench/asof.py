@@ -41,11 +41,10 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -53,6 +52,7 @@ from api.config import ApiSettings
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
+from bench.figures import keep, scratch_schema
 from bench.projections import Crowd
 from domain.access import PersonalDataLog
 from domain.campaign import Campaign
@@ -65,7 +65,6 @@ from domain.timeline import SHANGHAI
 from domain.values import CITY_QUOTAS, SCHEDULER, Actor, Channel, Group, Role
 from node import Roles, Tuning
 
-RESULTS = Path(__file__).parent / "results"
 TOKEN = "bench-asof-bootstrap-token-0123456789"  # noqa: S105 - the bench's own throwaway store
 ADMIN = Actor("bench-admin", Role.ADMIN)
 JUDGE = Actor("bench-judge", Role.JUDGE)
@@ -212,14 +211,8 @@ def store(pg: str | None) -> Iterator[Settings]:
         if pg is None:
             yield Settings.load(database_url=f"sqlite:///{scratch}/bench.db", erasure_list=erasures, **keys)
             return
-        schema = f"bench_asof_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with scratch_schema(pg, prefix="bench_asof") as schema:
             yield Settings.load(database_url=pg, database_schema=schema, erasure_list=erasures, **keys)
-        finally:
-            with psycopg.connect(pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def read_all(client: TestClient, campaign_id: uuid.UUID, as_of: str) -> tuple[float, float, int]:
@@ -358,10 +351,7 @@ def main() -> None:
     with store(args.pg) as settings:
         name = "postgres" if args.pg else "sqlite"
         lines = bench(name, settings, args.contestants, args.events, args.reads, cold=args.cold)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "asof.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("asof", lines)
 
 
 if __name__ == "__main__":

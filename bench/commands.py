@@ -28,9 +28,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from application import decisions
 from application.bootstrap import build_service
@@ -40,10 +38,14 @@ from cli.people import fake_person
 from domain.decision import DecisionContext
 from domain.values import CITY_QUOTAS, Actor, Channel, Group, Person, Role
 
+if TYPE_CHECKING or __package__:
+    from bench.figures import keep, scratch_schema
+else:  # run as bench/commands.py: this folder is on the path, the checkout's root is not
+    from figures import keep, scratch_schema
+
 ADMIN = Actor("bench-admin", Role.ADMIN)
 NOMINATION_DAY = datetime(2021, 6, 8, 2, tzinfo=UTC)
 REVIEW_DAY = datetime(2021, 7, 3, 2, tzinfo=UTC)
-RESULTS = Path(__file__).parent / "results"
 FIGURES = ("nominate", "verify", "withdraw")
 
 
@@ -156,14 +158,8 @@ def store_settings(backend: str, args: argparse.Namespace) -> Iterator[Settings]
         with tempfile.TemporaryDirectory() as scratch:
             yield Settings.load(database_url=f"sqlite:///{scratch}/bench.db")
         return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.pg, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
+    with scratch_schema(args.pg) as schema:
         yield Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
-    finally:
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def bench_round(
@@ -212,10 +208,7 @@ def main() -> None:
                 f" (median of {len(ratios)} rounds: {each})"
             )
             print(lines[-1], flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "commands.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("commands", lines)
 
 
 if __name__ == "__main__":

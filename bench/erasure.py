@@ -39,6 +39,7 @@ from application.bootstrap import build_service
 from application.recorders import PostgresCampaignRecorder, SQLiteCampaignRecorder
 from application.service import CampaignService
 from application.settings import Settings
+from bench.figures import keep
 from cli.people import fake_person
 from domain.decision import DecisionContext
 from domain.retention import RetentionPolicy
@@ -48,7 +49,6 @@ ADMIN = Actor("bench-admin", Role.ADMIN)
 NOMINATING = datetime(2021, 6, 8, 2, tzinfo=UTC)  # recommendation is open
 ERASING = datetime(2021, 10, 1, 2, tzinfo=UTC)
 RETENTION = datetime(2021, 10, 2, 2, tzinfo=UTC)  # the ceremony ended on 16 Sep; policy: 0 days
-RESULTS = Path(__file__).parent / "results"
 
 
 def crowd(count: int, seed: int) -> list[Person]:
@@ -213,10 +213,7 @@ def main() -> None:
 
             bench_erasure("postgres", postgres("erasure"), args.people, args.erase, lines)
             bench_throughput("postgres", postgres("keys"), postgres("single"), args.rounds, args.round, lines)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "erasure.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("erasure", lines)
 
 
 if __name__ == "__main__":

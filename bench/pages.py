@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from pathlib import Path
 from typing import Any
 
 from api.pages.addresses import DEMO_CAMPAIGN
+from bench.figures import keep
 from domain.ids import campaign_id
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 
 PAGES = ("register", "dashboard", "report", "console", "audit")
-RESULTS = Path(__file__).parent / "results" / "pages.txt"
 
 
 def measure(browser: Any, base: str, token: str, path: str) -> tuple[int, float, float]:
@@ -96,9 +95,7 @@ def main() -> int:
             )
             print(lines[-1], flush=True)
         browser.close()
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
+    keep("pages", lines)
     return 0
 
 

@@ -36,16 +36,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import psycopg
 
 from api.auth import new_token, token_hash
 from application.bootstrap import build_service
 from application.settings import Settings
-from bench.registration import ADMIN, LAUNCH, RESULTS, launch, nominate, person
+from bench.figures import keep, scratch_schema
+from bench.registration import ADMIN, LAUNCH, launch, nominate, person
 from bench.streamed_body import _free_port
 from domain.decision import DecisionContext
 from domain.values import Group
@@ -349,20 +348,11 @@ def main() -> None:
             env = {**os.environ, "ZHANYOU_DATABASE_URL": url}
             lines += bench_backend("sqlite", env, Settings.load(database_url=url), args)
     if args.pg and args.only != "sqlite":
-        schema = f"bench_reads_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with scratch_schema(args.pg, prefix="bench_reads") as schema:
             env = {**os.environ, "ZHANYOU_DATABASE_URL": args.pg, "ZHANYOU_DATABASE_SCHEMA": schema}
             settings = Settings.load(database_url=args.pg, database_schema=schema)
             lines += bench_backend("postgres", env, settings, args)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "reads.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("reads", lines)
 
 
 if __name__ == "__main__":

@@ -27,11 +27,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import IntegrityError
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
@@ -47,6 +45,7 @@ from application.imports import import_recommendations
 from application.service import CampaignService
 from application.settings import Settings
 from bench import bare
+from bench.figures import keep, scratch_schema
 from cli.people import REGION_CODES
 from domain.decision import DecisionContext
 from domain.errors import DomainError
@@ -59,7 +58,6 @@ ADMIN = Actor("bench-admin", Role.ADMIN)
 LAUNCH = datetime(2021, 5, 8, 2, tzinfo=UTC)
 NOMINATION_DAY = datetime(2021, 6, 8, 2, tzinfo=UTC)
 REVIEW_DAY = datetime(2021, 7, 3, 2, tzinfo=UTC)
-RESULTS = Path(__file__).parent / "results"
 CITIES = list(CITY_QUOTAS)
 _serials = iter(range(10**9))
 
@@ -328,19 +326,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             bench_backend("sqlite", Settings.load(database_url=f"sqlite:///{scratch}/bench.db"), args, lines)
     if args.pg and args.only != "sqlite":
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with scratch_schema(args.pg) as schema:
             settings = Settings.load(database_url=args.pg, database_schema=schema, pool_size=args.threads)
             bench_backend("postgres", settings, args, lines)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "registration.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("registration", lines)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-import psycopg
 from pydantic import SecretStr
 
 from application.bootstrap import build_service
 from application.registration import register
 from application.settings import Settings
 from bench.commands import ADMIN, NOMINATION_DAY, people
+from bench.figures import scratch_schema
 from domain.decision import DecisionContext
 from domain.timeline import PhaseCode
 from domain.values import Account, Actor, Person, Role
@@ -96,16 +96,10 @@ def main() -> None:
             "sqlite", Settings.load(database_url=f"sqlite:///{scratch}/bench.db", **keys), args.people
         )
     if args.pg:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with scratch_schema(args.pg) as schema:
             bench_store(
                 "postgres", Settings.load(database_url=args.pg, database_schema=schema, **keys), args.people
             )
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _key() -> str:

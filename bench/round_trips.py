@@ -21,15 +21,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 from application import decisions
 from application.bootstrap import build_service
 from application.settings import Settings
 from bench import bare
+from bench.figures import scratch_schema
 from bench.registration import ADMIN, REVIEW_DAY, launch, nominate, person
 from domain.decision import DecisionContext
 from domain.values import Group
@@ -127,11 +127,8 @@ def main() -> None:
     password = f":{url.password}" if url.password else ""
     netloc = f"{url.username or 'postgres'}{password}@127.0.0.1:{proxy.port}"
     dsn = urlunsplit((url.scheme, netloc, url.path, url.query, url.fragment))
-    schema = f"trips_{uuid.uuid4().hex[:8]}"
     latency = args.latency_ms / 1000
-    with psycopg.connect(args.pg, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
+    with scratch_schema(args.pg, prefix="trips") as schema, closing(proxy):
         settings = Settings.load(database_url=dsn, database_schema=schema, pool_size=2)
         service = build_service(settings)
         yardstick = bare.bare_application(settings.eventsourcing_env())
@@ -172,10 +169,6 @@ def main() -> None:
         finally:
             yardstick.close()
             service.close()
-    finally:
-        proxy.close()
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -19,16 +19,14 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from application.bootstrap import build_service
 from application.settings import Settings
+from bench.figures import keep, scratch_schema
 from ledger.operations import take_checkpoint, verify
 
-RESULTS = Path(__file__).parent / "results"
 BATCH = 1000
 STATE_BYTES = 700  # a stored nomination (JSON of person, decision, timestamp) is about this size
 TOPIC = "domain.contestant:Contestant.Nominated"
@@ -82,19 +80,10 @@ def main() -> None:
         settings = Settings.load(database_url=f"sqlite:///{scratch}/bench.db", signing_key=key)
         bench("sqlite", settings, args.events, lines)
     if args.pg:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
+        with scratch_schema(args.pg) as schema:
             settings = Settings.load(database_url=args.pg, database_schema=schema, signing_key=key)
             bench("postgres", settings, args.events, lines)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "verify.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    keep("verify", lines)
 
 
 if __name__ == "__main__":
