@@ -348,6 +348,8 @@ def main() -> None:
         help="also time the first read in fresh processes, with and without warm-up",
     )
     args = parser.parse_args()
+    if args.reads < 2:
+        parser.error("--reads: at least 2, for a p50 and a p99")
     with store(args.pg) as settings:
         name = "postgres" if args.pg else "sqlite"
         lines = bench(name, settings, args.contestants, args.events, args.reads, cold=args.cold)

@@ -35,8 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +45,7 @@ from application import decisions
 from application.bootstrap import build_service
 from application.service import CampaignService
 from application.settings import Settings
+from bench import figures
 from cli.people import fake_person
 from domain.campaign import Campaign
 from domain.contestant import Contestant
@@ -59,7 +59,6 @@ from projections.batches import read_window
 from projections.runner import ProjectionRunner
 from projections.store import views_path
 
-RESULTS = Path(__file__).parent / "results"
 ADMIN = Actor("bench-admin", Role.ADMIN)
 JUDGE = Actor("bench-judge", Role.JUDGE)
 LAUNCH = datetime(2021, 5, 20, 9, tzinfo=SHANGHAI)
@@ -399,10 +398,7 @@ def main() -> None:
     finally:
         service.close()
         cleanup()
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with (RESULTS / "projections.txt").open("a") as out:
-        out.writelines(f"{stamp} {line}\n" for line in lines)
+    figures.keep("projections", lines)
 
 
 if __name__ == "__main__":
