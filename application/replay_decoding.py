@@ -74,12 +74,7 @@ class Decoding:
                 return self._event(cls, stored_event, {"timestamp": instant})
         with subject(originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))):
             try:
-                state_bytes = stored_event.state
-                if mapper.cipher:
-                    state_bytes = mapper.cipher.decrypt(state_bytes)
-                if mapper.compressor:
-                    state_bytes = mapper.compressor.decompress(state_bytes)
-                state = self._loads(state_bytes.decode("utf8"))
+                state = self._loads(self._plain(stored_event).decode("utf8"))
                 class_version = getattr(cls, "class_version", 1)
                 if state.get("class_version", 1) >= class_version:  # not upcast: left out, never read
                     for name in self.left_out:
@@ -113,13 +108,8 @@ class Decoding:
 
     def _instant(self, stored_event: StoredEvent | LogRow) -> Any:
         """The event's instant read from the head of its JSON; None when it is not there."""
-        mapper = self.mapper
         try:
-            state_bytes = stored_event.state
-            if mapper.cipher:
-                state_bytes = mapper.cipher.decrypt(state_bytes)
-            if mapper.compressor:
-                state_bytes = mapper.compressor.decompress(state_bytes)
+            state_bytes = self._plain(stored_event)
             if not state_bytes.startswith(_INSTANT):
                 return None
             end = state_bytes.find(b'"', len(_INSTANT))
@@ -130,6 +120,15 @@ class Decoding:
                 f"originator_id '{stored_event.originator_id}' and "
                 f"originator_version {stored_event.originator_version}: {error}"
             ) from error
+
+    def _plain(self, stored_event: StoredEvent | LogRow) -> bytes:
+        """The stored state deciphered and decompressed: JSON bytes."""
+        mapper, state_bytes = self.mapper, stored_event.state
+        if mapper.cipher:
+            state_bytes = mapper.cipher.decrypt(state_bytes)
+        if mapper.compressor:
+            state_bytes = mapper.compressor.decompress(state_bytes)
+        return state_bytes
 
     def _walk(self, value: Any) -> Any:
         """A parsed value with its wrapped objects revived, innermost first (as the hook sees them)."""
