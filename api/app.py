@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -23,7 +24,7 @@ from api.pages import routes as pages
 from api.pages.session import SessionSigner
 from api.problem_language import ProblemsInChinese
 from api.ratelimit import RateLimiter, open_hits
-from api.readcache import ReadCache
+from api.readcache import CacheSweeper, ReadCache
 from api.readiness import Readiness
 from api.readmodel import LogPosition
 from api.recent_tokens import RecentTokens
@@ -49,6 +50,14 @@ from application.settings import Settings
 from node import Node, Roles, Tuning, build_node, utc_now
 
 Clock = Callable[[], datetime]
+
+
+def _view_positions(node: Node, names: list[str]) -> Mapping[str, int]:
+    """The named views' positions: this process's runner's, else the store's."""
+    runner = node.projection_runner
+    if runner is not None:
+        return runner.positions()
+    return {name: node.views.by_name[name].position(node.service.name) for name in names}
 
 
 def _build_routes(app: FastAPI) -> None:
@@ -93,9 +102,11 @@ def create_app(
         built.start()
         built.warm_as_of()
         _build_routes(app)
+        sweeper = CacheSweeper(app.state.read_cache, partial(_view_positions, built)).start()
         try:
             yield
         finally:
+            sweeper.stop()
             verification.stop()
             limiter.close()
             lookups.close()

@@ -8,8 +8,10 @@ never another's with other rights. The position is read before the rows, so a ke
 never older than its stamp.
 
 When a view moves on (a new event, an erasure among them) or its tables are switched (a new
-generation), every body read from it before is dropped at once: an erased person's name does
-not outlive the erasure's arrival in the view. A stamp other than the one kept, older too (a
+generation), every body read from it before is dropped, at its next read or at the next
+sweep (``CacheSweeper``, every second), whichever comes first: an erased person's name does
+not stay in memory for long after the erasure's arrival in the view. A switch of tables made
+by another process (``zhanyou rebuild``) with no new event is seen at the next event. A stamp other than the one kept, older too (a
 store restored under a running process), drops them the same way: only one stamp's bodies are
 ever kept per view. Readers of a body being read wait for that one read (one query per view
 position, however many ask). Bounded by entries and bytes, the least recently used going first.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 
 import anyio.to_thread
 
@@ -110,9 +112,59 @@ class ReadCache:
             self._bodies.clear()
             self._bytes = 0
 
+    def views(self) -> list[str]:
+        """The views some body is kept for."""
+        with self._lock:
+            return list(self._stamps)
+
+    def sweep(self, positions: Mapping[str, int]) -> None:
+        """Drop the bodies of every view whose position is no longer the one they were read at,
+        without waiting for its next read: an erased person's name goes within a sweep."""
+        with self._lock:
+            moved = [v for v, (_, at) in self._stamps.items() if v in positions and positions[v] != at]
+            for view in moved:
+                del self._stamps[view]
+                for key in [k for k in self._bodies if k[0] == view]:
+                    self._bytes -= len(self._bodies.pop(key))
+
     def _adopt(self, view: str, stamp: Stamp) -> None:
         """Make ``stamp`` the view's: the bodies of another stamp are dropped first."""
         if self._stamps.get(view) != stamp:
             self._stamps[view] = stamp
             for key in [k for k in self._bodies if k[0] == view]:
                 self._bytes -= len(self._bodies.pop(key))
+
+
+class CacheSweeper:
+    """Sweeps the cache every ``seconds`` against the views' positions, in a thread of its own.
+
+    ``positions`` reads them (from this process's runner, or from the store when another
+    process runs the views); a store that does not answer is simply tried at the next sweep.
+    """
+
+    def __init__(
+        self, cache: ReadCache, positions: Callable[[list[str]], Mapping[str, int]], seconds: float = 1.0
+    ) -> None:
+        self.cache, self.positions, self.seconds = cache, positions, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zhanyou-read-cache-sweep", daemon=True)
+
+    def start(self) -> CacheSweeper:
+        if self.cache.enabled:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            kept = self.cache.views()
+            if not kept:
+                continue
+            try:
+                self.cache.sweep(self.positions(kept))
+            except Exception:  # noqa: S112 - the store is away: the next sweep tries again
+                continue

@@ -102,6 +102,8 @@ class ProjectionRunner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():  # still in a batch: it closes the reader when it ends
+                return
             self._thread = None
         self._close_reader()
 
@@ -182,8 +184,11 @@ class ProjectionRunner:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def _loop(self) -> None:
-        with patient():  # a worker waits out a store outage; a request does not
-            self._rounds()
+        try:
+            with patient():  # a worker waits out a store outage; a request does not
+                self._rounds()
+        finally:
+            self._close_reader()
 
     def _rounds(self) -> None:
         failures = 0
@@ -237,6 +242,8 @@ class ProjectionRunner:
         return read_window(self.app, topics, position, head, self.batch_size)
 
     def _read_ahead(self, topics: tuple[str, ...], position: int, head: int) -> None:
+        if self._stop.is_set():  # stopping: no reader is started that nobody would close
+            return
         if self._reader is None:
             self._reader = ThreadPoolExecutor(1, thread_name_prefix="zhanyou-projections-read")
         # The store's patience (``patient``) is a context variable: the reader runs in this context.

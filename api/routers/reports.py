@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -124,8 +125,9 @@ async def roster(
     stamp = await read_view(request, response, "roster", cid, min_position)
     wanted = filters()
     # the reader's rights shape the answer only through the city it is limited to; the role
-    # is kept beside it all the same
-    key = (cid, actor.role, tuple(sorted(wanted.items())))
+    # is kept beside it all the same. The query is kept as a digest: a search may be a name.
+    query = hashlib.sha256(repr(sorted(wanted.items())).encode()).digest()
+    key = (cid, actor.role, query)
     return await _kept(request, response, "roster", stamp, key, lambda: listed(views.roster, wanted))
 
 

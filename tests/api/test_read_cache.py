@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -102,6 +103,34 @@ def test_an_erased_name_leaves_the_kept_answers(api: Api) -> None:
     assert name not in _get(api, "contestants").text
     assert _get(api, "contestants", q=name).json()["contestants"] == []
     assert all(name.encode() not in body for body in _cache(api)._bodies.values())
+
+
+def test_an_erased_name_leaves_memory_without_another_read(api: Api) -> None:
+    """The sweep drops what a moved view's readers were given, though nobody reads it again."""
+    contestant_id = api.recommend(9)
+    name = form(9)["name"]
+    assert name in _get(api, "contestants", min_position=_recommend(api, 10)).text
+    assert any(name.encode() in body for body in _cache(api)._bodies.values())
+    api.clock.now = REVIEWING
+    erased = api.client.post(
+        f"/api/contestants/{contestant_id}/erase", json={"reason": "本人申请删除"}, headers=ADMIN_HEADERS
+    )
+    assert erased.status_code == 200, erased.text
+    deadline = time.monotonic() + 10
+    while any(name.encode() in body for body in _cache(api)._bodies.values()):
+        assert time.monotonic() < deadline, "the erased name is still kept"
+        time.sleep(0.1)
+    assert _cache(api).views() == []
+
+
+def test_a_sweep_keeps_the_bodies_of_views_that_have_not_moved() -> None:
+    cache = ReadCache()
+    cache.put("roster", (0, 5), "all", b"roster at 5")
+    cache.put("quotas", (0, 5), "all", b"quotas at 5")
+    cache.sweep({"roster": 5, "quotas": 6})
+    assert (cache.get("roster", (0, 5), "all"), cache.views()) == (b"roster at 5", ["roster"])
+    cache.sweep({})  # positions not read this time: nothing is dropped
+    assert cache.get("roster", (0, 5), "all") == b"roster at 5"
 
 
 def test_readers_with_other_rights_never_get_each_others_answer(api: Api) -> None:
