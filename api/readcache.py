@@ -11,11 +11,12 @@ When a view moves on (a new event, an erasure among them) or its tables are swit
 generation), every body read from it before is dropped, at its next read or at the next
 sweep (``CacheSweeper``, every second), whichever comes first: an erased person's name does
 not stay in memory for long after the erasure's arrival in the view. A switch of tables made
-by another process (``zhanyou rebuild``) with no new event is seen at the next event. A stamp other than the one kept, older too (a
-store restored under a running process), drops them the same way: only one stamp's bodies are
-ever kept per view. Readers of a body being read wait for that one read (one query per view
-position, however many ask). Bounded by entries and bytes, the least recently used going first.
-As-of reads are computed from the log, never kept here.
+by another process (``zhanyou rebuild``) with no new event is seen at the next event. A stamp
+other than the one kept, older too (a store restored under a running process), drops them the
+same way: only one stamp's bodies are ever kept per view. Readers of a body being read wait
+for that one read (one query per view position, however many ask). Bounded by entries and
+bytes, the least recently used going first. As-of reads are computed from the log, never kept
+here.
 """
 
 from __future__ import annotations
