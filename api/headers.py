@@ -16,7 +16,9 @@ SECURITY_HEADERS = {
 class SecurityHeaders:
     """ASGI middleware: the headers above on every answer; ``Cache-Control: no-store`` on personal data.
 
-    ``/pii`` answers carry full ID and mobile numbers: no browser or proxy cache may keep them.
+    ``/pii`` answers carry full ID and mobile numbers, and what an authenticated reader is given
+    under ``/api/`` (rosters, exports, histories) carries names: no browser or proxy cache may
+    keep them.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -26,7 +28,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        personal = str(scope.get("path", "")).rstrip("/").endswith("/pii")
+        path = str(scope.get("path", ""))
+        personal = path.rstrip("/").endswith("/pii")
+        private = path.startswith("/api/") and any(
+            name in (b"authorization", b"cookie") for name, _ in scope.get("headers", ())
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -35,6 +41,8 @@ class SecurityHeaders:
                     headers.setdefault(name, value)
                 if personal:
                     headers["Cache-Control"] = "no-store"
+                elif private and message["status"] < 300:
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -162,7 +162,7 @@ class UserCreated(BaseModel):
         description="shown once; only its SHA-256 is stored, so a replayed answer (same "
         "Idempotency-Key) has null here: rotate the token to get a new one"
     )
-    token_expires_at: datetime | None = None
+    token_expires_at: LocalInstant | None = None
 
 
 class UserOut(BaseModel):
@@ -170,8 +170,8 @@ class UserOut(BaseModel):
     role: str
     city: str | None
     disabled: bool
-    token_expires_at: datetime | None
-    created_at: datetime
+    token_expires_at: LocalInstant | None
+    created_at: LocalInstant
     version: int = Field(description="the user's version: send it as If-Match to change this user")
 
 
@@ -187,7 +187,7 @@ class TokenRotation(_Request):
 class TokenIssued(BaseModel):
     username: str
     token: str | None = Field(description="shown once; null in a replayed answer")
-    token_expires_at: datetime | None
+    token_expires_at: LocalInstant | None
 
 
 class RegistrationReceived(BaseModel):

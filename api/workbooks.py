@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from api.exports import workbook_bytes
-from domain.values import Group
+from domain.values import Group, mask_free_text
 from projections.ordering import city_order, name_order
 from projections.roster import RosterRow
 
@@ -56,8 +56,8 @@ def roster_workbook(rows: Iterable[RosterRow], campaign_name: str) -> bytes:
             row.mobile,
             f"{_PLATFORMS.get(row.platform, row.platform)}: {row.account}",
             row.followers,
-            row.experience,
-            row.notes,
+            mask_free_text(row.experience),  # typed text: a number in it is masked as in every answer
+            mask_free_text(row.notes),
             Group(row.group).title,
             _STATUSES.get(row.status, row.status),
             row.award or "",

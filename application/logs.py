@@ -13,14 +13,20 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from domain.timeline import SHANGHAI
 
 Context = MutableMapping[str, Any]
 
 _context: ContextVar[Context | None] = ContextVar("zhanyou_log_context", default=None)
 FIELDS = ("request_id", "actor", "campaign", "log_position")
+#: Libraries that narrate routine work at INFO (every poll of the scheduler, every state
+#: machine transition): only their warnings are kept.
+QUIET = ("apscheduler", "transitions")
 
 
 @contextmanager
@@ -42,6 +48,12 @@ def current_context() -> Context | None:
     return _context.get()
 
 
+class _BeijingTime(JsonFormatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """An instant with its offset, in Beijing time like every other time the service shows."""
+        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(timespec="milliseconds")
+
+
 class _WithContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in (_context.get() or {}).items():
@@ -57,7 +69,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        _BeijingTime(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             json_ensure_ascii=False,
@@ -71,4 +83,6 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     logging.getLogger("uvicorn.access").disabled = True  # it logs paths and queries: ours logs templates

@@ -850,7 +850,7 @@ class CampaignService(Application[UUID]):
             if not events:
                 raise ContestantNotFound(contestant_id)
             if not earlier:
-                raise NotFound(f"contestant {contestant_id} did not exist yet at {as_of.isoformat()}")
+                raise NotFound(f"contestant {contestant_id} did not exist yet at {shanghai_text(as_of)}")
             version = earlier[-1].originator_version
         return self._get(Contestant, contestant_id, ContestantNotFound, version=version)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, ServiceDep
 from api.problems import responses
+from api.schemas import LocalInstant
 from api.verification import VerificationJob, as_json
 from application.errors import StoreUnavailable
 from application.readjudication import readjudicate
@@ -48,8 +48,8 @@ class BreakOut(BaseModel):
 
 class VerificationOut(BaseModel):
     state: str = Field(description="never run, running, done or failed")
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: LocalInstant | None
+    finished_at: LocalInstant | None
     done: int = Field(description="events verified so far")
     total: int | None = Field(description="events in the store")
     ok: bool | None
@@ -100,7 +100,7 @@ class FindingOut(BaseModel):
     contestant_id: UUID
     version: int
     decision: str
-    at: datetime
+    at: LocalInstant
     actor: str
     rule_version: int
     rule: str = Field(description="the refusing rule's code (phase_closed, not_permitted, ...)")

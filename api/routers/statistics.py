@@ -15,6 +15,7 @@ from api.problems import ApiProblem, responses
 from api.ratelimit import RateLimiter
 from api.readmodel import MinPosition, ViewsDep, read_after
 from api.routers.campaigns import CampaignId
+from api.schemas import LocalInstant
 from application.errors import NotFound
 from domain.access import require_may_read_audit, require_may_read_reports
 from domain.registrations import receipt_of
@@ -86,7 +87,7 @@ class StatusLookup(BaseModel):
 
 class OwnStatus(BaseModel):
     status: str
-    changed_at: datetime
+    changed_at: LocalInstant
 
 
 def _lookup_limiter(request: Request) -> RateLimiter:
@@ -117,7 +118,7 @@ class PersonalDataReadOut(BaseModel):
     role: str
     city: str | None
     fields: list[str]
-    at: datetime
+    at: LocalInstant
     refused: bool = Field(default=False, description="the read was refused (and is on record all the same)")
     rule: str | None = Field(default=None, description="the refusing rule, e.g. not_permitted")
 

@@ -85,3 +85,25 @@ def test_the_roster_workbook_keeps_experience_and_notes_and_is_laid_out(api: Api
     assert sheet.auto_filter.ref is not None
     assert sheet.auto_filter.ref.startswith("A3:")
     assert sheet.column_dimensions["H"].width == 40
+
+
+def test_numbers_typed_into_experience_and_notes_are_masked_in_the_roster_workbook(api: Api) -> None:
+    api.clock.now = RECOMMENDING
+    body = form(1, name="张三", experience="电话13812345678", notes="身份证420102197003033640")
+    created = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/contestants", json=body, headers=ADMIN_HEADERS
+    )
+    assert created.status_code == 201, created.text
+
+    answer = api.client.get(
+        f"/api/campaigns/{api.campaign_id}/roster.xlsx",
+        params={"min_position": created.headers["X-Log-Position"]},
+        headers=api.as_("city_staff"),
+    )
+
+    assert answer.status_code == 200, answer.text
+    rows = list(load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    person = dict(zip(rows[2], rows[3], strict=False))
+    assert person["直播经验、亮点战绩、荣誉"] == "电话138****5678"
+    assert "197003033640" not in str(person["备注"])
+    assert str(person["备注"]).startswith("身份证420102")

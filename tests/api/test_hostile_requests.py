@@ -91,6 +91,14 @@ def test_every_answer_carries_the_security_headers(api: Api) -> None:
         assert "no-store" not in answer.headers.get("cache-control", "")
 
 
+def test_what_a_reader_is_given_under_the_api_is_never_cached(api: Api) -> None:
+    api.recommend(1)
+    for path in ("contestants", "roster.xlsx", "audit?format=csv", "quotas"):
+        answer = api.client.get(f"/api/campaigns/{api.campaign_id}/{path}", headers=ADMIN_HEADERS)
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.headers.get("cache-control") == "no-store", path
+
+
 def test_three_hundred_thousand_unknown_keys_are_one_short_problem(api: Api) -> None:
     body = "{" + ",".join(f'"k{i}":0' for i in range(300_000)) + "}"
     answer = api.client.post(

@@ -68,6 +68,7 @@ def test_reads_of_personal_data_granted_or_refused_are_on_the_audit_trail(api: A
         ("leader-1", True, "not_permitted"),
         ("judge-1", True, "not_permitted"),
     ]
+    assert all(r["at"] == "2021-06-20T15:00:00+08:00" for r in listed)  # Beijing time, as everywhere
 
 
 def test_the_history_shows_the_reads_to_organisers_and_auditors(api: Api) -> None:

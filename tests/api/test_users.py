@@ -50,6 +50,7 @@ def test_admins_list_disable_enable_and_rotate(client: TestClient) -> None:
         ("judge-1", "judge", None, False),
         ("wuhan-1", "city_staff", "武汉市", False),
     ]
+    assert all(u["created_at"].endswith("+08:00") for u in listed.json())  # Beijing time, as everywhere
     assert client.get("/api/users", headers=bearer(str(staff))).status_code == 403
     # another role may not learn which usernames exist: 403 for known and unknown alike
     for name in ("judge-1", "nobody-here"):
