@@ -16,9 +16,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    computed_field,
     field_validator,
 )
 
+from api.messages_zh import rule_message
 from domain.text import text_problem
 from domain.timeline import SHANGHAI, PhaseCode, PhaseStatus
 from domain.values import mask_free_text
@@ -498,11 +500,19 @@ class Ready(BaseModel):
 # --- imports --------------------------------------------------------------------
 
 
-class ImportedRow(BaseModel):
+class _RefusedInChinese(BaseModel):
+    rule: str | None = Field(default=None, description="the refusing rule, e.g. quota_full")
+
+    @computed_field(description="what the refusing rule says, in Chinese, for the clerk")  # type: ignore[prop-decorator]
+    @property
+    def message(self) -> str | None:
+        return rule_message(self.rule) if self.rule else None
+
+
+class ImportedRow(_RefusedInChinese):
     line: int = Field(description="the row's number in the spreadsheet")
     name: str
     outcome: Literal["created", "unchanged", "refused"]
-    rule: str | None = Field(default=None, description="the refusing rule, e.g. quota_full")
     detail: str | None = None
     contestant_id: UUID | None = None
     sheet: str | None = Field(default=None, description="the sheet, when the workbook has several")
@@ -747,12 +757,11 @@ class BulkReview(_Request):
     evidence: Lines | None = Field(default=None, max_length=500, description="what every decision rests on")
 
 
-class BulkRowOut(BaseModel):
+class BulkRowOut(_RefusedInChinese):
     line: int = Field(description="the item's position in the list, or the row's number in its sheet")
     outcome: Literal["done", "refused"]
     contestant_id: UUID | None = None
     version: int | None = Field(default=None, description="the contestant's version after the decision")
-    rule: str | None = None
     detail: str | None = None
     sheet: str | None = None
     name: str | None = Field(default=None, description="the row's 姓名 as the sheet gives it, if it has one")

@@ -51,6 +51,7 @@ def test_a_list_is_verified_with_one_reason_each_decision_on_its_own(api: Api) -
         (2, "refused", "invalid_transition"),
         (3, "done", None),
     ]
+    assert [r["message"] for r in body["rows"]] == [None, "该选手当前状态下不能进行此操作", None]
     history = api.client.get(f"/api/contestants/{ids[0]}/history", headers=ADMIN_HEADERS).json()
     assert (history[-1]["type"], history[-1]["reason"], history[-1]["evidence"]) == (
         "Verified",

@@ -29,6 +29,7 @@ def test_a_form_is_imported_row_by_row_and_a_second_upload_creates_nothing(api: 
     assert first["counts"] == {"created": 2, "unchanged": 0, "refused": 1}
     refused = [row for row in first["rows"] if row["outcome"] == "refused"]  # type: ignore[attr-defined]
     assert [(row["line"], row["rule"]) for row in refused] == [(7, "not_permitted")]  # another city's person
+    assert refused[0]["message"] == "您的账号无权进行此操作"  # the clerk reads the rule in Chinese
     status, again = upload(api, "city_staff", content, "武汉.xlsx")
     assert status == 200
     assert again["counts"] == {"created": 0, "unchanged": 2, "refused": 1}
