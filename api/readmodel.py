@@ -147,6 +147,12 @@ def _position(views: Views, service: CampaignService, names: Sequence[str]) -> i
     return min(views.by_name[name].position(service.name) for name in names)
 
 
+def withhold_log_position(request: Request) -> None:
+    """No log position on this answer: for anonymous callers, who read no views, the head's
+    advance would count the events their write made (a new registration's against a repeat's)."""
+    request.state.withhold_log_position = True
+
+
 class LogPosition:
     """Successful writes answer with the log position a read can wait for."""
 
@@ -159,7 +165,8 @@ class LogPosition:
             return
 
         async def send_with_position(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            withheld = scope.get("state", {}).get("withhold_log_position", False)
+            if message["type"] == "http.response.start" and message["status"] < 400 and not withheld:
                 service: CampaignService | None = getattr(scope["app"].state, "service", None)
                 if service is not None:
                     try:  # on a worker thread: the event loop never waits on the store

@@ -4,27 +4,32 @@ A repeated ID number or a claimed account is not refused to the anonymous regist
 would tell anyone who is registered); it is recorded as a ``DuplicateRegistration`` on the
 audit trail for the organisers, and the registrant gets a receipt like any other. Both paths
 read the campaign and the same uniqueness records and end in one save, so their timing is
-alike too.
+alike too. Both receipts look alike (random-looking UUIDv4s), and both work at the status
+look-up: a repeat's is answered as a registration just received, never with the status of
+the contestant it repeats.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from application.errors import StoreUnavailable
+from application.errors import NotFound, StoreUnavailable
 from application.recorders import UNCHANGED
 from application.service import CampaignService
 from domain.contestant import Contestant
 from domain.decision import DecisionContext
 from domain.errors import DuplicateAccount, DuplicatePerson
 from domain.ids import account_claim_id, allotment_id, contestant_id
+from domain.lifecycle import Status
 from domain.places import AccountClaim, scopes_of
-from domain.registrations import DuplicateRegistration, receipt_of
-from domain.values import Channel, Person
+from domain.registrations import DuplicateRegistration
+from domain.values import Channel, Person, ResidentId
 
 
 def register(service: CampaignService, campaign_id: UUID, person: Person, context: DecisionContext) -> UUID:
@@ -33,12 +38,44 @@ def register(service: CampaignService, campaign_id: UUID, person: Person, contex
         contestant = service.nominate(campaign_id, person, Channel.SELF, context)
     except (DuplicatePerson, DuplicateAccount) as repeat:
         return _record_repeat(service, campaign_id, person, repeat.rule, context)
-    return receipt_of(contestant.id)
+    return service.receipt_for(contestant.id)
 
 
-def receipt(saved: Aggregate) -> UUID:
+def receipt(service: CampaignService, saved: Aggregate) -> UUID:
     """The receipt of a registration, from what it saved first (the contestant, or the repeat)."""
-    return receipt_of(saved.id) if isinstance(saved, Contestant) else saved.id
+    return service.receipt_for(saved.id) if isinstance(saved, Contestant) else saved.id
+
+
+@dataclass(frozen=True)
+class RegistrationStatus:
+    status: str
+    changed_at: datetime
+
+
+def status_of(
+    service: CampaignService, campaign_id: UUID, receipt: UUID, id_number: str
+) -> RegistrationStatus:
+    """The status a receipt and an ID number together show; ``NotFound`` unless they belong together.
+
+    A contestant's own receipt shows their status. A repeat's receipt shows a registration just
+    received (at the repeat's time), whatever became of the contestant it repeats. Both records
+    are read whichever the receipt is, so the look-up takes alike for either.
+    """
+    number = ResidentId.parse(id_number).value
+    try:
+        contestant: Contestant | None = service.find_contestant(campaign_id, number)
+    except NotFound:
+        contestant = None
+    repeat = _load(service, receipt)
+    if contestant is not None and service.receipt_for(contestant.id) == receipt:
+        return RegistrationStatus(contestant.status.value, contestant.modified_on)
+    if (
+        isinstance(repeat, DuplicateRegistration)
+        and repeat.campaign_id == campaign_id
+        and repeat.id_number == number
+    ):
+        return RegistrationStatus(Status.NOMINATED.value, repeat.created_on)
+    raise NotFound("no registration has this receipt and ID number")
 
 
 def _record_repeat(

@@ -85,7 +85,7 @@ from domain.events import DecisionEvent
 from domain.ids import account_claim_id, allotment_id, campaign_id, contestant_id, team_id
 from domain.lifecycle import Status
 from domain.places import AccountClaim, Allotment
-from domain.registrations import DuplicateRegistration
+from domain.registrations import DuplicateRegistration, receipt_of
 from domain.retention import RetentionCandidate, RetentionPlan, RetentionPolicy, require_may_list_retention
 from domain.team import CityTeam
 from domain.timeline import PhaseCode, Side, Timeline, from_template, require_aware, shanghai_text, to_utc
@@ -203,6 +203,10 @@ class CampaignService(Application[UUID]):
         if not self._pseudonym_key:
             return text
         return hmac.new(self._pseudonym_key, text.encode(), hashlib.sha256).hexdigest()
+
+    def receipt_for(self, contestant_id: UUID) -> UUID:
+        """The receipt of a taken registration: keyed like the pseudonyms, so not derivable."""
+        return receipt_of(contestant_id, self._pseudonym_key)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -23,6 +23,7 @@ from domain.events import ERASED, DecisionCreated, DecisionEvent, PersonRecord
 from domain.ids import contestant_id
 from domain.lifecycle import Status, decide
 from domain.team import CityTeam, TeamRole
+from domain.text import check_text
 from domain.timeline import SHANGHAI, shanghai_text
 from domain.values import Channel, Group, Person, Platform, Role, mask_id_number, mask_mobile
 
@@ -433,6 +434,7 @@ class Contestant(Aggregate):
 
 
 def _record_of(person: Person, unit: str | None, contact: str | None) -> PersonRecord:
+    check_text({"unit": unit, "contact": contact})  # a value beside the person's, checked alike
     return PersonRecord(
         name=person.name,
         id_number=person.id_number.value,

@@ -7,10 +7,12 @@ repeat is recorded here instead, on the audit trail, where staff see and follow 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import replace
 from datetime import datetime
 from typing import TypedDict
-from uuid import NAMESPACE_OID, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -21,9 +23,14 @@ from domain.values import Person
 RECEIVED = "已收到报名，审核后通知结果"
 
 
-def receipt_of(contestant_id: UUID) -> UUID:
-    """The receipt a taken registration is answered with: opaque, like a repeat's own id."""
-    return uuid5(NAMESPACE_OID, f"zhanyou receipt:{contestant_id}")
+def receipt_of(contestant_id: UUID, key: bytes) -> UUID:
+    """The receipt a taken registration is answered with, keyed so only the service can make it.
+
+    Shaped as a random UUIDv4, like a repeat's own id, so no digit of it tells a taken
+    registration from a repeat; without ``key`` nobody derives it from the contestant id.
+    """
+    digest = hmac.new(key, f"zhanyou receipt:{contestant_id}".encode(), hashlib.sha256).digest()
+    return UUID(bytes=digest[:16], version=4)
 
 
 class RepeatedPerson(TypedDict):

@@ -22,6 +22,7 @@ from domain.errors import (
 )
 from domain.events import DecisionEvent
 from domain.ids import team_id
+from domain.text import person_name_problem, text_problem
 from domain.timeline import PhaseCode, Timeline, shanghai_text
 from domain.users import User
 from domain.values import Role
@@ -208,6 +209,8 @@ class CityTeam(Aggregate):
         # The caller is checked first, so nobody else learns which usernames exist.
         if not name.strip() or not staff_user.strip():
             raise InvalidValue("leader", "the leader's name and staff user id are required")
+        if (unnamed := text_problem(name) or person_name_problem(name.strip())) is not None:
+            raise InvalidValue("name", unnamed)
         if appointee is None:
             raise InvalidValue("staff_user", f"no user is named {staff_user.strip()!r}")
         if appointee.role is not Role.CITY_STAFF or appointee.city != self.city:

@@ -7,6 +7,13 @@ bidirectional overrides that make ``abc`` display as ``cba`` in a reviewer's scr
 These are refused where text enters. Tab and line breaks are allowed only in fields meant
 for several lines (experience, notes, reason, evidence).
 
+A one-line field (a name, a handle, a unit, a contact) also refuses what shows nothing or
+splits it unseen: format characters (zero-width spaces and joiners, the byte-order mark),
+line and paragraph separators, and the fillers that pass for letters (Hangul fillers, the
+blank Braille pattern). Typed inside a name they make ``张\u200b三`` a different name from
+``张三`` that looks the same, one that a search for 张三 misses. A person's name must hold a
+letter as well (``person_name_problem``), so a name of fillers or combining marks is refused.
+
 Events recorded before this rule may still hold such characters: ``printable`` gives the
 copy that views and exports store and show, so old text never stops them.
 """
@@ -14,6 +21,7 @@ copy that views and exports store and show, so old text never stops them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from domain.errors import InvalidValue
@@ -27,16 +35,37 @@ _ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_SURROGATES}{_BIDI}]")
 #: What a stored copy may not hold: every character refused at the door (tab and breaks stay).
 _UNSTORABLE = _ALWAYS
 REPLACEMENT = "\ufffd"
+#: Letters, to Unicode, that show nothing: clients use them to pass a "not empty" check.
+FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_UNSEEN = {"Cf": "a format character", "Zl": "a line separator", "Zp": "a paragraph separator"}
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
     """Why ``text`` cannot be accepted, naming the first bad character; None when it can."""
     found = (_ALWAYS if multiline else _ONE_LINE).search(text)
-    if found is None:
+    if found is not None:
+        return _refusal(_kind(ord(found.group())), found.group(), found.start())
+    if multiline or text.isascii():  # nothing unseen is ASCII that the pattern let through
         return None
-    code = ord(found.group())
-    what = _kind(code)
-    return f"contains {what} U+{code:04X} at character {found.start() + 1}; type the text again without it"
+    for at, char in enumerate(text):
+        what = "a filler character" if char in FILLERS else _UNSEEN.get(unicodedata.category(char))
+        if what is not None:
+            return _refusal(f"{what}, invisible in one line of text,", char, at)
+    return None
+
+
+def person_name_problem(name: str) -> str | None:
+    """Why ``name`` (NFKC-folded, as stored) is not a person's name; None when it is.
+
+    The characters are ``text_problem``'s to refuse; this asks for one visible letter.
+    """
+    if any(unicodedata.category(char).startswith("L") and char not in FILLERS for char in name):
+        return None
+    return "a name needs at least one letter; spaces, marks or fillers alone are no name"
+
+
+def _refusal(what: str, char: str, at: int) -> str:
+    return f"contains {what} U+{ord(char):04X} at character {at + 1}; type the text again without it"
 
 
 def _kind(code: int) -> str:

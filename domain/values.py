@@ -15,7 +15,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from domain.errors import InvalidValue
-from domain.text import check_text
+from domain.text import check_text, person_name_problem
 
 _T = TypeVar("_T")
 
@@ -348,6 +348,8 @@ class Person:
         clean_name = _normalise(name)
         if not clean_name or len(clean_name) > 50:
             problems["name"] = "a name of 1 to 50 characters is required"
+        elif (unnamed := person_name_problem(clean_name)) is not None:
+            problems["name"] = unnamed
         if followers < 0:
             problems["followers"] = "the follower count cannot be negative"
         person = cls(

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiSettingsDep, PublicDecisionDep, PublicIdempotencyDep, RegistrationLimiter, ServiceDep
 from api.problems import responses
+from api.readmodel import withhold_log_position
 from api.routers.campaigns import CampaignId
 from api.schemas import Registration, RegistrationReceived
 from api.views import person_of
@@ -49,6 +50,7 @@ async def register(
     holding a worker thread).
     """
     started = time.monotonic()
+    withhold_log_position(request)
 
     def decide() -> RegistrationReceived:
         return RegistrationReceived(
@@ -56,7 +58,7 @@ async def register(
         )
 
     def kept(saved: Aggregate) -> RegistrationReceived:
-        return RegistrationReceived(receipt=receipt(saved), message=RECEIVED)
+        return RegistrationReceived(receipt=receipt(service, saved), message=RECEIVED)
 
     def answer() -> JSONResponse:
         limiter.check(request.client.host if request.client else "unknown")

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CurrentActor, ServiceDep
 from api.problems import ApiProblem, responses
 from api.ratelimit import RateLimiter
-from api.readmodel import MinPosition, ViewsDep, read_after
+from api.readmodel import MinPosition, ViewsDep, read_after, withhold_log_position
 from api.routers.campaigns import CampaignId
 from api.schemas import LocalInstant
 from application.errors import NotFound
+from application.registration import status_of
 from domain.access import require_may_read_audit, require_may_read_reports
-from domain.registrations import receipt_of
 from domain.timeline import SHANGHAI
 
 router = APIRouter(tags=["reports and teams"])
@@ -81,7 +81,7 @@ def statistics(
 class StatusLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    receipt: UUID = Field(description="the receipt code given on registration (the contestant id)")
+    receipt: UUID = Field(description="the receipt code given on registration")
     id_number: str = Field(min_length=1, max_length=40)
 
 
@@ -102,15 +102,15 @@ def _lookup_limiter(request: Request) -> RateLimiter:
 )
 def own_status(cid: CampaignId, body: StatusLookup, request: Request, service: ServiceDep) -> OwnStatus:
     """A registrant's own status, by receipt code and ID number together; nothing else about anyone."""
+    withhold_log_position(request)
     _lookup_limiter(request).check(request.client.host if request.client else "unknown")
-    unknown = ApiProblem(404, "not_found", "not_found: no registration has this receipt and ID number")
     try:
-        contestant = service.find_contestant(cid, body.id_number)
-    except NotFound:
-        raise unknown from None
-    if receipt_of(contestant.id) != body.receipt:  # as for an unknown ID number: nothing to probe
-        raise unknown
-    return OwnStatus(status=contestant.status.value, changed_at=contestant.modified_on)
+        found = status_of(service, cid, body.receipt, body.id_number)
+    except NotFound:  # an unknown number and a receipt of someone else's: nothing to probe
+        raise ApiProblem(
+            404, "not_found", "not_found: no registration has this receipt and ID number"
+        ) from None
+    return OwnStatus(status=found.status, changed_at=found.changed_at)
 
 
 class PersonalDataReadOut(BaseModel):

@@ -85,6 +85,10 @@ class Api:
         self.campaign_id = answer.json()["id"]
         return self.campaign_id
 
+    def log_head(self) -> str:
+        """The log's head, for anonymous writes, which answer with no ``X-Log-Position``."""
+        return str(self.client.app.state.service.last_notification_id())  # type: ignore[attr-defined]
+
     def recommend(self, seq: int, city: str = OWN_CITY, group: str = "trainee") -> str:
         self.clock.now = RECOMMENDING
         answer = self.client.post(

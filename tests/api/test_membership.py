@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.api.helpers import ADMIN_HEADERS, Api, form
+from tests.api.helpers import ADMIN_HEADERS, REVIEWING, Api, form
 from tests.api.test_leader_and_registration_refusals import open_self_registration
 from tests.builders import id_number
 
@@ -27,16 +27,19 @@ def test_a_registration_is_answered_alike_whether_the_number_or_the_handle_is_ta
     assert {a.status_code for a in answers} == {202}, [a.text for a in answers]
     assert {tuple(sorted(a.json())) for a in answers} == {("message", "receipt")}
     assert {a.json()["message"] for a in answers} == {"已收到报名，审核后通知结果"}
-    receipts = [a.json()["receipt"] for a in answers]
+    receipts = [uuid.UUID(a.json()["receipt"]) for a in answers]
     assert len(set(receipts)) == len(receipts)
+    # random-looking UUIDv4s all: no version digit tells a taken one from a repeat
+    assert {(r.version, r.variant) for r in receipts} == {(4, uuid.RFC_4122)}
+    assert len({_header_names(a) for a in answers}) == 1, [a.headers for a in answers]
+    assert all("x-log-position" not in a.headers for a in answers)  # it would count the events made
     for answer in answers:
-        uuid.UUID(answer.json()["receipt"])  # a random receipt: digits in it say nothing
         assert "streamer5" not in answer.text
         assert id_number(5)[-4:] not in answer.json()["message"]
         assert id_number(5) not in answer.text
 
     # the repeats are before the organisers, on the campaign's audit trail
-    position = fresh.headers["X-Log-Position"]
+    position = api.log_head()
     trail = api.client.get(
         f"/api/campaigns/{api.campaign_id}/audit",
         params={"type": "RegistrationDuplicated", "min_position": position},
@@ -55,6 +58,49 @@ def test_a_registration_is_answered_alike_whether_the_number_or_the_handle_is_ta
         headers=ADMIN_HEADERS,
     )
     assert roster.json()["total"] == 2
+
+
+def _header_names(answer: Any) -> frozenset[str]:
+    return frozenset(name for name in answer.headers if name not in ("date", "content-length"))
+
+
+def _status(api: Api, receipt: str, seq: int) -> Any:
+    return api.client.post(
+        f"/api/campaigns/{api.campaign_id}/registrations/status",
+        json={"receipt": receipt, "id_number": id_number(seq)},
+    )
+
+
+def test_a_receipt_is_not_the_contestant_id_nor_derived_from_it_without_the_key(api: Api) -> None:
+    open_self_registration(api)
+    receipt = _register(api, 5).json()["receipt"]
+    service = api.client.app.state.service  # type: ignore[attr-defined]
+    contestant = service.find_contestant(uuid.UUID(api.campaign_id), id_number(5))
+    assert receipt != str(contestant.id)
+    assert receipt != str(uuid.uuid5(uuid.NAMESPACE_OID, f"zhanyou receipt:{contestant.id}"))
+    assert str(contestant.id) not in _status(api, receipt, 5).text
+
+
+def test_a_repeats_receipt_shows_a_registration_just_received_not_the_status_repeated(api: Api) -> None:
+    open_self_registration(api)
+    first = _register(api, 5).json()["receipt"]
+    repeat = _register(api, 5, account="another-handle").json()["receipt"]
+    handle_taken = _register(api, 6, account="streamer5").json()["receipt"]  # a number never taken
+    service = api.client.app.state.service  # type: ignore[attr-defined]
+    contestant = service.find_contestant(uuid.UUID(api.campaign_id), id_number(5))
+    api.step(str(contestant.id), "verify", REVIEWING)
+
+    own = _status(api, first, 5)
+    assert (own.status_code, own.json()["status"]) == (200, "verified")  # the person's real status
+    for receipt, seq in ((repeat, 5), (handle_taken, 6)):
+        answer = _status(api, receipt, seq)
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()) == {"status", "changed_at"}
+        assert answer.json()["status"] == "nominated"
+        assert "x-log-position" not in answer.headers
+    # a receipt shows nothing with another number, a repeat's no more than a taken one's
+    for receipt, seq in ((repeat, 6), (handle_taken, 5), (first, 6), (str(contestant.id), 5)):
+        assert _status(api, receipt, seq).status_code == 404
 
 
 def _shape(answer: Any, contestant_id: str) -> tuple[int, str, str]:

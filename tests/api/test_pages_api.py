@@ -115,7 +115,7 @@ def test_statistics_count_registrations_per_shanghai_day_and_name_nobody(api: Ap
     assert registered.status_code in (201, 202)
     answer = api.client.get(
         f"/api/campaigns/{api.campaign_id}/statistics",
-        params={"min_position": registered.headers["x-log-position"]},
+        params={"min_position": api.log_head()},
         headers=api.as_("leader"),
     )
     assert answer.status_code == 200, answer.text

@@ -163,7 +163,8 @@ def test_a_withdrawn_person_registers_again_on_the_public_page_and_holds_no_quot
     assert set(again.json()) == set(stranger.json())  # one answer, whoever registers
     back = api.client.get(f"/api/contestants/{contestant}", headers=ADMIN_HEADERS).json()
     assert (back["status"], back["channel"], back["account"]) == ("nominated", "self", "newhandle1")
-    assert quota_taken(api, repeat.headers["X-Log-Position"], group="veteran") == 0  # self: no city place
+    position = api.log_head()
+    assert quota_taken(api, position, group="veteran") == 0  # self: no city place
     own = api.client.post(
         f"{path}/status", json={"receipt": again.json()["receipt"], "id_number": id_number(1)}
     )
@@ -171,7 +172,7 @@ def test_a_withdrawn_person_registers_again_on_the_public_page_and_holds_no_quot
     assert [e["type"] for e in history(api, contestant)] == ["Nominated", "Withdrawn", "Renominated"]
     audit = api.client.get(
         f"/api/campaigns/{api.campaign_id}/audit",
-        params={"type": "RegistrationDuplicated", "min_position": repeat.headers["X-Log-Position"]},
+        params={"type": "RegistrationDuplicated", "min_position": position},
         headers=ADMIN_HEADERS,
     )
     assert audit.status_code == 200, audit.text

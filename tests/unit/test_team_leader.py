@@ -54,6 +54,20 @@ def test_a_username_that_names_nobody_is_refused_on_the_staff_user_field() -> No
     assert not team.pending_events[1:]
 
 
+@pytest.mark.parametrize("name", ["\u3164", "王\u200b科长", "\u0301"])
+def test_a_leaders_name_that_shows_nothing_or_hides_a_character_is_refused(name: str) -> None:
+    team = wuhan_team()
+    with pytest.raises(InvalidValue) as refused:
+        team.appoint_leader(
+            DecisionContext(actor=ADMIN, at=APPOINTED),
+            name=name,
+            staff_user="wuhan-2",
+            appointee=user("wuhan-2", "city_staff", WUHAN),
+        )
+    assert set(refused.value.problems) == {"name"}
+    assert team.leader is None
+
+
 @pytest.mark.parametrize(
     "appointee",
     [

@@ -7,10 +7,10 @@ import pytest
 from application.form_files import MAX_LINE_CHARS, FormTooLarge, FormUnreadable, csv_rows
 from domain.decision import Decision
 from domain.errors import InvalidValue
-from domain.text import check_text, printable, text_problem
+from domain.text import check_text, person_name_problem, printable, text_problem
 from domain.values import Person, mask_free_text
 from projections.cells import csv_value, xlsx_text
-from tests.builders import ADMIN
+from tests.builders import ADMIN, id_number
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ def test_control_characters_surrogates_and_bidi_overrides_are_refused(bad: str) 
 def test_tab_and_line_breaks_only_where_several_lines_are_meant() -> None:
     assert text_problem("a\tb\nc\r\n") is not None
     assert text_problem("a\tb\nc\r\n", multiline=True) is None
-    assert text_problem("a\u200bb😀") is None  # zero-width space and emoji are text
+    assert text_problem("a\u200bb😀", multiline=True) is None  # zero-width space and emoji in notes
 
 
 def test_every_bad_field_is_named() -> None:
@@ -80,3 +80,58 @@ def test_csv_lines_and_fields_are_capped_while_reading() -> None:
     with pytest.raises(FormUnreadable, match="field larger than field limit"):
         csv_rows('a,"' + ("x" * 999 + "\n") * 140 + '"\n')
     assert csv_rows("a,b\r\nc\n") == [["a", "b"], ["c"]]
+
+
+@pytest.mark.parametrize(
+    "unseen",
+    [
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "\u00ad",
+        "\u2028",
+        "\u2029",
+        "\u3164",
+        "\u115f",
+        "\u1160",
+        "\uffa0",
+        "\u2800",
+    ],
+)
+def test_a_one_line_field_refuses_what_shows_nothing_and_names_it(unseen: str) -> None:
+    problem = text_problem(f"张{unseen}三")
+    assert problem is not None
+    assert f"U+{ord(unseen):04X}" in problem
+    assert "invisible" in problem
+    with pytest.raises(InvalidValue) as refused:
+        check_text({"contact": f"王{unseen}科长"})
+    assert set(refused.value.problems) == {"contact"}
+
+
+@pytest.mark.parametrize(
+    "name", ["\u200d", "\u3164", "\u2800", "\u0301\u0302", "张\u200b三", "\ufeff张三", "张\u2028三"]
+)
+def test_a_persons_name_of_no_visible_letter_or_with_an_unseen_character_is_refused(name: str) -> None:
+    fields = {**_PERSON, "name": name}
+    with pytest.raises(InvalidValue) as refused:
+        Person.parse(**fields)  # type: ignore[arg-type]
+    assert set(refused.value.problems) == {"name"}
+
+
+def test_names_of_letters_are_taken_and_folded_as_account_names_are() -> None:
+    assert person_name_problem("张三") is None
+    assert person_name_problem("买买提·艾力") is None
+    assert person_name_problem("\u0301") is not None
+    assert person_name_problem("123") is not None
+    assert Person.parse(**{**_PERSON, "name": "Ｚｈａｎｇ"}).name == "Zhang"  # type: ignore[arg-type]
+
+
+_PERSON = {
+    "id_number": id_number(1),
+    "mobile": "13812345678",
+    "city": "武汉市",
+    "group": "trainee",
+    "platform": "douyin",
+    "account": "zhanyou_a",
+    "followers": 1,
+}
