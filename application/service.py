@@ -17,7 +17,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
-from eventsourcing.domain import Aggregate, EventSourcingError
+from eventsourcing.domain import Aggregate, DomainEventProtocol, EventSourcingError
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -193,6 +193,25 @@ class CampaignService(Application[UUID]):
         self.person_keys.keep(made)
         self._selective.remember(list(processing_event.aggregates.values()))
         return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A pool or team just saved at a snapshot's version is snapshotted as it is in memory;
+        the library would first read it back and replay up to an interval of its events."""
+        later: list[DomainEventProtocol[UUID]] = []
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if self.snapshots is None or interval is None or event.originator_version % interval:
+                continue
+            snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+            if snapshot_class is None or cast(Aggregate, aggregate).version != event.originator_version:
+                later.append(event)  # saved further on than this version: the library replays it
+                continue
+            self.snapshots.put([snapshot_class.take(aggregate)])
+        if later:
+            rest: ProcessingEvent[UUID] = ProcessingEvent()
+            rest.events, rest.aggregates = later, processing_event.aggregates
+            super()._take_snapshots(rest)
 
     @property
     def _selective(self) -> SelectiveRepository:
