@@ -28,6 +28,8 @@ def test_snapshots_taken_on_save_match_the_replayed_events(service: CampaignServ
     snapshots = list(service.snapshots.get(pool.id))
     assert [s.originator_version for s in snapshots] == [100, 200]
     for snapshot in snapshots:
+        assert isinstance(snapshot, Snapshot)
         replayed = project_aggregate(None, service.events.get(pool.id, lte=snapshot.originator_version))
+        assert isinstance(replayed, Allotment)
         assert snapshot.state == Snapshot.take(replayed).state
     assert service.repository.get(pool.id, version=200).taken == 199
