@@ -128,8 +128,9 @@ class Contestant(Aggregate):
     ) -> Contestant:
         trigger = "recommend" if channel is Channel.RECOMMENDED else "register"
         at = context.at
+        born = person.id_number.birth_date
         # Judged at the decision's instant: values never read the clock.
-        if person.id_number.birth_date > at.astimezone(SHANGHAI).date():
+        if born > at.astimezone(SHANGHAI).date():
             raise InvalidValue("id_number", f"{person.id_number.masked}: the birth date is in the future")
         decide(
             trigger,
@@ -141,7 +142,7 @@ class Contestant(Aggregate):
             group=person.group,
             reason=context.reason,
         )
-        campaign.require_age(person.group, person.id_number.birth_date, at, person.id_number.masked, trigger)
+        campaign.require_age(person.group, born, at, person.id_number.masked, trigger)
         return cls(
             campaign_id=campaign.id,
             person_key=person_key,

@@ -156,8 +156,12 @@ class ResidentId:
 
     @property
     def birth_date(self) -> date:
-        born: date = ric.get_birth_date(self.value)
-        return born
+        """The date of digits 7-14 (``ric.get_birth_date``, without cleaning a number ``parse``
+        has already compacted)."""
+        try:
+            return date(int(self.value[6:10]), int(self.value[10:12]), int(self.value[12:14]))
+        except ValueError:
+            raise stdnum_errors.InvalidComponent() from None
 
 
 _ID_PROBLEMS: dict[type[stdnum_errors.ValidationError], str] = {
