@@ -60,14 +60,29 @@ Masked = Annotated[str, AfterValidator(mask_free_text)]
 #: The free-text fields among a history entry's changes.
 FREE_TEXT = frozenset({"experience", "notes", "contact", "unit", "reason", "evidence"})
 
-#: An instant with a time zone in the years 1900 to 2100 (422 naming the field otherwise).
-Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
-#: An instant, with or without a time zone, in the years 1900 to 2100.
-AnyInstant = Annotated[datetime, AfterValidator(_in_years)]
-#: A day in the years 1900 to 2100.
-Day = Annotated[date, AfterValidator(_in_years)]
 
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"[+-]?\d+(\.\d*)?")
+# 24:00 as pages print a closing day's end: ISO 8601's end of that day, the next day's 00:00.
+_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})([T ])24:00(:00(\.0+)?)?(.*)")
+
+
+def _written_out(value: Any) -> Any:
+    """Refuse a bare number (pydantic would read 20261203 as Unix seconds); read 24:00 as the next 00:00."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _DIGITS.fullmatch(value.strip())):
+        raise ValueError(
+            "digits alone are not a day or an instant: write a day as YYYY-MM-DD "
+            "or an instant as ISO 8601, e.g. 2026-12-03T10:00:00+08:00"
+        )
+    end_of_day = _END_OF_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if end_of_day is None:
+        return value
+    day, separator, _, _, zone = end_of_day.groups()
+    try:
+        next_day = date.fromisoformat(day) + timedelta(days=1)
+    except (ValueError, OverflowError):
+        return value  # an impossible day: the type's own check names it
+    return f"{next_day.isoformat()}{separator}00:00:00{zone}"
 
 
 def _plain_day(value: Any) -> date | None:
@@ -77,6 +92,15 @@ def _plain_day(value: Any) -> date | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return _in_years(value)
     return None
+
+
+#: An instant with a time zone in the years 1900 to 2100 (422 naming the field otherwise);
+#: ``T24:00`` is the next day's 00:00, bare digits are refused.
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_out), AfterValidator(_in_years)]
+#: An instant, with or without a time zone, in the years 1900 to 2100.
+AnyInstant = Annotated[datetime, BeforeValidator(_written_out), AfterValidator(_in_years)]
+#: A day in the years 1900 to 2100, written YYYY-MM-DD.
+Day = Annotated[date, BeforeValidator(_written_out), AfterValidator(_in_years)]
 
 
 def _day_end_or_instant(value: Any) -> Any:
@@ -101,11 +125,17 @@ def _in_shanghai(value: datetime) -> datetime:
 
 #: "As it stood at": an instant with a time zone, or a day, meaning the end of that day in
 #: Asia/Shanghai (``2021-06-10`` is 2021-06-10T23:59:59.999999+08:00).
-AsOf = Annotated[AwareDatetime, BeforeValidator(_day_end_or_instant), AfterValidator(_in_years)]
+AsOf = Annotated[
+    AwareDatetime,
+    BeforeValidator(_day_end_or_instant),
+    BeforeValidator(_written_out),
+    AfterValidator(_in_years),
+]
 #: The start of a time range (inclusive): an instant, or a day (from 00:00 Asia/Shanghai).
 Since = Annotated[
     datetime,
     BeforeValidator(_day_start_or_instant),
+    BeforeValidator(_written_out),
     AfterValidator(_in_years),
     AfterValidator(_in_shanghai),
 ]
@@ -113,6 +143,7 @@ Since = Annotated[
 Until = Annotated[
     datetime,
     BeforeValidator(_next_day_or_instant),
+    BeforeValidator(_written_out),
     AfterValidator(_in_years),
     AfterValidator(_in_shanghai),
 ]

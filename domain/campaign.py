@@ -258,6 +258,7 @@ class Campaign(Aggregate):
         for code_text, moved in diff.items():
             self._check_history_kept(PhaseCode(code_text), moved, at)
         timeline.require_phases_in_order()
+        timeline.require_review_before_training(before=self.timeline)
         self._timeline_amended(
             timeline=timeline.to_data(),
             contest_pinned=timeline.contest_pinned,

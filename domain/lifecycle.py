@@ -65,11 +65,12 @@ class Span:
         """None when ``at`` lies inside; otherwise why not, naming the window."""
         start = timeline.instant(self.start.code, self.start.side)
         end = timeline.instant(self.end.code, self.end.side)
-        if start is None:
+        over = end is not None and at >= end
+        if start is None and not over:
             return f"{self.start.code} has no opening date yet"
-        if at < start:
+        if start is not None and at < start:
             return f"{self.start} at {shanghai_text(start)}"
-        if end is not None and at >= end:
+        if end is not None and over:  # over, whether or not it ever had an opening date
             verb = "closed" if self.end.side == "closes" else "opened"
             return f"{self.end.code} {verb} at {shanghai_text(end)}"
         return None

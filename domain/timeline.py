@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Literal, overload
 from zoneinfo import ZoneInfo
 
-from domain.errors import InvalidTimeline
+from domain.errors import InvalidTimeline, InvalidValue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTEST_DELAY = timedelta(days=10)  # "比赛开始时间为培训首日后的第10天"
@@ -46,6 +46,12 @@ PHASE_OF_CHANNEL = {channel: phase for phase, channels in CHANNELS_OF_PHASE.item
 # The phases of the notice in the order they happen; a phase may overlap the one before
 # (the contest runs inside training) but does not open before it.
 PHASE_ORDER = tuple(code for code in PhaseCode if code not in PHASE_OF_CHANNEL)
+# Where people are nominated: registration and its channels.
+NOMINATING = (PhaseCode.REGISTRATION, *CHANNELS_OF_PHASE[PhaseCode.REGISTRATION])
+
+# The calendar days a template may be laid on. Before 1901 the zone database has no Beijing
+# time for Asia/Shanghai, only Shanghai's local mean time (+08:05:43).
+FIRST_DAY, LAST_DAY = date(1901, 1, 1), date(2100, 12, 31)
 
 
 class PhaseStatus(StrEnum):
@@ -101,10 +107,11 @@ class Window:
         )
 
     def status_at(self, instant: datetime) -> PhaseStatus:
-        if self.opens is None or instant < self.opens:
-            return PhaseStatus.PENDING
+        """A window whose closing has passed is closed, even if it never had an opening date."""
         if self.closes is not None and instant >= self.closes:
             return PhaseStatus.CLOSED
+        if self.opens is None or instant < self.opens:
+            return PhaseStatus.PENDING
         return PhaseStatus.OPEN
 
     def edge(self, side: Side) -> datetime | None:
@@ -142,7 +149,45 @@ class Timeline:
             self._require_inside(channel, registration)
         if in_order:
             self.require_phases_in_order()
+            self.require_review_before_training()
         return self
+
+    def require_review_before_training(self, before: Timeline | None = None) -> None:
+        """Training opens only once nominations have closed (审核 ends when training opens).
+
+        The notice trains "报名成功且经过审核" contestants, and review ends when training opens,
+        so anyone nominated after that could never be verified. Against ``before`` (the
+        timeline being amended) only a longer overlap is refused, so a campaign stored
+        before this rule can still be amended towards it.
+        """
+        overlap = self._nominating_after_training()
+        if overlap is None:
+            return
+        if before is not None and not _longer(overlap, before._nominating_after_training()):
+            return
+        training, (code, closes) = self.windows[PhaseCode.ONLINE_TRAINING].opens, overlap
+        assert training is not None  # noqa: S101 - an overlap needs a training start
+        until = "has no closing date" if closes is None else f"closes at {shanghai_text(closes)}"
+        raise InvalidTimeline(
+            f"online_training cannot open ({shanghai_text(training)}) while {code} is open: "
+            f"{code} {until}. Training follows registration and review (组织报名 before 线上培训), "
+            "and no one nominated once training has opened could be verified; close registration "
+            "first or open training later"
+        )
+
+    def _nominating_after_training(self) -> tuple[PhaseCode, datetime | None] | None:
+        """The window that takes nominations longest past training's opening, with its closing."""
+        training = self.windows[PhaseCode.ONLINE_TRAINING].opens
+        if training is None:
+            return None
+        latest: tuple[PhaseCode, datetime | None] | None = None
+        for code in NOMINATING:
+            window = self.windows[code]
+            if window.opens is None or (window.closes is not None and window.closes <= training):
+                continue
+            if latest is None or _longer((code, window.closes), latest):
+                latest = (code, window.closes)
+        return latest
 
     def require_phases_in_order(self) -> None:
         """Each phase opens no earlier than the one before it (unannounced dates set aside).
@@ -255,6 +300,18 @@ class Timeline:
         return cls(windows, contest_pinned=pinned)
 
 
+def _longer(
+    overlap: tuple[PhaseCode, datetime | None], other: tuple[PhaseCode, datetime | None] | None
+) -> bool:
+    """Whether ``overlap`` closes later than ``other``; no closing date is the latest of all."""
+    if other is None:
+        return True
+    closes, other_closes = overlap[1], other[1]
+    if other_closes is None:
+        return False
+    return closes is None or closes > other_closes
+
+
 def derived_contest_opens(training_opens: datetime) -> datetime:
     """00:00 (Asia/Shanghai) of the 10th day after the first training day."""
     return day_start(training_opens.astimezone(SHANGHAI).date() + CONTEST_DELAY)
@@ -301,5 +358,20 @@ def from_template(name: str, start: date | None = None) -> Timeline:
     timeline = build()
     if start is None:
         return timeline
+    earliest, latest = template_start_range(name)
+    if not earliest <= start <= latest:
+        raise InvalidValue(
+            "start",
+            f"{start.isoformat()} is outside {earliest.isoformat()} to {latest.isoformat()}: the template "
+            f"{name} then keeps every phase inside {FIRST_DAY.year} to {LAST_DAY.year} (Beijing time)",
+        )
     # Shift by whole calendar days in Shanghai time, keeping midnight boundaries at midnight.
     return timeline.shifted(timedelta(days=(start - template_start).days))
+
+
+def template_start_range(name: str) -> tuple[date, date]:
+    """The first and last ``start`` that keep every edge of the template between FIRST_DAY and
+    LAST_DAY on the Asia/Shanghai calendar."""
+    build, template_start = TEMPLATES[name]
+    days = [instant.astimezone(SHANGHAI).date() for instant, _, _ in build().boundaries()]
+    return template_start + (FIRST_DAY - min(days)), template_start + (LAST_DAY - max(days))

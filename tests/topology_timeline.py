@@ -14,9 +14,9 @@ def open_timeline() -> dict[str, dict[str, str]]:
 
     return {
         "publicity": window(-2 * day, -day),
-        "registration": window(-timedelta(hours=1), 30 * day),
-        "recommendation": window(-timedelta(hours=1), 30 * day),
-        "self_registration": window(-timedelta(hours=1), 30 * day),
+        "registration": window(-timedelta(hours=1), 10 * day),
+        "recommendation": window(-timedelta(hours=1), 10 * day),
+        "self_registration": window(-timedelta(hours=1), 10 * day),
         "online_training": window(10 * day, 40 * day),
         "contest": window(25 * day, 40 * day),
         "offline_training": window(41 * day, 42 * day),

@@ -84,12 +84,13 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
     def window(opens: timedelta, closes: timedelta) -> dict[str, str]:
         return {"opens": _iso(now + opens), "closes": _iso(now + closes)}
 
-    # Registration is open now; every later phase is opened and closed by organiser overrides.
+    # Registration is open now; it is closed and every later phase opened and closed by organiser
+    # overrides.
     timeline = {
         "publicity": window(-2 * day, -day),
-        "registration": window(-timedelta(hours=1), 30 * day),
-        "recommendation": window(-timedelta(hours=1), 30 * day),
-        "self_registration": window(-timedelta(hours=1), 30 * day),
+        "registration": window(-timedelta(hours=1), 10 * day),
+        "recommendation": window(-timedelta(hours=1), 10 * day),
+        "self_registration": window(-timedelta(hours=1), 10 * day),
         "online_training": window(10 * day, 40 * day),
         "contest": window(25 * day, 40 * day),
         "offline_training": window(41 * day, 42 * day),
@@ -131,6 +132,7 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
             return status
 
         assert step("verify", {"reason": "veteran ID seen"}) == "verified"
+        post(f"/api/campaigns/{cid}/phases/registration/close", {"reason": "registration ends early"})
         post(f"/api/campaigns/{cid}/phases/online_training/open", {"reason": "training platform ready"})
         assert step("training-account", {"training_account": "hb-0001"}) == "enrolled"
         assert step("trained", {}, judge) == "trained"

@@ -106,7 +106,7 @@ def test_an_amendment_replans_without_restart(service: CampaignService) -> None:
     runner.start(paused=True)
     try:
         old = shanghai(2021, 7, 8).astimezone(UTC)
-        new = shanghai(2021, 7, 15).astimezone(UTC)
+        new = shanghai(2021, 7, 10).astimezone(UTC)  # as training opens
         assert job_id(cid, PhaseCode.REGISTRATION, "closes", old) in dict(runner.jobs())
         service.amend_timeline(
             cid,

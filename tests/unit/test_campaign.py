@@ -202,12 +202,12 @@ def test_open_now_opens_an_unannounced_channel_and_moves_its_opening() -> None:
 
 def test_open_now_early_records_the_scheduled_opening_it_replaced() -> None:
     campaign = launched(hubei_2021())
-    at = sh(2021, 7, 5)
+    at = sh(2021, 7, 8)  # registration closed at 7 Jul 24:00
     campaign.open_now(P.ONLINE_TRAINING, DecisionContext(actor=ADMIN, at=at, reason="platform ready early"))
     _, opened = campaign.collect_events()
     assert opened.scheduled == sh(2021, 7, 10)  # type: ignore[attr-defined]
     assert campaign.timeline[P.ONLINE_TRAINING].opens == at
-    assert campaign.timeline[P.CONTEST].opens == sh(2021, 7, 15)  # still derived
+    assert campaign.timeline[P.CONTEST].opens == sh(2021, 7, 18)  # still derived
 
 
 def test_open_now_refuses_an_open_phase_a_missing_reason_and_non_admins() -> None:

@@ -40,7 +40,7 @@ DECISIONS: list[tuple[str, Callable[[], Campaign], Any, Decide]] = [
     (
         "open online_training",
         lambda: launched(hubei_2021()),
-        sh(2021, 7, 5),
+        sh(2021, 7, 8),
         lambda c, context: c.open_now(P.ONLINE_TRAINING, context),
     ),
     (

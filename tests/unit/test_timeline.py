@@ -186,7 +186,8 @@ def test_windows_are_half_open() -> None:
     assert window.status_at(sh(2021, 7, 2)) is PhaseStatus.CLOSED
     unannounced = Window(None, sh(2021, 7, 8))
     assert not unannounced.contains(sh(2021, 6, 20))
-    assert unannounced.status_at(sh(2021, 7, 9)) is PhaseStatus.PENDING
+    assert unannounced.status_at(sh(2021, 7, 7, 23, 59, 59)) is PhaseStatus.PENDING
+    assert unannounced.status_at(sh(2021, 7, 8)) is PhaseStatus.CLOSED  # never opened, and over
     assert Window(sh(2021, 6, 7), None).contains(sh(2099, 1, 1))
 
 
