@@ -61,7 +61,7 @@ def _storable_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def storable_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Each row made ``storable``: ``rows`` itself when none needs it, found by one scan of all
-    their text joined, in C (a call per value was a tenth of a catch-up's time on SQLite)."""
+    their text joined, in C (a Python call per value was among the largest costs of a catch-up)."""
     if "".join(filter(str.__instancecheck__, chain.from_iterable(rows))).isprintable():
         return rows
     return [storable(row) for row in rows]
