@@ -142,15 +142,13 @@ def apply_window(
         return batch.event_by_event(tx)
     if batch.undecodable is None:
         try:
-            with projection.view.transaction() as fast:
-                fast.lazy_commit()
+            with projection.view.transaction(lazy=True) as fast:
                 return batch.fast(fast)
         except PositionMoved:
             raise
         except Exception as error:  # redone below, event by event, to find the event
             log.info("view %s: a batch failed (%s); redoing it event by event", projection.name, error)
-    with projection.view.transaction() as one_by_one:
-        one_by_one.lazy_commit()
+    with projection.view.transaction(lazy=True) as one_by_one:
         return batch.event_by_event(one_by_one)
 
 

@@ -147,3 +147,45 @@ def test_windows_read_ahead_leave_the_views_as_one_window_does(
     assert dumps[0] == dumps[1]
     assert dumps[0]["roster"]["roster"]
     assert dumps[0]["audit"]["audit"]
+
+
+def test_buffered_writes_store_text_unprintable_in_places_as_its_printable_copy(settings: Settings) -> None:
+    views = open_views(settings, names=["phases"])
+    table = views.db.table("view_test_storable")
+    try:
+        with views.phases.view.transaction() as tx:
+            tx.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, v TEXT, n BIGINT)")
+        with views.phases.view.transaction(lazy=True) as tx, tx.pipeline():
+            insert = f"INSERT INTO {table} (k, v, n) VALUES (?, ?, ?)"
+            tx.write(insert, ("plain", "张三", 1), row="plain")
+            tx.write(insert, ("nul", "张\x00三", None), row="nul")
+            tx.write(insert, ("bidi", "abc\u202e", 3), row="bidi")
+            tx.verify()
+        with views.phases.view.read() as tx:
+            rows = tx.fetchall(f"SELECT k, v, n FROM {table} ORDER BY k")
+        assert [(r["k"], r["v"], r["n"]) for r in rows] == [
+            ("bidi", "abc\ufffd", 3),
+            ("nul", "张\ufffd三", None),
+            ("plain", "张三", 1),
+        ]
+    finally:
+        with views.phases.view.transaction() as tx:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        views.close()
+
+
+def test_a_batch_on_sqlite_leaves_its_connection_waiting_for_the_disk_again(settings: Settings) -> None:
+    if settings.is_postgres:
+        pytest.skip("PostgreSQL sets it for the batch's transaction only")
+    views = open_views(settings, names=["phases"])
+    try:
+        with views.phases.view.read() as tx:
+            durable = tx.fetchone("PRAGMA synchronous")
+        with views.phases.view.transaction(lazy=True) as tx:
+            during = tx.fetchone("PRAGMA synchronous")
+        with views.phases.view.read() as tx:
+            after = tx.fetchone("PRAGMA synchronous")
+        assert during == {"synchronous": 1}  # NORMAL: the commit does not wait for the disk
+        assert after == durable
+    finally:
+        views.close()
