@@ -38,6 +38,9 @@ MAX_LINE_CHARS = 131_072
 #: What the members of a workbook may declare in all, unpacked.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_MEMBERS = 1_000
+#: XML elements a workbook may hold in all: openpyxl parses every one (about 10 µs each),
+#: also the cells right of ``MAX_COLUMNS``. A form of 20,000 rows has about 400,000.
+MAX_ELEMENTS = 1_000_000
 #: How a part declaring a DTD begins, in the encodings an XML parser detects by itself.
 _DTD_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = 1024 * 1024
@@ -113,8 +116,9 @@ def _check_archive(content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
             _check_members(members)
+            elements = 0
             for member in members:
-                _check_part(archive, member)
+                elements = _check_part(archive, member, elements)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
         raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
 
@@ -139,9 +143,10 @@ def _check_members(members: list[zipfile.ZipInfo]) -> None:
         )
 
 
-def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
-    """The part unpacks to what it declares, and declares no DTD (Excel never writes one):
-    both refused before an XML parser sees the part.
+def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int) -> int:
+    """The part unpacks to what it declares, declares no DTD (Excel never writes one) and
+    keeps the workbook's elements, ``elements`` before it, within ``MAX_ELEMENTS``: all
+    refused before an XML parser sees the part. Returns the elements counted so far.
 
     The part is unpacked a chunk at a time (never past its declared size), so this costs
     at most ``MAX_UNPACKED_BYTES`` of inflating and one chunk of memory.
@@ -158,12 +163,20 @@ def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
                         "which Excel never writes; the file is not read"
                     )
                 tail = window[-overlap:]
+                # an element's start tag; a "</" split between chunks miscounts one, no matter
+                elements += chunk.count(b"<") - sum(chunk.count(end) for end in (b"</", b"<!", b"<?"))
+                if elements > MAX_ELEMENTS:
+                    raise FormTooLarge(
+                        f"the workbook holds more than {MAX_ELEMENTS} XML elements; "
+                        f"a workbook may hold at most {MAX_ELEMENTS}"
+                    )
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         # zipfile stops at the declared size; a part that goes on (or breaks off) fails its CRC
         raise FormUnreadable(
             f"the workbook's part {member.filename!r} does not unpack to the {member.file_size} bytes "
             f"it declares ({type(error).__name__})"
         ) from None
+    return elements
 
 
 def csv_cells(content: bytes) -> list[list[Any]]:

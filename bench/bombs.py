@@ -94,6 +94,11 @@ def zip_bomb() -> bytes:
     return _replace_members(_form_xlsx(), {"xl/worksheets/sheet1.xml": _huge_sheet(300)})
 
 
+def cells_bomb() -> bytes:
+    """About 190 KB that inflates to 60 MB of sheet XML, under the unpacked cap: 1.6 million cells."""
+    return _replace_members(_form_xlsx(), {"xl/worksheets/sheet1.xml": _huge_sheet(60)})
+
+
 def lying_zip_bomb() -> bytes:
     """The zip bomb with its sheet declared as 1 MB unpacked: it must be cut off there."""
     return _declare_smaller(zip_bomb(), "xl/worksheets/sheet1.xml", MB)
@@ -217,6 +222,7 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str]] = {
     "dimension": (dimension_bomb, "bomb.xlsx"),
     "zip": (zip_bomb, "bomb.xlsx"),
     "zip-lying": (lying_zip_bomb, "bomb.xlsx"),
+    "cells": (cells_bomb, "bomb.xlsx"),
     "shared-strings": (shared_strings_bomb, "bomb.xlsx"),
     "shared-strings-lying": (lying_shared_strings_bomb, "bomb.xlsx"),
     "truncated-workbook": (truncated_workbook, "bomb.xlsx"),

@@ -10,7 +10,7 @@ from functools import cache
 
 import pytest
 
-from application.form_files import MAX_UNPACKED_BYTES
+from application.form_files import MAX_ELEMENTS, MAX_UNPACKED_BYTES
 from bench.bombs import BOMBS, ENDPOINTS
 from tests.api.helpers import ADMIN_HEADERS, RECOMMENDING, Api
 
@@ -19,6 +19,8 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
     # refused on the sizes the zip declares, before anything is inflated
     "zip": (413, "form_too_large", f"may unpack to at most {MAX_UNPACKED_BYTES}"),
     "shared-strings": (413, "form_too_large", f"may unpack to at most {MAX_UNPACKED_BYTES}"),
+    # under the unpacked cap, but more elements than a form has: counted while inflated, never parsed
+    "cells": (413, "form_too_large", f"may hold at most {MAX_ELEMENTS}"),
     # inflated only up to the size they declare, then cut off
     "zip-lying": (422, "form_unreadable", "does not unpack to the 1048576 bytes it declares"),
     "shared-strings-lying": (422, "form_unreadable", "does not unpack to the 1048576 bytes it declares"),
