@@ -53,7 +53,9 @@ class Problem(BaseModel):
     detail: str
     rule: str
     instance: str | None = None
-    errors: list[FieldProblem] | None = Field(default=None, description="every bad field (422 only)")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="every bad field (422, and 413 for an upload)"
+    )
 
 
 class ApiProblem(Exception):
@@ -127,6 +129,8 @@ def field_problems(error: DomainError | ApplicationError) -> list[FieldProblem] 
         return [FieldProblem(field=field, detail=detail) for field, detail in error.problems.items()]
     if isinstance(error, ReasonRequired):
         return [FieldProblem(field="reason", detail=error.detail)]
+    if isinstance(error, FormUnreadable):  # every upload is the multipart field ``file``
+        return [FieldProblem(field="file", detail=error.detail)]
     return None
 
 

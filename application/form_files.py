@@ -1,12 +1,15 @@
-"""Reading the cells of an uploaded form under caps, checked while reading, never after.
+"""Reading the cells of every uploaded file under caps, checked while reading, never after.
 
-A hostile workbook can be small and still expand without bound: a ``<dimension>`` of
+Every upload (a 附件2 form, a score sheet, a training-account sheet) is read here. A
+hostile workbook can be small and still expand without bound: a ``<dimension>`` of
 ``A1:XFD1048576`` makes a reader pad every row to 16,384 cells and add a million rows, a
 zip member can inflate a thousandfold, one shared string can be hundreds of megabytes. So
 before openpyxl opens a workbook, the zip's directory is checked (member count, declared
-sizes, compression methods zipfile bounds by the declared size); the sheet is then read in
-openpyxl's read-only mode with its declared dimension ignored, at most ``MAX_COLUMNS``
-columns and ``MAX_ROWS + HEADER_ROWS`` rows, each cell's length checked as it comes. CSV
+sizes, compression methods zipfile bounds by the declared size) and no part may declare a
+DTD, whose entities can expand a few bytes into gigabytes or name files of the server;
+the sheets are then read in openpyxl's read-only mode with their declared dimension
+ignored, at most ``MAX_COLUMNS`` columns and ``MAX_ROWS`` rows in all (plus
+``HEADER_ROWS`` above each sheet's header), each cell's length checked as it comes. CSV
 is read line by line with a cap on a line's length, which also bounds the cells of a row.
 """
 
@@ -35,6 +38,13 @@ MAX_LINE_CHARS = 131_072
 #: What the members of a workbook may declare in all, unpacked.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_MEMBERS = 1_000
+#: XML elements a workbook may hold in all: openpyxl parses every one (about 10 µs each),
+#: also the cells right of ``MAX_COLUMNS``. A form of 20,000 rows has about 400,000.
+MAX_ELEMENTS = 1_000_000
+#: How a part declaring a DTD begins, in the encodings an XML parser detects by itself.
+_DTD_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+_SCAN_CHUNK = 1024 * 1024
+_ENCRYPTED = 0x1  # general purpose flag bit 0 of a zip member
 #: Compression methods for which zipfile never inflates a member beyond its declared size.
 _BOUNDED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 #: What a damaged workbook raises in zipfile, zlib, the XML parser (SyntaxError) and openpyxl.
@@ -66,8 +76,8 @@ class FormTooLarge(FormUnreadable):
 def xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
     """Every sheet's name and rows (at most ``MAX_COLUMNS`` cells each), or a refusal naming why.
 
-    The archive is checked before anything is unpacked, and rows are read as they stream, so
-    no declared size is trusted: a sheet past the row cap is refused while it is read.
+    The archive is checked before openpyxl opens it, and rows are read as they stream, so
+    no declared size is trusted: a workbook past the row cap is refused while it is read.
     """
     _check_archive(content)
     try:
@@ -78,12 +88,16 @@ def xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
         if not workbook.worksheets:
             raise FormUnreadable("the workbook has no sheet")
         found: list[tuple[str, list[list[Any]]]] = []
-        limit = HEADER_ROWS + MAX_ROWS
+        # one budget for the whole workbook: a thousand sheets of 20,000 rows is not one form
+        budget = MAX_ROWS + HEADER_ROWS * len(workbook.worksheets)
         for sheet in workbook.worksheets:
             if hasattr(sheet, "reset_dimensions"):
                 sheet.reset_dimensions()  # the declared <dimension> is not trusted: rows are not padded
+            limit = min(HEADER_ROWS + MAX_ROWS, budget)
             rows = sheet.iter_rows(max_row=limit + 1, max_col=MAX_COLUMNS, values_only=True)
-            found.append((str(sheet.title), _bounded(rows, limit)))
+            cells = _bounded(rows, limit)
+            budget -= len(cells)
+            found.append((str(sheet.title), cells))
         return found
     except _DAMAGED as error:
         # a truncated or damaged sheet fails while it is read, not when it is opened
@@ -101,20 +115,81 @@ def _check_archive(content: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+            _check_members(members)
+            elements = 0
+            for member in members:
+                elements = _check_part(archive, member, elements)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
         raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
+
+
+def _check_members(members: list[zipfile.ZipInfo]) -> None:
     if len(members) > MAX_MEMBERS:
-        raise FormTooLarge(f"the workbook holds {len(members)} parts; a form has at most {MAX_MEMBERS}")
+        raise FormTooLarge(f"the workbook holds {len(members)} parts; a workbook has at most {MAX_MEMBERS}")
     odd = next((m for m in members if m.compress_type not in _BOUNDED_METHODS), None)
     if odd is not None:
         raise FormUnreadable(
             f"the workbook uses a compression method Excel does not write ({odd.compress_type})"
         )
+    locked = next((m for m in members if m.flag_bits & _ENCRYPTED), None)
+    if locked is not None:
+        raise FormUnreadable(
+            f"the workbook's part {locked.filename!r} is encrypted; save it without a password"
+        )
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_UNPACKED_BYTES:
         raise FormTooLarge(
-            f"the workbook unpacks to {unpacked} bytes; a form may unpack to at most {MAX_UNPACKED_BYTES}"
+            f"the workbook unpacks to {unpacked} bytes; a workbook may unpack to at most {MAX_UNPACKED_BYTES}"
         )
+
+
+def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int) -> int:
+    """The part unpacks to what it declares, declares no DTD (Excel never writes one) and
+    keeps the workbook's elements, ``elements`` before it, within ``MAX_ELEMENTS``: all
+    refused before an XML parser sees the part. Returns the elements counted so far.
+
+    The part is unpacked a chunk at a time (never past its declared size), so this costs
+    at most ``MAX_UNPACKED_BYTES`` of inflating and one chunk of memory.
+    """
+    overlap = max(len(mark) for mark in _DTD_MARKS) - 1
+    tail = b""
+    try:
+        with archive.open(member) as part:
+            while chunk := part.read(_SCAN_CHUNK):
+                window = tail + chunk
+                if any(mark in window for mark in _DTD_MARKS):
+                    raise FormUnreadable(
+                        f"the workbook's part {member.filename!r} declares a DTD (<!DOCTYPE>), "
+                        "which Excel never writes; the file is not read"
+                    )
+                tail = window[-overlap:]
+                # an element's start tag; a "</" split between chunks miscounts one, no matter
+                elements += chunk.count(b"<") - sum(chunk.count(end) for end in (b"</", b"<!", b"<?"))
+                if elements > MAX_ELEMENTS:
+                    raise FormTooLarge(
+                        f"the workbook holds more than {MAX_ELEMENTS} XML elements; "
+                        f"a workbook may hold at most {MAX_ELEMENTS}"
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # zipfile stops at the declared size; a part that goes on (or breaks off) fails its CRC
+        raise FormUnreadable(
+            f"the workbook's part {member.filename!r} does not unpack to the {member.file_size} bytes "
+            f"it declares ({type(error).__name__})"
+        ) from None
+    return elements
+
+
+def csv_cells(content: bytes) -> list[list[Any]]:
+    """The rows of a .csv file in UTF-8 or GBK (Excel on Chinese Windows saves CSV as GBK)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise FormUnreadable("the .csv file is neither UTF-8 nor GBK text")
+    return csv_rows(text)
 
 
 def csv_rows(text: str) -> list[list[Any]]:
@@ -142,7 +217,10 @@ def _bounded(rows: Iterable[Iterable[Any]], limit: int) -> list[list[Any]]:
     found: list[list[Any]] = []
     for number, row in enumerate(rows, start=1):
         if number > limit:
-            raise FormTooLarge(f"the form has more than {limit} rows; one form holds at most {MAX_ROWS}")
+            raise FormTooLarge(
+                f"the file has more than {MAX_ROWS} rows (besides {HEADER_ROWS} above each sheet's header); "
+                f"one file holds at most {MAX_ROWS}"
+            )
         cells = list(row)[:MAX_COLUMNS]
         for column, cell in enumerate(cells, start=1):
             if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:

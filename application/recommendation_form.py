@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.form_files import HEADER_ROWS, MAX_ROWS, FormTooLarge, FormUnreadable, csv_rows, xlsx_sheets
+from application.form_files import HEADER_ROWS, MAX_ROWS, FormTooLarge, FormUnreadable, csv_cells, xlsx_sheets
 
 __all__ = ["FormTooLarge", "FormUnreadable", "RecommendationForm", "read_form"]
 
@@ -80,9 +80,9 @@ def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
     sheet per group); FormUnreadable when no sheet is a form."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xlsx":
-        sheets = _xlsx_sheets(content)
+        sheets = xlsx_sheets(content)
     elif suffix == "csv":
-        sheets = [(filename, _csv_cells(content))]
+        sheets = [(filename, csv_cells(content))]
     else:
         raise FormUnreadable(f"{filename}: only .xlsx and .csv forms are read")
     found: list[FormSheet] = []
@@ -105,22 +105,6 @@ def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
         problems = [sheet.problem for sheet in found if sheet.problem]
         raise FormUnreadable(problems[0] if problems else f"{filename}: every sheet is empty")
     return found
-
-
-def _xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
-    return xlsx_sheets(content)
-
-
-def _csv_cells(content: bytes) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FormUnreadable("the .csv file is neither UTF-8 nor GBK text")
-    return csv_rows(text)
 
 
 def _text(value: Any) -> str:

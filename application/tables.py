@@ -1,24 +1,19 @@
 """Reading a simple uploaded table (.xlsx, every sheet, or .csv): a header row, then a row per item.
 
 Bulk uploads (training accounts, score sheets) name their columns in Chinese or English;
-the header is found among the first rows of each sheet by the words it contains.
+the header is found among the first rows of each sheet by the words it contains. The file
+is read by ``application/form_files.py``, under the caps every upload is read with.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import load_workbook
+from application.form_files import MAX_ROWS, FormTooLarge, FormUnreadable, csv_cells, xlsx_sheets
 
-from application.recommendation_form import FormUnreadable
-
-MAX_ROWS = 20_000
 HEADER_SEARCH = 10
 
 
@@ -43,9 +38,9 @@ def read_table(
     """Rows of every sheet that has a header naming the ``required`` columns; FormUnreadable if none has."""
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if suffix == "xlsx":
-        sheets = _xlsx(content)
+        sheets = xlsx_sheets(content)
     elif suffix == "csv":
-        sheets = [("", _csv(content))]
+        sheets = [("", csv_cells(content))]
     else:
         raise FormUnreadable(f"{filename}: only .xlsx and .csv files are read")
     found: list[TableRow] = []
@@ -64,7 +59,7 @@ def read_table(
             if any(cell_text(v) for v in values.values()):
                 found.append(TableRow(name if len(sheets) > 1 else None, offset, values))
         if len(found) > MAX_ROWS:
-            raise FormUnreadable(f"{filename}: more than {MAX_ROWS} rows")
+            raise FormTooLarge(f"{filename}: more than {MAX_ROWS} rows; one file holds at most {MAX_ROWS}")
     if not headed:
         words = "、".join(columns[key][0] for key in required)
         raise FormUnreadable(f"{filename}: no sheet has a header row with the columns {words}")
@@ -80,23 +75,3 @@ def _header(row: Sequence[Any], columns: Mapping[str, Sequence[str]]) -> dict[st
                 found[key] = index
                 break
     return found
-
-
-def _xlsx(content: bytes) -> list[tuple[str, list[list[Any]]]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
-    try:
-        return [(s.title, [list(r) for r in s.iter_rows(values_only=True)]) for s in workbook.worksheets]
-    finally:
-        workbook.close()
-
-
-def _csv(content: bytes) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return [list(row) for row in csv.reader(io.StringIO(content.decode(encoding)))]
-        except UnicodeDecodeError:
-            continue
-    raise FormUnreadable("the .csv file is neither UTF-8 nor GBK text")

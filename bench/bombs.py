@@ -1,12 +1,13 @@
-"""Hostile uploads for the recommendation-form import, and what each costs the server.
+"""Hostile uploads, and what each costs the server.
 
-    .venv/bin/python -m bench.bombs [--only NAME]
+    .venv/bin/python -m bench.bombs [--only NAME] [--to imports|scores|training-accounts]
 
-Builds each file in memory (``build_all``; the tests use the same builders), then, for
-each one in a fresh child process, starts the real app on an empty SQLite store, measures
-the process's resident memory when idle, uploads the file to
-``POST /api/campaigns/{cid}/imports`` and prints the answer's status and rule, the time
-it took and the peak resident memory above idle (``ru_maxrss``: the whole child's peak).
+Builds each file in memory (``BOMBS``; the tests use the same builders), then, for each
+one in a fresh child process, starts the real app on an empty SQLite store, measures the
+process's resident memory when idle, uploads the file to ``POST /api/campaigns/{cid}/imports``
+(the 附件2 form; or the score sheet or training-account upload) and prints the answer's
+status and rule, the time it took and the peak resident memory above idle (``ru_maxrss``:
+the whole child's peak).
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def zip_bomb() -> bytes:
     return _replace_members(_form_xlsx(), {"xl/worksheets/sheet1.xml": _huge_sheet(300)})
 
 
+def cells_bomb() -> bytes:
+    """About 190 KB that inflates to 60 MB of sheet XML, under the unpacked cap: 1.6 million cells."""
+    return _replace_members(_form_xlsx(), {"xl/worksheets/sheet1.xml": _huge_sheet(60)})
+
+
 def lying_zip_bomb() -> bytes:
     """The zip bomb with its sheet declared as 1 MB unpacked: it must be cut off there."""
     return _declare_smaller(zip_bomb(), "xl/worksheets/sheet1.xml", MB)
@@ -155,6 +161,51 @@ def no_sheets() -> bytes:
     return _replace_members(content, {"xl/workbook.xml": book[:start] + b"<sheets/>" + book[end:]})
 
 
+def _with_doctype(doctype: bytes, reference: bytes) -> bytes:
+    """The form with ``doctype`` before its sheet's root and ``reference`` as a cell's text."""
+    content = _form_xlsx()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    body = sheet.split(b"?>", 1)[1] if sheet.startswith(b"<?xml") else sheet
+    body = body.replace("张三".encode(), reference)
+    prolog = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return _replace_members(content, {"xl/worksheets/sheet1.xml": prolog + doctype + body})
+
+
+def entity_bomb() -> bytes:
+    """Billion laughs: nine levels of ten references each, a gigabyte from a DTD of a few hundred bytes."""
+    levels = [b'<!ENTITY lol0 "lol">'] + [
+        b'<!ENTITY lol%d "%s">' % (level, b"&lol%d;" % (level - 1) * 10) for level in range(1, 10)
+    ]
+    return _with_doctype(b"<!DOCTYPE worksheet [" + b"".join(levels) + b"]>", b"&lol9;")
+
+
+def external_entity() -> bytes:
+    """XXE: an entity naming a file of the server, used as a cell's text."""
+    return _with_doctype(b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>', b"&xxe;")
+
+
+def encrypted_workbook() -> bytes:
+    """The form with every part flagged as encrypted (zipfile asks for a password)."""
+    data = bytearray(_form_xlsx())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + 8] |= 0x1  # general purpose flag bit 0: encrypted
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
+def many_sheets(count: int = 500) -> bytes:
+    """``count`` sheets, each with one cell in row 20,030: as many rows as a form may have, each."""
+    workbook = Workbook()
+    for number in range(count):
+        sheet: Any = workbook.active if number == 0 else workbook.create_sheet()
+        sheet.cell(row=20_030, column=1, value=number)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def commas_csv() -> bytes:
     """9.9 MB of commas: one line of ten million empty fields."""
     return b"," * (99 * MB // 10)
@@ -171,11 +222,16 @@ BOMBS: dict[str, tuple[Callable[[], bytes], str]] = {
     "dimension": (dimension_bomb, "bomb.xlsx"),
     "zip": (zip_bomb, "bomb.xlsx"),
     "zip-lying": (lying_zip_bomb, "bomb.xlsx"),
+    "cells": (cells_bomb, "bomb.xlsx"),
     "shared-strings": (shared_strings_bomb, "bomb.xlsx"),
     "shared-strings-lying": (lying_shared_strings_bomb, "bomb.xlsx"),
     "truncated-workbook": (truncated_workbook, "bomb.xlsx"),
     "truncated-sheet": (truncated_sheet, "bomb.xlsx"),
     "no-sheets": (no_sheets, "bomb.xlsx"),
+    "entities": (entity_bomb, "bomb.xlsx"),
+    "external-entity": (external_entity, "bomb.xlsx"),
+    "encrypted": (encrypted_workbook, "bomb.xlsx"),
+    "many-sheets": (many_sheets, "bomb.xlsx"),
     "commas": (commas_csv, "bomb.csv"),
     "long-field": (long_field_csv, "bomb.csv"),
 }
@@ -192,7 +248,15 @@ def _current_rss_mb() -> float:
     return 0.0
 
 
-def _measure(name: str, results: Any) -> None:
+#: Where each upload goes (the path below ``/api/campaigns/{cid}/``) and its form fields.
+ENDPOINTS: dict[str, dict[str, str]] = {
+    "imports": {"group": "trainee"},
+    "scores": {},
+    "training-accounts": {},
+}
+
+
+def _measure(name: str, endpoint: str, results: Any) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -214,9 +278,9 @@ def _measure(name: str, results: Any) -> None:
             peak_before = _rss_mb()
             started = time.perf_counter()
             answer = client.post(
-                f"/api/campaigns/{campaign}/imports",
+                f"/api/campaigns/{campaign}/{endpoint}",
                 files={"file": (filename, content)},
-                data={"group": "trainee"},
+                data=ENDPOINTS[endpoint],
                 headers=headers,
             )
             elapsed = time.perf_counter() - started
@@ -231,12 +295,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--only", choices=sorted(BOMBS), action="append")
+    parser.add_argument("--to", choices=sorted(ENDPOINTS), default="imports", help="the upload endpoint")
     args = parser.parse_args()
     context = multiprocessing.get_context("spawn")  # each bomb in a fresh process: its own peak
     print(f"{'bomb':22} {'bytes':>9} status rule              seconds idle_MB peak_above_idle_MB")
     for name in args.only or list(BOMBS):
         results = context.Queue()
-        child = context.Process(target=_measure, args=(name, results))
+        child = context.Process(target=_measure, args=(name, args.to, results))
         child.start()
         child.join(120)
         if child.is_alive():

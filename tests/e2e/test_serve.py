@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.bombs import BOMBS
 from tests.builders import id_number, mobile
 
 TOKEN = "e2e-bootstrap-token-0123456789"  # noqa: S105 - a throwaway test token
@@ -162,6 +165,44 @@ def test_a_contestant_goes_through_the_whole_lifecycle_over_http(server: Server)
     # uvicorn shuts down gracefully, then re-raises the signal it caught
     assert server.process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
+
+
+def test_a_refused_upload_keeps_the_connection_open(server: Server) -> None:
+    """A damaged or hostile sheet is a 4xx answered on a connection that serves the next request."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+
+    def send(method: str, path: str, body: bytes, content_type: str) -> tuple[int, Any]:
+        connection.request(method, path, body=body, headers={**admin, "Content-Type": content_type})
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+
+    status, campaign = send(
+        "POST",
+        "/api/campaigns",
+        json.dumps({"name": "e2e", "template": "hubei-2021"}).encode(),
+        "application/json",
+    )
+    assert status == 201, campaign
+    socket_used = connection.sock
+    boundary = "upload-boundary"
+    for endpoint in ("scores", "training-accounts"):
+        for bomb in ("truncated-sheet", "entities", "long-field"):
+            build, filename = BOMBS[bomb]
+            body = (
+                (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                    "Content-Type: application/octet-stream\r\n\r\n"
+                ).encode()
+                + build()
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+            path = f"/api/campaigns/{campaign['id']}/{endpoint}"
+            status, problem = send("POST", path, body, f"multipart/form-data; boundary={boundary}")
+            assert (status, problem["rule"]) == (422, "form_unreadable"), (endpoint, bomb, problem)
+            assert connection.sock is socket_used, f"{endpoint} {bomb}: the connection was closed"
+    connection.close()
 
 
 @pytest.mark.parametrize(
