@@ -18,8 +18,9 @@ from uuid import UUID
 
 from application import decisions
 from application.errors import ApplicationError, ContestantNotFound, StoreUnavailable
+from application.form_files import cell_text
 from application.service import CampaignService
-from application.tables import TableRow, cell_text, read_table
+from application.tables import TableRow, read_table
 from domain.contestant import CONTEST_EVENTS
 from domain.decision import DecisionContext
 from domain.errors import DomainError, InvalidValue, ReasonRequired

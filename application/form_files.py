@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -232,3 +233,12 @@ def _bounded(rows: Iterable[Iterable[Any]], limit: int) -> list[list[Any]]:
             cells.pop()
         found.append(cells)
     return found
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text its reader saw: whole numbers without ``.0``, full-width folded (NFKC)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()

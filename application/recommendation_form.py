@@ -9,12 +9,19 @@ are validated by the domain when it is nominated.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.form_files import HEADER_ROWS, MAX_ROWS, FormTooLarge, FormUnreadable, csv_cells, xlsx_sheets
+from application.form_files import (
+    HEADER_ROWS,
+    MAX_ROWS,
+    FormTooLarge,
+    FormUnreadable,
+    cell_text,
+    csv_cells,
+    xlsx_sheets,
+)
 
 __all__ = ["FormTooLarge", "FormUnreadable", "RecommendationForm", "read_form"]
 
@@ -89,7 +96,7 @@ def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
     total_rows = 0
     for name, cells in sheets:
         where = filename if len(sheets) == 1 else f"{filename}, sheet {name!r}"
-        if not any(_text(cell) for row in cells for cell in row):
+        if not any(cell_text(cell) for row in cells for cell in row):
             found.append(FormSheet(name, None))
             continue
         try:
@@ -105,14 +112,6 @@ def read_sheets(content: bytes, filename: str) -> list[FormSheet]:
         problems = [sheet.problem for sheet in found if sheet.problem]
         raise FormUnreadable(problems[0] if problems else f"{filename}: every sheet is empty")
     return found
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def _parse(cells: list[list[Any]], filename: str) -> RecommendationForm:
@@ -141,7 +140,7 @@ def _parse(cells: list[list[Any]], filename: str) -> RecommendationForm:
 def _header_columns(row: Sequence[Any]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
-        text = _text(cell)
+        text = cell_text(cell)
         for key, words in _COLUMNS.items():
             if key not in found and any(word in text for word in words):
                 found[key] = index
@@ -153,7 +152,7 @@ def _meta(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
     """推荐单位 / 联系人 / 参赛组别: in one cell ("推荐单位: X"), the next cell, or one line."""
     found: dict[str, str] = {}
     for row in rows:
-        texts = [_text(c) for c in row]
+        texts = [cell_text(c) for c in row]
         for index, text in enumerate(texts):
             for key, label in _META.items():
                 if label not in text or key in found:
@@ -170,7 +169,7 @@ def _meta(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
 def _is_person(raw: Sequence[Any], columns: dict[str, int]) -> bool:
     def cell(key: str) -> str:
         index = columns.get(key)
-        return _text(raw[index]) if index is not None and index < len(raw) else ""
+        return cell_text(raw[index]) if index is not None and index < len(raw) else ""
 
     if not any(cell(key) for key in _REQUIRED):
         return False
@@ -189,25 +188,25 @@ def _row(line: int, raw: Sequence[Any], columns: dict[str, int]) -> FormRow:
             "the spreadsheet stored the ID number as a number, which loses its last digits; "
             "format the column as text and type it again"
         )
-    platform, account = split_account(_text(cell("account")))
+    platform, account = split_account(cell_text(cell("account")))
     if not platform:
         problems["platform"] = "name the platform before the account, e.g. 抖音: zhangsan"
     elif any(word in account.lower() for word in _PLATFORM_WORDS):
         problems["account"] = "one account per contestant (只限填一个): the cell names a second platform"
-    followers = parse_followers(_text(cell("followers")))
+    followers = parse_followers(cell_text(cell("followers")))
     if followers is None:
-        problems["followers"] = f"{_text(cell('followers'))!r} is not a follower count"
+        problems["followers"] = f"{cell_text(cell('followers'))!r} is not a follower count"
     return FormRow(
         line=line,
-        city=_text(cell("city")),
-        name=_text(cell("name")),
-        id_number=_text(id_cell).replace(" ", ""),
-        mobile=_text(cell("mobile")).replace(" ", "").replace("-", ""),
+        city=cell_text(cell("city")),
+        name=cell_text(cell("name")),
+        id_number=cell_text(id_cell).replace(" ", ""),
+        mobile=cell_text(cell("mobile")).replace(" ", "").replace("-", ""),
         platform=platform,
         account=account,
         followers=followers,
-        experience=_text(cell("experience")),
-        notes=_text(cell("notes")),
+        experience=cell_text(cell("experience")),
+        notes=cell_text(cell("notes")),
         problems=problems,
     )
 

@@ -7,12 +7,11 @@ is read by ``application/form_files.py``, under the caps every upload is read wi
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from application.form_files import MAX_ROWS, FormTooLarge, FormUnreadable, csv_cells, xlsx_sheets
+from application.form_files import MAX_ROWS, FormTooLarge, FormUnreadable, cell_text, csv_cells, xlsx_sheets
 
 HEADER_SEARCH = 10
 
@@ -22,14 +21,6 @@ class TableRow:
     sheet: str | None  # None for a CSV or a one-sheet workbook
     line: int  # the row's number in its sheet
     cells: dict[str, Any]  # column key -> the cell's value (None when blank)
-
-
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def read_table(
