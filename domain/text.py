@@ -10,7 +10,8 @@ for several lines (experience, notes, reason, evidence).
 A one-line field (a name, a handle, a unit, a contact) also refuses what shows nothing or
 splits it unseen: format characters (zero-width spaces and joiners, the byte-order mark),
 line and paragraph separators, and the fillers that pass for letters (Hangul fillers, the
-blank Braille pattern). Typed inside a name they make ``张\u200b三`` a different name from
+blank Braille pattern); a joiner inside an emoji sequence, a flag's tags and a non-joiner
+between letters of a script that needs it (Persian, Mongolian) are part of what they join. Typed inside a name they make ``张\u200b三`` a different name from
 ``张三`` that looks the same, one that a search for 张三 misses. A person's name must hold a
 letter as well (``person_name_problem``), so a name of fillers or combining marks is refused.
 
@@ -49,9 +50,43 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
         return None
     for at, char in enumerate(text):
         what = "a filler character" if char in FILLERS else _UNSEEN.get(unicodedata.category(char))
-        if what is not None:
+        if what is not None and not _joins(text, at):
             return _refusal(f"{what}, invisible in one line of text,", char, at)
     return None
+
+
+#: Scripts whose words need a zero-width non-joiner or the Mongolian vowel separator inside them;
+#: between Han, Latin, Hangul or kana letters the same characters only split a word unseen.
+_JOINED_SCRIPTS_NOT = ("CJK", "LATIN", "HANGUL", "HIRAGANA", "KATAKANA", "FULLWIDTH", "HALFWIDTH")
+
+
+def _joins(text: str, at: int) -> bool:
+    """Whether the format character at ``at`` is part of what it sits in, not an unseen split:
+    the joiner of an emoji sequence (👩‍💻), the tags of a flag (🏴 + tags), or a non-joiner or
+    Mongolian vowel separator between two letters of a script that writes words with them."""
+    char = text[at]
+    before = text[at - 1] if at > 0 else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if char == "\u200d":
+        return _emoji(before) and _emoji(after)
+    if "\U000e0020" <= char <= "\U000e007f":
+        return bool(before) and (_emoji(before) or "\U000e0020" <= before <= "\U000e007f")
+    if char in "\u200c\u180e":
+        return _joined_letter(before) and _joined_letter(after)
+    return False
+
+
+def _emoji(char: str) -> bool:
+    """A pictograph, a skin-tone modifier or the emoji presentation selector."""
+    return bool(char) and (unicodedata.category(char) in ("So", "Sk") or char == "\ufe0f")
+
+
+def _joined_letter(char: str) -> bool:
+    return (
+        bool(char)
+        and unicodedata.category(char).startswith("L")
+        and not unicodedata.name(char, "").startswith(_JOINED_SCRIPTS_NOT)
+    )
 
 
 def person_name_problem(name: str) -> str | None:

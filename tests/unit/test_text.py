@@ -109,6 +109,27 @@ def test_a_one_line_field_refuses_what_shows_nothing_and_names_it(unseen: str) -
 
 
 @pytest.mark.parametrize(
+    "joined",
+    [
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",  # a family: joiners inside an emoji sequence
+        "\U0001f3f3\ufe0f\u200d\U0001f308",  # after the presentation selector
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # a flag's tags
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian: a non-joiner inside a word
+        "\u182e\u1823\u1829\u182d\u1823\u182f\u180e\u1820",  # Mongolian: the vowel separator
+    ],
+)
+def test_a_format_character_that_joins_what_it_sits_in_is_taken(joined: str) -> None:
+    assert text_problem(f"退役军人服务站{joined}") is None
+
+
+@pytest.mark.parametrize(
+    "split", ["张\u200d三", "张\u200c三", "a\u200db", "\U000e0067abc", "\u200d\U0001f468"]
+)
+def test_a_joiner_between_letters_that_need_none_is_refused(split: str) -> None:
+    assert text_problem(split) is not None
+
+
+@pytest.mark.parametrize(
     "name", ["\u200d", "\u3164", "\u2800", "\u0301\u0302", "张\u200b三", "\ufeff张三", "张\u2028三"]
 )
 def test_a_persons_name_of_no_visible_letter_or_with_an_unseen_character_is_refused(name: str) -> None:
