@@ -28,7 +28,7 @@ from domain.errors import DuplicateAccount, DuplicatePerson
 from domain.ids import account_claim_id, allotment_id, contestant_id
 from domain.lifecycle import Status
 from domain.places import AccountClaim, scopes_of
-from domain.registrations import DuplicateRegistration
+from domain.registrations import DuplicateRegistration, unkeyed_receipt_of
 from domain.values import Channel, Person, ResidentId
 
 
@@ -67,7 +67,10 @@ def status_of(
     except NotFound:
         contestant = None
     repeat = _load(service, receipt)
-    if contestant is not None and service.receipt_for(contestant.id) == receipt:
+    if contestant is not None and receipt in (
+        service.receipt_for(contestant.id),
+        unkeyed_receipt_of(contestant.id),
+    ):
         return RegistrationStatus(contestant.status.value, contestant.modified_on)
     if (
         isinstance(repeat, DuplicateRegistration)

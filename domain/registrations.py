@@ -12,7 +12,7 @@ import hmac
 from dataclasses import replace
 from datetime import datetime
 from typing import TypedDict
-from uuid import UUID
+from uuid import NAMESPACE_OID, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -31,6 +31,15 @@ def receipt_of(contestant_id: UUID, key: bytes) -> UUID:
     """
     digest = hmac.new(key, f"zhanyou receipt:{contestant_id}".encode(), hashlib.sha256).digest()
     return UUID(bytes=digest[:16], version=4)
+
+
+def unkeyed_receipt_of(contestant_id: UUID) -> UUID:
+    """The receipt a taken registration was answered with before receipts were keyed (a UUIDv5).
+
+    Still honoured at the status look-up, so a registrant keeps the receipt they were given;
+    no longer handed out, as its version digit told a taken registration from a repeat.
+    """
+    return uuid5(NAMESPACE_OID, f"zhanyou receipt:{contestant_id}")
 
 
 class RepeatedPerson(TypedDict):

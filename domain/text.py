@@ -11,8 +11,9 @@ A one-line field (a name, a handle, a unit, a contact) also refuses what shows n
 splits it unseen: format characters (zero-width spaces and joiners, the byte-order mark),
 line and paragraph separators, and the fillers that pass for letters (Hangul fillers, the
 blank Braille pattern); a joiner inside an emoji sequence, a flag's tags and a non-joiner
-between letters of a script that needs it (Persian, Mongolian) are part of what they join. Typed inside a name they make ``张\u200b三`` a different name from
-``张三`` that looks the same, one that a search for 张三 misses. A person's name must hold a
+between letters of a script that needs it (Persian, Mongolian) are part of what they join.
+Typed inside a name the others make ``张\u200b三`` a different name from ``张三`` that looks
+the same, one that a search for 张三 misses. A person's name must hold a
 letter as well (``person_name_problem``), so a name of fillers or combining marks is refused.
 
 Events recorded before this rule may still hold such characters: ``printable`` gives the
@@ -122,6 +123,11 @@ def check_text(fields: Mapping[str, str | None], *, multiline: frozenset[str] = 
     }
     if problems:
         raise InvalidValue.many(problems)
+
+
+def storable(text: str) -> bool:
+    """Whether ``text`` may be stored as it is: ``printable`` would leave it unchanged."""
+    return _UNSTORABLE.search(text) is None
 
 
 def printable(text: str) -> str:

@@ -81,6 +81,19 @@ def test_a_receipt_is_not_the_contestant_id_nor_derived_from_it_without_the_key(
     assert str(contestant.id) not in _status(api, receipt, 5).text
 
 
+def test_a_receipt_given_before_receipts_were_keyed_still_shows_the_status(api: Api) -> None:
+    open_self_registration(api)
+    _register(api, 5)
+    service = api.client.app.state.service  # type: ignore[attr-defined]
+    contestant = service.find_contestant(uuid.UUID(api.campaign_id), id_number(5))
+    unkeyed = str(uuid.uuid5(uuid.NAMESPACE_OID, f"zhanyou receipt:{contestant.id}"))
+
+    answer = _status(api, unkeyed, 5)
+
+    assert (answer.status_code, answer.json()["status"]) == (200, "nominated")
+    assert _status(api, unkeyed, 6).status_code == 404  # with another number it shows nothing
+
+
 def test_a_repeats_receipt_shows_a_registration_just_received_not_the_status_repeated(api: Api) -> None:
     open_self_registration(api)
     first = _register(api, 5).json()["receipt"]
