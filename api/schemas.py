@@ -64,7 +64,7 @@ FREE_TEXT = frozenset({"experience", "notes", "contact", "unit", "reason", "evid
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIGITS = re.compile(r"[+-]?\d+(\.\d*)?")
 # 24:00 as pages print a closing day's end: ISO 8601's end of that day, the next day's 00:00.
-_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})([T ])24:00(:00(\.0+)?)?(.*)")
+_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})([T ])24:00(?::00(?:\.0+)?)?((?:Z|[+-]\d{2}(?::?\d{2})?)?)")
 
 
 def _written_out(value: Any) -> Any:
@@ -77,7 +77,7 @@ def _written_out(value: Any) -> Any:
     end_of_day = _END_OF_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
     if end_of_day is None:
         return value
-    day, separator, _, _, zone = end_of_day.groups()
+    day, separator, zone = end_of_day.groups()
     try:
         next_day = date.fromisoformat(day) + timedelta(days=1)
     except (ValueError, OverflowError):

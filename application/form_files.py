@@ -39,9 +39,13 @@ MAX_LINE_CHARS = 131_072
 #: What the members of a workbook may declare in all, unpacked.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_MEMBERS = 1_000
-#: XML elements a workbook may hold in all: openpyxl parses every one (about 10 µs each),
-#: also the cells right of ``MAX_COLUMNS``. A form of 20,000 rows has about 400,000.
-MAX_ELEMENTS = 1_000_000
+#: XML elements a workbook's XML parts may hold in all: openpyxl parses every one (a few µs
+#: each), also the cells right of ``MAX_COLUMNS``. A plain form of 20,000 rows has about
+#: 580,000; Excel's phonetic runs and pasted rich text add a few to each string.
+MAX_ELEMENTS = 2_000_000
+#: The parts whose elements are counted: binary parts (images, printer settings) hold stray
+#: ``<`` bytes that are no elements.
+_XML_PARTS = (".xml", ".rels", ".vml")
 #: How a part declaring a DTD begins, in the encodings an XML parser detects by itself.
 _DTD_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = 1024 * 1024
@@ -107,11 +111,6 @@ def xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
         workbook.close()
 
 
-def xlsx_rows(content: bytes) -> list[list[Any]]:
-    """The first sheet's rows."""
-    return xlsx_sheets(content)[0][1]
-
-
 def _check_archive(content: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -154,6 +153,7 @@ def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int
     """
     overlap = max(len(mark) for mark in _DTD_MARKS) - 1
     tail = b""
+    xml = member.filename.lower().endswith(_XML_PARTS)
     try:
         with archive.open(member) as part:
             while chunk := part.read(_SCAN_CHUNK):
@@ -164,6 +164,8 @@ def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, elements: int
                         "which Excel never writes; the file is not read"
                     )
                 tail = window[-overlap:]
+                if not xml:
+                    continue
                 # an element's start tag; a "</" split between chunks miscounts one, no matter
                 elements += chunk.count(b"<") - sum(chunk.count(end) for end in (b"</", b"<!", b"<?"))
                 if elements > MAX_ELEMENTS:

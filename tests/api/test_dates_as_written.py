@@ -75,6 +75,12 @@ def test_24_00_is_the_next_days_00_00_as_pages_print_it(api: Api) -> None:
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["timeline"]["finals"]["closes"] == "2021-09-09T00:00:00+08:00"
+    for past_the_end in ("2021-06-10T24:00:00.5", "2021-06-10T24:30"):  # no instant after 24:00
+        refused = api.client.get(
+            f"/api/campaigns/{api.campaign_id}/audit", params={"to": past_the_end}, headers=ADMIN_HEADERS
+        )
+        assert refused.status_code == 422, (past_the_end, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["to"]
 
 
 def test_a_template_start_outside_the_supported_range_names_start(api: Api) -> None:

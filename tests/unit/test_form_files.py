@@ -79,3 +79,20 @@ def test_a_csv_upload_is_read_in_utf8_or_gbk_under_the_line_cap() -> None:
     assert csv_cells("姓名,培训账号\n张三,t-1\n".encode("gb18030")) == [["姓名", "培训账号"], ["张三", "t-1"]]
     with pytest.raises(FormTooLarge, match="longer than"):
         csv_cells(b"," * 200_000)
+
+
+def test_a_full_form_with_a_picture_is_read_its_binary_parts_counting_no_elements() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["序号", "所在市(州)", "姓名", "身份证号", "手机号", "平台账号", "粉丝数量", "经验", "备注"])
+    for n in range(MAX_ROWS - 1):
+        sheet.append([n, "武汉市", f"选手{n}", "420102197003033640", "13812345678", "抖音: a", 10, "无", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    picture = b"<" * 3_000_000  # a binary part's stray "<" bytes, more than the element cap
+    content = _replace_members(buffer.getvalue(), {"xl/media/image1.png": picture})
+
+    sheets = xlsx_sheets(content)
+
+    assert len(sheets[0][1]) == MAX_ROWS
