@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -102,6 +103,18 @@ def _render(
     return response
 
 
+#: A campaign in a page's address: any text, so that a mistyped one gets the page saying so in
+#: Chinese rather than the API's 422.
+PageCampaign = Annotated[str, PathParam(max_length=100)]
+
+
+def _campaign_id(cid: str) -> UUID:
+    try:
+        return UUID(cid)
+    except ValueError:
+        raise NotFound(f"no campaign {cid[:40]!r}") from None
+
+
 def _campaign_context(service: CampaignService, cid: UUID, now: datetime) -> dict[str, Any]:
     campaign = campaign_out(service.get_campaign(cid), now)
     return {"cid": str(cid), "campaign": campaign}
@@ -164,9 +177,9 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Res
 
 
 @router.get("/c/{cid}/register", response_class=HTMLResponse)
-def register_page(request: Request, cid: UUID, service: ServiceDep, now: Now) -> HTMLResponse:
+def register_page(request: Request, cid: PageCampaign, service: ServiceDep, now: Now) -> HTMLResponse:
     try:
-        context = _campaign_context(service, cid, now)
+        context = _campaign_context(service, _campaign_id(cid), now)
     except (DomainError, ApplicationError) as error:
         return _refusal_page(request, error, None)
     window = context["campaign"].timeline[PhaseCode.SELF_REGISTRATION.value]
@@ -181,30 +194,31 @@ def _refusal_page(request: Request, error: DomainError | ApplicationError, me: A
 
 
 def _staff_page(
-    request: Request, cid: UUID, service: CampaignService, now: datetime, template: str, **extra: Any
+    request: Request, cid: str, service: CampaignService, now: datetime, template: str, **extra: Any
 ) -> Response:
     me = _actor(request, service)
     if me is None:
         return _signin_redirect(request)
     try:
-        return _render(request, template, {**_campaign_context(service, cid, now), "me": me, **extra})
+        context = _campaign_context(service, _campaign_id(cid), now)
+        return _render(request, template, {**context, "me": me, **extra})
     except (DomainError, ApplicationError) as error:
         return _refusal_page(request, error, me)
 
 
 @router.get("/c/{cid}/dashboard", response_class=HTMLResponse, response_model=None)
-def dashboard_page(request: Request, cid: UUID, service: ServiceDep, now: Now) -> Response:
+def dashboard_page(request: Request, cid: PageCampaign, service: ServiceDep, now: Now) -> Response:
     return _staff_page(request, cid, service, now, "dashboard.html")
 
 
 @router.get("/c/{cid}/console", response_class=HTMLResponse, response_model=None)
-def console_page(request: Request, cid: UUID, service: ServiceDep, now: Now) -> Response:
+def console_page(request: Request, cid: PageCampaign, service: ServiceDep, now: Now) -> Response:
     return _staff_page(request, cid, service, now, "console.html")
 
 
 @router.get("/c/{cid}/audit", response_class=HTMLResponse, response_model=None)
 def audit_page(
-    request: Request, cid: UUID, service: ServiceDep, now: Now, contestant: UUID | None = None
+    request: Request, cid: PageCampaign, service: ServiceDep, now: Now, contestant: UUID | None = None
 ) -> Response:
     return _staff_page(
         request, cid, service, now, "audit.html", contestant=str(contestant) if contestant else ""
@@ -213,15 +227,16 @@ def audit_page(
 
 @router.get("/c/{cid}/report", response_class=HTMLResponse, response_model=None)
 def report_page(
-    request: Request, response: Response, cid: UUID, service: ServiceDep, views: ViewsDep, now: Now
+    request: Request, response: Response, cid: PageCampaign, service: ServiceDep, views: ViewsDep, now: Now
 ) -> Response:
     """The printable daily report, rendered on the server from the same routes the dashboard reads."""
     me = _actor(request, service)
     if me is None:
         return _signin_redirect(request)
     try:
-        report = daily_report(request, response, cid, service, views, me, now)
-        context = {**_campaign_context(service, cid, now), "me": me, "report": report}
+        campaign_id = _campaign_id(cid)
+        report = daily_report(request, response, campaign_id, service, views, me, now)
+        context = {**_campaign_context(service, campaign_id, now), "me": me, "report": report}
     except (DomainError, ApplicationError) as error:
         return _refusal_page(request, error, me)
     return _render(request, "report.html", context)

@@ -209,6 +209,10 @@ def test_staff_pages_send_strangers_to_sign_in_and_refuse_in_chinese(api: Api) -
     unknown = client.get("/c/00000000-0000-0000-0000-000000000000/report")
     assert unknown.status_code == 404
     assert "无法显示此页面" in unknown.text
+    for page_name in ("report", "dashboard", "console", "audit", "register"):  # a mistyped address
+        mistyped = client.get(f"/c/not-a-campaign/{page_name}")
+        assert mistyped.status_code == 404, page_name
+        assert "无法显示此页面" in mistyped.text, page_name
 
 
 def test_the_daily_report_shows_the_views_numbers(api: Api) -> None:
