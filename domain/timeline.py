@@ -225,7 +225,12 @@ class Timeline:
         return iter(PhaseCode)
 
     def instant(self, code: PhaseCode, side: Side) -> datetime | None:
-        return self.windows[code].edge(side)
+        """An edge as the gates read it: a channel with no closing of its own closes with its
+        phase, so a registration that closes on its date ends the channels inside it."""
+        edge = self.windows[code].edge(side)
+        if edge is None and side == "closes" and code in PHASE_OF_CHANNEL:
+            return self.windows[PHASE_OF_CHANNEL[code]].closes
+        return edge
 
     def with_changes(self, changes: Mapping[PhaseCode, Window]) -> Timeline:
         """Apply changed windows; the contest start follows the training start unless pinned."""

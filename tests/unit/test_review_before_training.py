@@ -136,3 +136,26 @@ def test_the_first_and_last_template_starts_keep_beijing_time_and_the_supported_
     assert opens.isoformat() == "1901-01-01T00:00:00+08:00"
     last: Timeline = from_template("hubei-2021", date(2100, 9, 7)).validated()
     assert last[P.CEREMONY] == Window(sh(2100, 12, 30), sh(2100, 12, 31))
+
+
+def test_a_channel_with_no_closing_of_its_own_closes_with_registration_to_the_second() -> None:
+    dated = hubei_2021()
+    timeline = dated.with_changes(
+        {PhaseCode.RECOMMENDATION: Window(opens=dated[PhaseCode.RECOMMENDATION].opens, closes=None)}
+    )
+
+    def recommend(at_second: int) -> Status:
+        return decide(
+            "recommend",
+            current=Status.NEW,
+            timeline=timeline,
+            actor=staff(),
+            at=sh(2021, 7, 7, 23, 59, at_second) if at_second < 60 else sh(2021, 7, 8),
+            city="武汉市",
+            group=Group.TRAINEE,
+            reason=None,
+        )
+
+    assert recommend(59) is Status.NOMINATED  # 23:59:59 on 7 Jul, registration still open
+    with pytest.raises(PhaseClosed, match="recommendation closed at 2021-07-08T00:00"):
+        recommend(60)  # 00:00:00 on 8 Jul, when registration closes
