@@ -14,21 +14,17 @@ are committed with the position just before it, in the batch's one transaction
 is retried every ``retry_seconds`` from that same place, so it resumes once the cause is
 fixed (or when the worker restarts with fixed code). Nothing is skipped.
 
-While views catch up, the next window is read and decoded ahead, in a second thread, while
-the views write the current one: most of a batch's time is spent waiting for the database
-(its writes, its commit), and that thread reads and decodes meanwhile. A window read ahead
-is used only by views that reached its start; it holds every event of its topics up to its
-end however late it is used, as the log only grows at its head.
+Windows are read in the same thread that writes them. A second thread reading the next
+window ahead made catch-up slower on both backends (SQLite and psycopg let go of the GIL
+for each row they write or wait for, and the reader then kept it for its switch interval).
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -86,8 +82,6 @@ class ProjectionRunner:
         self._head = self._read_head()
         self.failure: BaseException | None = None
         self._recorded = {s.view for s in stalls.current()} if stalls is not None else set()
-        self._reader: ThreadPoolExecutor | None = None
-        self._ahead: tuple[tuple[str, ...], int, Future[Window]] | None = None  # (topics, start, read)
 
     # --- control -------------------------------------------------------------
 
@@ -102,16 +96,8 @@ class ProjectionRunner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-            if self._thread.is_alive():  # still in a batch: it closes the reader when it ends
-                return
-            self._thread = None
-        self._close_reader()
-
-    def _close_reader(self) -> None:
-        self._ahead = None
-        if self._reader is not None:
-            self._reader.shutdown(wait=True, cancel_futures=True)
-            self._reader = None
+            if not self._thread.is_alive():  # else still in a batch, which it ends
+                self._thread = None
 
     def __enter__(self) -> ProjectionRunner:
         return self.start()
@@ -184,11 +170,8 @@ class ProjectionRunner:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def _loop(self) -> None:
-        try:
-            with patient():  # a worker waits out a store outage; a request does not
-                self._rounds()
-        finally:
-            self._close_reader()
+        with patient():  # a worker waits out a store outage; a request does not
+            self._rounds()
 
     def _rounds(self) -> None:
         failures = 0
@@ -222,45 +205,19 @@ class ProjectionRunner:
         busy = False
         for position, group in sorted(together.items()):
             topics = tuple(sorted({topic for p in group for topic in p.topics}))
-            window = self._window(topics, position, head)
-            if not window.caught_up:
-                self._read_ahead(topics, window.end, head)
+            window = read_window(self.app, topics, position, head, self.batch_size)
             for projection in group:
                 if self._stop.is_set():
                     return busy
                 busy |= self._step(projection, window)
         return busy
 
-    def _window(self, topics: tuple[str, ...], position: int, head: int) -> Window:
-        """The window after ``position``: the one read ahead if it starts there, else read now."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[:2] == (topics, position):
-            try:
-                return ahead[2].result()
-            except Exception as error:  # read again here, with this thread's patience
-                log.info("reading ahead failed (%s); reading again", describe(error))
-        return read_window(self.app, topics, position, head, self.batch_size)
-
-    def _read_ahead(self, topics: tuple[str, ...], position: int, head: int) -> None:
-        if self._stop.is_set():  # stopping: no reader is started that nobody would close
-            return
-        if self._reader is None:
-            self._reader = ThreadPoolExecutor(1, thread_name_prefix="zhanyou-projections-read")
-        # The store's patience (``patient``) is a context variable: the reader runs in this context.
-        run = contextvars.copy_context().run
-        read = self._reader.submit(run, read_window, self.app, topics, position, head, self.batch_size)
-        self._ahead = (topics, position, read)
-
     def catch_up(self, timeout: float = 600.0) -> None:
         """Process in this thread until every view is at the head (for commands and tests)."""
         deadline = time.monotonic() + timeout
-        try:
-            while self.run_once():
-                if time.monotonic() > deadline:
-                    raise TimeoutError("catch-up did not finish")
-        finally:
-            if self._thread is None:  # the reader's thread goes with the catch-up
-                self._close_reader()
+        while self.run_once():
+            if time.monotonic() > deadline:
+                raise TimeoutError("catch-up did not finish")
         stalled = [s.stalled for s in self.status() if s.stalled is not None]
         if stalled:
             raise stalled[0]

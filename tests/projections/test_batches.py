@@ -127,10 +127,10 @@ def test_views_at_one_position_share_one_read_of_the_log(
         views.close()
 
 
-def test_windows_read_ahead_leave_the_views_as_one_window_does(
+def test_small_windows_leave_the_views_as_one_window_does(
     service: CampaignService, settings: Settings
 ) -> None:
-    """Small batches (each next window read ahead while the views write) end where one batch does."""
+    """Small batches end where one batch does."""
     scripted_campaign(service)
     dumps = []
     for batch_size in (3, 10_000):
