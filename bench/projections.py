@@ -1,7 +1,7 @@
 """Projection throughput and lag, on PostgreSQL (production) or SQLite (the embedded default).
 
     .venv/bin/python -m bench.projections postgresql://USER@HOST:PORT/DB [--events 750000] \
-        [--rate 200] [--writers 4] [--seconds 30] [--batch 1000] [--schema NAME --keep]
+        [--rounds 3] [--rate 200] [--writers 4] [--seconds 30] [--batch 1000] [--schema NAME --keep]
     .venv/bin/python -m bench.projections sqlite:///bench/results/bench.db [--events ...] [--keep]
 
 (Run it as a module: as a script, this file's name would shadow the ``projections`` package.)
@@ -12,7 +12,8 @@
    ``--schema`` an earlier ``--keep`` run's schema is reused and only topped up.
 2. Measures catch-up: every view built from empty tables to the head, in events/s, in this
    one process (one core; the database server runs beside it), and as a fraction of a raw
-   read-and-decode of the same events (read in the same batches, nothing written).
+   read-and-decode of the same events (read in the same batches, nothing written), in
+   ``--rounds`` interleaved rounds of (raw read, catch-up); the median ratio is the figure.
 3. Runs commands at a steady rate from ``--writers`` processes (each a contestant's life:
    nominate, verify, training account, training, results) while a runner in this process
    follows, polling; measures lag from a command's return to every view having processed
@@ -166,23 +167,49 @@ def read_and_decode(service: CampaignService, topics: list[str], head: int, batc
     return time.perf_counter() - started
 
 
-def catch_up(service: CampaignService, settings: Settings, batch: int, lines: list[str]) -> None:
-    views = open_views(settings)
-    try:
-        runner = ProjectionRunner(service, views.all, batch_size=batch)
-        head = int(service.recorder.max_notification_id() or 0)
-        raw = read_and_decode(service, sorted({t for v in views.all for t in v.topics}), head, batch)
-        started = time.perf_counter()
-        runner.catch_up(timeout=3600)
-        seconds = time.perf_counter() - started
+def catch_up(service: CampaignService, settings: Settings, batch: int, rounds: int, lines: list[str]) -> None:
+    """``rounds`` interleaved rounds of (raw read-and-decode, catch-up from empty views); the median ratio."""
+    head = int(service.recorder.max_notification_id() or 0)
+    ratios: list[float] = []
+    for round_number in range(1, rounds + 1):
+        empty_views(settings)
+        views = open_views(settings)
+        try:
+            raw = read_and_decode(service, sorted({t for v in views.all for t in v.topics}), head, batch)
+            runner = ProjectionRunner(service, views.all, batch_size=batch)
+            started = time.perf_counter()
+            runner.catch_up(timeout=3600)
+            seconds = time.perf_counter() - started
+        finally:
+            views.close()
+        ratios.append(raw / seconds)
         say(
-            f"catch-up, all {len(views.all)} views together: {head} events in {seconds:.1f} s "
-            f"= {head / seconds:,.0f} events/s (batch {batch}); raw read-and-decode of the same log "
-            f"{head / raw:,.0f} events/s, catch-up {raw / seconds:.2f}x of it",
+            f"catch-up round {round_number}, all {len(views.all)} views together: {head} events in "
+            f"{seconds:.2f} s = {head / seconds:,.0f} events/s (batch {batch}); raw read-and-decode of "
+            f"the same log {head / raw:,.0f} events/s, catch-up {raw / seconds:.2f}x of it",
             lines,
         )
-    finally:
-        views.close()
+    say(
+        f"catch-up, median of {rounds} rounds: {statistics.median(ratios):.2f}x raw read-and-decode "
+        f"(rounds {', '.join(f'{r:.2f}' for r in ratios)})",
+        lines,
+    )
+
+
+def empty_views(settings: Settings) -> None:
+    """Every view's tables gone, so the next catch-up builds them from the start of the log."""
+    if not settings.is_postgres:
+        for stale in views_path(settings).parent.glob(views_path(settings).name + "*"):
+            stale.unlink()
+        return
+    schema = settings.database_schema
+    if schema is None or not schema.startswith("bench"):
+        raise SystemExit(f"only a bench schema's views are dropped, not {schema!r}'s")
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        for (table,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'view%%'", (schema,)
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{schema}"."{table}"')
 
 
 LIFE = ("nominate", "verify", "assign_training_account", "record_training", "record_results")
@@ -333,10 +360,6 @@ def _postgres_store(dsn: str, schema: str | None, *, keep: bool) -> tuple[Settin
     name = schema or f"bench_views_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
-        for table in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE 'view%%'", (name,)
-        ).fetchall():
-            conn.execute(f'DROP TABLE "{name}"."{table[0]}"')  # views start empty on every run
 
     def cleanup() -> None:
         if not keep and not schema:
@@ -349,8 +372,6 @@ def _postgres_store(dsn: str, schema: str | None, *, keep: bool) -> tuple[Settin
 def _sqlite_store(url: str, *, keep: bool) -> tuple[Settings, Callable[[], None]]:
     """The SQLite file given (topped up if it exists); its views file starts empty every run."""
     settings = Settings.load(database_url=url)
-    for stale in views_path(settings).parent.glob(views_path(settings).name + "*"):
-        stale.unlink()
 
     def cleanup() -> None:
         if not keep:
@@ -371,6 +392,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000, help="events to fill (national scale: 750000)")
     parser.add_argument("--chunk", type=int, default=200, help="contestants per save while filling")
     parser.add_argument("--batch", type=int, default=1000, help="events per view transaction in catch-up")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved catch-up rounds (median kept)")
     parser.add_argument("--rate", type=float, default=200.0, help="commands per second in the lag phase")
     parser.add_argument("--writers", type=int, default=4, help="writer processes in the lag phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the lag phase")
@@ -393,7 +415,7 @@ def main() -> None:
     service = build_service(settings)
     try:
         fill(service, args.events, args.chunk, lines)
-        catch_up(service, settings, args.batch, lines)
+        catch_up(service, settings, args.batch, args.rounds, lines)
         steady(service, settings, args.rate, args.seconds, args.poll, args.writers, lines)
     finally:
         service.close()
