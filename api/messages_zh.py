@@ -199,16 +199,17 @@ STAGES = {
 GROUPS = {"trainee": "学员组", "veteran": "退役军人组", "family": "军属组"}
 PLATFORMS = {"douyin": "抖音", "kuaishou": "快手"}
 CHANNELS = {"recommended": "市州推荐", "self": "自主报名"}
+#: As the notice names its stages (一 to 七); the channels are its two ways of applying.
 PHASES = {
     "publicity": "宣传发动",
-    "registration": "报名",
+    "registration": "组织报名",
     "recommendation": "市州推荐",
     "self_registration": "自主报名",
     "online_training": "线上培训",
-    "contest": "线上比赛",
-    "offline_training": "线下集训",
+    "contest": "选手全员赛",
+    "offline_training": "决赛前线下实操培训",
     "finals": "决赛",
-    "ceremony": "颁奖典礼",
+    "ceremony": "颁奖晚会及签约仪式",
 }
 PHASE_STATUSES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
 ROLES = {
