@@ -58,20 +58,28 @@ class Progress:
     stalled: ProjectionStalled | None = None  # the event it stopped before, ``position`` just before it
 
 
-@dataclass(frozen=True)
+@dataclass
 class Window:
     """The notifications of some topics after ``start`` up to ``end``, each decoded once.
 
     Views at the same position share one window: the log is read and every event decoded
     once per round, not once per view, and each event's ``EventText`` made once for every view
-    taking it. An event that cannot be decoded is kept as its error.
+    (``prepared``). An event that cannot be decoded is kept as its error.
     """
 
     start: int
     end: int
     caught_up: bool  # ``end`` is the head the window was read up to
     items: list[tuple[Notification, Any]]  # (notification, domain event or decoding error)
-    texts: dict[int, EventText] = field(default_factory=dict, compare=False)  # by notification id
+    _prepared: list[tuple[Notification, Any, EventText | None]] | None = field(default=None, compare=False)
+
+    def prepared(self) -> list[tuple[Notification, Any, EventText | None]]:
+        """Each item with its event's text (``None`` for an event that could not be decoded)."""
+        if self._prepared is None:
+            self._prepared = [
+                (n, e, None if isinstance(e, Undecodable) else EventText(e)) for n, e in self.items
+            ]
+        return self._prepared
 
 
 class PositionMoved(Exception):
@@ -155,18 +163,15 @@ def apply_window(
 class _Batch:
     def __init__(self, app: Application[Any], projection: ViewProjection, window: Window) -> None:
         self.app, self.projection, self.window = app, projection, window
-        wanted, texts = projection.topic_set, window.texts
+        wanted = projection.topic_set
         self.events: list[tuple[Notification, Any, EventText]] = []
         self.undecodable: tuple[Notification, Undecodable] | None = None
-        for notification, event in window.items:
+        for notification, event, text in window.prepared():
             if notification.topic not in wanted:
                 continue
-            if isinstance(event, Undecodable):  # the view stops before it
+            if text is None:  # the view stops before it
                 self.undecodable = (notification, event)
                 break
-            text = texts.get(notification.id)
-            if text is None:
-                text = texts[notification.id] = EventText(event)
             self.events.append((notification, event, text))
 
     def _check_position(self, tx: Tx) -> None:

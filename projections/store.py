@@ -315,6 +315,12 @@ class _Change:
         leaves out or sets to something other than a number)."""
         if later.table != self.table or (self.key and later.key != self.key):
             return False
+        if not later.add:  # the usual update: values only
+            if self.add:
+                for column in later.values:
+                    self.add.pop(column, None)
+            self.values.update(later.values)
+            return True
         counted = [column for column in later.add if self.is_insert or column in self.values]
         if not all(isinstance(self.values.get(column), int) for column in counted):
             return False
