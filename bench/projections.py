@@ -171,6 +171,11 @@ def catch_up(service: CampaignService, settings: Settings, batch: int, rounds: i
     """``rounds`` interleaved rounds of (raw read-and-decode, catch-up from empty views); the median ratio."""
     head = int(service.recorder.max_notification_id() or 0)
     ratios: list[float] = []
+    views = open_views(settings)
+    try:  # once before the rounds: the first raw read would otherwise be the only cold one
+        read_and_decode(service, sorted({t for v in views.all for t in v.topics}), head, batch)
+    finally:
+        views.close()
     for round_number in range(1, rounds + 1):
         empty_views(settings)
         views = open_views(settings)
