@@ -157,6 +157,7 @@ def create_app(
         app.include_router(module.router)
     pages.install(app)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(problems.RefuseEncodedBodies)
     app.add_middleware(ProblemsInChinese)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, metrics=metrics)
@@ -181,7 +182,7 @@ def _document_problem(app: FastAPI) -> None:
                     answers = operation.setdefault("responses", {})
                     extra = [] if path == "/healthz" else [422, 503]
                     if "requestBody" in operation:
-                        extra += [400, 413]
+                        extra += [400, 413, 415]
                     for status in extra:
                         answers.setdefault(str(status), {"description": HTTPStatus(status).phrase})
                     for code, answer in answers.items():

@@ -51,6 +51,7 @@ RULES: dict[str, str] = {
     "position_ahead_of_log": "请求的数据位置尚不存在",
     "too_large": "上传的内容过大",
     "malformed_request": "请求格式有误",
+    "unsupported_media_type": "提交内容须为不压缩的 UTF-8 编码 JSON（Content-Type: application/json）",
     "method_not_allowed": "不支持该请求方式",
     "internal_error": "服务出现意外错误，已记录，请稍后重试",
     "domain_rule": "该操作不符合赛事规则",
@@ -89,6 +90,8 @@ FIELDS: dict[str, str] = {
     "contestant_id": "选手编号",
     "timeline": "赛程",
     "body": "提交内容",
+    "content-type": "内容类型",
+    "content-encoding": "内容编码",
     "as_of": "查询时点",
     "from": "起始时间",
     "to": "截止时间",
@@ -130,6 +133,11 @@ _FIELD_DETAILS: list[tuple[str, str, str]] = [
     ("to", "future", "截止时间不能晚于现在"),
     ("to", "before the campaign", "截止时间早于赛事启动"),
     ("to", "ends before it starts", "截止时间早于起始时间"),
+    ("body", "not utf-8 json", "提交内容须为 UTF-8 编码的 JSON（不能是 GBK 等其他编码）"),
+    ("body", "not valid json", "提交内容不是有效的 JSON"),
+    ("content-type", "charset", "提交内容须为 UTF-8 编码（charset=utf-8），不能是 GBK 等其他编码"),
+    ("content-type", "", "提交内容须为 JSON（Content-Type: application/json）"),
+    ("content-encoding", "", "提交内容不能压缩（不支持 Content-Encoding），请直接提交 JSON"),
 ]
 
 

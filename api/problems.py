@@ -6,6 +6,7 @@ code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``..
 
 from __future__ import annotations
 
+import email.message
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -18,7 +19,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from application.errors import (
     ApplicationError,
@@ -54,7 +57,8 @@ class Problem(BaseModel):
     rule: str
     instance: str | None = None
     errors: list[FieldProblem] | None = Field(
-        default=None, description="every bad field (422, and 413 for an upload)"
+        default=None,
+        description="every bad field (422; 413 for an upload; 415: the content type or encoding)",
     )
 
 
@@ -142,6 +146,16 @@ def refusal_response(error: DomainError | ApplicationError, instance: str | None
     )
 
 
+def _said_of_text(item: Mapping[str, Any], message: str) -> str:
+    """A length limit on text in characters: pydantic says "items" of an optional text field."""
+    limits = {"too_long": ("at most", "max_length"), "too_short": ("at least", "min_length")}
+    if item.get("type") not in limits or not isinstance(item.get("input"), str):
+        return message
+    bound, key = limits[item["type"]]
+    limit = (item.get("ctx") or {}).get(key)
+    return message if limit is None else f"String should have {bound} {limit} characters"
+
+
 def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
     problems = []
     for item in error.errors():
@@ -156,8 +170,86 @@ def _validation_problems(error: RequestValidationError) -> list[FieldProblem]:
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:] or location
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")  # our validators' own words
+        message = _said_of_text(item, message)
         problems.append(FieldProblem(field=".".join(location) or "body", detail=message))
     return problems
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What a JSON body is sent as: the only content type (and charset) and encoding taken.
+JSON_BODY = "send the body as UTF-8 JSON (Content-Type: application/json)"
+
+
+def _charset_refused(content_type: str) -> str | None:
+    """The charset a JSON body's Content-Type declares, unless it is UTF-8 (or none)."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    if not isinstance(charset, str) or charset.strip().lower() in ("utf-8", "utf8"):
+        return None
+    return charset
+
+
+def _unsupported(detail: str, field: str, instance: str | None) -> JSONResponse:
+    return problem_response(
+        415,
+        "unsupported_media_type",
+        f"unsupported_media_type: {detail}",
+        instance=instance,
+        errors=[FieldProblem(field=field, detail=detail)],
+    )
+
+
+def _body_not_json(request: Request, error: RequestValidationError) -> JSONResponse | None:
+    """415 for a body FastAPI did not read as JSON: its Content-Type is not JSON (the body
+    reaches validation as bytes)."""
+    if not any(
+        tuple(item.get("loc", ())) == ("body",) and isinstance(item.get("input"), bytes | bytearray)
+        for item in error.errors()
+    ):
+        return None
+    given = request.headers.get("content-type") or "none"
+    detail = f"Content-Type {given[:100]!r} is not taken: {JSON_BODY}"
+    return _unsupported(detail, "content-type", request.url.path)
+
+
+def _body_not_utf8(request: Request, error: StarletteHTTPException) -> JSONResponse | None:
+    """A JSON body whose bytes are not UTF-8 (GBK, say): 415 if its Content-Type declares
+    another charset, 422 naming ``body`` if not."""
+    cause = error.__cause__
+    if error.status_code != 400 or not isinstance(cause, UnicodeDecodeError):
+        return None
+    charset = _charset_refused(request.headers.get("content-type", ""))
+    if charset is not None:
+        detail = f"charset {charset[:40]!r} is not taken: {JSON_BODY}"
+        return _unsupported(detail, "content-type", request.url.path)
+    byte = cause.object[cause.start]
+    detail = f"not UTF-8 JSON: the byte {byte:#04x} at offset {cause.start} is not UTF-8; {JSON_BODY}"
+    problems = [FieldProblem(field="body", detail=detail)]
+    return problem_response(
+        422, "invalid_value", f"invalid_value: body: {detail}", instance=request.url.path, errors=problems
+    )
+
+
+class RefuseEncodedBodies:
+    """ASGI middleware: a request body sent with a ``Content-Encoding`` (gzip, ...) is refused
+    with 415 naming it; the service reads bodies as sent, never decompressing them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bodied = scope["type"] == "http" and scope.get("method") not in SAFE_METHODS
+        encoding = Headers(scope=scope).get("content-encoding") if bodied else None
+        if encoding is None or encoding.strip().lower() in ("", "identity"):
+            await self.app(scope, receive, send)
+            return
+        detail = f"Content-Encoding {encoding[:40]!r} is not taken: {JSON_BODY}, uncompressed"
+        answer = _unsupported(detail, "content-encoding", scope.get("path"))
+        metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
+        if metrics is not None:
+            metrics.refused("unsupported_media_type", 415)
+        await answer(scope, receive, send)
 
 
 def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
@@ -168,12 +260,27 @@ def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
     return answer
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A connection lost during the commit leaves the write's fate unknown to the service too.
 UNKNOWN_OUTCOME = (
     "the write may have been recorded before the store failed: send it again with the same "
     "Idempotency-Key to get its outcome"
 )
+
+
+async def http_problem(request: Request, error: Exception) -> JSONResponse:
+    """An HTTP error of the framework (404, 405, a body it could not read) as problem+json."""
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101
+    unread = _body_not_utf8(request, error)
+    if unread is not None:
+        rule = "unsupported_media_type" if unread.status_code == 415 else "invalid_value"
+        return _counted(request, unread, rule)
+    rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        error.status_code, f"http_{error.status_code}"
+    )
+    answer = problem_response(
+        error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
+    )
+    return _counted(request, answer, rule)
 
 
 def install(app: FastAPI) -> None:
@@ -187,6 +294,9 @@ def install(app: FastAPI) -> None:
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101
+        refused = _body_not_json(request, error)
+        if refused is not None:
+            return _counted(request, refused, "unsupported_media_type")
         problems = _validation_problems(error)
         if len(problems) > MAX_FIELD_PROBLEMS:  # 300,000 unknown keys need not come back one by one
             more = len(problems) - MAX_FIELD_PROBLEMS
@@ -202,16 +312,6 @@ def install(app: FastAPI) -> None:
             error.status, error.rule, error.detail, instance=request.url.path, headers=error.headers
         )
         return _counted(request, answer, error.rule)
-
-    async def http_error(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, StarletteHTTPException)  # noqa: S101
-        rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-            error.status_code, f"http_{error.status_code}"
-        )
-        answer = problem_response(
-            error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
-        )
-        return _counted(request, answer, rule)
 
     async def store_down(request: Request, error: Exception) -> JSONResponse:
         """A store failure that reached a route unwrapped (a view read) is the store's, not ours."""
@@ -249,7 +349,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(ViewBuilding, view_building)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
     for failure in (OperationalError, InterfaceError, psycopg.OperationalError, sqlite3.OperationalError):
         app.add_exception_handler(failure, store_down)
     app.add_exception_handler(Exception, unexpected)

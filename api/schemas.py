@@ -15,15 +15,19 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
+    ValidationError,
     computed_field,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.messages_zh import rule_message
 from domain.text import text_problem
 from domain.timeline import SHANGHAI, PhaseCode, PhaseStatus
-from domain.values import mask_free_text
+from domain.values import Person, mask_free_text
 
 
 def _one_line(value: str) -> str:
@@ -167,6 +171,49 @@ LocalInstant = Annotated[
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _CheckedWhole(_Request):
+    """A body whose fields the domain checks too: a refusal by the schema names the domain's problems
+    with the fields the schema let through, so that one 422 names every bad field."""
+
+    @classmethod
+    def field_rules(cls, fields: dict[str, Any]) -> dict[str, str]:
+        """The domain's problems with these fields (those the schema let through), by field."""
+        raise NotImplementedError
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            if not isinstance(data, dict):
+                raise
+            refused = {item["loc"][0] for item in error.errors() if item["loc"]}
+            passed = {k: v for k, v in data.items() if k in cls.model_fields and k not in refused}
+            problems = cls.field_rules(passed)
+            if not problems:
+                raise
+            order = {name: place for place, name in enumerate(cls.model_fields)}
+            items: list[InitErrorDetails] = [
+                {
+                    "type": PydanticCustomError(item["type"], "{message}", {"message": item["msg"]}),
+                    "loc": item["loc"],
+                    "input": item["input"],
+                }
+                for item in error.errors(include_url=False)
+            ]
+            items += [
+                {
+                    "type": PydanticCustomError("value_error", "{message}", {"message": detail}),
+                    "loc": (field,),
+                    "input": data.get(field),
+                }
+                for field, detail in problems.items()
+            ]
+            items.sort(key=lambda item: order.get(str(item["loc"][0]) if item["loc"] else "", len(order)))
+            raise ValidationError.from_exception_data(error.title, items) from None
 
 
 # --- users ----------------------------------------------------------------------
@@ -391,7 +438,7 @@ class UserSummary(BaseModel):
 # --- contestants ----------------------------------------------------------------
 
 
-class Nomination(_Request):
+class Nomination(_CheckedWhole):
     group: Line = Field(
         max_length=32, examples=["veteran"], description="trainee, veteran, family (or 中文 title)"
     )
@@ -404,6 +451,10 @@ class Nomination(_Request):
     followers: int = Field(ge=0, le=10**12)
     experience: Lines | None = Field(default=None, max_length=2000)
     notes: Lines | None = Field(default=None, max_length=2000)
+
+    @classmethod
+    def field_rules(cls, fields: dict[str, Any]) -> dict[str, str]:
+        return Person.problems(fields)
 
 
 class Recommendation(Nomination):

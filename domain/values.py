@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Self, TypeVar, cast
+from typing import Any, Self
 
 import phonenumbers
 from stdnum import exceptions as stdnum_errors
@@ -16,8 +16,6 @@ from stdnum.cn import ric
 
 from domain.errors import InvalidValue
 from domain.text import check_text, person_name_problem
-
-_T = TypeVar("_T")
 
 
 def _normalise(text: str) -> str:
@@ -260,15 +258,21 @@ class Account:
 
     @classmethod
     def parse(cls, platform: str, handle: str) -> Self:
-        check_text({"account": handle})
-        text = _normalise(handle).lstrip("@").strip()
-        if not text:
-            raise InvalidValue("account", "the account handle is empty")
+        text = cls.handle_text(handle)
         chosen = Platform.parse(platform)
         problem = HANDLE_RULES[chosen].refusal(text)
         if problem:
             raise InvalidValue("account", problem)
         return cls(chosen, text)
+
+    @staticmethod
+    def handle_text(raw: str) -> str:
+        """The handle as typed, without a leading @; an empty one or a refused character is refused."""
+        check_text({"account": raw})
+        text = _normalise(raw).lstrip("@").strip()
+        if not text:
+            raise InvalidValue("account", "the account handle is empty")
+        return text
 
     @property
     def key(self) -> str:
@@ -326,7 +330,7 @@ class Person:
         experience: str | None = None,
         notes: str | None = None,
     ) -> Self:
-        check_text(
+        problems, values = _checked_form(
             {
                 "name": name,
                 "id_number": id_number,
@@ -335,41 +339,88 @@ class Person:
                 "group": group,
                 "platform": platform,
                 "account": account,
+                "followers": followers,
                 "experience": experience,
                 "notes": notes,
-            },
-            multiline=_MULTILINE,
+            }
         )
-        problems: dict[str, str] = {}
-
-        def check(parse: Callable[[], _T]) -> _T:
-            try:
-                return parse()
-            except InvalidValue as error:
-                problems.update(error.problems)
-                return cast(_T, None)
-
-        clean_name = _normalise(name)
-        if not clean_name or len(clean_name) > 50:
-            problems["name"] = "a name of 1 to 50 characters is required"
-        elif (unnamed := person_name_problem(clean_name)) is not None:
-            problems["name"] = unnamed
-        if followers < 0:
-            problems["followers"] = "the follower count cannot be negative"
-        person = cls(
-            name=clean_name,
-            id_number=check(lambda: ResidentId.parse(id_number)),
-            mobile=check(lambda: Mobile.parse(mobile)),
-            city=check(lambda: parse_city(city)),
-            group=check(lambda: Group.parse(group)),
-            account=check(lambda: Account.parse(platform, account)),
+        if problems:
+            raise InvalidValue.many(problems)
+        return cls(
+            name=values["name"],
+            id_number=values["id_number"],
+            mobile=values["mobile"],
+            city=values["city"],
+            group=values["group"],
+            account=values["account"],
             followers=followers,
             experience=(experience or "").strip() or "无",
             notes=(notes or "").strip(),
         )
-        if problems:
-            raise InvalidValue.many(problems)
-        return person
+
+    @staticmethod
+    def problems(fields: Mapping[str, object]) -> dict[str, str]:
+        """What is wrong with each of the form fields given, by field; a field left out is not checked.
+
+        For a form whose other fields a schema has already refused, so that one answer names
+        every bad field. ``account`` is checked against ``platform`` when both are given.
+        """
+        return _checked_form(fields)[0]
+
+
+_FORM_TEXT = ("name", "id_number", "mobile", "city", "group", "platform", "account", "experience", "notes")
+
+
+def _checked_form(fields: Mapping[str, object]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The problems of the given form fields, and the values of those that passed (see ``Person``)."""
+    text = {name: value for name, value in fields.items() if name in _FORM_TEXT and isinstance(value, str)}
+    problems: dict[str, str] = {}
+    try:
+        check_text(text, multiline=_MULTILINE)
+    except InvalidValue as error:
+        problems.update(error.problems)
+    values: dict[str, Any] = {}
+
+    def check(name: str, parse: Callable[[str], object]) -> None:
+        raw = text.get(name)
+        if raw is None or name in problems:
+            return
+        try:
+            values[name] = parse(raw)
+        except InvalidValue as error:
+            problems.update(error.problems)
+
+    def person_name(raw: str) -> str:
+        clean = _normalise(raw)
+        if not clean or len(clean) > 50:
+            raise InvalidValue("name", "a name of 1 to 50 characters is required")
+        if (unnamed := person_name_problem(clean)) is not None:
+            raise InvalidValue("name", unnamed)
+        return clean
+
+    check("name", person_name)
+    followers = fields.get("followers")
+    if isinstance(followers, int) and followers < 0:
+        problems["followers"] = "the follower count cannot be negative"
+    check("id_number", ResidentId.parse)
+    check("mobile", Mobile.parse)
+    check("city", parse_city)
+    check("group", Group.parse)
+    platform = text.get("platform")
+    if platform is not None and "platform" not in problems:
+        check("account", lambda handle: Account.parse(platform, handle))
+    else:  # the platform is refused or missing: the handle is checked against every platform's rule
+        check("account", _handle_of_any_platform)
+    return problems, values
+
+
+def _handle_of_any_platform(raw: str) -> str:
+    """A handle whatever its platform: refused only when every platform's rule refuses it."""
+    text = Account.handle_text(raw)
+    refusals = [rule.refusal(text) for rule in HANDLE_RULES.values()]
+    if all(refusals):
+        raise InvalidValue("account", str(refusals[0]))
+    return text
 
 
 # A resident ID number (6 + 8 + 3 digits and a check character) or a mainland mobile number

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import messages_zh
@@ -26,7 +27,7 @@ from api.config import ApiSettings
 from api.deps import Now, ServiceDep
 from api.pages import session
 from api.pages.report import daily_report
-from api.problems import status_of
+from api.problems import http_problem, status_of
 from api.readmodel import ViewsDep
 from api.views import campaign_out
 from application.errors import ApplicationError, NotFound
@@ -242,8 +243,24 @@ def report_page(
     return _render(request, "report.html", context)
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page: not an API path, and HTML among what it accepts."""
+    path = request.url.path
+    api_path = path == "/api" or path.startswith("/api/")
+    return not api_path and "text/html" in request.headers.get("accept", "").lower()
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        """A mistyped page address (``/c/<campaign>/registr``) gets the page saying so in Chinese."""
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for these only
+        if error.status_code == 404 and _wants_page(request):
+            return _refusal_page(request, NotFound(f"no page {request.url.path[:100]!r}"), None)
+        return await http_problem(request, error)
+
+    app.add_exception_handler(StarletteHTTPException, not_found)
     # compressed: the vendored ECharts is 1.1 MB as published, about a third of that gzipped
     app.mount(
         "/static", GZipMiddleware(StaticFiles(directory=HERE / "static"), minimum_size=1024), name="static"

@@ -93,6 +93,35 @@ def test_the_public_registers_is_told_what_is_wrong_then_gets_a_receipt_and_its_
     shoot(page, "register-receipt")
 
 
+def test_the_public_form_shows_every_bad_field_at_once(site: Site, context: Any) -> None:
+    """A field the schema refuses (no follower count) and fields the rules refuse, in one answer."""
+    page = context.new_page()
+    page.goto(site.page("register"))
+    page.locator("#f-name").fill("王五")
+    page.locator("#f-id_number").fill(_wrong_check_character(id_number(211)))
+    page.locator("#f-mobile").fill("1370000")
+    page.locator("#f-city").select_option("黄冈市")
+    page.get_by_label("退役军人组").check()
+    page.get_by_label("抖音").check()
+    page.get_by_role("button", name="提交报名").click()
+
+    expect(page.locator("#e-followers")).to_have_text("粉丝数应为不小于0的整数")
+    expect(page.locator("#e-id_number")).to_have_text("身份证号码的校验位不正确，请核对最后一位")
+    expect(page.locator("#e-mobile")).to_have_text("请填写正确的中国大陆手机号码（11位）")
+    expect(page.locator("#e-account")).to_have_text("请填写一个平台账号")
+    for name in ("followers", "id_number", "mobile", "account"):
+        expect(page.locator(f"#f-{name}")).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_mistyped_page_address_is_explained_in_chinese(site: Site, context: Any) -> None:
+    page = context.new_page()
+    answer = page.goto(site.url(f"/c/{site.campaign_id}/registr"))
+    assert answer is not None
+    assert answer.status == 404
+    expect(page.locator("h1")).to_have_text("无法显示此页面")
+    expect(page.locator(".error")).to_have_text("未找到相关记录")
+
+
 def test_city_staff_sign_in_once_and_import_a_recommendation_form(
     site: Site, context: Any, tmp_path: Path
 ) -> None:

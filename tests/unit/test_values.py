@@ -326,3 +326,16 @@ def test_a_form_with_one_bad_field_names_only_that_field() -> None:
     with pytest.raises(InvalidValue) as refused:
         Person.parse(**_form(account=" "))  # type: ignore[arg-type]
     assert refused.value.problems == {"account": "the account handle is empty"}
+
+
+def test_a_forms_problems_are_named_for_the_fields_given_alone() -> None:
+    """What a schema let through is still checked, so one answer names every bad field."""
+    assert Person.problems({"city": "北京", "mobile": "1370000", "platform": "douyin", "account": ""}) == {
+        "mobile": "1370000 is not a mainland mobile number",
+        "city": "'北京' is not one of the 17 cities of 附件1",
+        "account": "the account handle is empty",
+    }
+    assert Person.problems({"account": "a b"}) == {
+        "account": "one 抖音号 (Douyin id) without spaces (one account per contestant)"
+    }
+    assert Person.problems({}) == {}

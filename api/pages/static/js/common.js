@@ -90,19 +90,22 @@ window.ZY = (function () {
 
   function label(kind, value) { return (catalogue[kind] && catalogue[kind][value]) || value || "—"; }
 
-  /* show a problem's field errors beside the fields of a form; the rest above the button */
+  /* show every field error of a problem at once, each beside its field; the rest above the button */
   function showErrors(form, problem, formError, fieldOfRule) {
     clearErrors(form);
     let shown = false;
+    const unplaced = [];
     const fieldErrors = problem instanceof Problem ? problem.errors : [];
     for (const e of fieldErrors) {
       const leaf = String(e.field).split(".").pop();
       if (markField(form, leaf, e.detail)) shown = true;
+      else unplaced.push(e.detail);
     }
     if (problem instanceof Problem && fieldOfRule && fieldOfRule[problem.rule]) {
       if (markField(form, fieldOfRule[problem.rule], message(problem))) shown = true;
     }
-    if (!shown && formError) formError.textContent = message(problem);
+    if (formError && unplaced.length) formError.textContent = unplaced.join("；");
+    else if (!shown && formError) formError.textContent = message(problem);
     const first = form.querySelector('[aria-invalid="true"]');
     if (first) first.focus();
   }
