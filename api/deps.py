@@ -19,6 +19,7 @@ from api.pages.session import session_token
 from api.problems import ApiProblem
 from api.ratelimit import RateLimiter
 from api.recent_tokens import RecentTokens
+from application.errors import ApplicationError
 from application.logs import current_context
 from application.service import CampaignService
 from domain.decision import DecisionContext
@@ -82,6 +83,29 @@ async def _actor(
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+async def optional_actor(request: Request) -> Actor | None:
+    """The actor of the request's token (the bearer header or the pages' session), or None: no
+    token, an unknown one, or a store that cannot say. For answers that say more to some."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    token = given.strip() if scheme.lower() == "bearer" and given.strip() else session_token(request)
+    if token is None:
+        return None
+    settings: ApiSettings = request.app.state.api_settings
+    service: CampaignService = request.app.state.service
+    now: datetime = request.app.state.clock()
+    bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    recent: RecentTokens = request.app.state.recent_tokens
+    actor = recent.known(token, now)
+    if actor is not None:
+        return actor
+    try:
+        return await anyio.to_thread.run_sync(
+            recent.actor, token, lambda given: authenticate(service, given, bootstrap, now), now
+        )
+    except ApplicationError:  # the store is down: the caller is told what anyone is told
+        return None
 
 
 async def _recent_tokens(request: Request) -> RecentTokens:

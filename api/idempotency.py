@@ -102,7 +102,7 @@ class Idempotency:
                     return given
                 kept = self._service.recall_answer(self._user, self._key)
                 if kept is None:  # pragma: no cover - AnswerKept names a kept answer
-                    raise StoreUnavailable("the kept answer could not be read back; retry")
+                    raise StoreUnavailable("the kept answer could not be read back", may_be_recorded=True)
         if kept.fingerprint != fingerprint:
             raise ApiProblem(
                 422,

@@ -1,5 +1,5 @@
 """Per request: an id (the caller's X-Request-ID, or a fresh one), a log context, a deadline for the
-store, one access line."""
+store, a record of whether its writes may have committed (for a 503's answer), one access line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.logs import log_context
-from application.store_policy import request_deadline
+from application.store_policy import request_deadline, tracking_writes
 
 log = logging.getLogger("zhanyou.access")
 STORE_SECONDS = 1.5  # no store call of a request is tried again later: a failing store answers 503 fast
@@ -39,7 +39,11 @@ class RequestContext:
                 message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
-        with log_context(request_id=request_id) as context, request_deadline(STORE_SECONDS):
+        with (
+            log_context(request_id=request_id) as context,
+            request_deadline(STORE_SECONDS),
+            tracking_writes(),
+        ):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -58,6 +58,14 @@ RULES: dict[str, str] = {
     "application_error": "该操作未能完成",
 }
 
+# a 503 store_unavailable's ``outcome`` -> what the person who sent the command reads
+STORE_OUTCOMES: dict[str, str] = {
+    "not_recorded": "服务暂时不可用，本次提交未被记录，请稍后重新提交",
+    "may_be_recorded": (
+        "服务暂时不可用，本次提交可能已被记录；请稍后原样重新提交（使用同一提交标识）以确认结果"
+    ),
+}
+
 # field -> Chinese name, for "<字段>：<问题>" messages
 FIELDS: dict[str, str] = {
     "name": "姓名",
@@ -177,6 +185,8 @@ def localised(body: dict[str, Any]) -> dict[str, Any]:
             {**e, "detail": field_message(str(e.get("field", "")), str(e.get("detail", "")))} for e in errors
         ]
         out["detail"] = "；".join(str(e["detail"]) for e in out["errors"])
+    elif rule == "store_unavailable" and str(body.get("outcome")) in STORE_OUTCOMES:
+        out["detail"] = STORE_OUTCOMES[str(body["outcome"])]  # whether the command may be on record
     else:
         out["detail"] = rule_message(rule)
     return out
@@ -277,6 +287,7 @@ def catalogue() -> dict[str, Any]:
     """Everything the pages' scripts show, in one JSON-able object."""
     return {
         "rules": RULES,
+        "store_outcomes": STORE_OUTCOMES,
         "fields": FIELDS,
         "statuses": STATUSES,
         "stages": STAGES,

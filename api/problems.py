@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -31,6 +31,7 @@ from application.errors import (
     StoreUnavailable,
 )
 from application.recommendation_form import FormTooLarge, FormUnreadable
+from application.store_policy import request_writes
 from domain.errors import DomainError, InvalidValue, NotPermitted, ReasonRequired, VersionConflict
 from projections.base import ViewBuilding
 
@@ -47,6 +48,10 @@ class FieldProblem(BaseModel):
     detail: str
 
 
+#: What a command answered 503 ``store_unavailable`` may have done.
+Outcome = Literal["not_recorded", "may_be_recorded"]
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details; ``rule`` repeats the last part of ``type``."""
 
@@ -59,6 +64,14 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = Field(
         default=None,
         description="every bad field (422; 413 for an upload; 415: the content type or encoding)",
+    )
+    outcome: Outcome | None = Field(
+        default=None,
+        description=(
+            "a 503 `store_unavailable` to a command: `not_recorded` when it failed before anything "
+            "was written (safe to send again), `may_be_recorded` when it failed at or after a write "
+            "(send it again with the same Idempotency-Key to get its outcome)"
+        ),
     )
 
 
@@ -80,6 +93,7 @@ def problem_body(
     *,
     instance: str | None = None,
     errors: list[FieldProblem] | None = None,
+    outcome: Outcome | None = None,
 ) -> dict[str, Any]:
     return Problem(
         type=PROBLEM_BASE + rule,
@@ -89,6 +103,7 @@ def problem_body(
         rule=rule,
         instance=instance,
         errors=errors,
+        outcome=outcome,
     ).model_dump(mode="json", exclude_none=True)
 
 
@@ -100,9 +115,10 @@ def problem_response(
     instance: str | None = None,
     errors: list[FieldProblem] | None = None,
     headers: Mapping[str, str] | None = None,
+    outcome: Outcome | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_body(status, rule, detail, instance=instance, errors=errors),
+        problem_body(status, rule, detail, instance=instance, errors=errors, outcome=outcome),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers or {}),
@@ -260,11 +276,51 @@ def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
     return answer
 
 
-# A connection lost during the commit leaves the write's fate unknown to the service too.
-UNKNOWN_OUTCOME = (
-    "the write may have been recorded before the store failed: send it again with the same "
-    "Idempotency-Key to get its outcome"
-)
+#: What a command answered 503 may have done, in the words of its answer.
+OUTCOMES: dict[Outcome, str] = {
+    "not_recorded": "the request was not recorded: it is safe to send it again",
+    # a connection lost during the commit leaves the write's fate unknown to the service too
+    "may_be_recorded": (
+        "the write may have been recorded before the store failed: send it again with the same "
+        "Idempotency-Key to get its outcome"
+    ),
+}
+
+
+def outcome_of(request: Request, error: StoreUnavailable | None = None) -> Outcome | None:
+    """Whether the command a 503 answers may have been recorded: by what its writes did (None
+    for a read). Unknown writes count as possibly recorded."""
+    if request.method in SAFE_METHODS:
+        return None
+    if error is not None and error.may_be_recorded is not None:
+        return "may_be_recorded" if error.may_be_recorded else "not_recorded"
+    writes = request_writes()
+    return "not_recorded" if writes is not None and not writes.may_have_committed else "may_be_recorded"
+
+
+def store_unavailable_response(
+    request: Request, detail: str, cause: str, error: StoreUnavailable | None = None
+) -> JSONResponse:
+    """The one 503 ``store_unavailable``: which store failed and whether the command may have been
+    recorded; the driver's words go to the log, never into the answer."""
+    outcome = outcome_of(request, error)
+    log.warning(
+        "store unavailable (%s): %s: %s",
+        outcome or "read",
+        detail,
+        cause,
+        extra={"rule": "store_unavailable", "outcome": outcome},
+    )
+    said = f"{detail}; {OUTCOMES[outcome] if outcome else 'try again shortly'}"
+    answer = problem_response(
+        503,
+        "store_unavailable",
+        said,
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+        outcome=outcome,
+    )
+    return _counted(request, answer, "store_unavailable")
 
 
 async def http_problem(request: Request, error: Exception) -> JSONResponse:
@@ -288,8 +344,8 @@ def install(app: FastAPI) -> None:
 
     async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
-        if isinstance(error, StoreUnavailable) and request.method not in SAFE_METHODS:
-            error = StoreUnavailable(f"{error.detail}; {UNKNOWN_OUTCOME}")
+        if isinstance(error, StoreUnavailable):
+            return store_unavailable_response(request, error.detail, error.cause or "", error)
         return _counted(request, refusal_response(error, request.url.path), error.rule)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -315,17 +371,8 @@ def install(app: FastAPI) -> None:
 
     async def store_down(request: Request, error: Exception) -> JSONResponse:
         """A store failure that reached a route unwrapped (a view read) is the store's, not ours."""
-        detail = f"the store is unreachable: {type(error).__name__}"
-        if request.method not in SAFE_METHODS:
-            detail = f"{detail}; {UNKNOWN_OUTCOME}"
-        answer = problem_response(
-            503,
-            "store_unavailable",
-            detail,
-            instance=request.url.path,
-            headers={"Retry-After": "5"},
-        )
-        return _counted(request, answer, "store_unavailable")
+        cause = " ".join(f"{type(error).__name__}: {error}".split())
+        return store_unavailable_response(request, "the store is unreachable", cause)
 
     async def view_building(request: Request, error: Exception) -> JSONResponse:
         # Tables of another release's layout are never served as this release's.

@@ -78,7 +78,7 @@ class SQLiteHits:
                     db.execute("ROLLBACK")
                     raise
         except sqlite3.OperationalError as error:
-            raise StoreUnavailable(f"the rate-limit file {self.path} is unavailable: {error}") from None
+            raise StoreUnavailable("the rate-limit store is unreachable", f"{self.path}: {error}") from None
         return int(current), int(earlier[0]) if earlier else 0
 
     def close(self) -> None:
@@ -108,7 +108,7 @@ class PostgresHits:
                 row = connection.execute(self._sql(_HIT), (client, minute)).fetchone()
                 earlier = connection.execute(self._sql(_EARLIER), (client, minute - 1)).fetchone()
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-            raise StoreUnavailable(f"the rate-limit table is unreachable: {error}") from None
+            raise StoreUnavailable("the rate-limit store is unreachable", str(error)) from None
         assert row is not None  # noqa: S101 - RETURNING always answers one row
         return int(row[0]), int(earlier[0]) if earlier else 0
 

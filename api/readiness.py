@@ -41,9 +41,17 @@ _TABLE = "zhanyou_readiness"
 
 @dataclass(frozen=True)
 class Verdict:
+    """Ready or not, and why not.
+
+    :ivar problem: why not ready, naming the store or the view: what anyone may read.
+    :ivar detail: the same with the store's address and the driver's words, for the log and
+        for an organiser who asks (None when the problem says it all).
+    """
+
     ready: bool
     last_notification_id: int | None
-    problem: str | None  # why not ready, naming the store or the view
+    problem: str | None
+    detail: str | None = None
 
 
 class Readiness:
@@ -57,11 +65,12 @@ class Readiness:
         try:
             return await asyncio.wait_for(loop.run_in_executor(self._executor, self._probe), PROBE_SECONDS)
         except TimeoutError:
+            problem = f"the event store did not take a write within {PROBE_SECONDS} s"
             return Verdict(
                 False,
                 None,
-                f"the event store ({self.node.settings.describe_store()}) did not take a write "
-                f"within {PROBE_SECONDS} s",
+                problem,
+                f"{problem} ({self.node.settings.describe_store()})",
             )
 
     def close(self) -> None:
@@ -72,16 +81,20 @@ class Readiness:
         try:
             head = write_probe(settings, self._events_table())
         except (psycopg.Error, sqlite3.Error, OSError) as error:
-            detail = " ".join(str(error).split()) or type(error).__name__
+            said = " ".join(str(error).split()) or type(error).__name__
             return Verdict(
-                False, None, f"the event store ({settings.describe_store()}) cannot take a write: {detail}"
+                False,
+                None,
+                "the event store cannot take a write",
+                f"the event store ({settings.describe_store()}) cannot take a write: {said}",
             )
         try:
             stalled = self._building(head) or self._stalled(head)
         except Exception as error:  # the views' store did not answer in time
-            return Verdict(False, head, f"the views cannot be read: {type(error).__name__}: {error}")
+            said = " ".join(f"{type(error).__name__}: {error}".split())
+            return Verdict(False, head, "the views cannot be read", f"the views cannot be read: {said}")
         if stalled:
-            return Verdict(False, head, stalled)
+            return Verdict(False, head, *stalled)
         return Verdict(True, head, None)
 
     def _events_table(self) -> str:
@@ -89,22 +102,25 @@ class Readiness:
         assert isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder)  # noqa: S101
         return recorder.events_table_name
 
-    def _building(self, head: int) -> str | None:
+    def _building(self, head: int) -> tuple[str, None] | None:
         """A view whose tables of this release's layout are still being built is not served."""
         for view in self.node.views.all:
             if not view.ready():
                 return (
                     f"view {view.name} is being built in this release's table layout (at notification "
                     f"{view.generation_position()} of {head}); its reads answer 503 until it is switched in"
-                )
+                ), None
         return None
 
-    def _stalled(self, head: int) -> str | None:
+    def _stalled(self, head: int) -> tuple[str, str | None] | None:
+        """(what anyone may read, the stop in the runner's words) of a stalled view, or None."""
         runner = self.node.projection_runner
         if runner is not None:
             for status in runner.status():
                 if status.stalled is not None:
-                    return f"view {status.name} is stalled: {status.stalled}"
+                    stop = status.stalled
+                    problem = f"view {status.name} is stalled before notification {stop.notification_id}"
+                    return problem, f"view {status.name} is stalled: {stop}"
             return None
         now = time.monotonic()
         for view in self.node.views.all:
@@ -117,7 +133,7 @@ class Readiness:
                 return (
                     f"view {view.name} is stalled at notification {position} of {head}: it has not moved "
                     f"for {now - before[1]:.0f} s (is a projections worker running?)"
-                )
+                ), None
         return None
 
 

@@ -49,4 +49,22 @@ class Contended(ApplicationError):
 
 
 class StoreUnavailable(ApplicationError):
+    """A store did not answer, or answered what cannot be read.
+
+    :ivar detail: which store, in words any caller may read (no address, schema, file or
+        driver text).
+    :ivar cause: the driver's own words, for the log and the operator's terminal only.
+    :ivar may_be_recorded: True when the command is known to have been recorded, or may have
+        been, whatever its own writes did (another request kept its answer); None leaves it
+        to what the request's writes did (``store_policy.RequestWrites``).
+    """
+
     rule = "store_unavailable"
+
+    def __init__(self, detail: str, cause: str | None = None, *, may_be_recorded: bool | None = None) -> None:
+        super().__init__(detail)
+        self.cause = " ".join(cause.split()) if cause else None
+        self.may_be_recorded = may_be_recorded
+
+    def __str__(self) -> str:
+        return f"{self.detail}: {self.cause}" if self.cause else self.detail

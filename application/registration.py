@@ -107,7 +107,7 @@ def _record_repeat(
     except IntegrityError:  # the campaign moved meanwhile: the repeat is recorded all the same
         service.save(repeat)
     except (OperationalError, InterfaceError) as error:
-        raise StoreUnavailable(f"the event store is unreachable: {error}") from None
+        raise StoreUnavailable("the event store is unreachable", str(error)) from None
     return repeat.id
 
 
@@ -122,5 +122,5 @@ def _load(service: CampaignService, aggregate_id: UUID) -> object | None:
     except AggregateNotFoundError:
         return None
     except (OperationalError, InterfaceError) as error:
-        raise StoreUnavailable(f"the event store is unreachable: {error}") from None
+        raise StoreUnavailable("the event store is unreachable", str(error)) from None
     return found

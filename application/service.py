@@ -63,6 +63,7 @@ from application.recorders import (
     StateMoved,
 )
 from application.repository import SelectiveRepository
+from application.store_policy import writing
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.ages import AgeRule
@@ -184,7 +185,8 @@ class CampaignService(Application[UUID]):
         )
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        with made_with_the_events() as made:  # new data keys go in the events' transaction
+        # the request's answer says whether this write may have been recorded (``store_policy``)
+        with made_with_the_events() as made, writing(refusals=(IntegrityError, AnswerKept)):
             try:
                 recordings = super()._record(processing_event)
             except IntegrityError:
@@ -644,7 +646,7 @@ class CampaignService(Application[UUID]):
     def _destroy_personal_data(self, erasures: Sequence[Erasure]) -> None:
         self.erasures.add(*erasures)  # first, so that a crash here is completed at the next start
         subjects = [erasure.contestant_id for erasure in erasures]
-        with _store_errors():
+        with _store_errors(), writing():
             self.person_keys.destroy(*subjects)
             self._answers().forget_answers_about([str(s) for s in subjects])
 
@@ -1299,11 +1301,11 @@ def _store_errors() -> Iterator[None]:
     except (IntegrityError, AggregateNotFoundError):
         raise
     except (OperationalError, InterfaceError) as error:
-        raise StoreUnavailable(f"the event store is unreachable: {error}") from None
+        raise StoreUnavailable("the event store is unreachable", str(error)) from None
     except (EventSourcingError, TopicError) as error:
         raise StoreUnavailable(
-            f"the event store could not be read ({type(error).__name__}: {error}); "
-            "is the cipher key the one the events were written with?"
+            "the event store could not be read",
+            f"{type(error).__name__}: {error}; is the cipher key the one the events were written with?",
         ) from None
 
 

@@ -18,6 +18,10 @@ was rolled back), or its connection failed before the COMMIT was sent (``CommitN
 a pooled connection found dead, say). A connection lost while the commit was under way may
 have committed: trying again would find its own rows and look like a lost race, so that
 error goes to the caller as is.
+
+What a request's writes may have done is kept for its answer (``RequestWrites``): a
+request that fails before any write could commit was not recorded and may simply be sent
+again; one that fails at or after a write may have been recorded.
 """
 
 from __future__ import annotations
@@ -42,6 +46,57 @@ _LONGEST_PAUSE = 2.0
 
 _patient: ContextVar[bool] = ContextVar("zhanyou_patient_store", default=False)
 _request_deadline: ContextVar[float | None] = ContextVar("zhanyou_request_deadline", default=None)
+
+
+class RequestWrites:
+    """Whether a write of one request may have committed, for an answer that must say so.
+
+    :ivar may_have_committed: set once a write committed, or failed in a way that may have
+        committed (a connection lost while its COMMIT was under way, or any failure of a
+        write on SQLite); a write refused or never sent leaves it as it was.
+    """
+
+    def __init__(self) -> None:
+        self.may_have_committed = False
+
+
+_request_writes: ContextVar[RequestWrites | None] = ContextVar("zhanyou_request_writes", default=None)
+
+
+@contextmanager
+def tracking_writes() -> Iterator[RequestWrites]:
+    """The writes of the request served inside, seen by every thread it runs on (one shared object)."""
+    writes = RequestWrites()
+    token = _request_writes.set(writes)
+    try:
+        yield writes
+    finally:
+        _request_writes.reset(token)
+
+
+def request_writes() -> RequestWrites | None:
+    """The writes of the request being served; None outside one (a worker, a command line)."""
+    return _request_writes.get()
+
+
+@contextmanager
+def writing(refusals: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Around one write on behalf of the request: afterwards it may have committed, unless it
+    failed with one of ``refusals`` (refused and rolled back) or in a way that committed
+    nothing (``never_committed``)."""
+    try:
+        yield
+    except BaseException as error:
+        if not isinstance(error, refusals) and not never_committed(error):
+            _may_have_committed()
+        raise
+    _may_have_committed()
+
+
+def _may_have_committed() -> None:
+    writes = _request_writes.get()
+    if writes is not None:
+        writes.may_have_committed = True
 
 
 @contextmanager

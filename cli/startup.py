@@ -92,7 +92,7 @@ def open_service(settings: Settings) -> CampaignService:
             service.mapper.to_domain_event(notification)
     except StoreUnavailable as error:
         service.close()
-        typer.echo(f"zhanyou: {_one_line(error.detail)}", err=True)
+        typer.echo(f"zhanyou: {_one_line(str(error))}", err=True)  # the operator sees the cause
         raise typer.Exit(2) from None
     except Exception as error:  # any failure to decode: the key does not match the events
         service.close()

@@ -507,8 +507,8 @@ def _store_read() -> Iterator[None]:
         yield
     except (EventSourcingError, TopicError) as error:
         raise StoreUnavailable(
-            f"the event store could not be read ({type(error).__name__}: {error}); "
-            "is the cipher key the one the events were written with?"
+            "the event store could not be read",
+            f"{type(error).__name__}: {error}; is the cipher key the one the events were written with?",
         ) from None
 
 

@@ -73,7 +73,7 @@ def checkpoints(request: Request, actor: CurrentActor) -> CheckpointsOut:
     try:
         found: list[dict[str, Any]] = [c.as_dict() for c in stored_checkpoints(settings)]
     except (sqlite3.Error, psycopg.Error) as error:
-        raise StoreUnavailable(f"the event store is unreachable: {error}") from None
+        raise StoreUnavailable("the event store is unreachable", str(error)) from None
     return CheckpointsOut(
         public_key=public_key(settings), checkpoints=[CheckpointOut.model_validate(c) for c in found]
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import sqlite3
 
 import psycopg
@@ -11,19 +13,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentActor, ServiceDep
+from api.deps import CurrentActor, ServiceDep, optional_actor
 from api.metrics import CONTENT_TYPE, Metrics
+from api.pages.session import session_token
 from api.problems import ApiProblem, responses
 from api.readcache import ReadCache
 from api.readiness import Readiness
 from api.schemas import Health, Ready
 from api.verification import metric_lines
 from application.errors import StoreUnavailable
+from domain.values import Actor, Role
 from ledger.operations import last_verification
 from node import Node
 from projections import Views
 from projections.stalls import Stall
 
+log = logging.getLogger("zhanyou.api")
 router = APIRouter(tags=["operations"])
 
 
@@ -36,18 +41,34 @@ async def healthz() -> Health:
 @router.get("/readyz", response_model=Ready, responses=responses(503))
 async def readyz(request: Request) -> Ready:
     """Within 2 s: the event store takes a write and no view is stalled or stopped at an event it
-    cannot store (503 naming the cause)."""
+    cannot store (503 naming the store or the view). The store's address and the driver's words
+    go to the log, and to an organiser (an admin's token) who asks; anyone else is told which part
+    is not ready."""
     readiness: Readiness = request.app.state.readiness
-    verdict = await readiness.check()
+    verdict, asker = await asyncio.gather(readiness.check(), _asker(request))
+    organiser = asker is not None and asker.role is Role.ADMIN
     if not verdict.ready or verdict.last_notification_id is None:
-        raise ApiProblem(503, "not_ready", verdict.problem or "not ready", headers={"Retry-After": "5"})
+        problem = verdict.problem or "not ready"
+        detail = verdict.detail or problem
+        log.warning("not ready: %s", detail, extra={"rule": "not_ready"})
+        raise ApiProblem(503, "not_ready", detail if organiser else problem, headers={"Retry-After": "5"})
     stalls = await run_in_threadpool(_stalls, request.app.state.views)
     if stalls:
-        named = "; ".join(f"{s.view} before notification {s.notification_id} ({s.error})" for s in stalls)
+        named = "; ".join(f"{s.view} before notification {s.notification_id}" for s in stalls)
+        kinds = "; ".join(f"{s.view} before notification {s.notification_id} ({s.error})" for s in stalls)
+        log.warning("not ready: views stopped at an event they cannot store: %s", kinds)
+        said = kinds if organiser else named
         raise ApiProblem(
-            503, "view_stalled", f"view_stalled: views stopped at an event they cannot store: {named}"
+            503, "view_stalled", f"view_stalled: views stopped at an event they cannot store: {said}"
         )
     return Ready(status="ready", last_notification_id=verdict.last_notification_id)
+
+
+async def _asker(request: Request) -> Actor | None:
+    """Who asks, looked up beside the probe (never after it): only when a token came with the ask."""
+    if "authorization" not in request.headers and session_token(request) is None:
+        return None
+    return await optional_actor(request)
 
 
 def _stalls(views: Views) -> list[Stall]:

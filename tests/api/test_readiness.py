@@ -4,9 +4,11 @@ or being built."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from uuid import uuid4
 
 import psycopg
+import pytest
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
@@ -63,16 +65,26 @@ def _refuse_writes(settings: Settings, service: CampaignService) -> None:
         connection.commit()
 
 
-def test_a_store_that_cannot_take_a_write_is_not_ready(api: Api, settings: Settings) -> None:
+def test_a_store_that_cannot_take_a_write_is_not_ready(
+    api: Api, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     node = _node(api.client)
     _refuse_writes(settings, node.service)
-    answer = api.client.get("/readyz")
+    with caplog.at_level(logging.WARNING, logger="zhanyou.api"):
+        answer = api.client.get("/readyz")
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("application/problem+json")
     body = answer.json()
     assert body["type"].endswith("/not_ready")
-    assert "cannot take a write" in body["detail"]
-    assert "full" in body["detail"] or "No space" in body["detail"]
+    # anyone is told which part is not ready: no address, schema, file or driver words
+    assert body["detail"] == "the event store cannot take a write"
+    assert "full" in caplog.text or "No space" in caplog.text  # the log says why
+    assert settings.describe_store() in caplog.text
+    assert api.client.get("/readyz", headers=api.as_("city_staff")).json()["detail"] == body["detail"]
+    organiser = api.client.get("/readyz", headers=api.as_("admin")).json()["detail"]
+    assert "cannot take a write" in organiser
+    assert settings.describe_store() in organiser
+    assert "full" in organiser or "No space" in organiser
     assert api.client.get("/healthz").status_code == 200  # alive all the same
 
 
@@ -94,6 +106,8 @@ def test_a_stalled_view_is_named_by_readyz(api: Api) -> None:
     detail = answer.json()["detail"]
     assert "view roster is stalled" in detail
     assert "notification" in detail
+    assert ":" not in detail  # the stop's error is told to the log and to an organiser only
+    assert ":" in api.client.get("/readyz", headers=api.as_("admin")).json()["detail"]
 
 
 def test_a_view_being_built_in_a_new_layout_is_named_by_readyz_and_its_reads_answer_503(

@@ -89,8 +89,8 @@ class Load:
                     status = answer.status_code
                     if status >= 400:
                         kind = str(answer.json().get("type", "")).rsplit("/", 1)[-1]
-                        if status == 503 and "same Idempotency-Key" not in answer.json()["detail"]:
-                            kind = "503 without the resend advice"
+                        if status == 503:  # it says whether the write may have been recorded
+                            kind = _outcome(answer.json())
                 except (httpx.TransportError, ValueError):
                     pass
                 ended = time.monotonic()
@@ -145,6 +145,7 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
         service.close()
     missing = [a for a in acknowledged if a.name not in stored]
     self_refused = [a for a in attempts if a.status == 409 and a.problem_type == "campaign_exists"]
+    untrue = [a for a in attempts if a.problem_type == "not_recorded" and a.name in stored]
     no_answer = [a for a in attempts if a.status == 0]
     others = sorted({a.status for a in attempts} - {0, 201, 503})
 
@@ -160,7 +161,11 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
         "no_answer": len(no_answer),
         "recovery_s": None if recovered_at is None else round(recovered_at - up, 3),
         "misreported": len(missing) + len(self_refused),
-        "ambiguous_503_stored": sum(1 for a in attempts if a.status == 503 and a.name in stored),
+        "ambiguous_503_stored": sum(
+            1 for a in attempts if a.problem_type == "may_be_recorded" and a.name in stored
+        ),
+        "503_not_recorded": sum(1 for a in attempts if a.problem_type == "not_recorded"),
+        "not_recorded_but_stored": len(untrue),
         "other_statuses": others,
         "healthz_in_outage": probes["/healthz"],
         "readyz_in_outage": probes["/readyz"],
@@ -176,11 +181,26 @@ def test_a_postgres_outage_answers_503_fast_and_loses_no_acknowledged_write(
     assert recovered_at - up < 5.0, figures
     assert not missing, figures
     assert not self_refused, figures
+    assert not untrue, figures  # a 503 that said "not recorded" was not recorded
+    assert not [a for a in refused if a.problem_type == UNADVISED], figures
     assert ready_again < 5.0, figures
     assert probes["/healthz"][0] == 200, figures
     assert probes["/healthz"][1] < 1.0, figures  # never waits on the store or the thread pool
     assert probes["/readyz"][0] == 503, figures
     assert probes["/readyz"][1] < 2.0, figures
+
+
+def _outcome(problem: dict[str, object]) -> str:
+    """A 503's ``outcome`` when its detail gives the matching advice, else that it gave none."""
+    outcome, detail = problem.get("outcome"), str(problem.get("detail", ""))
+    if outcome == "may_be_recorded" and "same Idempotency-Key" in detail:
+        return "may_be_recorded"
+    if outcome == "not_recorded" and "not recorded" in detail:
+        return "not_recorded"
+    return UNADVISED
+
+
+UNADVISED = "503 without the outcome"
 
 
 def _until_ready(url: str, deadline: float) -> float:
@@ -213,6 +233,7 @@ def test_repeated_restarts_under_load_misreport_no_write(
     recoveries: list[float] = []
     resent: dict[str, int] = {}
     replayed = 0  # a write told 503 that had been recorded: the resend answers its first result
+    recorded_before: set[str] = set()
     try:
         api.wait_ready()
         with Load(api.url) as load:
@@ -233,7 +254,9 @@ def test_repeated_restarts_under_load_misreport_no_write(
             for attempt in [a for a in load.attempts if a.status == 503]:
                 again = _launch(http, attempt.name)
                 resent[attempt.name] = again.status_code
-                replayed += again.headers.get("Idempotent-Replayed") == "true"
+                if again.headers.get("Idempotent-Replayed") == "true":
+                    replayed += 1
+                    recorded_before.add(attempt.name)
     finally:
         api.stop()
     attempts = load.attempts
@@ -245,7 +268,9 @@ def test_repeated_restarts_under_load_misreport_no_write(
         service.close()
     missing = [a for a in acknowledged if a.name not in stored]
     self_refused = [a for a in attempts if a.status == 409 and a.problem_type == "campaign_exists"]
-    unadvised = [a for a in attempts if a.problem_type == "503 without the resend advice"]
+    unadvised = [a for a in attempts if a.problem_type == UNADVISED]
+    # the resends stored every name: a replayed resend tells which had been recorded before
+    untrue = [a for a in attempts if a.problem_type == "not_recorded" and a.name in recorded_before]
     resend_refused = sorted(name for name, status in resent.items() if status != 201)
     slowest = max(a.seconds for a in attempts)
     figures = {
@@ -256,6 +281,8 @@ def test_repeated_restarts_under_load_misreport_no_write(
         "misreported": len(missing) + len(self_refused),
         "503_resent": len(resent),
         "503_recorded_before_failing": replayed,
+        "503_not_recorded": sum(1 for a in attempts if a.problem_type == "not_recorded"),
+        "not_recorded_but_stored": len(untrue),
         "resent_answered_201": sum(1 for status in resent.values() if status == 201),
         "recovery_s": recoveries,
         "slowest_answer_s": round(slowest, 3),
@@ -265,6 +292,7 @@ def test_repeated_restarts_under_load_misreport_no_write(
     assert not missing, figures
     assert not self_refused, figures
     assert not unadvised, unadvised[:3]
+    assert not untrue, untrue[:3]  # a 503 that said "not recorded" was not recorded
     assert not resend_refused, (resend_refused, figures)
     assert max(recoveries) < 5.0, figures
     assert not [a for a in attempts if a.status == 0], figures  # nothing hung until the client gave up

@@ -33,7 +33,11 @@ window.ZY = (function () {
   }
 
   function message(problem) {
-    if (problem instanceof Problem) return catalogue.rules[problem.rule] || problem.message;
+    if (problem instanceof Problem) {
+      // a 503 of a command says whether it may be on record
+      const outcome = problem.rule === "store_unavailable" && catalogue.store_outcomes[problem.body.outcome];
+      return outcome || catalogue.rules[problem.rule] || problem.message;
+    }
     return "网络异常，请稍后重试";
   }
 

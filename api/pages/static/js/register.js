@@ -1,11 +1,12 @@
 /* 自主报名: the form posts to the public registration endpoint; the look-up to the status endpoint. */
 "use strict";
 (function () {
-  const { api, el, label, showErrors, clearErrors, time } = window.ZY;
+  const { api, el, label, showErrors, clearErrors, time, Problem } = window.ZY;
   const form = document.getElementById("registration");
   const receipt = document.getElementById("receipt");
   const cid = form.dataset.cid;
   const FIELD_OF_RULE = { duplicate_person: "id_number", duplicate_account: "account", group_not_allowed: "group" };
+  let unsure = null; // { sent, key }: a registration answered "may have been recorded"
 
   function value(name) {
     const field = form.elements[name];
@@ -26,7 +27,11 @@
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     try {
-      const answer = await api("POST", `/api/campaigns/${cid}/registrations`, body, { "Idempotency-Key": crypto.randomUUID() });
+      // the same registration sent again after "may have been recorded" carries the same key
+      const sent = JSON.stringify(body);
+      if (!unsure || unsure.sent !== sent) unsure = { sent, key: crypto.randomUUID() };
+      const answer = await api("POST", `/api/campaigns/${cid}/registrations`, body, { "Idempotency-Key": unsure.key });
+      unsure = null;
       receipt.replaceChildren();
       const code = answer.data && (answer.data.receipt || answer.data.id);
       if (code) {
@@ -48,6 +53,7 @@
       receipt.hidden = false;
       receipt.focus();
     } catch (problem) {
+      if (!(problem instanceof Problem && problem.body.outcome === "may_be_recorded")) unsure = null;
       showErrors(form, problem, document.getElementById("form-error"), FIELD_OF_RULE);
     } finally {
       button.disabled = form.dataset.open !== "yes";
