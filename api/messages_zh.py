@@ -254,6 +254,15 @@ EVENTS = {
     "RetentionSet": "设定个人信息保留期",
     "RetentionCarriedOut": "保留期满删除个人信息",
 }
+#: What each kind of record on the audit trail is about (its ``aggregate_type``).
+SUBJECTS = {
+    "Campaign": "赛事",
+    "Contestant": "选手",
+    "CityTeam": "市州代表队",
+    "DuplicateRegistration": "重复报名",
+    "User": "用户",
+    "PersonalDataLog": "选手个人信息",
+}
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 #: A score sheet's rows: each recorded on its own, or refused with its rule.
 SHEET_OUTCOMES = {"done": "已录入", "refused": "未录入"}
@@ -280,6 +289,7 @@ def catalogue() -> dict[str, Any]:
         "team_roles": TEAM_ROLES,
         "scores": SCORES,
         "events": EVENTS,
+        "subjects": SUBJECTS,
         "outcomes": OUTCOMES,
         "sheet_outcomes": SHEET_OUTCOMES,
         "review_outcomes": REVIEW_OUTCOMES,
