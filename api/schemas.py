@@ -803,7 +803,10 @@ class BulkReview(_Request):
 class BulkRowOut(_RefusedInChinese):
     line: int = Field(description="the item's position in the list, or the row's number in its sheet")
     outcome: Literal["done", "refused"]
-    contestant_id: UUID | None = None
+    contestant_id: UUID | None = Field(
+        default=None,
+        description="the contestant decided; on a refusal, the id the list gave (a sheet's row: none)",
+    )
     version: int | None = Field(default=None, description="the contestant's version after the decision")
     detail: str | None = None
     sheet: str | None = None
