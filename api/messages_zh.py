@@ -96,6 +96,20 @@ FIELDS: dict[str, str] = {
 
 # (field, a piece of the English detail) -> the Chinese explanation; the first match wins
 _FIELD_DETAILS: list[tuple[str, str, str]] = [
+    # a form's cell holding a formula that no spreadsheet computed (the row is the report's)
+    *[
+        (field, "holds a formula", f"该单元格是公式（没有计算结果），请直接填写{title}")
+        for field, title in (
+            ("city", "市州"),
+            ("name", "姓名"),
+            ("id_number", "身份证号"),
+            ("mobile", "手机号码"),
+            ("account", "平台账号"),
+            ("followers", "粉丝数"),
+            ("experience", "直播经验"),
+            ("notes", "备注"),
+        )
+    ],
     ("id_number", "check character", "身份证号码的校验位不正确，请核对最后一位"),
     ("id_number", "18 characters", "身份证号码应为18位"),
     ("id_number", "digits", "身份证号码格式不正确（17位数字加一位数字或X）"),
