@@ -15,7 +15,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from api.messages_zh import EVENTS
+from api.messages_zh import EVENTS, SUBJECTS
 from domain.timeline import SHANGHAI
 from projections.audit import AuditEntry
 from projections.cells import csv_value, xlsx_row
@@ -28,12 +28,6 @@ ROLE_TITLES = {
     "leader": "领导",
     "public": "公众",
     "scheduler": "系统(按日程)",
-}
-SUBJECT_TITLES = {
-    "Campaign": "活动",
-    "Contestant": "选手",
-    "CityTeam": "市州代表队",
-    "PersonalDataLog": "选手个人信息",
 }
 AUDIT_HEADER = [
     "序号",
@@ -70,7 +64,7 @@ def audit_rows(
             entry.notification_id,
             local_time(entry.at),
             EVENTS.get(entry.event_type, entry.event_type),
-            SUBJECT_TITLES.get(entry.aggregate_type, entry.aggregate_type),
+            SUBJECTS.get(entry.aggregate_type, entry.aggregate_type),
             _subject(entry, names, campaign_name, named),
             entry.city or "",
             entry.actor_user,

@@ -107,6 +107,20 @@ FIELDS: dict[str, str] = {
 
 # (field, a piece of the English detail) -> the Chinese explanation; the first match wins
 _FIELD_DETAILS: list[tuple[str, str, str]] = [
+    # a form's cell holding a formula that no spreadsheet computed (the row is the report's)
+    *[
+        (field, "holds a formula", f"该单元格是公式（没有计算结果），请直接填写{title}")
+        for field, title in (
+            ("city", "市州"),
+            ("name", "姓名"),
+            ("id_number", "身份证号"),
+            ("mobile", "手机号码"),
+            ("account", "平台账号"),
+            ("followers", "粉丝数"),
+            ("experience", "直播经验"),
+            ("notes", "备注"),
+        )
+    ],
     ("id_number", "check character", "身份证号码的校验位不正确，请核对最后一位"),
     ("id_number", "18 characters", "身份证号码应为18位"),
     ("id_number", "digits", "身份证号码格式不正确（17位数字加一位数字或X）"),
@@ -273,6 +287,15 @@ EVENTS = {
     "RetentionSet": "设定个人信息保留期",
     "RetentionCarriedOut": "保留期满删除个人信息",
 }
+#: What each kind of record on the audit trail is about (its ``aggregate_type``).
+SUBJECTS = {
+    "Campaign": "赛事",
+    "Contestant": "选手",
+    "CityTeam": "市州代表队",
+    "DuplicateRegistration": "重复报名",
+    "User": "用户",
+    "PersonalDataLog": "选手个人信息",
+}
 OUTCOMES = {"created": "已导入", "unchanged": "此前已导入", "refused": "未导入"}
 #: A score sheet's rows: each recorded on its own, or refused with its rule.
 SHEET_OUTCOMES = {"done": "已录入", "refused": "未录入"}
@@ -300,6 +323,7 @@ def catalogue() -> dict[str, Any]:
         "team_roles": TEAM_ROLES,
         "scores": SCORES,
         "events": EVENTS,
+        "subjects": SUBJECTS,
         "outcomes": OUTCOMES,
         "sheet_outcomes": SHEET_OUTCOMES,
         "review_outcomes": REVIEW_OUTCOMES,

@@ -18,9 +18,10 @@ import anyio.to_thread
 from fastapi import Depends, Query, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import Now
 from api.problems import ApiProblem
 from api.readcache import Stamp
-from api.schemas import AsOf
+from api.schemas import AsOf, read_up_to_now
 from application.errors import StoreUnavailable
 from application.service import CampaignService
 from domain.campaign import Campaign
@@ -58,14 +59,24 @@ async def _as_of_views(request: Request) -> AsOfViews:
 
 
 AsOfViewsDep = Annotated[AsOfViews, Depends(_as_of_views)]
-AsOfQuery = Annotated[
-    AsOf | None,
-    Query(
-        description="as it stood at this instant, computed from the log up to it (not from the live "
-        "views); a day (2021-06-10) is the end of that day in Asia/Shanghai. Not in the future, not "
-        "before the campaign was launched"
-    ),
-]
+
+
+async def _as_of_query(
+    now: Now,
+    as_of: Annotated[
+        AsOf | None,
+        Query(
+            description="as it stood at this instant, computed from the log up to it (not from the live "
+            "views); a day (2021-06-10) is the end of that day in Asia/Shanghai, today up to now. Not "
+            "in the future, not before the campaign was launched"
+        ),
+    ] = None,
+) -> datetime | None:
+    return None if as_of is None else read_up_to_now(as_of, now)
+
+
+#: ``as_of`` as a reading takes it: today (a day written alone) read up to now.
+AsOfQuery = Annotated[datetime | None, Depends(_as_of_query)]
 
 
 def replayed(

@@ -135,6 +135,18 @@ AsOf = Annotated[
     BeforeValidator(_written_out),
     AfterValidator(_in_years),
 ]
+
+
+def read_up_to_now(as_of: datetime, now: datetime) -> datetime:
+    """An ``AsOf`` read at ``now``: the end of today (a day that has not ended) is read up to now.
+
+    Any other instant is kept as it is; one after now is the reading's to refuse.
+    """
+    local = as_of.astimezone(SHANGHAI)
+    today = now.astimezone(SHANGHAI).date()
+    return now if as_of > now and local.date() == today and local.time() == time.max else as_of
+
+
 #: The start of a time range (inclusive): an instant, or a day (from 00:00 Asia/Shanghai).
 Since = Annotated[
     datetime,
@@ -842,7 +854,10 @@ class BulkReview(_Request):
 class BulkRowOut(_RefusedInChinese):
     line: int = Field(description="the item's position in the list, or the row's number in its sheet")
     outcome: Literal["done", "refused"]
-    contestant_id: UUID | None = None
+    contestant_id: UUID | None = Field(
+        default=None,
+        description="the contestant decided; on a refusal, the id the list gave (a sheet's row: none)",
+    )
     version: int | None = Field(default=None, description="the contestant's version after the decision")
     detail: str | None = None
     sheet: str | None = None

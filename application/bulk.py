@@ -65,8 +65,15 @@ class BulkReport:
         return {outcome: found[outcome] for outcome in ("done", "refused")}
 
 
-def _one(line: int, decide: Callable[[], tuple[UUID, int]], row: TableRow | None = None) -> BulkRow:
-    """One decision; a refusal is the row's outcome. An unreachable store stops the whole act."""
+def _one(
+    line: int,
+    decide: Callable[[], tuple[UUID, int]],
+    row: TableRow | None = None,
+    *,
+    given: UUID | None = None,
+) -> BulkRow:
+    """One decision; a refusal is the row's outcome, with the contestant id ``given`` for it (a list
+    names each by id). An unreachable store stops the whole act."""
     sheet = row.sheet if row else None
     name = (cell_text(row.cells.get("name")) or None) if row else None
     try:
@@ -74,7 +81,9 @@ def _one(line: int, decide: Callable[[], tuple[UUID, int]], row: TableRow | None
     except StoreUnavailable:
         raise
     except (DomainError, ApplicationError) as refusal:
-        return BulkRow(line, "refused", rule=refusal.rule, detail=refusal.detail, sheet=sheet, name=name)
+        return BulkRow(
+            line, "refused", given, rule=refusal.rule, detail=refusal.detail, sheet=sheet, name=name
+        )
     return BulkRow(line, "done", contestant_id, version, sheet=sheet, name=name)
 
 
@@ -102,7 +111,9 @@ def review(
         command = decisions.VERIFY if verdict == "verify" else decisions.REJECT
         return checked, service.decide(checked, command, context)
 
-    return BulkReport([_one(line, partial(act, c)) for line, c in enumerate(contestant_ids, start=1)])
+    return BulkReport(
+        [_one(line, partial(act, c), given=c) for line, c in enumerate(contestant_ids, start=1)]
+    )
 
 
 def _contestant_of(service: CampaignService, campaign_id: UUID, row: TableRow) -> UUID:

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from application.errors import ApplicationError
 
@@ -49,6 +53,8 @@ _XML_PARTS = (".xml", ".rels", ".vml")
 #: How a part declaring a DTD begins, in the encodings an XML parser detects by itself.
 _DTD_MARKS = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = 1024 * 1024
+#: A formula element in a worksheet part, with or without a namespace prefix.
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _ENCRYPTED = 0x1  # general purpose flag bit 0 of a zip member
 #: Compression methods for which zipfile never inflates a member beyond its declared size.
 _BOUNDED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -78,15 +84,83 @@ class FormTooLarge(FormUnreadable):
     rule = "form_too_large"
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A cell holding a formula and no value computed for it (a file no spreadsheet saved).
+
+    Read as an empty cell (``cell_text``); a reader that needs the cell says where it is.
+    """
+
+    row: int
+    column: int
+
+    @property
+    def problem(self) -> str:
+        return (
+            f"the cell in row {self.row}, column {self.column} holds a formula and no value; "
+            "type the value itself"
+        )
+
+
 def xlsx_sheets(content: bytes) -> list[tuple[str, list[list[Any]]]]:
     """Every sheet's name and rows (at most ``MAX_COLUMNS`` cells each), or a refusal naming why.
 
     The archive is checked before openpyxl opens it, and rows are read as they stream, so
     no declared size is trusted: a workbook past the row cap is refused while it is read.
+    A formula is read as the value the spreadsheet computed for it; where there is none, as
+    a ``Formula`` (the formulas read in a second pass, only when the sheets hold any).
     """
     _check_archive(content)
+    found = _xlsx_cells(content, data_only=True)
+    if not _holds_formulas(content):
+        return found
+    written = _xlsx_cells(content, data_only=False)
+    return [
+        (name, _marked(cells, as_written))
+        for (name, cells), (_, as_written) in zip(found, written, strict=True)
+    ]
+
+
+def _holds_formulas(content: bytes) -> bool:
+    """Whether a worksheet part holds a formula element (``<f>``, ``<f t="shared" .../>``)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for member in archive.infolist():
+            if not member.filename.lower().startswith("xl/worksheets/"):
+                continue
+            tail = b""
+            with archive.open(member) as part:
+                while chunk := part.read(_SCAN_CHUNK):
+                    if _FORMULA_ELEMENT.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
+
+
+def _marked(cells: list[list[Any]], written: list[list[Any]]) -> list[list[Any]]:
+    """The computed cells, with a ``Formula`` where a formula has no computed value."""
+    out: list[list[Any]] = []
+    empty: list[Any] = []
+    for number, (computed, formulas) in enumerate(zip_longest(cells, written, fillvalue=empty), start=1):
+        row = list(computed)
+        for column, value in enumerate(formulas, start=1):
+            if not _is_formula(value):
+                continue
+            row.extend([None] * (column - len(row)))
+            if row[column - 1] in (None, ""):
+                row[column - 1] = Formula(number, column)
+        out.append(row)
+    return out
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, ArrayFormula | DataTableFormula) or (
+        isinstance(value, str) and value.startswith("=")
+    )
+
+
+def _xlsx_cells(content: bytes, *, data_only: bool) -> list[tuple[str, list[list[Any]]]]:
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
     except _DAMAGED as error:
         raise FormUnreadable(f"the file is not an .xlsx workbook ({type(error).__name__})") from None
     try:
@@ -239,7 +313,7 @@ def _bounded(rows: Iterable[Iterable[Any]], limit: int) -> list[list[Any]]:
 
 def cell_text(value: Any) -> str:
     """A cell as the text its reader saw: whole numbers without ``.0``, full-width folded (NFKC)."""
-    if value is None:
+    if value is None or isinstance(value, Formula):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)

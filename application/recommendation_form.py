@@ -17,6 +17,7 @@ from application.form_files import (
     HEADER_ROWS,
     MAX_ROWS,
     FormTooLarge,
+    Formula,
     FormUnreadable,
     cell_text,
     csv_cells,
@@ -196,6 +197,10 @@ def _row(line: int, raw: Sequence[Any], columns: dict[str, int]) -> FormRow:
     followers = parse_followers(cell_text(cell("followers")))
     if followers is None:
         problems["followers"] = f"{cell_text(cell('followers'))!r} is not a follower count"
+    formulas = {key: value for key in _COLUMNS if isinstance(value := cell(key), Formula)}
+    if "account" in formulas:
+        problems.pop("platform", None)  # the cell was read as empty: it names no platform either
+    problems.update({key: formula.problem for key, formula in formulas.items() if key != "serial"})
     return FormRow(
         line=line,
         city=cell_text(cell("city")),

@@ -17,7 +17,8 @@ from application.settings import Settings, SettingsError
 from cli.startup import load_settings, open_service
 from ledger.checkpoints import CheckpointUnreadable, SignedCheckpoint
 from ledger.keys import SigningKeyMissing
-from ledger.operations import NothingToCheckpoint, seal, signer_name, take_checkpoint, verify
+from ledger.operations import NothingToCheckpoint, seal, take_checkpoint, verify
+from ledger.signers import signer_name
 from ledger.verify import Verification
 
 LARGE_LOG = 50_000  # below this a verification is over before a bar would help

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.decision import Decision, DecisionContext
 from domain.events import DecisionCreated
-from domain.values import Person
+from domain.values import Person, Platform
 
 RECEIVED = "已收到报名，审核后通知结果"
 
@@ -40,6 +40,19 @@ def unkeyed_receipt_of(contestant_id: UUID) -> UUID:
     no longer handed out, as its version digit told a taken registration from a repeat.
     """
     return uuid5(NAMESPACE_OID, f"zhanyou receipt:{contestant_id}")
+
+
+def repeat_reason(rule: str, platform: str, matches: UUID | None) -> str:
+    """Why a registration is a repeat, in words for the clerks who follow it up.
+
+    The rule's code (``duplicate_person``, ``duplicate_account``) is the event's own field;
+    events recorded before this text wrote it inside the reason, so the trail shows this text
+    for every repeat, built from the event's fields, whatever reason the event carries.
+    """
+    what = (
+        "身份证号已报名" if rule == "duplicate_person" else f"{Platform(platform).title}账号已被其他选手使用"
+    )
+    return f"重复报名：{what}" + (f"，对应选手 {matches}" if matches else "")
 
 
 class RepeatedPerson(TypedDict):
@@ -88,12 +101,7 @@ class DuplicateRegistration(Aggregate):
         """
         # Nothing personal in the reason: it outlives the data keys; who repeated is in the
         # person fields, sealed under the key of the contestant repeated.
-        what = (
-            "身份证号已报名"
-            if rule == "duplicate_person"
-            else f"{person.account.platform.value} 账号已被其他选手使用"
-        )
-        reason = f"重复报名（{rule}）：{what}" + (f"，对应选手 {matches}" if matches else "")
+        reason = repeat_reason(rule, person.account.platform.value, matches)
         return cls(
             campaign_id=campaign_id,
             rule=rule,

@@ -57,6 +57,11 @@ class Platform(StrEnum):
     DOUYIN = "douyin"
     KUAISHOU = "kuaishou"
 
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        """The platform's Chinese name (抖音, 快手)."""
+        return _PLATFORM_NAMES[self][1]
+
     @classmethod
     def parse(cls, raw: str) -> Platform:
         text = _normalise(raw).lower()

@@ -5,7 +5,7 @@ concerned, and then every position up to the checkpoint: the events concerned in
 (stored bytes, base64, with their links) and every other event as its digest only, so no
 one else's data travels with it. ``check`` recomputes the chain from the starting link to
 the checkpoint's head and verifies the signature: it needs nothing but this file (and
-``ledger.links`` and ``ledger.checkpoints``), no database.
+``ledger.links``, ``ledger.checkpoints`` and ``ledger.signers``), no database.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ledger.checkpoints import CheckpointUnreadable, SignedCheckpoint
 from ledger.links import GENESIS, StoredRow, digest, link_digest
+from ledger.signers import shown_signer
 from ledger.store import StoredLink
 
 FORMAT = "zhanyou-evidence/1"
@@ -155,5 +156,5 @@ def check(text: str) -> BundleCheck:
         events,
         position,
         f"{events} events proven part of the log whose first {signed.count} events were signed "
-        f"{signed.instant} by {signed.signer} (head {signed.head})",
+        f"{signed.instant} by {shown_signer(signed.signer)} (head {signed.head})",
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,10 +15,6 @@ from ledger.verify import Progress, Verification, verify_chain
 
 class NothingToCheckpoint(Exception):
     """The chain is empty (or the store not sealed): there is no head to sign."""
-
-
-def signer_name(role: str) -> str:
-    return f"{role}@{socket.gethostname()}:{os.getpid()}"
 
 
 def seal(settings: Settings, *, by: str, at: datetime) -> tuple[int, bytes] | None:

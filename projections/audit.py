@@ -20,10 +20,10 @@ from domain.campaign import Campaign
 from domain.contestant import DECISION_EVENTS, Contestant
 from domain.decision import Decision
 from domain.events import ERASED, DecisionEvent
-from domain.registrations import DuplicateRegistration
+from domain.registrations import DuplicateRegistration, repeat_reason
 from domain.team import CityTeam
 from domain.users import User
-from domain.values import Actor, mask_id_number
+from domain.values import Actor, Platform, mask_id_number
 from projections.base import Handlers, ViewProjection, utc_text
 from projections.cells import csv_value, xlsx_row
 from projections.store import Tx
@@ -68,6 +68,8 @@ _AUDITED: tuple[type[DomainEvent], ...] = (
 )
 #: Every event type on the trail, as the ``type`` filter names them.
 AUDITED = tuple(kind.__name__ for kind in _AUDITED)
+#: Every aggregate type on the trail (its ``aggregate_type``).
+AUDITED_SUBJECTS = tuple(dict.fromkeys(kind.__qualname__.rpartition(".")[0] for kind in _AUDITED))
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class AuditFilter:
 
 class AuditView(ViewProjection):
     name = "audit"
-    version = 4  # 2: user management and repeated registrations; 3: reads of personal data; 4: erasure
+    # 2: user management and repeated registrations; 3: reads of personal data; 4: erasure;
+    # 5: a repeat's reason in words, without the rule's code
+    version = 5
     seals = True
     tables = {  # noqa: RUF012
         "audit": "notification_id BIGINT PRIMARY KEY, at TEXT NOT NULL, event_type TEXT NOT NULL, "
@@ -175,7 +179,7 @@ class AuditView(ViewProjection):
             return ""
         if e.rule == "duplicate_person":
             return f"；身份证号 {mask_id_number(e.id_number)}"
-        return f"；{e.person.get('platform')} 账号 {e.person.get('account')}"
+        return f"；{Platform(e.person['platform']).title}账号 {e.person.get('account')}"
 
     def _team_formed(self, tx: Tx, e: CityTeam.TeamFormed) -> None:
         self._subject(tx, self.text.id, str(e.campaign_id), e.city)
@@ -264,7 +268,8 @@ class AuditView(ViewProjection):
         concerns = aggregate_id if aggregate_type == "Contestant" else subject_id
         if isinstance(e, DuplicateRegistration.RegistrationDuplicated):
             concerns = str(e.matches) if e.matches else aggregate_id
-            reason = (reason or "") + self._repeat_detail(tx, e)
+            # shown from the event's fields: earlier repeats carry the rule's code in their reason
+            reason = repeat_reason(e.rule, e.person["platform"], e.matches) + self._repeat_detail(tx, e)
         tx.insert(
             self.t["audit"],
             {

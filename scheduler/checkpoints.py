@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.settings import Settings
-from ledger.operations import NothingToCheckpoint, signer_name, take_checkpoint
+from ledger.operations import NothingToCheckpoint, take_checkpoint
+from ledger.signers import signer_name
 from scheduler.plan import RecordedEdge
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,9 @@ from application.errors import StoreUnavailable
 from application.readjudication import readjudicate
 from application.settings import Settings
 from domain.access import require_may_read_audit
+from domain.values import Role
 from ledger.operations import public_key, stored_checkpoints
+from ledger.signers import names_a_host, shown_signer
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -28,7 +30,15 @@ class CheckpointOut(BaseModel):
     notification_id: int
     head: str = Field(description="the chain hash at position `count`, hex")
     instant: str
-    signer: str
+    signer: str = Field(
+        description="who signed: an instance name (scheduler-<8 hex digits>); a checkpoint signed "
+        "before instance names holds role@host:pid, shown so to organisers only"
+    )
+    signer_masked: bool = Field(
+        default=False,
+        description="the signer is masked here (host:pid inside the signature): this copy does not "
+        "verify as given; an organiser's does",
+    )
     reason: str
     signature: str = Field(description="Ed25519 signature of the checkpoint's canonical JSON, base64")
     public_key: str
@@ -67,16 +77,31 @@ def _settings(request: Request) -> Settings:
 
 @router.get("/checkpoints", response_model=CheckpointsOut, responses=responses(401, 403, 503))
 def checkpoints(request: Request, actor: CurrentActor) -> CheckpointsOut:
-    """The store's public key and every signed checkpoint, oldest first (auditors and organisers)."""
+    """The store's public key and every signed checkpoint, oldest first (auditors and organisers).
+
+    A signer that names a host and a pid (checkpoints signed before instance names) is shown
+    to organisers only; others see its instance name, as ``/schedule`` names the scheduler.
+    """
     require_may_read_audit(actor)
     settings = _settings(request)
     try:
         found: list[dict[str, Any]] = [c.as_dict() for c in stored_checkpoints(settings)]
     except (sqlite3.Error, psycopg.Error) as error:
         raise StoreUnavailable("the event store is unreachable", str(error)) from None
+    if actor.role is not Role.ADMIN:
+        found = [
+            {**c, "signer": shown_signer(c["signer"]), "signer_masked": True}
+            if names_a_host(c["signer"])
+            else c
+            for c in found
+        ]
     return CheckpointsOut(
         public_key=public_key(settings), checkpoints=[CheckpointOut.model_validate(c) for c in found]
     )
+
+
+def _masked(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    return {**checkpoint, "signer": shown_signer(checkpoint["signer"]), "signer_masked": True}
 
 
 @router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 422))

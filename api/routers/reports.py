@@ -36,6 +36,7 @@ from api.schemas import (
     TeamOut,
     TeamsOut,
     Until,
+    read_up_to_now,
 )
 from api.views import masked_entries
 from api.workbooks import roster_workbook
@@ -146,10 +147,13 @@ def roster_changes(
         AsOf,
         Query(
             alias="from",
-            description="the earlier instant; a day (2021-06-10) is the end of that day in Asia/Shanghai",
+            description="the earlier instant; a day (2021-06-10) is the end of that day in Asia/Shanghai, "
+            "today up to now",
         ),
     ],
-    to: Annotated[AsOf | None, Query(description="the later instant (a day: its end); default now")] = None,
+    to: Annotated[
+        AsOf | None, Query(description="the later instant (a day: its end, today up to now); default now")
+    ] = None,
     city: Annotated[Line | None, Query(max_length=32)] = None,
     group: Annotated[
         Line | None,
@@ -162,7 +166,8 @@ def roster_changes(
     of ``as_of`` (not in the future, not before the campaign was launched).
     """
     limited_to = roster_city(actor, city)
-    until = to if to is not None else now
+    from_ = read_up_to_now(from_, now)
+    until = read_up_to_now(to, now) if to is not None else now
     if from_ > until:
         raise InvalidValue("to", "the range ends before it starts")
     service.campaign_as_of(cid, from_, now=now, field="from")

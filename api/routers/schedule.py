@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from api.problems import responses
 from api.readmodel import node_of
 from api.schemas import ScheduledBoundary, ScheduledRetention, ScheduleOut
 from domain.values import Role
+from ledger.signers import instance_name
 from scheduler.plan import plan_of, retention_of
 
 router = APIRouter(prefix="/api/campaigns", tags=["schedule"])
@@ -39,8 +39,3 @@ def schedule(
         retention=ScheduledRetention.model_validate(retention.as_dict()) if retention else None,
         active_instance=holder if actor.role is Role.ADMIN or holder is None else instance_name(holder),
     )
-
-
-def instance_name(holder: str) -> str:
-    """A stable name for the active instance that tells apart instances without naming a host or pid."""
-    return "scheduler-" + hashlib.sha256(holder.encode()).hexdigest()[:8]

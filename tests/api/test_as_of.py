@@ -188,11 +188,11 @@ def test_an_instant_the_log_cannot_answer_for_is_refused_naming_the_field(api: A
         "invalid_value",
         ["as_of"],
     )
-    assert refusal(get(api, "admin", path, as_of="2021-06-08")) == (
+    assert refusal(get(api, "admin", path, as_of="2021-06-09")) == (
         422,
         "invalid_value",
         ["as_of"],
-    )  # its end
+    )  # tomorrow
     before = get(api, "admin", path, as_of="2021-05-20T08:59:59+08:00")  # launched at 09:00
     assert refusal(before) == (422, "invalid_value", ["as_of"])
     assert "before the campaign was launched" in before.json()["detail"]
@@ -205,6 +205,57 @@ def test_an_instant_the_log_cannot_answer_for_is_refused_naming_the_field(api: A
     assert refusal(get(api, "admin", path, as_of="9999-12-31")) == (422, "invalid_value", ["as_of"])
     assert refusal(get(api, "admin", path, as_of="2021-06-08T12:00:00")) == (422, "invalid_value", ["as_of"])
     assert get(api, "admin", path, as_of="2021-05-20T09:00:00+08:00").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["", "contestants", "quotas", "roster.xlsx"])
+def test_today_is_read_up_to_now_and_tomorrow_is_refused(api: Api, path: str) -> None:
+    for now, today, tomorrow in [
+        (EVENING, "2021-06-10", "2021-06-11"),  # the last second of the day
+        (MIDNIGHT, "2021-06-11", "2021-06-12"),  # the first instant of the next
+    ]:
+        api.clock.now = now
+        assert get(api, "admin", path, as_of=today).status_code == 200
+        assert refusal(get(api, "admin", path, as_of=tomorrow)) == (422, "invalid_value", ["as_of"])
+    assert refusal(get(api, "admin", path, as_of="2021-06-11T00:00:01+08:00")) == (
+        422,
+        "invalid_value",
+        ["as_of"],
+    )  # an instant written out is not capped
+
+
+def test_a_reading_of_today_stands_as_of_now(api: Api) -> None:
+    late = recommend_at(api, 1, EVENING)
+    api.clock.now = EVENING
+    campaign = get(api, "judge", "", as_of="2021-06-10").json()
+    assert (
+        campaign["timeline"]["registration"]["status"]
+        == get(api, "judge", "").json()["timeline"]["registration"]["status"]
+    )
+    assert names(get(api, "admin", "contestants", as_of="2021-06-10")) == ["选手1"]
+    contestant = api.client.get(
+        f"/api/contestants/{late}", params={"as_of": "2021-06-10"}, headers=ADMIN_HEADERS
+    )
+    assert contestant.status_code == 200, contestant.text
+    history = api.client.get(
+        f"/api/contestants/{late}/history", params={"as_of": "2021-06-10"}, headers=ADMIN_HEADERS
+    )
+    assert [e["type"] for e in history.json()] == ["Nominated"]
+    diff = get(api, "admin", "contestants/diff", **{"from": "2021-06-01", "to": "2021-06-10"})
+    assert diff.status_code == 200, diff.text
+    assert (diff.json()["to"], [c["id"] for c in diff.json()["entered"]]) == (
+        "2021-06-10T23:59:59+08:00",
+        [late],
+    )
+    both_today = get(api, "admin", "contestants/diff", **{"from": "2021-06-10", "to": "2021-06-10"})
+    assert (both_today.status_code, both_today.json()["from"]) == (200, "2021-06-10T23:59:59+08:00")
+    tomorrow = get(api, "admin", "contestants/diff", **{"from": "2021-06-01", "to": "2021-06-11"})
+    assert refusal(tomorrow) == (422, "invalid_value", ["to"])
+    api.clock.now = MIDNIGHT
+    next_day = get(api, "admin", "contestants/diff", **{"from": "2021-06-10", "to": "2021-06-11"}).json()
+    assert (next_day["from"], next_day["to"]) == (
+        "2021-06-10T23:59:59.999999+08:00",
+        "2021-06-11T00:00:00+08:00",
+    )
 
 
 def test_as_of_reads_keep_the_live_access_rules(api: Api) -> None:

@@ -60,6 +60,19 @@ def test_a_list_is_verified_with_one_reason_each_decision_on_its_own(api: Api) -
     )
 
 
+def test_an_id_given_twice_is_reported_by_that_id(api: Api) -> None:
+    first, second = api.recommend(1), api.recommend(2)
+    api.clock.now = REVIEWING
+    answer = post(api, "bulk/verify", json={"contestants": [first, second, first]})
+
+    assert answer.status_code == 200, answer.text
+    assert [(r["line"], r["outcome"], r["contestant_id"]) for r in answer.json()["rows"]] == [
+        (1, "done", first),
+        (2, "done", second),
+        (3, "refused", first),  # verified by line 1
+    ]
+
+
 def test_a_bulk_rejection_needs_its_one_reason(api: Api) -> None:
     ids = [api.recommend(seq) for seq in (1, 2)]
     api.clock.now = REVIEWING

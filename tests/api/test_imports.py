@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from api.messages_zh import field_message
 from tests.api.helpers import RECOMMENDING, Api
 from tests.form_files import as_csv, as_xlsx, form_cells, person_row
 
@@ -55,3 +56,18 @@ def test_the_group_can_come_from_the_form_field(api: Api) -> None:
         "veteran",
         {"created": 1, "unchanged": 0, "refused": 0},
     )
+
+
+def test_a_name_cell_holding_a_formula_is_refused_naming_the_cell(api: Api) -> None:
+    row = person_row(1)
+    row[2] = '=HYPERLINK("http://example.invalid","学员1")'
+    status, report = upload(api, "admin", as_xlsx(form_cells([row, person_row(2)])), "f.xlsx")
+    assert status == 200, report
+    assert report["counts"] == {"created": 1, "unchanged": 0, "refused": 1}
+    refused = next(r for r in report["rows"] if r["outcome"] == "refused")  # type: ignore[attr-defined]
+    assert (refused["line"], refused["rule"]) == (5, "invalid_value")
+    assert "row 5, column 3 holds a formula" in refused["detail"]
+    assert "1 to 50 characters" not in refused["detail"]
+    field, _, detail = str(refused["detail"]).partition(": ")
+    # the page reads it in Chinese by the catalogue's field details, as every bad field
+    assert field_message(field, detail) == "该单元格是公式（没有计算结果），请直接填写姓名"

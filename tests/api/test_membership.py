@@ -49,8 +49,9 @@ def test_a_registration_is_answered_alike_whether_the_number_or_the_handle_is_ta
     reasons = [e["reason"] for e in trail.json()["entries"]]
     assert len(reasons) == 3
     masked = id_number(5)[:6] + "*" * 8 + id_number(5)[-4:]
-    assert sum("duplicate_person" in r and masked in r for r in reasons) == 2
-    assert sum("duplicate_account" in r and "streamer5" in r for r in reasons) == 1
+    assert sum("身份证号已报名" in r and masked in r for r in reasons) == 2
+    assert sum("抖音账号已被其他选手使用" in r and "streamer5" in r for r in reasons) == 1
+    assert not any("duplicate" in r for r in reasons)  # the rule's code is no clerk's reading
     assert {e["city"] for e in trail.json()["entries"]} == {"武汉市"}
     roster = api.client.get(
         f"/api/campaigns/{api.campaign_id}/contestants",

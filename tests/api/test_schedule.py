@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.routers.schedule import instance_name
 from application.settings import Settings
+from ledger.signers import instance_name
 from node import Roles
 from tests.api.helpers import ADMIN_HEADERS, BOOTSTRAP, RECOMMENDING, Api
 

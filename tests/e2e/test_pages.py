@@ -288,12 +288,28 @@ def test_leadership_reads_the_dashboard_with_the_views_numbers_and_no_names(site
     content = page.content()
     assert "推荐501" not in content
     assert "学员301" not in content
+    _countdown_reads_as_the_timeline(page)
     shoot(page, "dashboard")
 
     page.goto(site.page("report"))
     expected = sum(row["reached"].get("nominated", 0) for row in funnel["rows"])
     expect(page.locator('td[data-headline="nominated"]')).to_have_text(str(expected))
     shoot(page, "report")
+
+
+def _countdown_reads_as_the_timeline(page: Any) -> None:
+    """The countdown names its boundary as the timeline beside it does: an end at midnight is 24:00."""
+    expect(page.locator("#countdown")).to_contain_text("还有")
+    found = re.fullmatch(r"距(.+)(开始|结束)还有 .+（(.+)）", page.locator("#countdown").text_content() or "")
+    assert found is not None, page.locator("#countdown").text_content()
+    phase, side, shown = found.groups()
+    rows = page.eval_on_selector_all(
+        "#phases li",
+        "items => items.map((li) => [li.querySelector('.ph-name').textContent,"
+        " li.querySelector('.ph-dates').textContent])",
+    )
+    dates = dict(rows)[phase].split(" 至 ")
+    assert shown == (dates[0] if side == "开始" else dates[1]), (shown, dates)
 
 
 def test_an_auditor_reads_a_history_as_it_was_and_who_read_personal_data(site: Site, context: Any) -> None:

@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import ApiSettings
 from application.settings import Settings
+from ledger.checkpoints import SignedCheckpoint
 from ledger.operations import take_checkpoint
+from ledger.signers import instance_name, signer_name
 from tests.api.helpers import BOOTSTRAP, Api, Clock, bearer, with_users
 from tests.ledger.helpers import NOW, with_key
 from tests.ledger.tamper import Tables
@@ -53,6 +55,40 @@ def test_auditors_read_the_public_key_and_the_signed_checkpoints(api: Api, keyed
     assert body["public_key"] == signed.public_key
     assert [c["head"] for c in body["checkpoints"]] == [signed.checkpoint.head]
     assert body["checkpoints"][0]["reason"] == "roster published"
+
+
+def test_only_organisers_see_a_signers_host_and_pid_and_their_copy_verifies(
+    api: Api, keyed: Settings
+) -> None:
+    old = take_checkpoint(keyed, reason="roster published", signer="scheduler@vm:7355", at=NOW)
+    new = take_checkpoint(keyed, reason="on demand", signer=signer_name("cli"), at=NOW)
+    assert new.checkpoint.signer.startswith("cli-")
+    assert "@" not in new.checkpoint.signer
+    assert ":" not in new.checkpoint.signer
+
+    def listed(role: str) -> list[dict[str, object]]:
+        answer = api.client.get("/api/audit/checkpoints", headers=api.as_(role))
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["checkpoints"])
+
+    audited, organised = listed("auditor"), listed("admin")
+    assert [(c["signer"], c["signer_masked"]) for c in audited] == [
+        (instance_name("vm:7355"), True),  # the very name /schedule gives that scheduler
+        (new.checkpoint.signer, False),
+    ]
+    assert "vm:7355" not in str(audited)
+    assert [(c["signer"], c["signer_masked"]) for c in organised] == [
+        ("scheduler@vm:7355", False),
+        (new.checkpoint.signer, False),
+    ]
+    public_key = old.public_key
+
+    def verifies(document: dict[str, object]) -> bool:
+        fields = {k: v for k, v in document.items() if k != "signer_masked"}
+        return SignedCheckpoint.parse(fields).signed_by(public_key)
+
+    assert [verifies(c) for c in organised] == [True, True]
+    assert [verifies(c) for c in audited] == [False, True]  # a masked signer is shown, not signed
 
 
 @pytest.mark.parametrize("role", ["city_staff", "judge", "leader"])

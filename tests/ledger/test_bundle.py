@@ -11,9 +11,11 @@ from application.settings import Settings
 from domain.ids import campaign_id
 from ledger.bundle import check
 from ledger.evidence import export_bundle
+from ledger.operations import take_checkpoint
+from ledger.signers import names_a_host, signer_name
 from tests.builders import id_number
 from tests.integration.helpers import CAMPAIGN
-from tests.ledger.helpers import chained_store
+from tests.ledger.helpers import NOW, chained_store
 from tests.ledger.tamper import Tables
 
 
@@ -86,3 +88,18 @@ def test_a_bundle_of_a_tampered_store_fails_the_check(settings: Settings, tmp_pa
     bundle = tmp_path / "evidence.json"
     export(signed, bundle, contestant=person)
     assert not check(bundle.read_text(encoding="utf-8")).ok
+
+
+def test_a_bundle_names_no_host_or_pid_and_still_checks(settings: Settings, tmp_path: Path) -> None:
+    signed, _ = chained_store(settings)
+    # as checkpoints were signed before instance names: host:pid inside the signature
+    take_checkpoint(signed, reason="test", signer="scheduler@vm:7355", at=NOW)
+    bundle = tmp_path / "evidence.json"
+    export(signed, bundle, contestant=contestant(signed, 1))
+    text = bundle.read_text(encoding="utf-8")
+    assert "vm:7355" not in text
+    assert json.loads(text)["checkpoint"]["signer"] == signer_name("export")
+    assert not names_a_host(signer_name("export"))
+    result = check(text)
+    assert result.ok, result.detail
+    assert "@" not in result.detail

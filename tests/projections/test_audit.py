@@ -10,8 +10,11 @@ from openpyxl import load_workbook
 
 from application.service import CampaignService
 from application.settings import Settings
+from domain.decision import DecisionContext
+from domain.registrations import DuplicateRegistration
+from domain.values import mask_id_number
 from projections.audit import HEADER, AuditFilter, write_csv, write_xlsx
-from tests.builders import shanghai
+from tests.builders import PUBLIC, id_number, make_person, shanghai
 from tests.projections.helpers import HUANGSHI, WUHAN, head, running_views, scripted_campaign
 
 
@@ -91,3 +94,57 @@ def test_exports_to_csv_and_xlsx(service: CampaignService, settings: Settings, t
     assert list(cells[0]) == HEADER
     assert len(cells) == len(entries) + 1
     assert cells[1][HEADER.index("city")] == WUHAN
+
+
+def test_a_repeated_registration_is_shown_in_words_whatever_reason_it_recorded(
+    service: CampaignService, settings: Settings
+) -> None:
+    script = scripted_campaign(service)
+    at, matches = shanghai(2021, 6, 10, 10), script.id(1)
+    context = DecisionContext(actor=PUBLIC, at=at)
+    person = make_person(1, handle="streamer1")
+    # as repeats were recorded before their reason left out the rule's code
+    earlier = DuplicateRegistration(
+        campaign_id=script.campaign_id,
+        rule="duplicate_person",
+        matches=matches,
+        id_number=person.id_number.value,
+        person={
+            "name": person.name,
+            "mobile": person.mobile.value,
+            "city": person.city,
+            "group": person.group.value,
+            "platform": "douyin",
+            "account": "streamer1",
+        },
+        decision=DecisionContext(
+            actor=PUBLIC, at=at, reason=f"重复报名（duplicate_person）：身份证号已报名，对应选手 {matches}"
+        ).recorded(1),
+        timestamp=at,
+    )
+    later = DuplicateRegistration.record(
+        context,
+        campaign_id=script.campaign_id,
+        person=make_person(20, handle="streamer1"),
+        rule="duplicate_account",
+        matches=matches,
+        rule_version=1,
+    )
+    service.save(earlier, later)
+    [recorded] = list(service.events.get(later.id))
+    assert isinstance(recorded, DuplicateRegistration.RegistrationDuplicated)
+    assert recorded.decision.reason == f"重复报名：抖音账号已被其他选手使用，对应选手 {matches}"
+    with running_views(service, settings) as (views, runner):
+        runner.wait(head(service), timeout=30)
+        repeats = views.audit.entries(AuditFilter(event_types=("RegistrationDuplicated",)))
+
+    assert [(e.aggregate_type, e.reason) for e in repeats] == [
+        (
+            "DuplicateRegistration",
+            f"重复报名：身份证号已报名，对应选手 {matches}；身份证号 {mask_id_number(id_number(1))}",
+        ),
+        (
+            "DuplicateRegistration",
+            f"重复报名：抖音账号已被其他选手使用，对应选手 {matches}；抖音账号 streamer1",
+        ),
+    ]

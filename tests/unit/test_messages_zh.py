@@ -9,6 +9,8 @@ import application.errors
 import application.recommendation_form
 import domain.errors
 from api import messages_zh
+from api.exports import AUDIT_HEADER, audit_rows
+from projections.audit import AUDITED_SUBJECTS, AuditEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +64,35 @@ def test_every_fact_on_the_audit_trail_has_one_chinese_name_for_pages_and_export
     from projections.audit import AUDITED
 
     assert [kind for kind in AUDITED if kind not in messages_zh.EVENTS] == []
+
+
+def test_every_subject_the_audit_trail_records_has_one_chinese_title() -> None:
+    assert {"Campaign", "Contestant", "CityTeam", "DuplicateRegistration", "User", "PersonalDataLog"} <= set(
+        AUDITED_SUBJECTS
+    )
+    assert sorted(kind for kind in AUDITED_SUBJECTS if not messages_zh.SUBJECTS.get(kind)) == []
+    assert messages_zh.catalogue()["subjects"] == messages_zh.SUBJECTS  # the pages read the same words
+    page = (ROOT / "api/pages/static/js/audit.js").read_text(encoding="utf-8")
+    assert 'label("subjects"' in page
+    assert not re.search(r"\bCampaign:\s*\"", page)  # no list of its own beside the catalogue
+
+    column = AUDIT_HEADER.index("对象类型")
+    for kind in AUDITED_SUBJECTS:
+        entry = AuditEntry(
+            notification_id=1,
+            at="2021-06-20T07:00:00.000000+00:00",
+            event_type="Verified",
+            aggregate_type=kind,
+            aggregate_id="a",
+            version=1,
+            campaign_id="c",
+            city=None,
+            actor_user="admin",
+            actor_role="admin",
+            actor_city=None,
+            reason=None,
+            evidence=None,
+            rule_version=1,
+        )
+        [row] = audit_rows([entry], names={}, campaign_name="赛事", named=True)
+        assert row[column] == messages_zh.SUBJECTS[kind]

@@ -42,6 +42,24 @@ def test_an_id_number_stored_as_a_spreadsheet_number_is_reported_not_guessed() -
     assert "format the column as text" in form.rows[0].problems["id_number"]
 
 
+def test_a_cell_holding_a_formula_and_no_value_is_reported_where_it_is() -> None:
+    named = person_row(5)
+    named[2] = '=HYPERLINK("http://example.invalid","学员5")'  # openpyxl saves no computed value
+    accounted = person_row(6)
+    accounted[5] = '=CONCAT("抖音: ","trainee_6")'
+    form = read_form(as_xlsx(form_cells([named, accounted, person_row(7)])), "f.xlsx")
+    five, six, seven = form.rows
+    assert (five.line, five.name, five.problems) == (
+        5,
+        "",
+        {"name": "the cell in row 5, column 3 holds a formula and no value; type the value itself"},
+    )
+    assert six.problems == {
+        "account": "the cell in row 6, column 6 holds a formula and no value; type the value itself"
+    }
+    assert seven.problems == {}
+
+
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [

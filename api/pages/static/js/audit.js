@@ -14,7 +14,6 @@
   const STATE_FIELDS = [["name", "姓名"], ["city", "市州"], ["group", "组别"], ["channel", "渠道"], ["status", "状态"],
     ["platform", "平台"], ["account", "账号"], ["id_number", "身份证号"], ["mobile", "手机"], ["training_account", "培训账号"],
     ["results", "成绩"], ["team_role", "代表队角色"], ["award", "奖项"], ["version", "版本"]];
-  const SUBJECTS = { Campaign: "赛事", CityTeam: "代表队", User: "用户", DuplicateRegistration: "重复报名" };
   const KINDS = { group: "groups", channel: "channels", status: "statuses", platform: "platforms", team_role: "team_roles" };
 
   function show(value, key) {
@@ -95,7 +94,7 @@
   }
   function subjectCell(e) {
     const person = e.aggregate_type === "Contestant" ? e.aggregate_id : e.subject_id;  // a read: whose data
-    if (!person) return SUBJECTS[e.aggregate_type] || e.aggregate_type;
+    if (!person) return label("subjects", e.aggregate_type);
     return el("a", { href: `?contestant=${person}`, onclick: (ev) => { ev.preventDefault(); document.getElementById("h-id").value = person; loadHistory(person); window.scrollTo(0, 0); } },
       e.fields ? `历史（${e.fields.map((f) => catalogue.fields[f] || f).join("、")}）` : "历史");
   }

@@ -50,8 +50,9 @@
         el("span", { class: "ph-name" }, label("phases", code)),
         el("span", { class: "ph-dates" }, w.opens ? `${time(w.opens)} 至 ${until(w.closes)}` : "未公布"),
         el("span", { class: `state ${w.status}` }, label("phase_statuses", w.status))));
-      if (w.opens) boundaries.push({ at: new Date(w.opens), text: `${label("phases", code)}开始` });
-      if (w.closes) boundaries.push({ at: new Date(w.closes), text: `${label("phases", code)}结束` });
+      /* each instant shown as the timeline beside it shows it: an end at midnight is that day's 24:00 */
+      if (w.opens) boundaries.push({ at: new Date(w.opens), text: `${label("phases", code)}开始`, shown: time(w.opens) });
+      if (w.closes) boundaries.push({ at: new Date(w.closes), text: `${label("phases", code)}结束`, shown: until(w.closes) });
     }
     boundaries.sort((a, b) => a.at - b.at);
     tick();
@@ -66,7 +67,7 @@
     const d = Math.floor(s / 86400); s %= 86400;
     const h = Math.floor(s / 3600); s %= 3600;
     const m = Math.floor(s / 60); s %= 60;
-    box.textContent = `距${next.text}还有 ${d}天${h}小时${m}分${s}秒（${time(next.at.toISOString())}）`;
+    box.textContent = `距${next.text}还有 ${d}天${h}小时${m}分${s}秒（${next.shown}）`;
   }
   setInterval(tick, 1000);
 
