@@ -254,6 +254,8 @@ class ProjectionRunner:
                 self._stall(projection, stalled)
                 return False
             progress = replace(progress, position=projection.position(self.app.name))
+        if not projection.indexed and (progress.caught_up or progress.position >= self._head):
+            projection.create_indexes()
         if name in self._stalled:
             log.info("view %s resumed at notification %d", name, progress.position)
         with self._changed:
