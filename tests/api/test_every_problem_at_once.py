@@ -177,3 +177,13 @@ def test_an_optional_text_too_long_is_counted_in_characters(api: Api) -> None:
     assert answer.status_code == 422, answer.text
     too_long = "String should have at most 2000 characters"
     assert answer.json()["errors"] == [{"field": "notes", "detail": too_long}]
+
+
+def test_a_text_too_long_beside_a_domain_refusal_is_still_counted_in_characters(api: Api) -> None:
+    api.clock.now = RECOMMENDING
+    body = form(8, notes="备" * 2001, mobile="1234")
+    answer = api.client.post(nominations(api), json=body, headers=ADMIN_HEADERS)
+    assert answer.status_code == 422, answer.text
+    said = {e["field"]: e["detail"] for e in answer.json()["errors"]}
+    assert said["notes"] == "String should have at most 2000 characters"
+    assert "mobile" in said
