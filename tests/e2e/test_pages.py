@@ -95,29 +95,28 @@ def test_the_public_registers_is_told_what_is_wrong_then_gets_a_receipt_and_its_
 
 def test_the_public_form_is_sent_again_under_its_key_unless_it_was_refused(site: Site, context: Any) -> None:
     keys: list[str] = []
-    answers = iter(
-        [
-            lambda route: route.abort("failed"),  # the connection is lost: fetch throws
-            lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>"),
-            lambda route: route.fulfill(status=504, content_type="text/html", body="<h1>Gateway Timeout</h1>"),
-            lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error"),
-            lambda route: route.fulfill(
-                status=503,
-                content_type="application/problem+json",
-                body='{"rule": "store_unavailable", "outcome": "not_recorded"}',
-            ),
-            lambda route: route.fulfill(
-                status=429, content_type="application/problem+json", body='{"rule": "rate_limited"}'
-            ),
-        ]
-    )
+    problem = "application/problem+json"
+    not_recorded = '{"rule": "store_unavailable", "outcome": "not_recorded"}'
+    answers: list[dict[str, Any] | None] = [
+        None,  # the connection is lost: fetch throws
+        {"status": 502, "content_type": "text/html", "body": "<h1>Bad Gateway</h1>"},
+        {"status": 504, "content_type": "text/html", "body": "<h1>Gateway Timeout</h1>"},
+        {"status": 500, "content_type": "text/plain", "body": "Internal Server Error"},
+        {"status": 503, "content_type": problem, "body": not_recorded},
+        {"status": 429, "content_type": problem, "body": '{"rule": "rate_limited"}'},
+    ]
 
     def answer(route: Any) -> None:
         if route.request.method != "POST":
             route.continue_()
             return
         keys.append(route.request.headers["idempotency-key"])
-        next(answers, lambda route: route.continue_())(route)
+        if len(keys) > len(answers):
+            route.continue_()
+        elif (given := answers[len(keys) - 1]) is None:
+            route.abort("failed")
+        else:
+            route.fulfill(**given)
 
     page = context.new_page()
     page.route(re.compile(r".*/registrations$"), answer)
