@@ -53,26 +53,37 @@ ApiSettingsDep = Annotated[ApiSettings, Depends(_api_settings)]
 Now = Annotated[datetime, Depends(_now)]
 
 
-async def _actor(
-    request: Request,
-    service: ServiceDep,
-    settings: ApiSettingsDep,
-    now: Now,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    challenge = {"WWW-Authenticate": "Bearer"}
-    # the pages' signed session cookie stands in for the header (CSRF-checked on writes)
-    token = credentials.credentials if credentials is not None else session_token(request)
-    if token is None:
-        raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
+def _token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The request's token: the bearer header's, else the pages' signed session cookie's
+    (CSRF-checked on writes)."""
+    return credentials.credentials if credentials is not None else session_token(request)
+
+
+async def _holder(request: Request, token: str, now: datetime) -> Actor | None:
+    """Who holds ``token``; None when it is unknown, replaced or expired, or its user disabled.
+    A token seen a moment ago is answered here; only a store read goes to a worker thread."""
+    settings: ApiSettings = request.app.state.api_settings
+    service: CampaignService = request.app.state.service
     bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     recent: RecentTokens = request.app.state.recent_tokens
-    # a token seen a moment ago is answered here; only a store read goes to a worker thread
     actor = recent.known(token, now)
     if actor is None:
         actor = await anyio.to_thread.run_sync(
             recent.actor, token, lambda given: authenticate(service, given, bootstrap, now), now
         )
+    return actor
+
+
+async def _actor(
+    request: Request,
+    now: Now,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    token = _token(request, credentials)
+    if token is None:
+        raise ApiProblem(401, "unauthenticated", "a bearer token is required", challenge)
+    actor = await _holder(request, token, now)
     if actor is None:
         detail = "the bearer token is unknown, replaced or expired, or its user is disabled"
         raise ApiProblem(401, "unauthenticated", detail, challenge)
@@ -88,22 +99,11 @@ CurrentActor = Annotated[Actor, Depends(_actor)]
 async def optional_actor(request: Request) -> Actor | None:
     """The actor of the request's token (the bearer header or the pages' session), or None: no
     token, an unknown one, or a store that cannot say. For answers that say more to some."""
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    token = given.strip() if scheme.lower() == "bearer" and given.strip() else session_token(request)
+    token = _token(request, await _bearer(request))
     if token is None:
         return None
-    settings: ApiSettings = request.app.state.api_settings
-    service: CampaignService = request.app.state.service
-    now: datetime = request.app.state.clock()
-    bootstrap = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    recent: RecentTokens = request.app.state.recent_tokens
-    actor = recent.known(token, now)
-    if actor is not None:
-        return actor
     try:
-        return await anyio.to_thread.run_sync(
-            recent.actor, token, lambda given: authenticate(service, given, bootstrap, now), now
-        )
+        return await _holder(request, token, request.app.state.clock())
     except ApplicationError:  # the store is down: the caller is told what anyone is told
         return None
 

@@ -25,6 +25,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, field_problems, problem
 from application.answers import AnswerKept, PendingAnswer, StoredAnswer, answering
 from application.errors import ApplicationError, Contended, StoreUnavailable
 from application.service import CampaignService
+from application.store_policy import on_record
 from domain.errors import DomainError
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -119,6 +120,7 @@ class Idempotency:
         except (StoreUnavailable, Contended):
             raise
         except AnswerKept:
+            on_record()  # another answer to this key was kept meanwhile
             return None
         except (DomainError, ApplicationError) as error:
             status = status_of(error)
@@ -132,6 +134,7 @@ class Idempotency:
             return self._keep(StoredAnswer(pending.user, pending.key, pending.fingerprint, status, refusal))
         if pending.kept is None:
             # Nothing was saved with it: the command found its own earlier write, or saved nothing.
+            on_record()  # done: a failure to keep its answer cannot say it was not recorded
             return self._keep(
                 StoredAnswer(pending.user, pending.key, pending.fingerprint, pending.status, body)
             )

@@ -6,6 +6,7 @@ code of the refusing rule (``quota_full``, ``phase_closed``, ``not_permitted``..
 
 from __future__ import annotations
 
+import codecs
 import email.message
 import logging
 import sqlite3
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.errors import (
     ApplicationError,
@@ -229,39 +230,85 @@ def _body_not_json(request: Request, error: RequestValidationError) -> JSONRespo
     return _unsupported(detail, "content-type", request.url.path)
 
 
-def _body_not_utf8(request: Request, error: StarletteHTTPException) -> JSONResponse | None:
-    """A JSON body whose bytes are not UTF-8 (GBK, say): 415 if its Content-Type declares
-    another charset, 422 naming ``body`` if not."""
-    cause = error.__cause__
-    if error.status_code != 400 or not isinstance(cause, UnicodeDecodeError):
-        return None
-    charset = _charset_refused(request.headers.get("content-type", ""))
-    if charset is not None:
-        detail = f"charset {charset[:40]!r} is not taken: {JSON_BODY}"
-        return _unsupported(detail, "content-type", request.url.path)
-    byte = cause.object[cause.start]
-    detail = f"not UTF-8 JSON: the byte {byte:#04x} at offset {cause.start} is not UTF-8; {JSON_BODY}"
-    problems = [FieldProblem(field="body", detail=detail)]
-    return problem_response(
-        422, "invalid_value", f"invalid_value: body: {detail}", instance=request.url.path, errors=problems
+class BodyNotUtf8(StarletteHTTPException):
+    """Raised while a JSON body is read, at its first byte that is no part of UTF-8 JSON: FastAPI
+    passes HTTP exceptions on as they are, and ``http_problem`` answers 422 naming ``body``."""
+
+    def __init__(self, byte: int, offset: int, why: str) -> None:
+        super().__init__(422, f"not UTF-8 JSON: the byte {byte:#04x} at offset {offset} {why}; {JSON_BODY}")
+
+
+def _json_media(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of this Content-Type as JSON (application/json, application/*+json)."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
     )
 
 
+def _utf8_only(receive: Receive) -> Receive:
+    """``receive``, checking each chunk of a JSON body as it arrives (none is held, none read twice):
+    ``BodyNotUtf8`` at the first byte that is not UTF-8, or at a NUL byte, which UTF-8 JSON never
+    holds (json.loads would read such bytes as UTF-16 or UTF-32)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen = 0
+
+    async def checked() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunk: bytes = message.get("body", b"")
+        nul = chunk.find(b"\x00")
+        try:
+            decoder.decode(chunk, final=not message.get("more_body", False))
+        except UnicodeDecodeError as error:
+            held = len(error.object) - len(chunk)  # bytes of a character begun in the chunk before
+            offset = seen - held + error.start
+            if nul < 0 or seen + nul > offset:
+                raise BodyNotUtf8(error.object[error.start], offset, "is not UTF-8") from None
+        if nul >= 0:
+            raise BodyNotUtf8(0, seen + nul, "is a NUL, never in UTF-8 JSON (UTF-16 or UTF-32?)")
+        seen += len(chunk)
+        return message
+
+    return checked
+
+
 class RefuseEncodedBodies:
-    """ASGI middleware: a request body sent with a ``Content-Encoding`` (gzip, ...) is refused
-    with 415 naming it; the service reads bodies as sent, never decompressing them."""
+    """ASGI middleware for a request body: sent with a ``Content-Encoding`` (gzip, ...) it is
+    refused with 415 naming it (bodies are read as sent, never decompressed); sent as JSON with
+    a charset other than UTF-8 it is refused with 415 naming the charset, before it is read;
+    a JSON body's bytes are checked to be UTF-8 as they are read (``_utf8_only``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bodied = scope["type"] == "http" and scope.get("method") not in SAFE_METHODS
-        encoding = Headers(scope=scope).get("content-encoding") if bodied else None
-        if encoding is None or encoding.strip().lower() in ("", "identity"):
+        if scope["type"] != "http" or scope.get("method") in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        detail = f"Content-Encoding {encoding[:40]!r} is not taken: {JSON_BODY}, uncompressed"
-        answer = _unsupported(detail, "content-encoding", scope.get("path"))
+        headers = Headers(scope=scope)
+        encoding = headers.get("content-encoding")
+        content_type = headers.get("content-type")
+        answer = None
+        if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+            detail = f"Content-Encoding {encoding[:40]!r} is not taken: {JSON_BODY}, uncompressed"
+            answer = _unsupported(detail, "content-encoding", scope.get("path"))
+        elif _json_media(content_type):
+            charset = _charset_refused(content_type or "")
+            if charset is None:
+                await self.app(scope, _utf8_only(receive), send)
+                return
+            detail = f"charset {charset[:40]!r} is not taken: {JSON_BODY}"
+            answer = _unsupported(detail, "content-type", scope.get("path"))
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
         metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
         if metrics is not None:
             metrics.refused("unsupported_media_type", 415)
@@ -326,10 +373,13 @@ def store_unavailable_response(
 async def http_problem(request: Request, error: Exception) -> JSONResponse:
     """An HTTP error of the framework (404, 405, a body it could not read) as problem+json."""
     assert isinstance(error, StarletteHTTPException)  # noqa: S101
-    unread = _body_not_utf8(request, error)
-    if unread is not None:
-        rule = "unsupported_media_type" if unread.status_code == 415 else "invalid_value"
-        return _counted(request, unread, rule)
+    if isinstance(error, BodyNotUtf8):
+        detail = str(error.detail)
+        problems = [FieldProblem(field="body", detail=detail)]
+        unread = problem_response(
+            422, "invalid_value", f"invalid_value: body: {detail}", instance=request.url.path, errors=problems
+        )
+        return _counted(request, unread, "invalid_value")
     rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
         error.status_code, f"http_{error.status_code}"
     )

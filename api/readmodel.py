@@ -91,7 +91,7 @@ def replayed(
     """The campaign and its roster and quotas at ``as_of``; the answer says how far the log was read."""
     service: CampaignService = request.app.state.service
     campaign = service.campaign_as_of(campaign_id, as_of, now=now, field=field)
-    found = _as_of(request).at(campaign_id, as_of)
+    found = _as_of(request).at(campaign_id, as_of, now=now)
     response.headers["X-As-Of-Position"] = str(found.head)
     return campaign, found
 

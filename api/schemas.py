@@ -210,7 +210,10 @@ class _CheckedWhole(_Request):
             order = {name: place for place, name in enumerate(cls.model_fields)}
             items: list[InitErrorDetails] = [
                 {
-                    "type": PydanticCustomError(item["type"], "{message}", {"message": item["msg"]}),
+                    # the context kept (a length limit, say), so that the answer can reword it
+                    "type": PydanticCustomError(
+                        item["type"], "{message}", {**(item.get("ctx") or {}), "message": item["msg"]}
+                    ),
                     "loc": item["loc"],
                     "input": item["input"],
                 }

@@ -168,11 +168,15 @@ def _meta(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
 
 
 def _is_person(raw: Sequence[Any], columns: dict[str, int]) -> bool:
-    def cell(key: str) -> str:
+    def value(key: str) -> Any:
         index = columns.get(key)
-        return cell_text(raw[index]) if index is not None and index < len(raw) else ""
+        return raw[index] if index is not None and index < len(raw) else None
 
-    if not any(cell(key) for key in _REQUIRED):
+    def cell(key: str) -> str:
+        return cell_text(value(key))
+
+    # a formula with no computed value is there, though read as empty: its row is refused naming it
+    if not any(cell(key) or isinstance(value(key), Formula) for key in _REQUIRED):
         return False
     return not (cell("serial").startswith("*") or "示例" in cell("serial"))  # the form's example
 

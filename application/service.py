@@ -63,7 +63,7 @@ from application.recorders import (
     StateMoved,
 )
 from application.repository import SelectiveRepository
-from application.store_policy import writing
+from application.store_policy import on_record, writing
 from application.transcodings import ActorAsDict, DecisionAsDict
 from domain.access import PersonalDataLog, personal_data_log_id
 from domain.ages import AgeRule
@@ -638,6 +638,7 @@ class CampaignService(Application[UUID]):
         try:
             version = self.decide(contestant_id, decisions.ERASE, context)
         except AlreadyErased:
+            on_record()  # the erasure is on record: completing it cannot make it unrecorded
             self._destroy_personal_data([Erasure(contestant_id, context.at, context.actor)])
             raise
         self._destroy_personal_data([Erasure(contestant_id, context.at, context.actor)])
@@ -1063,6 +1064,7 @@ class CampaignService(Application[UUID]):
         ]
         if not mine:
             return None
+        on_record()  # found: a later failure of the request cannot say it was not recorded
         return self._get(kind, aggregate_id, NothingStored, version=mine[-1])
 
     def _save_translating(
@@ -1250,9 +1252,10 @@ class CampaignService(Application[UUID]):
     def remember_answer(self, answer: StoredAnswer) -> StoredAnswer:
         """Keep an answer on its own; when another was kept meanwhile, that one is returned."""
         try:
-            with _store_errors():
+            with _store_errors(), writing(refusals=(AnswerKept,)):
                 self._answers().keep_answer(answer)
         except AnswerKept:
+            on_record()  # an answer to this key is on record: reading it back may fail
             kept = self.recall_answer(answer.user, answer.key)
             if kept is None:  # pragma: no cover - the conflicting answer is stored
                 raise

@@ -21,7 +21,8 @@ error goes to the caller as is.
 
 What a request's writes may have done is kept for its answer (``RequestWrites``): a
 request that fails before any write could commit was not recorded and may simply be sent
-again; one that fails at or after a write may have been recorded.
+again; one that fails at or after a write may have been recorded, and so may one that fails
+after finding the command already on record (``on_record``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ def writing(refusals: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
         if not isinstance(error, refusals) and not never_committed(error):
             _may_have_committed()
         raise
+    _may_have_committed()
+
+
+def on_record() -> None:
+    """The command is known to be on record (its decision returned, or it found its own earlier
+    write): no later failure of the request may say it was not recorded."""
     _may_have_committed()
 
 

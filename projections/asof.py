@@ -244,11 +244,23 @@ class AsOfViews:
         self._closed = threading.Event()
         self._warming: threading.Thread | None = None
 
-    def at(self, campaign_id: UUID, as_of: datetime) -> Replayed:
-        return self.at_each(campaign_id, [as_of])[0]
+    def at(self, campaign_id: UUID, as_of: datetime, *, now: datetime | None = None) -> Replayed:
+        return self.at_each(campaign_id, [as_of], now=now)[0]
 
-    def at_each(self, campaign_id: UUID, instants: Sequence[datetime]) -> list[Replayed]:
-        """The views at each instant, from one read of the log for those not kept."""
+    def at_each(
+        self, campaign_id: UUID, instants: Sequence[datetime], *, now: datetime | None = None
+    ) -> list[Replayed]:
+        """The views at each instant, from one read of the log for those not kept.
+
+        An instant at ``now`` (today read up to now) is answered but never kept under its own
+        instant: every reading has a now of its own, and keeping each would push out the views
+        other readings come back for. Its replay past the latest event is kept at that event.
+        """
+        fleeting = None if now is None else to_utc(now)
+
+        def lasting(at: datetime) -> bool:
+            return fleeting is None or at < fleeting
+
         head = int(self.app.recorder.max_notification_id() or 0)
         keys = [(campaign_id, to_utc(at), head) for at in instants]
         found = self._recall(keys)
@@ -268,12 +280,14 @@ class AsOfViews:
                     ]
                     for replayed in self._replay(log, to_replay, head) if to_replay else []:
                         known[(campaign_id, replayed.as_of, head)] = replayed
-                        self._keep((campaign_id, replayed.as_of, head), replayed)
+                        if lasting(replayed.as_of):
+                            self._keep((campaign_id, replayed.as_of, head), replayed)
                     for key, at in replay_at.items():
                         found[key] = known[(campaign_id, at, head)]
                         if at != key[1]:
                             found[key] = replace(found[key], as_of=key[1])
-                            self._keep(key, found[key])  # the next page at this instant finds it at once
+                            if lasting(key[1]):  # the next page at this instant finds it at once
+                                self._keep(key, found[key])
         return [found[key] for key in keys]
 
     def warm(self, campaign_id: UUID) -> bool:

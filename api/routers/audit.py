@@ -75,6 +75,11 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _masked(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint as shown to a role other than organiser: its signer without host and pid."""
+    return {**checkpoint, "signer": shown_signer(checkpoint["signer"]), "signer_masked": True}
+
+
 @router.get("/checkpoints", response_model=CheckpointsOut, responses=responses(401, 403, 503))
 def checkpoints(request: Request, actor: CurrentActor) -> CheckpointsOut:
     """The store's public key and every signed checkpoint, oldest first (auditors and organisers).
@@ -89,19 +94,10 @@ def checkpoints(request: Request, actor: CurrentActor) -> CheckpointsOut:
     except (sqlite3.Error, psycopg.Error) as error:
         raise StoreUnavailable("the event store is unreachable", str(error)) from None
     if actor.role is not Role.ADMIN:
-        found = [
-            {**c, "signer": shown_signer(c["signer"]), "signer_masked": True}
-            if names_a_host(c["signer"])
-            else c
-            for c in found
-        ]
+        found = [_masked(c) if names_a_host(c["signer"]) else c for c in found]
     return CheckpointsOut(
         public_key=public_key(settings), checkpoints=[CheckpointOut.model_validate(c) for c in found]
     )
-
-
-def _masked(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    return {**checkpoint, "signer": shown_signer(checkpoint["signer"]), "signer_masked": True}
 
 
 @router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 422))

@@ -172,7 +172,7 @@ def roster_changes(
         raise InvalidValue("to", "the range ends before it starts")
     service.campaign_as_of(cid, from_, now=now, field="from")
     service.campaign_as_of(cid, until, now=now, field="to")
-    before, after = as_of_views.at_each(cid, [from_, until])
+    before, after = as_of_views.at_each(cid, [from_, until], now=now)
     response.headers["X-As-Of-Position"] = str(after.head)
     wanted = {"city": limited_to, "group": Group.parse(group).value if group else None}
     found = roster_diff(before.roster.every(cid, **wanted), after.roster.every(cid, **wanted))

@@ -177,3 +177,59 @@ def test_an_optional_text_too_long_is_counted_in_characters(api: Api) -> None:
     assert answer.status_code == 422, answer.text
     too_long = "String should have at most 2000 characters"
     assert answer.json()["errors"] == [{"field": "notes", "detail": too_long}]
+
+
+def test_a_text_too_long_beside_a_domain_refusal_is_still_counted_in_characters(api: Api) -> None:
+    api.clock.now = RECOMMENDING
+    body = form(8, notes="备" * 2001, mobile="1234")
+    answer = api.client.post(nominations(api), json=body, headers=ADMIN_HEADERS)
+    assert answer.status_code == 422, answer.text
+    said = {e["field"]: e["detail"] for e in answer.json()["errors"]}
+    assert said["notes"] == "String should have at most 2000 characters"
+    assert "mobile" in said
+
+
+@pytest.mark.parametrize("charset", ["GBK", "utf-16", "latin-1"])
+def test_a_declared_charset_other_than_utf8_is_refused_whatever_the_bytes(api: Api, charset: str) -> None:
+    url = open_self_registration(api)
+    body = json.dumps(form(9, group="veteran")).encode("ascii")  # the same bytes in every one of them
+    answer = api.client.post(
+        url, content=body, headers={"Content-Type": f"application/json; charset={charset}"}
+    )
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["errors"] == [
+        {
+            "field": "content-type",
+            "detail": f"charset {charset!r} is not taken: "
+            "send the body as UTF-8 JSON (Content-Type: application/json)",
+        }
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-32-be"])
+def test_a_utf16_or_utf32_body_is_named_not_utf8_json(api: Api, encoding: str) -> None:
+    url = open_self_registration(api)
+    body = json.dumps(form(10, group="veteran"), ensure_ascii=False).encode(encoding)
+    answer = api.client.post(url, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert fields_of(answer) == ["body"]
+    assert answer.json()["errors"][0]["detail"].startswith("not UTF-8 JSON: the byte 0x")
+
+
+def test_a_streamed_body_is_checked_as_it_arrives(api: Api) -> None:
+    url = open_self_registration(api)
+    good = json.dumps(form(11, group="veteran", notes="备注"), ensure_ascii=False).encode()
+    split = good.index("备".encode()) + 1  # a character's bytes in two chunks
+    chunks = [good[:split], good[split:]]
+    answer = api.client.post(url, content=iter(chunks), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 202, answer.text
+
+    bad = good[:split] + b"\xff" + good[split + 2 :]
+    answer = api.client.post(
+        url, content=iter([bad[:split], bad[split:]]), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["errors"][0]["detail"]
+    assert detail.startswith(
+        f"not UTF-8 JSON: the byte 0x{good[split - 1]:02x} at offset {split - 1} is not UTF-8"
+    )

@@ -187,3 +187,98 @@ def test_a_read_answered_503_names_no_outcome_and_no_driver_words(
     assert answer.status_code == 503, answer.text
     assert "outcome" not in answer.json()
     _no_internals(answer.text, settings)
+
+
+def _never_sent() -> OperationalError:
+    """A write whose connection failed before its COMMIT was sent: nothing of it was stored."""
+    cause = CommitNeverSent(DRIVER_WORDS)
+    error = OperationalError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def _disable(api: Api, username: str, key: str) -> Any:
+    return api.client.post(
+        f"/api/users/{username}/disable",
+        json={"reason": "离岗"},
+        headers={**ADMIN_HEADERS, "Idempotency-Key": key},
+    )
+
+
+def test_a_refusal_lost_while_it_was_kept_says_it_may_have_been_recorded(
+    api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
+    keep = recorder.keep_answer
+
+    def kept_then_lost(answer: Any) -> None:
+        keep(answer)  # the refusal is kept; the answer to its COMMIT never came back
+        raise _driver_error(settings)
+
+    monkeypatch.setattr(recorder, "keep_answer", kept_then_lost)
+    answer = _disable(api, "nobody-9", "disable-nobody")
+    monkeypatch.undo()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["outcome"] == "may_be_recorded"
+    _no_internals(answer.text, settings)
+
+    again = _disable(api, "nobody-9", "disable-nobody")
+    assert again.status_code == 404, again.text  # the kept refusal: it had been recorded
+    assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_refusal_whose_keeping_was_never_sent_says_it_was_not_recorded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
+
+    def never_sent(answer: Any) -> None:
+        raise _never_sent()
+
+    monkeypatch.setattr(recorder, "keep_answer", never_sent)
+    answer = _disable(api, "nobody-9", "disable-nobody")
+    monkeypatch.undo()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["outcome"] == "not_recorded"
+    again = _disable(api, "nobody-9", "disable-nobody")
+    assert again.status_code == 404, again.text
+    assert again.headers.get("Idempotent-Replayed") is None  # decided now: nothing had been kept
+
+
+def test_a_resend_that_finds_its_command_done_never_says_it_was_not_recorded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
+
+    def never_sent(answer: Any) -> None:
+        raise _never_sent()
+
+    monkeypatch.setattr(recorder, "keep_answer", never_sent)
+    first = _disable(api, "judge-1", "disable-judge")  # disabled, its answer not kept
+    resent = _disable(api, "judge-1", "disable-judge")  # finds the user disabled: records nothing
+    monkeypatch.undo()
+    assert first.status_code == 503, first.text
+    assert first.json()["outcome"] == "may_be_recorded"
+    assert resent.status_code == 503, resent.text
+    assert resent.json()["outcome"] == "may_be_recorded"  # the command is on record
+    users = api.client.get("/api/users", headers=ADMIN_HEADERS).json()
+    assert [u["disabled"] for u in users if u["username"] == "judge-1"] == [True]
+
+
+def test_completing_an_erasure_already_on_record_never_says_it_was_not_recorded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contestant_id = api.recommend(1)
+    path = f"/api/contestants/{contestant_id}/erase"
+    erased = api.client.post(path, json={"reason": "本人申请删除"}, headers=ADMIN_HEADERS)
+    assert erased.status_code == 200, erased.text
+    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
+
+    def never_sent(subjects: Any) -> int:
+        raise _never_sent()
+
+    monkeypatch.setattr(recorder, "destroy_person_keys", never_sent)
+    again = api.client.post(path, json={"reason": "本人申请删除"}, headers=ADMIN_HEADERS)
+    monkeypatch.undo()
+    assert again.status_code == 503, again.text
+    assert again.json()["outcome"] == "may_be_recorded"  # the erasure is on record

@@ -93,6 +93,55 @@ def test_the_public_registers_is_told_what_is_wrong_then_gets_a_receipt_and_its_
     shoot(page, "register-receipt")
 
 
+def test_the_public_form_is_sent_again_under_its_key_unless_it_was_refused(site: Site, context: Any) -> None:
+    keys: list[str] = []
+    problem = "application/problem+json"
+    not_recorded = '{"rule": "store_unavailable", "outcome": "not_recorded"}'
+    answers: list[dict[str, Any] | None] = [
+        None,  # the connection is lost: fetch throws
+        {"status": 502, "content_type": "text/html", "body": "<h1>Bad Gateway</h1>"},
+        {"status": 504, "content_type": "text/html", "body": "<h1>Gateway Timeout</h1>"},
+        {"status": 500, "content_type": "text/plain", "body": "Internal Server Error"},
+        {"status": 503, "content_type": problem, "body": not_recorded},
+        {"status": 429, "content_type": problem, "body": '{"rule": "rate_limited"}'},
+    ]
+
+    def answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) > len(answers):
+            route.continue_()
+        elif (given := answers[len(keys) - 1]) is None:
+            route.abort("failed")
+        else:
+            route.fulfill(**given)
+
+    page = context.new_page()
+    page.route(re.compile(r".*/registrations$"), answer)
+    page.goto(site.page("register"))
+    page.locator("#f-name").fill("王五")
+    page.locator("#f-id_number").fill(id_number(221))
+    page.locator("#f-mobile").fill(mobile(221))
+    page.locator("#f-city").select_option("黄冈市")
+    page.get_by_label("退役军人组").check()
+    page.get_by_label("抖音").check()
+    page.locator("#f-account").fill("wangwu_live")
+    page.locator("#f-followers").fill("800")
+    button = page.get_by_role("button", name="提交报名")
+    for sent in range(1, 7):
+        button.click()
+        expect(page.locator("#form-error")).not_to_be_empty()
+        expect(button).to_be_enabled()
+        assert len(keys) == sent
+    button.click()
+    expect(page.locator("#receipt-code")).to_be_visible()
+    # unknown outcomes (no answer, 502, 504, 500) keep the key; "not recorded" and a 4xx let it go
+    assert keys[1:5] == [keys[0]] * 4, keys
+    assert len({keys[0], keys[5], keys[6]}) == 3, keys
+
+
 def test_the_public_form_shows_every_bad_field_at_once(site: Site, context: Any) -> None:
     """A field the schema refuses (no follower count) and fields the rules refuse, in one answer."""
     page = context.new_page()

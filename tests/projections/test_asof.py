@@ -82,6 +82,19 @@ def test_a_log_read_a_few_events_a_page_replays_as_when_read_at_once(service: Ca
         assert (pages.roster.dump(), pages.quotas.dump()) == (whole.roster.dump(), whole.quotas.dump())
 
 
+def test_today_read_up_to_now_is_answered_but_pushes_out_no_kept_instant(service: CampaignService) -> None:
+    campaign = launch(service)
+    recommend(service, campaign, 1)
+    views = AsOfViews(service, kept=3)
+    kept = views.at(campaign, REVIEWING)  # an instant asked for: the next page finds it kept
+    for minutes in range(1, 6):  # a page polled today: each reading has its own now
+        now = REVIEWING + timedelta(days=1, minutes=minutes)
+        polled = views.at(campaign, now, now=now)
+        assert polled.as_of == now
+        assert [r.name for r in polled.roster.every(campaign)] == ["选手1"]
+    assert views.at(campaign, REVIEWING) is kept
+
+
 def test_each_instant_sees_the_decisions_dated_up_to_it(service: CampaignService) -> None:
     campaign = launch(service)
     first = recommend(service, campaign, 1)

@@ -60,6 +60,25 @@ def test_a_cell_holding_a_formula_and_no_value_is_reported_where_it_is() -> None
     assert seven.problems == {}
 
 
+def test_a_row_of_formulas_and_no_values_is_refused_naming_its_cells_not_skipped() -> None:
+    copied = ["=ROW()-4", "=B5", "=C4", "=D4", "=E4", "=F4", "=G4", "", ""]  # all computed by nobody
+    form = read_form(as_xlsx(form_cells([copied, person_row(8)])), "f.xlsx")
+    assert [row.line for row in form.rows] == [5, 6]
+    where = {key: problem.split(" holds")[0] for key, problem in form.rows[0].problems.items()}
+    assert {key: where[key] for key in ("name", "id_number", "mobile", "account")} == {
+        "name": "the cell in row 5, column 3",
+        "id_number": "the cell in row 5, column 4",
+        "mobile": "the cell in row 5, column 5",
+        "account": "the cell in row 5, column 6",
+    }
+    assert form.rows[1].problems == {}
+
+
+def test_a_formula_left_in_the_serial_column_alone_is_no_person() -> None:
+    form = read_form(as_xlsx(form_cells([person_row(9), ["=ROW()-4"]])), "f.xlsx")
+    assert [row.line for row in form.rows] == [5]
+
+
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [

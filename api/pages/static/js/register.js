@@ -6,7 +6,15 @@
   const receipt = document.getElementById("receipt");
   const cid = form.dataset.cid;
   const FIELD_OF_RULE = { duplicate_person: "id_number", duplicate_account: "account", group_not_allowed: "group" };
-  let unsure = null; // { sent, key }: a registration answered "may have been recorded"
+  let unsure = null; // { sent, key }: a registration whose outcome is not known to be a refusal
+
+  /* a definite refusal (a 4xx, or a 503 saying it was not recorded) may take a new key; a lost
+     connection, a 502/504 or a 500 may have recorded it: the same form is sent again under its key */
+  function refused(problem) {
+    if (!(problem instanceof Problem)) return false;
+    if (problem.status >= 400 && problem.status < 500) return true;
+    return problem.status === 503 && problem.body.outcome === "not_recorded";
+  }
 
   function value(name) {
     const field = form.elements[name];
@@ -53,7 +61,7 @@
       receipt.hidden = false;
       receipt.focus();
     } catch (problem) {
-      if (!(problem instanceof Problem && problem.body.outcome === "may_be_recorded")) unsure = null;
+      if (refused(problem)) unsure = null;
       showErrors(form, problem, document.getElementById("form-error"), FIELD_OF_RULE);
     } finally {
       button.disabled = form.dataset.open !== "yes";
