@@ -18,10 +18,12 @@ of the pipelined one.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Tracking
 
@@ -229,11 +231,13 @@ class _Batch:
         tx.execute("SAVEPOINT view_batch")
         try:
             progress = self._fast_else_event_by_event(tx)
-        except (PositionMoved, IntegrityError) as moved:
+        except (PositionMoved, IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as moved:
             tx.discard()
             tx.execute("ROLLBACK TO SAVEPOINT view_batch")
             tx.execute("RELEASE SAVEPOINT view_batch")
-            return moved
+            # Another writer was here. The drivers' refusal of a position tracked twice is turned
+            # into the library's ``IntegrityError`` by the library only when its transaction ends.
+            return moved if isinstance(moved, PositionMoved | IntegrityError) else IntegrityError(str(moved))
         tx.execute("RELEASE SAVEPOINT view_batch")
         return progress
 
