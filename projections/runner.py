@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,7 +33,16 @@ from eventsourcing.persistence import IntegrityError
 
 from application.store_policy import patient
 from projections.base import ViewProjection
-from projections.batches import PositionMoved, ProjectionStalled, Window, apply_window, describe, read_window
+from projections.batches import (
+    Outcome,
+    PositionMoved,
+    ProjectionStalled,
+    Window,
+    apply_together,
+    apply_window,
+    describe,
+    read_window,
+)
 from projections.generations import switch_in
 from projections.stalls import Stall, StallBoard
 
@@ -204,12 +213,15 @@ class ProjectionRunner:
                 together.setdefault(self._positions[projection.name], []).append(projection)
         busy = False
         for position, group in sorted(together.items()):
+            if self._stop.is_set():
+                return busy
             topics = tuple(sorted({topic for p in group for topic in p.topics}))
             window = read_window(self.app, topics, position, head, self.batch_size)
+            outcomes: dict[str, Outcome] = {}
+            for views in _by_database(p for p in group if not p.building).values():
+                outcomes |= apply_together(self.app, views, window)
             for projection in group:
-                if self._stop.is_set():
-                    return busy
-                busy |= self._step(projection, window)
+                busy |= self._step(projection, window, outcomes.get(projection.name))
         return busy
 
     def catch_up(self, timeout: float = 600.0) -> None:
@@ -230,19 +242,25 @@ class ProjectionRunner:
         # switch another worker made) once it has caught up.
         return self._positions[name] < head or projection.building
 
-    def _step(self, projection: ViewProjection, window: Window) -> bool:
+    def _step(self, projection: ViewProjection, window: Window, outcome: Outcome | None) -> bool:
+        """What ``projection``'s batch of ``window`` came to (``outcome``; applied here when
+        ``None``, as for a generation being built, which may be switched in after it)."""
         name = projection.name
-        if projection.building and projection.ready():  # switched in by another process
+        if outcome is None:
+            if projection.building and projection.ready():  # switched in by another process
+                self._set_position(name, projection.position(self.app.name))
+                return True
+            try:
+                outcome = apply_window(self.app, projection, window)
+            except (PositionMoved, IntegrityError) as moved:
+                outcome = moved
+        if isinstance(outcome, PositionMoved):
+            self._set_position(name, outcome.position)
+            return True
+        if isinstance(outcome, IntegrityError):
             self._set_position(name, projection.position(self.app.name))
             return True
-        try:
-            progress = apply_window(self.app, projection, window)
-        except PositionMoved as moved:
-            self._set_position(name, moved.position)
-            return True
-        except IntegrityError:
-            self._set_position(name, projection.position(self.app.name))
-            return True
+        progress = outcome
         if progress.stalled is not None:  # the events before it are in, the view waits there
             self._set_position(name, progress.position)
             self._stall(projection, progress.stalled)
@@ -291,6 +309,14 @@ class ProjectionRunner:
         with self._changed:
             self._positions[name] = position
             self._changed.notify_all()
+
+
+def _by_database(projections: Iterable[ViewProjection]) -> dict[int, list[ViewProjection]]:
+    """Views grouped by the database they live in: each group's batches share a transaction."""
+    grouped: dict[int, list[ViewProjection]] = {}
+    for projection in projections:
+        grouped.setdefault(id(projection.db), []).append(projection)
+    return grouped
 
 
 __all__ = ["ProjectionRunner", "ProjectionStalled", "ViewStatus"]

@@ -110,6 +110,14 @@ class Tx:
             finally:
                 self._pipeline = None
 
+    def discard(self) -> None:
+        """Forget what is buffered and unchecked: the caller rolls back to a savepoint before it."""
+        self._writes, self._checks = [], []
+        self._foldable.clear()
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors = []
+
     def shred(self) -> None:
         """What this transaction overwrites is zeroed in the file, and the write-ahead log emptied
         after the commit, so an erasure leaves no old copy behind (SQLite; PostgreSQL reclaims

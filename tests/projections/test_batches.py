@@ -15,6 +15,8 @@ from application.service import CampaignService
 from application.settings import Settings
 from domain.decision import DecisionContext
 from projections import open_views
+from projections.audit import AuditFilter
+from projections.roster import RosterView
 from projections.runner import ProjectionRunner, ProjectionStalled
 from projections.store import Tx, ViewStore
 from tests.builders import ADMIN
@@ -189,3 +191,52 @@ def test_a_batch_on_sqlite_leaves_its_connection_waiting_for_the_disk_again(sett
         assert after == durable
     finally:
         views.close()
+
+
+class _TwiceNominatedRoster(RosterView):
+    """The roster with a bug that writes one contestant's row twice: the database refuses it."""
+
+    name = "roster"
+    twice: str | None = None  # the contestant whose row is written twice
+
+    def _nominated(self, tx: Tx, e: Any) -> None:
+        super()._nominated(tx, e)
+        if self.text.id == self.twice:
+            super()._nominated(tx, e)
+
+
+def test_a_batch_the_database_refuses_stops_that_view_and_keeps_the_others_of_its_transaction(
+    service: CampaignService, settings: Settings
+) -> None:
+    """Views at one position write in one transaction, each in a savepoint: a database error in
+    one view's batch is redone event by event there, and the other views' batches stand."""
+    campaign = launch(service)
+    recommend(service, campaign, 1)
+    bad = recommend(service, campaign, 2)
+    recommend(service, campaign, 3)
+    views = open_views(settings)
+    buggy = _TwiceNominatedRoster(views.db)
+    buggy.twice = str(bad)
+    try:
+        runner = ProjectionRunner(service, [buggy, views.quotas, views.audit], retry_seconds=60)
+        with pytest.raises(ProjectionStalled) as stalled:
+            runner.catch_up(timeout=30)
+        assert stalled.value.view == "roster"
+        assert stalled.value.notification_id == _nominated_at(service, bad)
+        positions = runner.positions()
+        assert positions["roster"] == stalled.value.notification_id - 1
+        assert positions["quotas"] == positions["audit"] == head(service)
+        assert len(buggy.query(campaign).rows) == 1  # the one before it, nothing after
+        nominated = views.audit.entries(AuditFilter(campaign_id=campaign, event_types=["Nominated"]))
+        assert len(nominated) == 3
+    finally:
+        views.close()
+
+
+def _nominated_at(service: CampaignService, contestant_id: Any) -> int:
+    notifications = service.recorder.select_notifications(start=1, limit=1000)
+    return next(
+        n.id
+        for n in notifications
+        if n.originator_id == contestant_id and n.topic.endswith("Contestant.Nominated")
+    )
