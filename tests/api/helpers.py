@@ -100,6 +100,17 @@ class Api:
         contestant_id: str = answer.json()["id"]
         return contestant_id
 
+    def open_self_registration(self, at: datetime = RECOMMENDING, reason: str = "announced") -> str:
+        """Self-registration opened by the organisers at ``at``; the address people register at."""
+        self.clock.now = at
+        opened = self.client.post(
+            f"/api/campaigns/{self.campaign_id}/phases/self_registration/open",
+            json={"reason": reason},
+            headers=ADMIN_HEADERS,
+        )
+        assert opened.status_code == 200, opened.text
+        return f"/api/campaigns/{self.campaign_id}/registrations"
+
     def step(self, contestant_id: str, action: str, at: datetime, body: dict[str, Any] | None = None) -> None:
         self.clock.now = at
         answer = self.client.post(

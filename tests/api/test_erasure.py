@@ -8,7 +8,6 @@ from typing import Any
 from openpyxl import load_workbook
 
 from tests.api.helpers import ADMIN_HEADERS, REVIEWING, Api, form
-from tests.api.test_leader_and_registration_refusals import open_self_registration
 from tests.builders import id_number, mobile
 
 ERASED = "已删除"
@@ -51,7 +50,7 @@ def _read(api: Api, path: str, position: str, **params: Any) -> Any:
 
 
 def test_exports_statistics_and_the_trail_after_an_erasure(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     contestant_id = api.recommend(7, group="veteran")
     registrations = f"/api/campaigns/{api.campaign_id}/registrations"
     for body in (form(7, group="veteran"), form(8, group="veteran", account="streamer7")):  # repeats

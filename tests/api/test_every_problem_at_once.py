@@ -24,17 +24,6 @@ BAD_FORM = {
 }
 
 
-def open_self_registration(api: Api) -> str:
-    api.clock.now = RECOMMENDING
-    opened = api.client.post(
-        f"/api/campaigns/{api.campaign_id}/phases/self_registration/open",
-        json={"reason": "announced"},
-        headers=ADMIN_HEADERS,
-    )
-    assert opened.status_code == 200, opened.text
-    return f"/api/campaigns/{api.campaign_id}/registrations"
-
-
 def nominations(api: Api) -> str:
     return f"/api/campaigns/{api.campaign_id}/contestants"
 
@@ -44,7 +33,7 @@ def fields_of(answer: Any) -> list[str]:
 
 
 def test_a_registration_names_its_schema_errors_and_its_field_rules_in_one_answer(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     answer = api.client.post(url, json=BAD_FORM)
     assert answer.status_code == 422, answer.text
     assert answer.json()["rule"] == "invalid_value"
@@ -73,21 +62,21 @@ def test_a_staff_nomination_names_every_bad_field_in_one_answer(api: Api) -> Non
 
 
 def test_a_refused_platform_still_has_its_handle_checked(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     answer = api.client.post(url, json={**form(2, group="veteran"), "platform": 7, "account": "a b"})
     assert answer.status_code == 422, answer.text
     assert fields_of(answer) == ["platform", "account"]
 
 
 def test_a_body_with_a_utf8_byte_order_mark_is_read(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = b"\xef\xbb\xbf" + json.dumps(form(3, group="veteran"), ensure_ascii=False).encode()
     answer = api.client.post(url, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 202, answer.text
 
 
 def test_a_gbk_body_is_named_not_utf8_json(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = json.dumps(form(4, group="veteran"), ensure_ascii=False).encode("gbk")
     answer = api.client.post(url, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 422, answer.text
@@ -112,7 +101,7 @@ def test_a_gbk_body_is_named_not_utf8_json(api: Api) -> None:
 
 
 def test_a_compressed_body_is_refused_naming_its_encoding(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = gzip.compress(json.dumps(form(5, group="veteran")).encode())
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     answer = api.client.post(url, content=body, headers=headers)
@@ -128,7 +117,7 @@ def test_a_compressed_body_is_refused_naming_its_encoding(api: Api) -> None:
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
 def test_json_sent_as_another_content_type_is_refused_naming_it(api: Api, content_type: str) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = json.dumps(form(6, group="veteran")).encode()
     answer = api.client.post(url, content=body, headers={"Content-Type": content_type})
     assert answer.status_code == 415, answer.text
@@ -191,7 +180,7 @@ def test_a_text_too_long_beside_a_domain_refusal_is_still_counted_in_characters(
 
 @pytest.mark.parametrize("charset", ["GBK", "utf-16", "latin-1"])
 def test_a_declared_charset_other_than_utf8_is_refused_whatever_the_bytes(api: Api, charset: str) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = json.dumps(form(9, group="veteran")).encode("ascii")  # the same bytes in every one of them
     answer = api.client.post(
         url, content=body, headers={"Content-Type": f"application/json; charset={charset}"}
@@ -208,7 +197,7 @@ def test_a_declared_charset_other_than_utf8_is_refused_whatever_the_bytes(api: A
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-32-be"])
 def test_a_utf16_or_utf32_body_is_named_not_utf8_json(api: Api, encoding: str) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     body = json.dumps(form(10, group="veteran"), ensure_ascii=False).encode(encoding)
     answer = api.client.post(url, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 422, answer.text
@@ -217,7 +206,7 @@ def test_a_utf16_or_utf32_body_is_named_not_utf8_json(api: Api, encoding: str) -
 
 
 def test_a_streamed_body_is_checked_as_it_arrives(api: Api) -> None:
-    url = open_self_registration(api)
+    url = api.open_self_registration()
     good = json.dumps(form(11, group="veteran", notes="备注"), ensure_ascii=False).encode()
     split = good.index("备".encode()) + 1  # a character's bytes in two chunks
     chunks = [good[:split], good[split:]]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from tests.api.helpers import ADMIN_HEADERS, OWN_CITY, PICKING, RECOMMENDING, Api, form
+from tests.api.helpers import ADMIN_HEADERS, OWN_CITY, PICKING, Api, form
 from tests.builders import id_number
 
 _BORN_2030 = "420102" + "20300101" + "060"
@@ -22,16 +22,6 @@ def appoint(api: Api, staff_user: str, who: str = "admin") -> Any:
         json={"name": "王领队", "staff_user": staff_user},
         headers=api.as_(who),
     )
-
-
-def open_self_registration(api: Api) -> None:
-    api.clock.now = RECOMMENDING
-    opened = api.client.post(
-        f"/api/campaigns/{api.campaign_id}/phases/self_registration/open",
-        json={"reason": "announced"},
-        headers=ADMIN_HEADERS,
-    )
-    assert opened.status_code == 200, opened.text
 
 
 def test_a_username_that_names_nobody_is_refused(api: Api) -> None:
@@ -73,7 +63,7 @@ def test_the_citys_own_staff_member_is_appointed(api: Api) -> None:
 
 
 def test_a_birth_date_in_the_future_is_refused_on_both_channels(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     recommended = api.client.post(
         f"/api/campaigns/{api.campaign_id}/contestants",
         json=form(1, id_number=BORN_2030),

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from tests.api.helpers import ADMIN_HEADERS, REVIEWING, Api, form
-from tests.api.test_leader_and_registration_refusals import open_self_registration
 from tests.builders import id_number
 
 
@@ -17,7 +16,7 @@ def _register(api: Api, seq: int, **extra: Any) -> Any:
 
 
 def test_a_registration_is_answered_alike_whether_the_number_or_the_handle_is_taken(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     first = _register(api, 5)
     same_person = _register(api, 5, account="another-handle")  # ID number registered
     same_handle = _register(api, 6, account="streamer5")  # ID number free, handle claimed
@@ -73,7 +72,7 @@ def _status(api: Api, receipt: str, seq: int) -> Any:
 
 
 def test_a_receipt_is_not_the_contestant_id_nor_derived_from_it_without_the_key(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     receipt = _register(api, 5).json()["receipt"]
     service = api.client.app.state.service  # type: ignore[attr-defined]
     contestant = service.find_contestant(uuid.UUID(api.campaign_id), id_number(5))
@@ -83,7 +82,7 @@ def test_a_receipt_is_not_the_contestant_id_nor_derived_from_it_without_the_key(
 
 
 def test_a_receipt_given_before_receipts_were_keyed_still_shows_the_status(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     _register(api, 5)
     service = api.client.app.state.service  # type: ignore[attr-defined]
     contestant = service.find_contestant(uuid.UUID(api.campaign_id), id_number(5))
@@ -96,7 +95,7 @@ def test_a_receipt_given_before_receipts_were_keyed_still_shows_the_status(api: 
 
 
 def test_a_repeats_receipt_shows_a_registration_just_received_not_the_status_repeated(api: Api) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     first = _register(api, 5).json()["receipt"]
     repeat = _register(api, 5, account="another-handle").json()["receipt"]
     handle_taken = _register(api, 6, account="streamer5").json()["receipt"]  # a number never taken

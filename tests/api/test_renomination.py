@@ -22,16 +22,6 @@ def withdraw(api: Api, contestant: str, at: datetime = WITHDRAWING) -> None:
     api.step(contestant, "withdraw", at, {"reason": "本人申请退出"})
 
 
-def open_self_registration(api: Api) -> None:
-    api.clock.now = shanghai(2021, 6, 11, 9)
-    opened = api.client.post(
-        f"/api/campaigns/{api.campaign_id}/phases/self_registration/open",
-        json={"reason": "公众号发布报名链接"},
-        headers=ADMIN_HEADERS,
-    )
-    assert opened.status_code == 200, opened.text
-
-
 def quota_taken(api: Api, position: str, city: str = OWN_CITY, group: str = "trainee") -> int:
     quotas = api.client.get(
         f"/api/campaigns/{api.campaign_id}/quotas", params={"min_position": position}, headers=ADMIN_HEADERS
@@ -150,7 +140,7 @@ def test_an_erased_person_does_not_come_back(api: Api) -> None:
 
 def test_a_withdrawn_person_registers_again_on_the_public_page_and_holds_no_quota_place(api: Api) -> None:
     contestant = api.recommend(1, group="veteran")
-    open_self_registration(api)
+    api.open_self_registration(shanghai(2021, 6, 11, 9), "公众号发布报名链接")
     withdraw(api, contestant)
     path = f"/api/campaigns/{api.campaign_id}/registrations"
 

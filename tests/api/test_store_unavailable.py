@@ -227,15 +227,20 @@ def test_a_refusal_lost_while_it_was_kept_says_it_may_have_been_recorded(
     assert again.headers.get("Idempotent-Replayed") == "true"
 
 
-def test_a_refusal_whose_keeping_was_never_sent_says_it_was_not_recorded(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
+def _keeping_never_sent(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer kept from now on fails before it reaches the store."""
 
     def never_sent(answer: Any) -> None:
         raise _never_sent()
 
+    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
     monkeypatch.setattr(recorder, "keep_answer", never_sent)
+
+
+def test_a_refusal_whose_keeping_was_never_sent_says_it_was_not_recorded(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keeping_never_sent(api, monkeypatch)
     answer = _disable(api, "nobody-9", "disable-nobody")
     monkeypatch.undo()
     assert answer.status_code == 503, answer.text
@@ -248,12 +253,7 @@ def test_a_refusal_whose_keeping_was_never_sent_says_it_was_not_recorded(
 def test_a_resend_that_finds_its_command_done_never_says_it_was_not_recorded(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
-
-    def never_sent(answer: Any) -> None:
-        raise _never_sent()
-
-    monkeypatch.setattr(recorder, "keep_answer", never_sent)
+    _keeping_never_sent(api, monkeypatch)
     first = _disable(api, "judge-1", "disable-judge")  # disabled, its answer not kept
     resent = _disable(api, "judge-1", "disable-judge")  # finds the user disabled: records nothing
     monkeypatch.undo()

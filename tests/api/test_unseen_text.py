@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import ADMIN_HEADERS, RECOMMENDING, Api, form
-from tests.api.test_leader_and_registration_refusals import open_self_registration
 from tests.form_files import as_csv, form_cells, person_row
 
 UNSEEN_NAMES = {
@@ -21,7 +20,7 @@ UNSEEN_NAMES = {
 
 @pytest.mark.parametrize("name", UNSEEN_NAMES.values(), ids=UNSEEN_NAMES.keys())
 def test_the_public_form_refuses_a_name_that_shows_nothing_or_hides_a_character(api: Api, name: str) -> None:
-    open_self_registration(api)
+    api.open_self_registration()
     answer = api.client.post(
         f"/api/campaigns/{api.campaign_id}/registrations", json=form(1, group="veteran", name=name)
     )
