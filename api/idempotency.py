@@ -93,7 +93,13 @@ class Idempotency:
             return JSONResponse(decide().model_dump(mode="json"), status_code=status)
         fingerprint = self._fingerprint(payload)
         with self._locks.of(self._user, self._key):
-            kept = self._service.recall_answer(self._user, self._key)
+            try:
+                kept = self._service.recall_answer(self._user, self._key)
+            except Exception:
+                # An earlier request with this key may be on record, its answer unread: what
+                # fails now cannot say that the command was not recorded.
+                on_record()
+                raise
             if kept is None:
                 pending = PendingAnswer(
                     self._user, self._key, fingerprint, status, None if render is None else _json(render)

@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.persistence import OperationalError, StoredEvent
 
 from api.messages_zh import STORE_OUTCOMES
+from application.errors import StoreUnavailable
 from application.settings import Settings
 from application.store_policy import CommitNeverSent
 from tests.api.helpers import ADMIN_HEADERS, Api, form
@@ -126,6 +127,24 @@ def test_a_command_lost_at_its_commit_says_it_may_have_been_recorded_and_the_res
     again = _launch(api, "战友杯 lost answer", "launch-lost")
     assert again.status_code == 201, again.text  # it had been recorded: the resend answers its result
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_resend_whose_kept_answer_cannot_be_read_says_it_may_have_been_recorded(
+    api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _launch(api, "战友杯 sent twice", "launch-twice")
+    assert first.status_code == 201, first.text
+    service = api.client.app.state.service  # type: ignore[attr-defined]
+
+    def unread(user: str, key: str) -> Any:
+        raise StoreUnavailable("the event store is unreachable", DRIVER_WORDS)
+
+    monkeypatch.setattr(service, "recall_answer", unread)
+    resent = _launch(api, "战友杯 sent twice", "launch-twice")
+    monkeypatch.undo()
+    assert resent.status_code == 503, resent.text
+    assert resent.json()["outcome"] == "may_be_recorded"  # it was: the first answer is kept
+    _no_internals(resent.text, settings)
 
 
 def test_a_command_whose_read_fails_before_any_write_says_it_was_not_recorded(
