@@ -411,6 +411,7 @@ def _checked_form(fields: Mapping[str, object]) -> tuple[dict[str, str], dict[st
     check("mobile", Mobile.parse)
     check("city", parse_city)
     check("group", Group.parse)
+    check("platform", Platform.parse)  # named on its own, whatever the handle
     platform = text.get("platform")
     if platform is not None and "platform" not in problems:
         check("account", lambda handle: Account.parse(platform, handle))

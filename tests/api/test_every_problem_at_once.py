@@ -68,6 +68,22 @@ def test_a_refused_platform_still_has_its_handle_checked(api: Api) -> None:
     assert fields_of(answer) == ["platform", "account"]
 
 
+def test_a_platform_not_taken_is_named_beside_a_bad_handle(api: Api) -> None:
+    """A platform that is text of the wrong value (not a wrong type) is a rule's refusal, named
+    with the handle's, and the form's order kept."""
+    url = api.open_self_registration()
+    answer = api.client.post(url, json={**form(5, group="veteran"), "platform": "weibo", "account": ""})
+    assert answer.status_code == 422, answer.text
+    assert fields_of(answer) == ["platform", "account"]
+    staff = api.client.post(
+        f"/api/campaigns/{api.campaign_id}/contestants",
+        json={**form(6), "platform": "weibo", "account": ""},
+        headers=ADMIN_HEADERS,
+    )
+    assert staff.status_code == 422, staff.text
+    assert fields_of(staff) == ["platform", "account"]
+
+
 def test_a_body_with_a_utf8_byte_order_mark_is_read(api: Api) -> None:
     url = api.open_self_registration()
     body = b"\xef\xbb\xbf" + json.dumps(form(3, group="veteran"), ensure_ascii=False).encode()
