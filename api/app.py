@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import docs, problems
 from api.config import ApiSettings
+from api.deadline import AnswerWithin
 from api.headers import SecurityHeaders
 from api.idempotency import KeyLocks
 from api.logcontext import RequestContext
@@ -158,6 +159,7 @@ def create_app(
     pages.install(app)
     app.add_middleware(LimitBody, max_bytes=chosen.max_body_bytes)
     app.add_middleware(problems.RefuseEncodedBodies)
+    app.add_middleware(AnswerWithin, seconds=chosen.answer_within_seconds)  # its 503 in Chinese too
     app.add_middleware(ProblemsInChinese)
     app.add_middleware(LogPosition)
     app.add_middleware(CountRequests, metrics=metrics)

@@ -30,6 +30,13 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="largest request body accepted (bytes); larger is 413"
     )
+    answer_within_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=600,
+        description="a request whose answer has not begun by then is answered 503 store_unavailable "
+        "(a store that stopped answering); a command is told it may have been recorded",
+    )
     session_secret: SecretStr | None = Field(
         default=None,
         description="key that signs the pages' session cookies (≥ 32 characters); unset: a random key "
