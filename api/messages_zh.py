@@ -156,7 +156,9 @@ _FIELD_DETAILS: list[tuple[str, str, str]] = [
     ("to", "before the campaign", "截止时间早于赛事启动"),
     ("to", "ends before it starts", "截止时间早于起始时间"),
     ("body", "not utf-8 json", "提交内容须为 UTF-8 编码的 JSON（不能是 GBK 等其他编码）"),
+    ("body", "nested too deeply", "提交内容嵌套层数过多"),
     ("body", "not valid json", "提交内容不是有效的 JSON"),
+    ("body", "request body exceeds", "提交内容过大，超过了大小上限"),
     ("content-type", "charset", "提交内容须为 UTF-8 编码（charset=utf-8），不能是 GBK 等其他编码"),
     ("content-type", "", "提交内容须为 JSON（Content-Type: application/json）"),
     ("content-encoding", "", "提交内容不能压缩（不支持 Content-Encoding），请直接提交 JSON"),
@@ -177,12 +179,35 @@ def field_message(field: str, detail: str) -> str:
     return f"{FIELDS.get(leaf, leaf)}填写有误"
 
 
+def _quality(parameters: list[str]) -> float:
+    """An Accept-Language entry's ``q`` (1 when not given; 0, not acceptable, when unreadable)."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = float(value.strip())
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0
+
+
 def wants_chinese(accept_language: str | None) -> bool:
-    """``Accept-Language: zh`` (zh-CN, zh-Hans, ...) as the first choice."""
+    """Whether, of the languages answered in (zh, en), the client's most wanted is Chinese:
+    ``zh`` (zh-CN, zh-Hans, ...) with a higher ``q`` than any ``en``, or listed first at the same
+    ``q``; ``q=0`` is not acceptable. Other languages (and ``*``) leave English."""
     if not accept_language:
         return False
-    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower()
-    return first == "zh" or first.startswith("zh-")
+    best: tuple[float, str] = (0.0, "en")
+    for entry in accept_language.split(","):
+        tag, *parameters = entry.split(";")
+        language = tag.strip().lower().split("-", 1)[0]
+        if language not in ("zh", "en"):
+            continue
+        q = _quality(parameters)
+        if q > best[0]:
+            best = (q, language)
+    return best[1] == "zh"
 
 
 def localised(body: dict[str, Any]) -> dict[str, Any]:

@@ -175,10 +175,15 @@ class LimitBody:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            from api.problems import problem_response
+            from api.problems import FieldProblem, problem_response
 
+            said = f"the request body exceeds {self.max_bytes} bytes"
             response = problem_response(
-                413, "too_large", f"too_large: the request body exceeds {self.max_bytes} bytes"
+                413,
+                "too_large",
+                f"too_large: {said}",
+                instance=scope.get("path"),
+                errors=[FieldProblem(field="body", detail=said)],
             )
             await response(scope, receive, send)
             return

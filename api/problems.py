@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import codecs
 import email.message
+import json
 import logging
 import sqlite3
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Literal
@@ -64,7 +66,7 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldProblem] | None = Field(
         default=None,
-        description="every bad field (422; 413 for an upload; 415: the content type or encoding)",
+        description="every bad field (422; 413: the body or the upload; 415: the content type or encoding)",
     )
     outcome: Outcome | None = Field(
         default=None,
@@ -380,13 +382,70 @@ async def http_problem(request: Request, error: Exception) -> JSONResponse:
             422, "invalid_value", f"invalid_value: body: {detail}", instance=request.url.path, errors=problems
         )
         return _counted(request, unread, "invalid_value")
+    if error.status_code == 400 and isinstance(error.__cause__, RecursionError | ValueError):
+        problem = await _unparsable_json(request, error.__cause__)
+        detail = f"invalid_value: {problem.field}: {problem.detail}"
+        unparsed = problem_response(422, "invalid_value", detail, instance=request.url.path, errors=[problem])
+        return _counted(request, unparsed, "invalid_value")
     rule = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
         error.status_code, f"http_{error.status_code}"
     )
+    errors = None
+    if error.status_code == 413:  # the body as a whole: the route's fields were never read
+        errors = [FieldProblem(field="body", detail=str(error.detail).removeprefix("too_large: "))]
     answer = problem_response(
-        error.status_code, rule, str(error.detail), instance=request.url.path, headers=error.headers
+        error.status_code,
+        rule,
+        str(error.detail),
+        instance=request.url.path,
+        errors=errors,
+        headers=error.headers,
     )
     return _counted(request, answer, rule)
+
+
+class _TooLong:
+    """Where a JSON number had too many digits to be read as an integer."""
+
+
+def _too_long_at(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    if isinstance(value, _TooLong):
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        found = _too_long_at(inner, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
+async def _unparsable_json(request: Request, cause: Exception) -> FieldProblem:
+    """A JSON body that json.loads could not read though it is well formed: nested too deeply
+    (``body``), or an integer of more digits than Python reads (the field holding it)."""
+    if isinstance(cause, RecursionError):
+        return FieldProblem(field="body", detail="not valid JSON (nested too deeply)")
+    limit = sys.get_int_max_str_digits()
+
+    def integer(text: str) -> int | _TooLong:
+        try:
+            return int(text)
+        except ValueError:
+            return _TooLong()
+
+    try:
+        found = _too_long_at(json.loads(await request.body(), parse_int=integer))
+    except (ValueError, RecursionError):
+        found = None
+    if found is None:
+        return FieldProblem(field="body", detail="not valid JSON (a value could not be read)")
+    return FieldProblem(field=".".join(found) or "body", detail=f"a number of more than {limit} digits")
+
+
+def refused(request: Request, error: DomainError | ApplicationError) -> JSONResponse:
+    """A refusal by the domain or the application as problem+json, counted by its rule."""
+    if isinstance(error, StoreUnavailable):
+        return store_unavailable_response(request, error.detail, error.cause or "", error)
+    return _counted(request, refusal_response(error, request.url.path), error.rule)
 
 
 def install(app: FastAPI) -> None:
@@ -394,9 +453,7 @@ def install(app: FastAPI) -> None:
 
     async def domain_refusal(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError | ApplicationError)  # noqa: S101 - registered for these only
-        if isinstance(error, StoreUnavailable):
-            return store_unavailable_response(request, error.detail, error.cause or "", error)
-        return _counted(request, refusal_response(error, request.url.path), error.rule)
+        return refused(request, error)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)  # noqa: S101

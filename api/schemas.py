@@ -194,6 +194,17 @@ class _CheckedWhole(_Request):
         """The domain's problems with these fields (those the schema let through), by field."""
         raise NotImplementedError
 
+    @classmethod
+    def form_order(cls) -> dict[str, int]:
+        """Each field's place in the form: a 422 lists bad fields in this order (unknown ones last)."""
+        return {name: place for place, name in enumerate(cls.model_fields)}
+
+    @classmethod
+    def in_form_order(cls, problems: dict[str, str]) -> dict[str, str]:
+        """The domain's problems with a form that passed the schema, in the form's order."""
+        order = cls.form_order()
+        return dict(sorted(problems.items(), key=lambda item: order.get(item[0], len(order))))
+
     @model_validator(mode="wrap")
     @classmethod
     def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
@@ -207,7 +218,6 @@ class _CheckedWhole(_Request):
             problems = cls.field_rules(passed)
             if not problems:
                 raise
-            order = {name: place for place, name in enumerate(cls.model_fields)}
             items: list[InitErrorDetails] = [
                 {
                     # the context kept (a length limit, say), so that the answer can reword it
@@ -227,6 +237,7 @@ class _CheckedWhole(_Request):
                 }
                 for field, detail in problems.items()
             ]
+            order = cls.form_order()
             items.sort(key=lambda item: order.get(str(item["loc"][0]) if item["loc"] else "", len(order)))
             raise ValidationError.from_exception_data(error.title, items) from None
 

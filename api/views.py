@@ -17,6 +17,7 @@ from api.schemas import (
 )
 from domain.campaign import Campaign
 from domain.contestant import Contestant
+from domain.errors import InvalidValue
 from domain.timeline import PhaseCode, Side
 from domain.values import Person, mask_free_text
 from projections.audit import AuditEntry
@@ -99,7 +100,14 @@ def timeline_changes(timeline: Mapping[PhaseCode, WindowIn]) -> dict[PhaseCode, 
 
 
 def person_of(body: Nomination) -> Person:
-    """The form's fields, validated by the domain (every bad field named)."""
+    """The form's fields, validated by the domain (every bad field named, in the form's order)."""
+    try:
+        return _parsed(body)
+    except InvalidValue as error:
+        raise InvalidValue.many(type(body).in_form_order(error.problems)) from None
+
+
+def _parsed(body: Nomination) -> Person:
     return Person.parse(
         name=body.name,
         id_number=body.id_number,

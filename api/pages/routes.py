@@ -27,7 +27,7 @@ from api.config import ApiSettings
 from api.deps import Now, ServiceDep
 from api.pages import session
 from api.pages.report import daily_report
-from api.problems import http_problem, status_of
+from api.problems import http_problem, refused, status_of
 from api.readmodel import ViewsDep
 from api.views import campaign_out
 from application.errors import ApplicationError, NotFound
@@ -177,8 +177,8 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Res
     return response
 
 
-@router.get("/c/{cid}/register", response_class=HTMLResponse)
-def register_page(request: Request, cid: PageCampaign, service: ServiceDep, now: Now) -> HTMLResponse:
+@router.get("/c/{cid}/register", response_class=HTMLResponse, response_model=None)
+def register_page(request: Request, cid: PageCampaign, service: ServiceDep, now: Now) -> Response:
     try:
         context = _campaign_context(service, _campaign_id(cid), now)
     except (DomainError, ApplicationError) as error:
@@ -188,8 +188,29 @@ def register_page(request: Request, cid: PageCampaign, service: ServiceDep, now:
     return _render(request, "register.html", context, private=False)
 
 
-def _refusal_page(request: Request, error: DomainError | ApplicationError, me: Actor | None) -> HTMLResponse:
-    """A refusal as a page in Chinese, with the status the API would give."""
+def _accepts_html(request: Request) -> bool:
+    """Whether the client takes HTML: no Accept, or one naming text/html, text/* or */* with q above 0."""
+    accept = request.headers.get("accept")
+    if accept is None:
+        return True
+    for entry in accept.split(","):
+        media, *parameters = entry.split(";")
+        if media.strip().lower() not in ("text/html", "text/*", "*/*"):
+            continue
+        q = next((p.split("=", 1)[1].strip() for p in parameters if p.strip().lower().startswith("q=")), "1")
+        try:
+            if float(q) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _refusal_page(request: Request, error: DomainError | ApplicationError, me: Actor | None) -> Response:
+    """A refusal as a page in Chinese, with the status the API would give; problem+json to a
+    client that does not take HTML (``Accept: application/json``)."""
+    if not _accepts_html(request):
+        return refused(request, error)
     text = messages_zh.rule_message(error.rule)
     return _render(request, "error.html", {"error": text, "me": me, "cid": None}, status=status_of(error))
 

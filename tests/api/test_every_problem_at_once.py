@@ -61,6 +61,18 @@ def test_a_staff_nomination_names_every_bad_field_in_one_answer(api: Api) -> Non
     assert fields_of(answer) == ["city", "mobile", "account", "followers", "unit"]
 
 
+def test_fields_only_the_domain_refuses_are_listed_in_the_forms_order(api: Api) -> None:
+    url = api.open_self_registration()
+    answer = api.client.post(url, json=form(3, city="火星", mobile="1", account=""))
+    assert answer.status_code == 422, answer.text
+    assert fields_of(answer) == ["city", "mobile", "account"]
+    assert answer.json()["detail"].index("city") < answer.json()["detail"].index("mobile")
+    api.clock.now = RECOMMENDING
+    staff = api.client.post(nominations(api), json=form(4, city="火星", mobile="1"), headers=ADMIN_HEADERS)
+    assert staff.status_code == 422, staff.text
+    assert fields_of(staff) == ["city", "mobile"]
+
+
 def test_a_refused_platform_still_has_its_handle_checked(api: Api) -> None:
     url = api.open_self_registration()
     answer = api.client.post(url, json={**form(2, group="veteran"), "platform": 7, "account": "a b"})
@@ -165,6 +177,18 @@ def test_api_paths_and_json_clients_still_get_problem_json(api: Api) -> None:
         assert answer.status_code == 404
         assert answer.headers["content-type"].startswith("application/problem+json"), path
         assert answer.json()["rule"] == "not_found"
+
+
+def test_a_page_refusal_is_problem_json_to_a_client_that_takes_no_html(api: Api) -> None:
+    for accept in ("application/json", "application/json, text/html;q=0"):
+        answer = api.client.get("/c/nosuch/register", headers={"Accept": accept})
+        assert answer.status_code == 404, accept
+        assert answer.headers["content-type"].startswith("application/problem+json"), accept
+        assert (answer.json()["rule"], answer.json()["instance"]) == ("not_found", "/c/nosuch/register")
+    for accept in ("text/html", "*/*", "application/json;q=0.9, text/*"):
+        page = api.client.get("/c/nosuch/register", headers={"Accept": accept})
+        assert page.status_code == 404, accept
+        assert page.headers["content-type"].startswith("text/html"), accept
 
 
 def test_a_search_term_too_long_is_counted_in_characters(api: Api) -> None:

@@ -21,6 +21,38 @@ def test_a_streamed_body_over_the_limit_is_refused_before_authentication(api: Ap
         headers={"content-type": "application/json"},
     )
     assert (answer.status_code, answer.json()["rule"]) == (413, "too_large"), answer.text
+    assert answer.json()["instance"] == f"/api/campaigns/{api.campaign_id}/contestants"
+    assert [problem["field"] for problem in answer.json()["errors"]] == ["body"]
+
+
+def test_a_declared_length_over_the_limit_names_the_body(api: Api) -> None:
+    answer = api.client.post("/api/campaigns", content=b"x" * 11_000_000, headers=ADMIN_HEADERS)
+    assert answer.status_code == 413, answer.text
+    body = answer.json()
+    assert (body["rule"], body["instance"]) == ("too_large", "/api/campaigns")
+    assert body["errors"] == [{"field": "body", "detail": "the request body exceeds 10485760 bytes"}]
+    chinese = api.client.post(
+        "/api/campaigns", content=b"x" * 11_000_000, headers={**ADMIN_HEADERS, "Accept-Language": "zh"}
+    )
+    assert chinese.json()["errors"][0]["detail"] == "提交内容过大，超过了大小上限"
+
+
+def test_json_too_deep_or_a_number_too_long_is_422_naming_where(api: Api) -> None:
+    json_headers = {**ADMIN_HEADERS, "content-type": "application/json"}
+    url = f"/api/campaigns/{api.campaign_id}/contestants"
+    deep = api.client.post(url, content=b"[" * 100_000, headers=json_headers)
+    assert deep.status_code == 422, deep.text
+    assert deep.json()["rule"] == "invalid_value"
+    assert deep.json()["errors"] == [{"field": "body", "detail": "not valid JSON (nested too deeply)"}]
+    assert deep.json()["instance"] == url
+    long = b'{"name": "x", "followers": ' + b"9" * 5000 + b"}"
+    answer = api.client.post(url, content=long, headers=json_headers)
+    assert answer.status_code == 422, answer.text
+    assert [problem["field"] for problem in answer.json()["errors"]] == ["followers"]
+    assert "digits" in answer.json()["errors"][0]["detail"]
+    nested = b'{"timeline": {"contest": [1, -' + b"1" * 5000 + b"]}}"
+    answer = api.client.post("/api/campaigns", content=nested, headers=json_headers)
+    assert [problem["field"] for problem in answer.json()["errors"]] == ["timeline.contest.1"], answer.text
 
 
 EXTREMES = ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:59:59+08:00")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import application.errors
 import application.recommendation_form
 import domain.errors
@@ -53,11 +55,29 @@ def test_a_bad_field_is_explained_by_its_field_and_detail() -> None:
     assert messages_zh.field_message("unit", "too long") == "推荐单位填写有误"
 
 
-def test_only_a_first_choice_of_chinese_asks_for_chinese() -> None:
+def test_chinese_wanted_before_english_asks_for_chinese() -> None:
     assert messages_zh.wants_chinese("zh-CN,zh;q=0.9")
     assert messages_zh.wants_chinese("zh")
     assert not messages_zh.wants_chinese("en-US,zh;q=0.5")
     assert not messages_zh.wants_chinese(None)
+
+
+@pytest.mark.parametrize(
+    ("header", "chinese"),
+    [
+        ("zh;q=0", False),
+        ("zh-cn;q=0.9, en;q=1", False),
+        ("fr, zh;q=0.5", True),
+        ("en;q=0.3, zh-CN;q=0.8", True),
+        ("zh, en", True),
+        ("en, zh", False),
+        ("zh;q=abc", False),
+        ("*, zh;q=0.1", True),
+        ("fr", False),
+    ],
+)
+def test_the_highest_q_of_chinese_and_english_chooses(header: str, chinese: bool) -> None:
+    assert messages_zh.wants_chinese(header) is chinese
 
 
 def test_every_fact_on_the_audit_trail_has_one_chinese_name_for_pages_and_exports() -> None:
