@@ -2,8 +2,9 @@
 
 A store that refuses connections or drops them is answered within ``STORE_SECONDS`` (see
 ``api.logcontext``), but a server that stops answering on an open connection (frozen, or cut
-off after it had the query) keeps a driver call waiting without end. Past ``seconds``, a
-request whose answer has not begun is answered ``503 store_unavailable``; a command is told
+off after it had the query) keeps a driver call waiting without end. A request whose answer
+has not begun ``seconds`` after its body was last heard from (a slow upload is not the
+store's doing) is answered ``503 store_unavailable``; a command is told
 that it may have been recorded (its write may still commit once the store answers again), so
 its client resends it under the same ``Idempotency-Key`` to learn what became of it. The
 request goes on in its thread and its late answer is dropped; an answer already begun (a
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +24,8 @@ from api.problems import store_unavailable_response
 from application.errors import StoreUnavailable
 
 log = logging.getLogger("zhanyou.api")
+#: Set in a request's scope once it was answered 503 for being overdue.
+OVERDUE = "zhanyou.overdue"
 
 
 class AnswerWithin:
@@ -34,6 +38,13 @@ class AnswerWithin:
             await self.app(scope, receive, send)
             return
         overdue = begun = False
+        heard = time.monotonic()  # the request's arrival, then its body's last part
+
+        async def hearing() -> Message:
+            nonlocal heard
+            message = await receive()
+            heard = time.monotonic()
+            return message
 
         async def unless_overdue(message: Message) -> None:
             nonlocal begun
@@ -42,16 +53,18 @@ class AnswerWithin:
             begun = True
             await send(message)
 
-        serving = asyncio.ensure_future(self.app(scope, receive, unless_overdue))
+        serving = asyncio.ensure_future(self.app(scope, hearing, unless_overdue))
         try:
-            done, _ = await asyncio.wait({serving}, timeout=self.seconds)
+            while not (serving.done() or begun) and (left := heard + self.seconds - time.monotonic()) > 0:
+                await asyncio.wait({serving}, timeout=left)
         except asyncio.CancelledError:  # the client went away: so does its request
             serving.cancel()
             raise
-        if done or begun:
+        if serving.done() or begun:
             await serving
             return
         overdue = True
+        scope[OVERDUE] = True  # what the request itself answers later is neither sent nor counted
         serving.add_done_callback(_late)
         detail = f"the store did not answer within {self.seconds:g} s"
         error = StoreUnavailable(detail, may_be_recorded=True)
@@ -65,6 +78,8 @@ def _late(serving: asyncio.Future[None]) -> None:
         return
     error = serving.exception()
     if error is not None:
-        log.warning("a request answered 503 when overdue ended later with %s", type(error).__name__)
+        log.warning(
+            "a request answered 503 when overdue ended later with %s", type(error).__name__, exc_info=error
+        )
     else:
         log.info("a request answered 503 when overdue ended later")

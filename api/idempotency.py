@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
@@ -29,6 +30,9 @@ from application.store_policy import on_record
 from domain.errors import DomainError
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: How long a request waits for its key's lock before it is answered 503 (the holder may be stuck
+#: on a store that stopped answering): under ``ZHANYOU_ANSWER_WITHIN_SECONDS``' default.
+LOCK_SECONDS = 10.0
 A = TypeVar("A", bound=Aggregate)
 #: The answer to keep, from the first aggregate the command saves.
 Render = Callable[[Aggregate], BaseModel]
@@ -54,6 +58,19 @@ class KeyLocks:
     def of(self, user: str, key: str) -> threading.Lock:
         digest = hashlib.sha256(f"{user}\x1f{key}".encode()).digest()
         return self._locks[int.from_bytes(digest[:4], "big") % len(self._locks)]
+
+    @contextmanager
+    def holding(self, user: str, key: str, seconds: float = LOCK_SECONDS) -> Iterator[None]:
+        """The key's lock, waited for at most ``seconds``: its holder may be a request the store
+        keeps waiting, and whatever it decided may be on record."""
+        lock = self.of(user, key)
+        if not lock.acquire(timeout=seconds):
+            waiting = "another request with this Idempotency-Key is still waiting for the store"
+            raise StoreUnavailable(waiting, may_be_recorded=True)
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 class Idempotency:
@@ -92,7 +109,7 @@ class Idempotency:
         if self._key is None:
             return JSONResponse(decide().model_dump(mode="json"), status_code=status)
         fingerprint = self._fingerprint(payload)
-        with self._locks.of(self._user, self._key):
+        with self._locks.holding(self._user, self._key):
             try:
                 kept = self._service.recall_answer(self._user, self._key)
             except Exception:

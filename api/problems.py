@@ -320,7 +320,7 @@ class RefuseEncodedBodies:
 def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
     """Every problem answer is counted by its rule (``zhanyou_refusals_total``)."""
     metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None:
+    if metrics is not None and not request.scope.get("zhanyou.overdue"):  # else answered 503 already
         metrics.refused(rule, answer.status_code)
     return answer
 

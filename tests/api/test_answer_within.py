@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -103,3 +104,23 @@ def test_a_slow_command_that_answers_in_time_is_answered_as_usual(
 
     monkeypatch.setattr(recorder, "insert_events", slow)
     assert _launch(api, "launch-slow").status_code == 201
+
+
+def test_a_slow_upload_is_not_taken_for_a_store_that_stopped_answering(api: Api) -> None:
+    """The clock starts again with each part of the body: the client is slow, not the store."""
+    body = json.dumps({"name": "战友杯 slow upload", "template": "hubei-2021"}, ensure_ascii=False).encode()
+    parts = [body[i : i + 8] for i in range(0, len(body), 8)]
+
+    def trickle() -> Iterator[bytes]:
+        for part in parts:
+            time.sleep(0.8 * WITHIN / 2)
+            yield part
+
+    started = time.monotonic()
+    answer = api.client.post(
+        "/api/campaigns",
+        content=trickle(),
+        headers={**ADMIN_HEADERS, "Content-Type": "application/json", "Idempotency-Key": "slow-upload"},
+    )
+    assert time.monotonic() - started > 2 * WITHIN  # longer than the deadline in all
+    assert answer.status_code == 201, answer.text
