@@ -20,12 +20,10 @@ import time
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import store_unavailable_response
+from api.problems import OVERDUE, store_unavailable_response
 from application.errors import StoreUnavailable
 
 log = logging.getLogger("zhanyou.api")
-#: Set in a request's scope once it was answered 503 for being overdue.
-OVERDUE = "zhanyou.overdue"
 
 
 class AnswerWithin:

@@ -317,10 +317,14 @@ class RefuseEncodedBodies:
         await answer(scope, receive, send)
 
 
+#: Set in a request's scope once it was answered 503 for being overdue (``api.deadline``).
+OVERDUE = "zhanyou.overdue"
+
+
 def _counted(request: Request, answer: JSONResponse, rule: str) -> JSONResponse:
     """Every problem answer is counted by its rule (``zhanyou_refusals_total``)."""
     metrics = getattr(request.app.state, "metrics", None)
-    if metrics is not None and not request.scope.get("zhanyou.overdue"):  # else answered 503 already
+    if metrics is not None and not request.scope.get(OVERDUE):  # else answered 503 already
         metrics.refused(rule, answer.status_code)
     return answer
 
