@@ -177,10 +177,7 @@ def test_a_write_whose_commit_was_never_sent_says_it_was_not_recorded(
     recorder = api.client.app.state.service.recorder  # type: ignore[attr-defined]
 
     def dead_connection(*args: object, **kwargs: object) -> Any:
-        cause = CommitNeverSent(DRIVER_WORDS)
-        error = OperationalError(str(cause))
-        error.__cause__ = cause
-        raise error
+        raise _never_sent()
 
     monkeypatch.setattr(recorder, "_insert_once", dead_connection)
     answer = _launch(api, "战友杯 never sent", "launch-never-sent")
